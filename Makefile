@@ -1,0 +1,137 @@
+# trustnode: top-level build.
+#
+#   make            build bpf/ (object + skeleton), agent/trustnoded, tools/trustctl
+#   make check      install build/test dependencies if missing, build, run tests
+#   make demo       install dependencies if missing, build, run the demo
+#   make bench      benchmarks (ratios against no trustnode and against nftables)
+#   make fuzz       fuzz the policy parser and the control protocol (bounded)
+#
+# Everything generated goes to build/ (O=DIR to change); nothing there is
+# committed. vmlinux.h comes from the build machine's BTF.
+
+O        ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+# kselftest_harness.h comes from a kernel tree: KSFT_DIR=/path/to/linux, or
+# Debian's linux-source-6.1 tarball.
+KSFT_TARBALL ?= $(firstword $(wildcard /usr/src/linux-source-6.*.tar.xz))
+
+ARCH_BPF := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+	    -Wmissing-prototypes -Wstrict-prototypes
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -D_GNU_SOURCE -std=gnu11 -Iinclude -Icommon -I$(O) \
+	    -fstack-protector-strong -D_FORTIFY_SOURCE=2
+LIBS_JSON   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+LIBS_CONFIG := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig)
+CFLAGS   += $(shell pkg-config --cflags json-c 2>/dev/null)
+
+COMMON_SRC := $(wildcard common/*.c)
+AGENT_SRC  := $(wildcard agent/*.c)
+TOOLS_SRC  := $(wildcard tools/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+AGENT_OBJ  := $(AGENT_SRC:%.c=$(O)/%.o)
+TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(O)/%.o)
+
+TRUSTNODED := $(O)/trustnoded
+TRUSTCTL   := $(O)/trustctl
+BPF_OBJ    := $(O)/trustnode.bpf.o
+SKEL       := $(O)/trustnode.skel.h
+
+all: $(TRUSTNODED) $(TRUSTCTL)
+
+$(O)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OBJ): bpf/trustnode.bpf.c include/trustnode/bpf_shared.h $(O)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) -Wall -Werror \
+		-Iinclude -I$(O) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name trustnode_bpf > $@.tmp && mv $@.tmp $@
+
+$(O)/%.o: %.c $(wildcard include/trustnode/*.h common/*.h agent/*.h tools/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(AGENT_OBJ): $(SKEL)
+
+$(TRUSTNODED): $(AGENT_OBJ) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_JSON) $(LIBS_CONFIG)
+
+$(TRUSTCTL): $(TOOLS_OBJ) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG)
+
+# ---- tests -------------------------------------------------------------
+
+KSFT_INC := $(O)/ksft
+ifneq ($(KSFT_DIR),)
+KSFT_SRC := $(KSFT_DIR)/tools/testing/selftests
+$(KSFT_INC)/kselftest_harness.h:
+	@mkdir -p $(@D)
+	cp $(KSFT_SRC)/kselftest_harness.h $(KSFT_SRC)/kselftest.h $(@D)/
+else
+$(KSFT_INC)/kselftest_harness.h:
+	@test -n "$(KSFT_TARBALL)" || { echo "no kernel source: install linux-source-6.1 or set KSFT_DIR=" >&2; exit 1; }
+	@mkdir -p $(@D)
+	tar -xJf $(KSFT_TARBALL) -C $(@D) --strip-components=4 --wildcards \
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h'
+endif
+
+TEST_LIB_SRC := $(wildcard tests/lib/*.c)
+TEST_LIB_OBJ := $(TEST_LIB_SRC:%.c=$(O)/%.o)
+TEST_SRC     := $(wildcard tests/*_test.c)
+TEST_BIN     := $(TEST_SRC:tests/%.c=$(O)/tests/%)
+TEST_CFLAGS  := $(CFLAGS) -I$(KSFT_INC) -Itests/lib -Wno-missing-prototypes
+
+$(O)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) $(KSFT_INC)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(O)/tests/%: tests/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
+		$(LIBS_JSON) $(LIBS_CONFIG) -lpthread
+
+tests: all $(TEST_BIN)
+
+deps:
+	scripts/install-deps.sh
+
+check: deps
+	$(MAKE) tests
+	tests/run.sh $(O)
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh $(O)
+
+bench: deps
+	$(MAKE) all $(O)/bench/tnbench
+	tests/bench/bench.sh $(O)
+
+$(O)/bench/tnbench: tests/bench/tnbench.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
+
+# libFuzzer targets: the policy parser and the control-request parser.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	       -Iinclude -Icommon $(shell pkg-config --cflags json-c 2>/dev/null)
+$(O)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG)
+
+fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request
+	tests/fuzz/run.sh $(O) $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all tests deps check demo bench fuzz clean
+.DELETE_ON_ERROR:

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* trustnoded's state, shared by its parts. */
+#ifndef TN_AGENT_H
+#define TN_AGENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "err.h"
+#include "registry.h"
+
+struct trustnode_bpf;
+struct ring_buffer;
+
+enum tn_attach_mode { TN_ATTACH_AUTO, TN_ATTACH_LSM, TN_ATTACH_CGROUP };
+
+struct agent_options {
+	const char *state_dir;
+	const char *run_dir;
+	const char *pin_dir;
+	const char *cgroup_root;	/* attach point; never the root cgroup */
+	const char *socket_path;	/* default run_dir/control.sock */
+	const char *policy_path;	/* loaded at start when given */
+	enum tn_attach_mode attach;
+	uint32_t ringbuf_size;		/* 0: the object's default */
+};
+
+struct agent {
+	struct agent_options opt;
+	char state_path[4096];
+	char events_path[4096];
+	char socket_path[4096];
+
+	/* BPF (bpf_attach.c) */
+	struct trustnode_bpf *skel;
+	enum tn_attach_mode mode;	/* what was chosen: LSM or CGROUP */
+	char mode_reason[256];		/* why, in a sentence */
+	int cgroup_fd;
+	uint64_t cgroup_root_id;
+	uint32_t cgroup_root_level;
+	int links_adopted, links_created;
+
+	struct registry reg;
+
+	/* events (events.c) */
+	struct ring_buffer *rb;
+	FILE *events_log;
+	uint64_t next_seq;
+	uint64_t lost_reported;		/* counters already turned into events */
+	uint64_t unreported_drops_reported;
+	int64_t boot_to_real_ns;
+
+	int listen_fd;
+	int stopping;
+};
+
+/* bpf_attach.c: load, pin, adopt and attach the BPF programs. */
+int bpf_attach_all(struct agent *a, struct tn_err *err);
+void bpf_detach_close(struct agent *a);
+int bpf_unload_pins(const char *pin_dir, struct tn_err *err);
+/* Lines for status: the gaps of the current mode. */
+const char *const *bpf_mode_gaps(enum tn_attach_mode mode);
+const char *bpf_mode_name(enum tn_attach_mode mode);
+json_object *bpf_programs_json(struct agent *a);
+
+/* bpf_sync.c: make the kernel maps say what the registry says. */
+int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);
+int bpf_read_counters(struct agent *a, uint64_t *out, int n);
+int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint);
+int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);
+
+/* Applies a changed copy of the registry: kernel first, then disk. */
+int agent_commit(struct agent *a, struct registry *next, struct tn_err *err);
+
+/* events.c */
+int events_open(struct agent *a, struct tn_err *err);
+void events_close(struct agent *a);
+int events_poll(struct agent *a);
+int events_fd(struct agent *a);
+void events_check_counters(struct agent *a);
+/* Records an agent-side event (takes ownership of obj). */
+void events_record(struct agent *a, const char *type, json_object *obj);
+json_object *events_query(struct agent *a, long long limit, long long since);
+
+/* control.c */
+int control_listen(struct agent *a, struct tn_err *err);
+void control_accept(struct agent *a);
+void control_close(struct agent *a);
+
+/* requests.c: one handler per command; returns the reply. */
+json_object *requests_dispatch(struct agent *a, json_object *req,
+			       int privileged);
+
+#endif

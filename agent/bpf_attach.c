@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loading the BPF object, choosing lsm or cgroup mode, pinning maps and links
+ * under the pin directory, and adopting what an earlier agent pinned: maps
+ * are reused by name (taint survives), links are updated in place to the
+ * newly loaded programs (no duplicate attachment).
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include "agent.h"
+#include "trustnode.skel.h"
+
+static const char *const gaps_cgroup[] = {
+	"files opened through io_uring (IORING_OP_OPENAT) do not taint: no syscall exit to observe",
+	"descriptors received over a unix socket (SCM_RIGHTS) or inherited from outside the workload do not taint",
+	"a tagged file run with execve() or loaded as a library without open() does not taint",
+	"data a tainted workload writes to files or sends to local processes does not taint them (propagation)",
+	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
+	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
+	NULL,
+};
+
+static const char *const gaps_lsm[] = {
+	"data a tainted workload writes to files or sends to local processes does not taint them (propagation)",
+	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
+	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
+	NULL,
+};
+
+const char *const *bpf_mode_gaps(enum tn_attach_mode mode)
+{
+	return mode == TN_ATTACH_LSM ? gaps_lsm : gaps_cgroup;
+}
+
+const char *bpf_mode_name(enum tn_attach_mode mode)
+{
+	return mode == TN_ATTACH_LSM ? "lsm" : mode == TN_ATTACH_CGROUP ?
+	       "cgroup" : "auto";
+}
+
+/* Which programs each mode attaches; cgroup programs go on cgroup_root. */
+struct prog_slot {
+	const char *name;
+	int cgroup;		/* attached to the cgroup, else global */
+	int lsm_mode, cgroup_mode;
+};
+
+static const struct prog_slot slots[] = {
+	{ "tn_connect4",           1, 1, 1 },
+	{ "tn_connect6",           1, 1, 1 },
+	{ "tn_sendmsg4",           1, 1, 1 },
+	{ "tn_sendmsg6",           1, 1, 1 },
+	{ "tn_skb_egress",         1, 1, 1 },
+	{ "tn_skb_ingress",        1, 1, 1 },
+	{ "tn_lsm_file_open",      0, 1, 0 },
+	{ "tn_lsm_socket_connect", 0, 1, 0 },
+	{ "tn_lsm_socket_sendmsg", 0, 1, 0 },
+	{ "tn_sys_exit_open",      0, 0, 1 },
+};
+
+static int slot_used(const struct prog_slot *s, enum tn_attach_mode m)
+{
+	return m == TN_ATTACH_LSM ? s->lsm_mode : s->cgroup_mode;
+}
+
+static int ensure_fs(const char *path, long magic, const char *type,
+		     struct tn_err *err)
+{
+	struct statfs sfs;
+
+	if (!statfs(path, &sfs) && sfs.f_type == magic)
+		return 0;
+	if (mount(type, path, type, 0, type[0] == 'b' ? "mode=0700" : NULL))
+		return tn_fail_errno(err, errno, "cannot mount %s on %s", type, path);
+	return 0;
+}
+
+/* BPF LSM programs run only when "bpf" is in the active LSM list. */
+static int bpf_lsm_active(char *why, size_t n)
+{
+	char buf[512] = "";
+	FILE *f;
+
+	ensure_fs("/sys/kernel/security", SECURITYFS_MAGIC, "securityfs", NULL);
+	f = fopen("/sys/kernel/security/lsm", "r");
+	if (!f) {
+		snprintf(why, n, "cannot read /sys/kernel/security/lsm");
+		return 0;
+	}
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strstr(buf, ",bpf") || !strncmp(buf, "bpf", 3)) {
+		snprintf(why, n, "BPF LSM is active (lsm=%s)", buf);
+		return 1;
+	}
+	snprintf(why, n, "BPF LSM is not active (lsm=%s); add bpf to lsm= on the kernel command line for lsm mode", buf);
+	return 0;
+}
+
+/* Level of a cgroup: how many directories below the cgroup2 mount it is. */
+static int cgroup_level(const char *path, uint32_t *level, struct tn_err *err)
+{
+	char real[4096], cur[4096];
+	struct statfs sfs;
+	uint32_t n = 0;
+
+	if (!realpath(path, real))
+		return tn_fail_errno(err, errno, "cgroup %s", path);
+	strcpy(cur, real);
+	for (;;) {
+		char *slash = strrchr(cur, '/');
+
+		if (!slash || slash == cur)
+			return tn_fail(err, "%s is not inside a cgroup2 mount", real);
+		*slash = '\0';
+		if (statfs(cur, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+			break;
+		n++;
+	}
+	*level = n;
+	return 0;
+}
+
+static int open_cgroup_root(struct agent *a, struct tn_err *err)
+{
+	const char *path = a->opt.cgroup_root;
+	struct stat st;
+
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return tn_fail_errno(err, errno, "cannot create cgroup %s", path);
+	if (tn_cgroup_id(path, &a->cgroup_root_id, err))
+		return -1;
+	if (cgroup_level(path, &a->cgroup_root_level, err))
+		return -1;
+	if (a->cgroup_root_level == 0)
+		return tn_fail(err, "refusing to attach at the root cgroup %s: it would filter every process on the machine; give --cgroup a subtree", path);
+	a->cgroup_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a->cgroup_fd < 0 || fstat(a->cgroup_fd, &st))
+		return tn_fail_errno(err, errno, "cannot open cgroup %s", path);
+	return 0;
+}
+
+/* An existing pinned link: take it over if it is ours, else say why not. */
+static int adopt_link(struct agent *a, const struct prog_slot *s,
+		      struct bpf_program *prog, const char *pin,
+		      struct tn_err *err)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	struct bpf_link *link = bpf_link__open(pin);
+	int ret = 0;
+
+	if (!link)
+		return tn_fail_errno(err, errno, "cannot open pinned link %s", pin);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len)) {
+		ret = tn_fail_errno(err, errno, "cannot inspect pinned link %s", pin);
+		goto out;
+	}
+	if (s->cgroup && info.cgroup.cgroup_id != a->cgroup_root_id) {
+		if (info.cgroup.cgroup_id == 0) {
+			/* Its cgroup is gone: the link is dead, replace it. */
+			unlink(pin);
+			ret = 1;
+			goto out;
+		}
+		ret = tn_fail(err, "pinned link %s is attached to cgroup id %llu, not to %s; stop the other agent or run trustnoded --unload with the same --pin-dir", pin, (unsigned long long)info.cgroup.cgroup_id, a->opt.cgroup_root);
+		goto out;
+	}
+	/*
+	 * Run the new code through the old attachment. Tracing links cannot
+	 * be updated; their old program keeps running on the shared maps.
+	 */
+	if (bpf_link__update_program(link, prog) && s->cgroup) {
+		ret = tn_fail_errno(err, errno, "cannot update pinned link %s", pin);
+		goto out;
+	}
+	a->links_adopted++;
+out:
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return ret;
+}
+
+static int attach_slot(struct agent *a, const struct prog_slot *s,
+		       struct tn_err *err)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char pin[4096];
+	int ret;
+
+	prog = bpf_object__find_program_by_name(a->skel->obj, s->name);
+	if (!prog)
+		return tn_fail(err, "BPF object has no program %s", s->name);
+	snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, s->name);
+	if (!access(pin, F_OK)) {
+		ret = adopt_link(a, s, prog, pin, err);
+		if (ret <= 0)
+			return ret;
+	}
+	link = s->cgroup ? bpf_program__attach_cgroup(prog, a->cgroup_fd) :
+			   bpf_program__attach(prog);
+	if (!link)
+		return tn_fail_errno(err, errno, "cannot attach %s", s->name);
+	if (bpf_link__pin(link, pin)) {
+		ret = tn_fail_errno(err, errno, "cannot pin %s", pin);
+		bpf_link__destroy(link);
+		return ret;
+	}
+	a->links_created++;
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return 0;
+}
+
+static int load_object(struct agent *a, enum tn_attach_mode mode,
+		       struct tn_err *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = a->opt.pin_dir);
+	struct bpf_program *prog;
+	size_t i;
+	int ret;
+
+	a->skel = trustnode_bpf__open_opts(&opts);
+	if (!a->skel)
+		return tn_fail_errno(err, errno, "cannot open the BPF object");
+	bpf_object__for_each_program(prog, a->skel->obj) {
+		int want = 0;
+
+		for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+			if (!strcmp(slots[i].name, bpf_program__name(prog)))
+				want = slot_used(&slots[i], mode);
+		bpf_program__set_autoload(prog, want);
+	}
+	if (a->opt.ringbuf_size)
+		bpf_map__set_max_entries(a->skel->maps.tn_events,
+					 a->opt.ringbuf_size);
+	ret = trustnode_bpf__load(a->skel);
+	if (ret) {
+		tn_fail_errno(err, -ret, "cannot load the BPF programs in %s mode (if a pinned map is incompatible after an upgrade, trustnoded --unload --pin-dir %s clears it, taint included)", bpf_mode_name(mode), a->opt.pin_dir);
+		trustnode_bpf__destroy(a->skel);
+		a->skel = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int bpf_attach_all(struct agent *a, struct tn_err *err)
+{
+	char dir[4096], lsm_why[256];
+	struct tn_err lerr;
+	size_t i;
+	int lsm;
+
+	a->cgroup_fd = -1;
+	if (ensure_fs("/sys/fs/bpf", BPF_FS_MAGIC, "bpf", err))
+		return -1;
+	if (mkdir(a->opt.pin_dir, 0700) && errno != EEXIST)
+		return tn_fail_errno(err, errno, "cannot create %s", a->opt.pin_dir);
+	snprintf(dir, sizeof(dir), "%s/links", a->opt.pin_dir);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return tn_fail_errno(err, errno, "cannot create %s", dir);
+	if (open_cgroup_root(a, err))
+		return -1;
+
+	lsm = bpf_lsm_active(lsm_why, sizeof(lsm_why));
+	if (a->opt.attach == TN_ATTACH_LSM && !lsm)
+		return tn_fail(err, "--attach lsm requested but %s", lsm_why);
+	if (a->opt.attach == TN_ATTACH_CGROUP)
+		lsm = 0;
+	if (lsm) {
+		if (!load_object(a, TN_ATTACH_LSM, &lerr)) {
+			a->mode = TN_ATTACH_LSM;
+			snprintf(a->mode_reason, sizeof(a->mode_reason), "%s", lsm_why);
+		} else if (a->opt.attach == TN_ATTACH_LSM) {
+			return tn_fail(err, "%s", lerr.msg);
+		} else {
+			snprintf(lsm_why, sizeof(lsm_why),
+				 "BPF LSM is listed but its programs did not load: %.180s", lerr.msg);
+			lsm = 0;
+		}
+	}
+	if (!lsm) {
+		if (load_object(a, TN_ATTACH_CGROUP, err))
+			return -1;
+		a->mode = TN_ATTACH_CGROUP;
+		snprintf(a->mode_reason, sizeof(a->mode_reason), "%s",
+			 a->opt.attach == TN_ATTACH_CGROUP ?
+			 "cgroup mode requested with --attach cgroup" : lsm_why);
+	}
+
+	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		if (!slot_used(&slots[i], a->mode))
+			continue;
+		if (attach_slot(a, &slots[i], err))
+			return -1;
+	}
+	return 0;
+}
+
+void bpf_detach_close(struct agent *a)
+{
+	/* Pinned links and maps stay: enforcement outlives the agent. */
+	if (a->skel)
+		trustnode_bpf__destroy(a->skel);
+	a->skel = NULL;
+	if (a->cgroup_fd >= 0)
+		close(a->cgroup_fd);
+	a->cgroup_fd = -1;
+}
+
+static int unlink_dir_entries(const char *dir, struct tn_err *err)
+{
+	struct dirent *de;
+	char path[4096];
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : tn_fail_errno(err, errno, "%s", dir);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_type == DT_DIR)
+			continue;
+		if (unlink(path)) {
+			closedir(d);
+			return tn_fail_errno(err, errno, "cannot unpin %s", path);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int bpf_unload_pins(const char *pin_dir, struct tn_err *err)
+{
+	char links[4096];
+
+	snprintf(links, sizeof(links), "%s/links", pin_dir);
+	if (unlink_dir_entries(links, err) || unlink_dir_entries(pin_dir, err))
+		return -1;
+	rmdir(links);
+	if (rmdir(pin_dir) && errno != ENOENT)
+		return tn_fail_errno(err, errno, "cannot remove %s", pin_dir);
+	return 0;
+}
+
+json_object *bpf_programs_json(struct agent *a)
+{
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		json_object *o;
+		char pin[4096];
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!slot_used(&slots[i], a->mode))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(slots[i].name));
+		json_object_object_add(o, "attach", json_object_new_string(
+			slots[i].cgroup ? a->opt.cgroup_root : "kernel-wide"));
+		snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, slots[i].name);
+		fd = bpf_obj_get(pin);
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			json_object_object_add(o, "link_id", json_object_new_int64(info.id));
+			json_object_object_add(o, "prog_id", json_object_new_int64(info.prog_id));
+			json_object_object_add(o, "attached", json_object_new_boolean(1));
+		} else {
+			json_object_object_add(o, "attached", json_object_new_boolean(0));
+		}
+		if (fd >= 0)
+			close(fd);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Makes the kernel maps say what a registry says. Order matters: additions
+ * first, then the flip of the live prefix generation and the mode, then the
+ * removals, so a half-done sync is never more permissive than either the old
+ * or the new state, and a failed one can be rolled back by syncing the old.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include "agent.h"
+#include "proto.h"
+#include "trustnode.skel.h"
+#include "trustnode/bpf_shared.h"
+
+static int map_fd(struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+/*
+ * Deletes every key of map for which keep() says no. Keys are collected
+ * first: deleting while walking with get_next_key can restart the walk.
+ */
+static int prune(int fd, size_t key_size,
+		 int (*keep)(const void *key, const void *ctx), const void *ctx,
+		 struct tn_err *err)
+{
+	size_t cap = 64, n = 0, i;
+	char *keys = malloc(cap * key_size);
+	char *prev = NULL;
+	int ret = 0;
+
+	if (!keys)
+		return tn_fail(err, "out of memory");
+	while (!bpf_map_get_next_key(fd, prev, keys + n * key_size)) {
+		prev = keys + n * key_size;
+		if (++n == cap) {
+			char *nk = realloc(keys, cap * 2 * key_size);
+
+			if (!nk) {
+				free(keys);
+				return tn_fail(err, "out of memory");
+			}
+			keys = nk;
+			cap *= 2;
+			prev = keys + (n - 1) * key_size;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (keep(keys + i * key_size, ctx))
+			continue;
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
+			ret = tn_fail_errno(err, errno, "cannot delete a map entry");
+			break;
+		}
+	}
+	free(keys);
+	return ret;
+}
+
+static int keep_gen(const void *key, const void *ctx)
+{
+	return ((const struct tn_prefix_key *)key)->gen == *(const __u8 *)ctx;
+}
+
+static int keep_tag(const void *key, const void *ctx)
+{
+	const struct tn_inode_key *k = key;
+	const struct registry *r = ctx;
+	int i;
+
+	for (i = 0; i < r->ntags; i++)
+		if (!r->tags[i].is_net && r->tags[i].dev == k->dev &&
+		    r->tags[i].ino == k->ino)
+			return 1;
+	return 0;
+}
+
+static void endpoint_key(struct tn_endpoint_key *k, const struct tn_endpoint *ep)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = ep->family;
+	k->port = htons(ep->port);
+	memcpy(k->addr, ep->addr, 16);
+}
+
+static int keep_endpoint(const void *key, const void *ctx)
+{
+	const struct registry *r = ctx;
+	struct tn_endpoint_key k;
+	int i;
+
+	for (i = 0; i < r->ntags; i++) {
+		if (!r->tags[i].is_net)
+			continue;
+		endpoint_key(&k, &r->tags[i].ep);
+		if (!memcmp(&k, key, sizeof(k)))
+			return 1;
+	}
+	return 0;
+}
+
+static int keep_workload(const void *key, const void *ctx)
+{
+	return registry_workload_by_cgid(ctx, *(const __u64 *)key) != NULL;
+}
+
+/* The OR of the labels of every tag on the same source. */
+static uint64_t tag_labels(const struct registry *r, const struct reg_tag *t)
+{
+	uint64_t labels = 0;
+	int i;
+
+	for (i = 0; i < r->ntags; i++) {
+		const struct reg_tag *o = &r->tags[i];
+
+		if (o->is_net != t->is_net)
+			continue;
+		if (t->is_net ? !memcmp(&o->ep, &t->ep, sizeof(t->ep)) :
+				(o->dev == t->dev && o->ino == t->ino))
+			labels |= o->labels;
+	}
+	return labels;
+}
+
+static int add_everything(struct agent *a, const struct registry *r,
+			  __u8 gen, struct tn_err *err)
+{
+	struct trustnode_bpf *s = a->skel;
+	int i;
+
+	if (prune(map_fd(s->maps.tn_prefixes), sizeof(struct tn_prefix_key),
+		  keep_gen, &(__u8){ !gen }, err))
+		return -1;
+	for (i = 0; i < r->nprefixes; i++) {
+		const struct tn_prefix *p = &r->prefixes[i];
+		struct tn_prefix_key k = { .prefixlen = 16 + p->len, .gen = gen,
+					   .family = p->family };
+		__u8 one = 1;
+
+		memcpy(k.addr, p->addr, 16);
+		if (bpf_map_update_elem(map_fd(s->maps.tn_prefixes), &k, &one, BPF_ANY))
+			return tn_fail_errno(err, errno, "cannot load prefix %d", i);
+	}
+	for (i = 0; i < r->ntags; i++) {
+		const struct reg_tag *t = &r->tags[i];
+		__u64 labels = tag_labels(r, t);
+
+		if (t->is_net) {
+			struct tn_endpoint_key k;
+
+			endpoint_key(&k, &t->ep);
+			if (bpf_map_update_elem(map_fd(s->maps.tn_endpoints), &k,
+						&labels, BPF_ANY))
+				return tn_fail_errno(err, errno, "cannot load an endpoint tag (at most %d)", TN_MAX_ENDPOINTS);
+		} else {
+			struct tn_inode_key k = { .dev = t->dev, .ino = t->ino };
+
+			if (bpf_map_update_elem(map_fd(s->maps.tn_tags), &k,
+						&labels, BPF_ANY))
+				return tn_fail_errno(err, errno, "cannot load the tag on %s (at most %d)", t->path, TN_MAX_TAGS);
+		}
+	}
+	for (i = 0; i < r->nwls; i++) {
+		const struct reg_workload *w = &r->wls[i];
+		struct tn_workload v = { .id = w->id, .taint = w->taint };
+		struct tn_workload cur;
+		int fd = map_fd(s->maps.tn_workloads);
+
+		if (!bpf_map_lookup_elem(fd, &w->cgid, &cur)) {
+			/* Taint in the kernel is never lowered by a sync. */
+			if ((cur.taint | w->taint) == cur.taint && cur.id == w->id)
+				continue;
+			cur.taint |= w->taint;
+			cur.id = w->id;
+			v = cur;
+		}
+		if (bpf_map_update_elem(fd, &w->cgid, &v, BPF_ANY))
+			return tn_fail_errno(err, errno, "cannot load workload %s (at most %d)", w->name, TN_MAX_WORKLOADS);
+	}
+	return 0;
+}
+
+int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
+{
+	struct trustnode_bpf *s = a->skel;
+	struct tn_config cfg = { 0 };
+	__u32 zero = 0;
+	__u8 gen;
+
+	bpf_map_lookup_elem(map_fd(s->maps.tn_config), &zero, &cfg);
+	gen = cfg.loaded ? !cfg.prefix_gen : 0;
+	if (add_everything(a, r, gen, err))
+		return -1;
+
+	cfg.mode = r->enforce ? TN_MODE_ENFORCE : TN_MODE_AUDIT;
+	cfg.prefix_gen = gen;
+	cfg.min_level = a->cgroup_root_level;
+	cfg.loaded = 1;
+	if (bpf_map_update_elem(map_fd(s->maps.tn_config), &zero, &cfg, BPF_ANY))
+		return tn_fail_errno(err, errno, "cannot switch to the new policy");
+
+	if (prune(map_fd(s->maps.tn_prefixes), sizeof(struct tn_prefix_key),
+		  keep_gen, &gen, err) ||
+	    prune(map_fd(s->maps.tn_tags), sizeof(struct tn_inode_key),
+		  keep_tag, r, err) ||
+	    prune(map_fd(s->maps.tn_endpoints), sizeof(struct tn_endpoint_key),
+		  keep_endpoint, r, err) ||
+	    prune(map_fd(s->maps.tn_workloads), sizeof(__u64),
+		  keep_workload, r, err))
+		return -1;
+	return 0;
+}
+
+int bpf_read_counters(struct agent *a, uint64_t *out, int n)
+{
+	__u32 i;
+
+	for (i = 0; i < (__u32)n; i++) {
+		__u64 v = 0;
+
+		bpf_map_lookup_elem(map_fd(a->skel->maps.tn_counters), &i, &v);
+		out[i] = v;
+	}
+	return 0;
+}
+
+int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)
+{
+	struct tn_workload w;
+
+	if (bpf_map_lookup_elem(map_fd(a->skel->maps.tn_workloads), &cgid, &w))
+		return -1;
+	*taint = w.taint;
+	return 0;
+}
+
+int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err)
+{
+	int fd = map_fd(a->skel->maps.tn_workloads);
+	struct tn_workload w;
+
+	if (bpf_map_lookup_elem(fd, &cgid, &w))
+		return tn_fail_errno(err, errno, "workload is not in the kernel map");
+	w.taint = 0;
+	w.last_drop_report_ns = 0;
+	if (bpf_map_update_elem(fd, &cgid, &w, BPF_EXIST))
+		return tn_fail_errno(err, errno, "cannot clear taint");
+	return 0;
+}

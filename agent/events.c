@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The event pipeline: records from the BPF ring buffer and from the agent
+ * itself become JSON lines in state_dir/events.jsonl, numbered by seq.
+ * Losses are never silent: the kernel counts what the ring buffer could not
+ * take, and the agent turns every increase into an "events-lost" record.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include "agent.h"
+#include "proto.h"
+#include "trustnode.skel.h"
+#include "trustnode/bpf_shared.h"
+
+static const char *type_name(__u32 t)
+{
+	switch (t) {
+	case TN_EV_TAINT_FILE: return "taint-file";
+	case TN_EV_TAINT_NET:  return "taint-net";
+	case TN_EV_CONNECT:    return "connect";
+	case TN_EV_SENDMSG:    return "sendmsg";
+	case TN_EV_EGRESS:     return "egress";
+	}
+	return "unknown";
+}
+
+static const char *decision_name(__u32 d)
+{
+	switch (d) {
+	case TN_DEC_TAINT:       return "taint";
+	case TN_DEC_DENY:        return "deny";
+	case TN_DEC_ALLOW_AUDIT: return "allow-audit";
+	}
+	return "unknown";
+}
+
+static void format_time(char *buf, size_t n, int64_t real_ns)
+{
+	time_t sec = real_ns / 1000000000LL;
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (long long)(real_ns % 1000000000LL) / 1000);
+}
+
+static int64_t ts_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void write_record(struct agent *a, json_object *o, int64_t real_ns)
+{
+	char when[64];
+
+	format_time(when, sizeof(when), real_ns);
+	json_object_object_add(o, "seq", json_object_new_int64(a->next_seq++));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	if (a->events_log) {
+		fprintf(a->events_log, "%s\n",
+			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fflush(a->events_log);
+	}
+	json_object_put(o);
+}
+
+void events_record(struct agent *a, const char *type, json_object *obj)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	if (obj) {
+		json_object_object_foreach(obj, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(obj);
+	}
+	write_record(a, o, ts_ns(CLOCK_REALTIME));
+}
+
+static void add_dest(json_object *o, const struct tn_event *e)
+{
+	char buf[TN_ADDR_STRLEN + 8];
+
+	tn_format_endpoint(buf, sizeof(buf), e->family, e->addr, ntohs(e->port));
+	json_object_object_add(o, "dest", json_object_new_string(buf));
+	json_object_object_add(o, "protocol", json_object_new_string(
+		e->protocol == 6 ? "tcp" : e->protocol == 17 ? "udp" : "other"));
+}
+
+/* A workload gained labels: remember them, so a reboot cannot lose them. */
+static void note_taint(struct agent *a, struct reg_workload *w, __u64 labels)
+{
+	struct tn_err err;
+
+	if (!w || (w->taint | labels) == w->taint)
+		return;
+	w->taint |= labels;
+	if (registry_save(&a->reg, a->state_path, &err))
+		fprintf(stderr, "trustnoded: %s\n", err.msg);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+	const struct tn_event *e = data;
+	struct reg_workload *w;
+	json_object *o;
+	char comm[TN_COMM_LEN + 1];
+
+	if (size < sizeof(*e))
+		return 0;
+	w = registry_workload_by_cgid(&a->reg, e->workload_cgid);
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string(type_name(e->type)));
+	json_object_object_add(o, "decision",
+			       json_object_new_string(decision_name(e->decision)));
+	if (w) {
+		json_object_object_add(o, "workload", json_object_new_string(w->name));
+	} else {
+		char id[32];
+
+		snprintf(id, sizeof(id), "cgroup:%llu", (unsigned long long)e->workload_cgid);
+		json_object_object_add(o, "workload", json_object_new_string(id));
+	}
+	json_object_object_add(o, "cgroup_id", json_object_new_int64(e->workload_cgid));
+	if (e->pid) {
+		memcpy(comm, e->comm, TN_COMM_LEN);
+		comm[TN_COMM_LEN] = '\0';
+		json_object_object_add(o, "pid", json_object_new_int64(e->pid));
+		json_object_object_add(o, "comm", json_object_new_string(comm));
+	}
+	json_object_object_add(o, "labels", registry_label_names(&a->reg, e->labels));
+	if (e->type == TN_EV_TAINT_FILE) {
+		const struct reg_tag *t = registry_tag_by_inode(&a->reg, e->dev, e->ino);
+
+		json_object_object_add(o, "tag", json_object_new_string(
+					       t ? t->path : "(removed tag)"));
+	} else {
+		add_dest(o, e);
+	}
+	if (e->type == TN_EV_EGRESS)
+		json_object_object_add(o, "note", json_object_new_string(
+			"packets of an open flow; further drops within 1 s are counted, not reported"));
+	if (e->type == TN_EV_TAINT_FILE || e->type == TN_EV_TAINT_NET)
+		note_taint(a, w, e->labels);
+
+	write_record(a, o, e->ts_boot_ns + ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_BOOTTIME));
+	return 0;
+}
+
+/* The last seq in the log, so numbering continues after a restart. */
+static uint64_t last_seq(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	uint64_t seq = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "\"seq\":");
+
+		if (p)
+			seq = strtoull(p + 6, NULL, 10);
+	}
+	fclose(f);
+	return seq;
+}
+
+int events_open(struct agent *a, struct tn_err *err)
+{
+	a->next_seq = last_seq(a->events_path) + 1;
+	a->events_log = fopen(a->events_path, "ae");
+	if (!a->events_log)
+		return tn_fail_errno(err, errno, "cannot open %s", a->events_path);
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.tn_events), on_event,
+				 a, NULL);
+	if (!a->rb)
+		return tn_fail_errno(err, errno, "cannot open the event ring buffer");
+	/* Losses before this agent started are reported once, now. */
+	a->lost_reported = 0;
+	return 0;
+}
+
+void events_close(struct agent *a)
+{
+	if (a->rb)
+		ring_buffer__free(a->rb);
+	a->rb = NULL;
+	if (a->events_log)
+		fclose(a->events_log);
+	a->events_log = NULL;
+}
+
+int events_fd(struct agent *a)
+{
+	return ring_buffer__epoll_fd(a->rb);
+}
+
+int events_poll(struct agent *a)
+{
+	return ring_buffer__consume(a->rb);
+}
+
+void events_check_counters(struct agent *a)
+{
+	uint64_t c[TN_CNT__MAX];
+
+	bpf_read_counters(a, c, TN_CNT__MAX);
+	if (c[TN_CNT_EVENTS_LOST] > a->lost_reported) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "count", json_object_new_int64(
+			c[TN_CNT_EVENTS_LOST] - a->lost_reported));
+		json_object_object_add(o, "total", json_object_new_int64(
+			c[TN_CNT_EVENTS_LOST]));
+		json_object_object_add(o, "note", json_object_new_string(
+			"the kernel ring buffer was full; these events were counted but not delivered"));
+		a->lost_reported = c[TN_CNT_EVENTS_LOST];
+		events_record(a, "events-lost", o);
+	}
+}
+
+json_object *events_query(struct agent *a, long long limit, long long since)
+{
+	json_object *all = json_object_new_array();
+	json_object *out;
+	FILE *f = fopen(a->events_path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long long i, n;
+
+	if (f) {
+		while (getline(&line, &cap, f) > 0) {
+			json_object *o = json_tokener_parse(line);
+			long long seq;
+
+			if (!o)
+				continue;
+			if (tn_json_int(o, "seq", &seq) || seq <= since) {
+				json_object_put(o);
+				continue;
+			}
+			json_object_array_add(all, o);
+		}
+		free(line);
+		fclose(f);
+	}
+	n = json_object_array_length(all);
+	if (limit <= 0 || limit > n)
+		limit = n;
+	out = json_object_new_array();
+	for (i = n - limit; i < n; i++)
+		json_object_array_add(out, json_object_get(
+			json_object_array_get_idx(all, i)));
+	json_object_put(all);
+	return out;
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * trustnoded: loads and pins trustnode's BPF programs, keeps the kernel maps
+ * in step with the registry, records events, and serves the control socket.
+ * Enforcement lives in the pinned programs and maps, not in this process:
+ * killing it stops event collection and control, never enforcement.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "agent.h"
+#include "trustnode/control.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: trustnoded [options]\n"
+"       trustnoded --unload [--pin-dir DIR]\n"
+"\n"
+"Runs in the foreground (for systemd or a supervisor); logs to stderr.\n"
+"\n"
+"  --cgroup PATH       attach the programs to this cgroup v2 directory (created\n"
+"                      if missing; default <cgroup2 mount>/trustnode). Workloads\n"
+"                      must live below it. The root cgroup is refused.\n"
+"  --policy FILE       load this policy at start (otherwise the saved state)\n"
+"  --attach MODE       auto (default), lsm or cgroup\n"
+"  --state-dir DIR     default " TN_DEFAULT_STATE_DIR "\n"
+"  --run-dir DIR       default " TN_DEFAULT_RUN_DIR " (control socket)\n"
+"  --socket PATH       control socket (default RUN_DIR/" TN_CONTROL_SOCKET_NAME ")\n"
+"  --pin-dir DIR       bpffs directory for pins (default " TN_DEFAULT_PIN_DIR ")\n"
+"  --ringbuf-size N    event ring buffer bytes, a power of 2 pages (tests)\n"
+"  --unload            detach everything pinned under --pin-dir and exit;\n"
+"                      this drops enforcement and the kernel's taint\n"
+"  -h, --help\n");
+}
+
+static int find_cgroup2_mount(char *out, size_t n)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char dev[256], dir[PATH_MAX], type[64];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(out, n, "%s", dir);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+static int parse_args(struct agent_options *o, int argc, char **argv,
+		      int *unload)
+{
+	static const struct option longopts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "attach", required_argument, NULL, 'a' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "ringbuf-size", required_argument, NULL, 'R' },
+		{ "unload", no_argument, NULL, 'U' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->cgroup_root = optarg; break;
+		case 'p': o->policy_path = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'r': o->run_dir = optarg; break;
+		case 'S': o->socket_path = optarg; break;
+		case 'P': o->pin_dir = optarg; break;
+		case 'U': *unload = 1; break;
+		case 'R':
+			o->ringbuf_size = strtoul(optarg, NULL, 0);
+			if (o->ringbuf_size < 4096 ||
+			    (o->ringbuf_size & (o->ringbuf_size - 1))) {
+				fprintf(stderr, "trustnoded: --ringbuf-size must be a power of 2, at least 4096\n");
+				return -1;
+			}
+			break;
+		case 'a':
+			if (!strcmp(optarg, "auto"))
+				o->attach = TN_ATTACH_AUTO;
+			else if (!strcmp(optarg, "lsm"))
+				o->attach = TN_ATTACH_LSM;
+			else if (!strcmp(optarg, "cgroup"))
+				o->attach = TN_ATTACH_CGROUP;
+			else {
+				fprintf(stderr, "trustnoded: --attach must be auto, lsm or cgroup\n");
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "trustnoded: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_policy_file(struct agent *a, struct tn_err *err)
+{
+	json_object *req, *reply;
+	FILE *f = fopen(a->opt.policy_path, "r");
+	char *text;
+	long n;
+	int ret = 0;
+
+	if (!f)
+		return tn_fail_errno(err, errno, "cannot read policy %s", a->opt.policy_path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	if (n < 0 || n > (1 << 20)) {
+		fclose(f);
+		return tn_fail(err, "policy %s is larger than 1 MiB", a->opt.policy_path);
+	}
+	text = calloc(1, n + 1);
+	if (!text || fread(text, 1, n, f) != (size_t)n) {
+		fclose(f);
+		free(text);
+		return tn_fail(err, "cannot read policy %s", a->opt.policy_path);
+	}
+	fclose(f);
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("policy.load"));
+	json_object_object_add(req, "name", json_object_new_string(a->opt.policy_path));
+	json_object_object_add(req, "text", json_object_new_string(text));
+	free(text);
+	reply = requests_dispatch(a, req, 1);
+	if (!json_object_get_boolean(json_object_object_get(reply, "ok")))
+		ret = tn_fail(err, "%s", json_object_get_string(
+				      json_object_object_get(reply, "error")));
+	json_object_put(req);
+	json_object_put(reply);
+	return ret;
+}
+
+static int mkdirs(const char *dir, mode_t mode, struct tn_err *err)
+{
+	char path[PATH_MAX], *p;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return tn_fail_errno(err, errno, "cannot create %s", path);
+		*p = '/';
+	}
+	if (mkdir(path, mode) && errno != EEXIST)
+		return tn_fail_errno(err, errno, "cannot create %s", path);
+	return 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG || getenv("TRUSTNODE_QUIET_LIBBPF"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int setup(struct agent *a, struct tn_err *err)
+{
+	static char cgroup_default[PATH_MAX + 16];
+	struct tn_err e;
+
+	if (!a->opt.cgroup_root) {
+		char mnt[PATH_MAX];
+
+		if (find_cgroup2_mount(mnt, sizeof(mnt)))
+			return tn_fail(err, "no cgroup2 file system is mounted; mount one or give --cgroup");
+		snprintf(cgroup_default, sizeof(cgroup_default), "%s/trustnode", mnt);
+		a->opt.cgroup_root = cgroup_default;
+	}
+	if (mkdirs(a->opt.state_dir, 0700, err) || mkdirs(a->opt.run_dir, 0755, err))
+		return -1;
+	snprintf(a->state_path, sizeof(a->state_path), "%s/state.json", a->opt.state_dir);
+	snprintf(a->events_path, sizeof(a->events_path), "%s/events.jsonl", a->opt.state_dir);
+	snprintf(a->socket_path, sizeof(a->socket_path), "%s",
+		 a->opt.socket_path ? a->opt.socket_path : "");
+	if (!a->opt.socket_path)
+		snprintf(a->socket_path, sizeof(a->socket_path), "%s/%s",
+			 a->opt.run_dir, TN_CONTROL_SOCKET_NAME);
+
+	if (registry_load(&a->reg, a->state_path, err))
+		return -1;
+	if (bpf_attach_all(a, err))
+		return -1;
+	if (events_open(a, err))
+		return -1;
+	/* Push the saved state: after a reboot the maps start empty. */
+	if (bpf_sync(a, &a->reg, err))
+		return -1;
+	if (a->opt.policy_path && load_policy_file(a, err))
+		return -1;
+	if (control_listen(a, err))
+		return -1;
+	{
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "attach", json_object_new_string(bpf_mode_name(a->mode)));
+		json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
+		json_object_object_add(o, "links_created", json_object_new_int(a->links_created));
+		json_object_object_add(o, "pid", json_object_new_int(getpid()));
+		events_record(a, "agent-start", o);
+	}
+	events_check_counters(a);
+	(void)e;
+	return 0;
+}
+
+static int run(struct agent *a)
+{
+	struct epoll_event ev, evs[8];
+	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
+	sigset_t mask;
+	int ep, sfd, tfd, i, n;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	timerfd_settime(tfd, 0, &tick, NULL);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || ep < 0) {
+		perror("trustnoded: event loop");
+		return 1;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = a->listen_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, a->listen_fd, &ev);
+	ev.data.fd = events_fd(a);
+	epoll_ctl(ep, EPOLL_CTL_ADD, events_fd(a), &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+
+	fprintf(stderr, "trustnoded: running in %s mode (%s); control socket %s\n",
+		bpf_mode_name(a->mode), a->mode_reason, a->socket_path);
+	while (!a->stopping) {
+		n = epoll_wait(ep, evs, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == a->listen_fd) {
+				control_accept(a);
+			} else if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+					a->stopping = 1;
+			} else if (fd == tfd) {
+				uint64_t x;
+
+				if (read(tfd, &x, sizeof(x)) < 0)
+					continue;
+				events_check_counters(a);
+			} else {
+				events_poll(a);
+			}
+		}
+	}
+	events_poll(a);
+	close(ep);
+	close(sfd);
+	close(tfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = {
+		.opt = {
+			.state_dir = TN_DEFAULT_STATE_DIR,
+			.run_dir = TN_DEFAULT_RUN_DIR,
+			.pin_dir = TN_DEFAULT_PIN_DIR,
+		},
+		.listen_fd = -1,
+		.cgroup_fd = -1,
+	};
+	struct tn_err err;
+	int unload = 0, ret;
+
+	if (parse_args(&a.opt, argc, argv, &unload))
+		return 2;
+	libbpf_set_print(libbpf_quiet);
+	if (geteuid() != 0) {
+		fprintf(stderr, "trustnoded: must run as root (it loads BPF programs)\n");
+		return 4;
+	}
+	if (unload) {
+		if (bpf_unload_pins(a.opt.pin_dir, &err)) {
+			fprintf(stderr, "trustnoded: %s\n", err.msg);
+			return 1;
+		}
+		fprintf(stderr, "trustnoded: unpinned %s; trustnode no longer enforces on this node\n", a.opt.pin_dir);
+		return 0;
+	}
+	if (setup(&a, &err)) {
+		fprintf(stderr, "trustnoded: %s\n", err.msg);
+		ret = 1;
+	} else {
+		ret = run(&a);
+		events_record(&a, "agent-stop", NULL);
+	}
+	control_close(&a);
+	events_close(&a);
+	bpf_detach_close(&a);
+	registry_free(&a.reg);
+	return ret;
+}

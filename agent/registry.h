@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the agent knows and persists: labels, tags, workloads and the loaded
+ * policy. Mutations work on a copy that is applied to the kernel and saved
+ * only when everything succeeded, so a rejected request changes nothing.
+ */
+#ifndef TN_REGISTRY_H
+#define TN_REGISTRY_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include "addr.h"
+#include "err.h"
+#include "policy.h"
+
+enum tn_source { TN_SRC_POLICY, TN_SRC_ADMIN };
+
+struct reg_tag {
+	enum tn_source source;
+	int is_net;
+	char *path;		/* !is_net; as given when tagged */
+	uint64_t dev, ino;	/* !is_net; kernel dev encoding */
+	struct tn_endpoint ep;	/* is_net */
+	uint64_t labels;
+};
+
+struct reg_workload {
+	enum tn_source source;
+	char *name;
+	char *cgroup;
+	uint64_t cgid;
+	uint32_t id;
+	uint64_t taint;		/* last seen in the kernel; restored after reboot */
+};
+
+struct registry {
+	char *labels[64];	/* bit i is labels[i] */
+	int nlabels;
+	struct reg_tag *tags;
+	int ntags;
+	struct reg_workload *wls;
+	int nwls;
+	uint32_t next_wl_id;
+	int enforce;
+	int prefixes_default;
+	struct tn_prefix *prefixes;
+	int nprefixes;
+	char *policy_name;	/* NULL until a policy is loaded */
+	char *policy_text;
+};
+
+void registry_init(struct registry *r);
+void registry_free(struct registry *r);
+int registry_copy(struct registry *dst, const struct registry *src);
+
+int registry_load(struct registry *r, const char *path, struct tn_err *err);
+int registry_save(const struct registry *r, const char *path,
+		  struct tn_err *err);
+
+/* Bits for names, allocating new labels (at most 64 per node). */
+int registry_label_bits(struct registry *r, char *const *names, int n,
+			uint64_t *bits, struct tn_err *err);
+json_object *registry_label_names(const struct registry *r, uint64_t bits);
+
+/* Replaces everything that came from the previous policy by policy p. */
+int registry_apply_policy(struct registry *r, const struct tn_policy *p,
+			  const char *name, const char *text,
+			  struct tn_err *err);
+
+int registry_add_workload(struct registry *r, const char *name,
+			  const char *cgroup, uint64_t cgid,
+			  enum tn_source src, struct tn_err *err);
+struct reg_workload *registry_find_workload(struct registry *r,
+					    const char *name);
+struct reg_workload *registry_workload_by_cgid(const struct registry *r,
+					       uint64_t cgid);
+void registry_remove_workload(struct registry *r, struct reg_workload *w);
+
+int registry_add_tag(struct registry *r, const struct reg_tag *t,
+		     struct tn_err *err);
+void registry_remove_tag(struct registry *r, int index);
+const struct reg_tag *registry_tag_by_inode(const struct registry *r,
+					    uint64_t dev, uint64_t ino);
+
+json_object *registry_tag_json(const struct registry *r,
+			       const struct reg_tag *t);
+json_object *registry_workload_json(const struct registry *r,
+				    const struct reg_workload *w);
+json_object *registry_prefixes_json(const struct registry *r);
+
+#endif

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * trustnode's BPF half: taint tracking and egress control.
+ *
+ * A workload is a cgroup subtree registered in the "workloads" map. It becomes
+ * tainted when one of its tasks opens a tagged file (lsm/file_open, or in
+ * cgroup mode the exit of the open syscalls) or talks to a tagged endpoint.
+ * A tainted workload may only reach destinations in the live generation of
+ * "prefixes"; everything else is denied (enforce) or recorded (audit).
+ *
+ * The agent loads either the lsm or the cgroup-mode file programs; the
+ * cgroup/ and cgroup_skb/ programs are attached in both modes.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "trustnode/bpf_shared.h"
+
+#define AF_INET		2
+#define AF_INET6	10
+#define EPERM		1
+#define SK_DROP		0
+#define SK_PASS		1
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tn_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TN_MAX_WORKLOADS);
+	__type(key, __u64);
+	__type(value, struct tn_workload);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_workloads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TN_MAX_TAGS);
+	__type(key, struct tn_inode_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_tags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TN_MAX_ENDPOINTS);
+	__type(key, struct tn_endpoint_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_endpoints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * TN_MAX_PREFIXES);
+	__type(key, struct tn_prefix_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_prefixes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TN_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TN_RINGBUF_DEFAULT);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_events SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&tn_counters, &which);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline struct tn_config *get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tn_config, &zero);
+}
+
+/*
+ * The workload of the current task: its cgroup or the nearest ancestor that
+ * is registered. Workloads never nest (the agent refuses it), so the first
+ * hit is the only one.
+ */
+static __always_inline struct tn_workload *current_workload(__u64 *wl_cgid)
+{
+	struct tn_config *cfg = get_config();
+	__u32 level;
+
+	if (!cfg || !cfg->loaded)
+		return NULL;
+	for (level = cfg->min_level + 1; level < TN_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		struct tn_workload *w;
+
+		if (!id)
+			return NULL;
+		w = bpf_map_lookup_elem(&tn_workloads, &id);
+		if (w) {
+			*wl_cgid = id;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* Same, for the cgroup of the socket that owns skb. */
+static __always_inline struct tn_workload *skb_workload(struct __sk_buff *skb,
+							__u64 *wl_cgid)
+{
+	struct tn_config *cfg = get_config();
+	__u32 level;
+
+	if (!cfg || !cfg->loaded)
+		return NULL;
+	for (level = cfg->min_level + 1; level < TN_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
+		struct tn_workload *w;
+
+		if (!id)
+			return NULL;
+		w = bpf_map_lookup_elem(&tn_workloads, &id);
+		if (w) {
+			*wl_cgid = id;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static __always_inline struct tn_event *event_start(__u32 type, __u32 decision,
+						    __u64 wl_cgid, __u64 labels,
+						    bool process_context)
+{
+	struct tn_event *e = bpf_ringbuf_reserve(&tn_events, sizeof(*e), 0);
+
+	if (!e) {
+		count(TN_CNT_EVENTS_LOST);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_boot_ns = bpf_ktime_get_boot_ns();
+	e->type = type;
+	e->decision = decision;
+	e->workload_cgid = wl_cgid;
+	e->labels = labels;
+	if (process_context) {
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
+	return e;
+}
+
+/*
+ * Adds labels to a workload's taint. Returns the labels that were new; an
+ * event is emitted only then, so re-reading a tagged file stays quiet.
+ */
+static __always_inline __u64 taint(struct tn_workload *w, __u64 labels)
+{
+	__u64 old = __sync_fetch_and_or(&w->taint, labels);
+
+	return labels & ~old;
+}
+
+/* ---- files ---------------------------------------------------------- */
+
+static __always_inline void taint_from_file(struct file *file)
+{
+	struct tn_inode_key key = {};
+	struct dentry *dentry;
+	struct tn_workload *w;
+	__u64 wl_cgid, *labels = NULL, gained;
+	struct tn_event *e;
+	int depth;
+
+	w = current_workload(&wl_cgid);
+	if (!w)
+		return;
+
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	for (depth = 0; depth < TN_TAG_DEPTH && dentry; depth++) {
+		struct dentry *parent;
+
+		key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		labels = bpf_map_lookup_elem(&tn_tags, &key);
+		if (labels)
+			break;
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry)
+			break;
+		dentry = parent;
+	}
+	if (!labels)
+		return;
+
+	gained = taint(w, *labels);
+	if (!gained)
+		return;
+	count(TN_CNT_TAINT);
+	e = event_start(TN_EV_TAINT_FILE, TN_DEC_TAINT, wl_cgid, gained, true);
+	if (!e)
+		return;
+	e->dev = key.dev;
+	e->ino = key.ino;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(tn_lsm_file_open, struct file *file)
+{
+	taint_from_file(file);
+	return 0;
+}
+
+/*
+ * cgroup mode: no LSM hook, so catch the successful return of the open
+ * family and resolve the new descriptor to its file. Numbers are x86-64.
+ */
+#define NR_open			2
+#define NR_creat		85
+#define NR_openat		257
+#define NR_open_by_handle_at	304
+#define NR_openat2		437
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct file **fds, *file = NULL;
+	long nr;
+
+	if (ret < 0)
+		return 0;
+	nr = regs->orig_ax;
+	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 &&
+	    nr != NR_creat && nr != NR_open_by_handle_at)
+		return 0;
+
+	task = bpf_get_current_task_btf();
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), fds + ret) || !file)
+		return 0;
+	taint_from_file(file);
+	return 0;
+}
+
+/* ---- network -------------------------------------------------------- */
+
+struct dest {
+	__u8 family;
+	__u8 protocol;
+	__u16 port;		/* network byte order */
+	__u8 addr[16];
+};
+
+/* ::ffff:a.b.c.d is IPv4 as far as policy is concerned. */
+static __always_inline void unmap_v4(struct dest *d)
+{
+	__u32 *w = (__u32 *)d->addr;
+
+	if (d->family == AF_INET6 && w[0] == 0 && w[1] == 0 &&
+	    w[2] == bpf_htonl(0xffff)) {
+		w[0] = w[3];
+		w[1] = w[2] = w[3] = 0;
+		d->family = AF_INET;
+	}
+}
+
+static __always_inline bool is_local_always(const struct dest *d)
+{
+	const __u32 *w = (const __u32 *)d->addr;
+
+	/* Unspecified connects to this host; loopback never leaves it. */
+	if (d->family == AF_INET)
+		return w[0] == 0 || (d->addr[0] == 127);
+	return (w[0] | w[1] | w[2]) == 0 &&
+	       (w[3] == 0 || w[3] == bpf_htonl(1));
+}
+
+static __always_inline bool dest_allowed(const struct dest *d)
+{
+	struct tn_config *cfg = get_config();
+	struct tn_prefix_key key = {};
+
+	if (is_local_always(d))
+		return true;
+	if (!cfg)
+		return false;	/* fail closed */
+	key.prefixlen = 16 + (d->family == AF_INET ? 32 : 128);
+	key.gen = cfg->prefix_gen;
+	key.family = d->family;
+	__builtin_memcpy(key.addr, d->addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&tn_prefixes, &key) != NULL;
+}
+
+static __always_inline void fill_dest(struct tn_event *e, const struct dest *d)
+{
+	e->family = d->family;
+	e->protocol = d->protocol;
+	e->port = d->port;
+	__builtin_memcpy(e->addr, d->addr, sizeof(e->addr));
+}
+
+static __always_inline void taint_from_endpoint(struct tn_workload *w,
+						__u64 wl_cgid,
+						const struct dest *d,
+						bool process_context)
+{
+	struct tn_endpoint_key key = {};
+	struct tn_event *e;
+	__u64 *labels, gained;
+
+	key.family = d->family;
+	key.port = d->port;
+	__builtin_memcpy(key.addr, d->addr, sizeof(key.addr));
+	labels = bpf_map_lookup_elem(&tn_endpoints, &key);
+	if (!labels)
+		return;
+	gained = taint(w, *labels);
+	if (!gained)
+		return;
+	count(TN_CNT_TAINT);
+	e = event_start(TN_EV_TAINT_NET, TN_DEC_TAINT, wl_cgid, gained,
+			process_context);
+	if (!e)
+		return;
+	fill_dest(e, d);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * The verdict for a tainted workload sending to d from process context
+ * (connect, sendmsg). Returns true to allow.
+ */
+static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
+				       const struct dest *d, __u32 ev_type)
+{
+	struct tn_config *cfg;
+	struct tn_event *e;
+	__u32 decision;
+
+	if (!w->taint || dest_allowed(d))
+		return true;
+	cfg = get_config();
+	if (cfg && cfg->mode == TN_MODE_AUDIT) {
+		decision = TN_DEC_ALLOW_AUDIT;
+		count(TN_CNT_AUDIT_ALLOW);
+	} else {
+		decision = TN_DEC_DENY;
+		count(ev_type == TN_EV_CONNECT ? TN_CNT_DENY_CONNECT :
+						 TN_CNT_DENY_SEND);
+	}
+	e = event_start(ev_type, decision, wl_cgid, w->taint, true);
+	if (e) {
+		fill_dest(e, d);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision != TN_DEC_DENY;
+}
+
+/* Taint from the destination, then decide. Returns true to allow. */
+static __always_inline bool on_send(struct dest *d, __u32 ev_type)
+{
+	struct tn_workload *w;
+	__u64 wl_cgid;
+
+	unmap_v4(d);
+	w = current_workload(&wl_cgid);
+	if (!w)
+		return true;
+	taint_from_endpoint(w, wl_cgid, d, true);
+	return check_send(w, wl_cgid, d, ev_type);
+}
+
+static __always_inline void dest_from_sock_addr(struct dest *d,
+						struct bpf_sock_addr *ctx)
+{
+	d->protocol = ctx->protocol;
+	d->port = (__u16)ctx->user_port;
+	if (ctx->user_family == AF_INET) {
+		d->family = AF_INET;
+		*(__u32 *)d->addr = ctx->user_ip4;
+	} else {
+		d->family = AF_INET6;
+		((__u32 *)d->addr)[0] = ctx->user_ip6[0];
+		((__u32 *)d->addr)[1] = ctx->user_ip6[1];
+		((__u32 *)d->addr)[2] = ctx->user_ip6[2];
+		((__u32 *)d->addr)[3] = ctx->user_ip6[3];
+	}
+}
+
+SEC("cgroup/connect4")
+int tn_connect4(struct bpf_sock_addr *ctx)
+{
+	struct dest d = {};
+
+	dest_from_sock_addr(&d, ctx);
+	return on_send(&d, TN_EV_CONNECT);
+}
+
+SEC("cgroup/connect6")
+int tn_connect6(struct bpf_sock_addr *ctx)
+{
+	struct dest d = {};
+
+	dest_from_sock_addr(&d, ctx);
+	return on_send(&d, TN_EV_CONNECT);
+}
+
+SEC("cgroup/sendmsg4")
+int tn_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct dest d = {};
+
+	dest_from_sock_addr(&d, ctx);
+	return on_send(&d, TN_EV_SENDMSG);
+}
+
+SEC("cgroup/sendmsg6")
+int tn_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct dest d = {};
+
+	dest_from_sock_addr(&d, ctx);
+	return on_send(&d, TN_EV_SENDMSG);
+}
+
+/* lsm mode: the same checks, seen before the protocol's connect. */
+static __always_inline int lsm_check(struct sockaddr *address, int addrlen,
+				     __u32 ev_type)
+{
+	struct dest d = {};
+	__u16 family;
+
+	if (!address)
+		return 0;
+	family = BPF_CORE_READ(address, sa_family);
+	if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)address;
+
+		d.family = AF_INET;
+		d.port = BPF_CORE_READ(sin, sin_port);
+		*(__u32 *)d.addr = BPF_CORE_READ(sin, sin_addr.s_addr);
+	} else if (family == AF_INET6 &&
+		   addrlen >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)address;
+
+		d.family = AF_INET6;
+		d.port = BPF_CORE_READ(sin6, sin6_port);
+		bpf_probe_read_kernel(d.addr, sizeof(d.addr),
+				      &sin6->sin6_addr);
+	} else {
+		return 0;
+	}
+	return on_send(&d, ev_type) ? 0 : -EPERM;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(tn_lsm_socket_connect, struct socket *sock,
+	     struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_check(address, addrlen, TN_EV_CONNECT);
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
+	     int size, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_check(BPF_CORE_READ(msg, msg_name),
+			 BPF_CORE_READ(msg, msg_namelen), TN_EV_SENDMSG);
+}
+
+/* ---- packets -------------------------------------------------------- */
+
+#define IPPROTO_TCP_	6
+#define IPPROTO_UDP_	17
+
+/*
+ * Reads the peer address of a packet: the destination on egress, the source
+ * on ingress. cgroup_skb data starts at the network header.
+ */
+static __always_inline bool skb_peer(struct __sk_buff *skb, bool egress,
+				     struct dest *d)
+{
+	__u8 vihl;
+	__u32 l4off;
+
+	if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+		return false;
+	if ((vihl >> 4) == 4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return false;
+		d->family = AF_INET;
+		d->protocol = ip.protocol;
+		*(__u32 *)d->addr = egress ? ip.daddr : ip.saddr;
+		l4off = (vihl & 0xf) * 4;
+	} else if ((vihl >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		d->family = AF_INET6;
+		d->protocol = ip6.nexthdr;
+		__builtin_memcpy(d->addr, egress ? &ip6.daddr : &ip6.saddr, 16);
+		l4off = sizeof(ip6);
+	} else {
+		return false;
+	}
+	if (d->protocol == IPPROTO_TCP_ || d->protocol == IPPROTO_UDP_) {
+		__u16 ports[2];
+
+		if (!bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports)))
+			d->port = egress ? ports[1] : ports[0];
+	}
+	return true;
+}
+
+/* Stops flows that were open before the workload became tainted. */
+SEC("cgroup_skb/egress")
+int tn_skb_egress(struct __sk_buff *skb)
+{
+	struct tn_workload *w;
+	struct tn_config *cfg;
+	struct tn_event *e;
+	struct dest d = {};
+	__u64 wl_cgid, now;
+	__u32 decision;
+
+	w = skb_workload(skb, &wl_cgid);
+	if (!w || !w->taint)
+		return SK_PASS;
+	if (!skb_peer(skb, true, &d))
+		return SK_PASS;	/* not IP: nothing leaves by IP routing */
+	if (dest_allowed(&d))
+		return SK_PASS;
+
+	cfg = get_config();
+	if (cfg && cfg->mode == TN_MODE_AUDIT) {
+		decision = TN_DEC_ALLOW_AUDIT;
+		count(TN_CNT_AUDIT_ALLOW);
+	} else {
+		decision = TN_DEC_DENY;
+		count(TN_CNT_DROP_EGRESS);
+	}
+
+	/* A flow drops many packets: one event per workload per interval. */
+	now = bpf_ktime_get_boot_ns();
+	if (now - w->last_drop_report_ns < TN_DROP_REPORT_NS) {
+		count(TN_CNT_DROPS_UNREPORTED);
+	} else {
+		w->last_drop_report_ns = now;
+		e = event_start(TN_EV_EGRESS, decision, wl_cgid, w->taint,
+				false);
+		if (e) {
+			fill_dest(e, &d);
+			e->count = 1;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return decision == TN_DEC_DENY ? SK_DROP : SK_PASS;
+}
+
+/* Data received from a tagged endpoint taints the receiving workload. */
+SEC("cgroup_skb/ingress")
+int tn_skb_ingress(struct __sk_buff *skb)
+{
+	struct tn_workload *w;
+	struct tn_endpoint_key key = {};
+	struct dest d = {};
+	__u64 wl_cgid;
+
+	if (!skb_peer(skb, false, &d))
+		return SK_PASS;
+	key.family = d.family;
+	key.port = d.port;
+	__builtin_memcpy(key.addr, d.addr, sizeof(key.addr));
+	if (!bpf_map_lookup_elem(&tn_endpoints, &key))
+		return SK_PASS;
+	w = skb_workload(skb, &wl_cgid);
+	if (w)
+		taint_from_endpoint(w, wl_cgid, &d, false);
+	return SK_PASS;
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <libconfig.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include "policy.h"
+
+int tn_valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > TN_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+uint64_t tn_kernel_dev(uint64_t st_dev)
+{
+	return ((uint64_t)major(st_dev) << 20) | minor(st_dev);
+}
+
+int tn_stat_tag_path(const char *path, uint64_t *dev, uint64_t *ino,
+		     struct tn_err *err)
+{
+	struct stat st;
+
+	if (path[0] != '/')
+		return tn_fail(err, "'%s' is not an absolute path", path);
+	if (stat(path, &st))
+		return tn_fail_errno(err, errno, "cannot tag '%s'", path);
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return tn_fail(err, "cannot tag '%s': only regular files and directories can be tagged", path);
+	*dev = tn_kernel_dev(st.st_dev);
+	*ino = st.st_ino;
+	return 0;
+}
+
+int tn_cgroup_id(const char *path, uint64_t *id, struct tn_err *err)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (path[0] != '/')
+		return tn_fail(err, "cgroup '%s' is not an absolute path", path);
+	if (statfs(path, &sfs) || stat(path, &st))
+		return tn_fail_errno(err, errno, "cgroup '%s'", path);
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+		return tn_fail(err, "'%s' is not a cgroup v2 directory", path);
+	/* On cgroup2 the directory's inode number is the cgroup id. */
+	*id = st.st_ino;
+	return 0;
+}
+
+/* ---- parsing -------------------------------------------------------- */
+
+struct parse_ctx {
+	const char *name;
+	struct tn_err *err;
+};
+
+static int fail_at(struct parse_ctx *c, const config_setting_t *s,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct parse_ctx *c, const config_setting_t *s,
+		   const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return tn_fail(c->err, "%s:%d: %s", c->name,
+		       s ? (int)config_setting_source_line(s) : 0, msg);
+}
+
+static const char *string_of(struct parse_ctx *c, const config_setting_t *s,
+			     const char *what)
+{
+	const char *v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		fail_at(c, s, "%s must be a string in double quotes", what);
+		return NULL;
+	}
+	v = config_setting_get_string(s);
+	if (!v || !*v) {
+		fail_at(c, s, "%s must not be empty", what);
+		return NULL;
+	}
+	return v;
+}
+
+static int parse_mode(struct parse_ctx *c, struct tn_policy *p,
+		      const config_setting_t *s)
+{
+	const char *v = string_of(c, s, "mode");
+
+	if (!v)
+		return -1;
+	if (!strcmp(v, "enforce"))
+		p->enforce = 1;
+	else if (!strcmp(v, "audit"))
+		p->enforce = 0;
+	else
+		return fail_at(c, s, "mode must be \"enforce\" or \"audit\", not \"%s\"", v);
+	return 0;
+}
+
+static int is_list(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_ARRAY ||
+	       config_setting_type(s) == CONFIG_TYPE_LIST;
+}
+
+static int parse_prefixes(struct parse_ctx *c, struct tn_policy *p,
+			  const config_setting_t *s)
+{
+	int i, n;
+
+	if (!is_list(s))
+		return fail_at(c, s, "local_prefixes must be a list: [ \"10.0.0.0/8\", \"fd00::/8\" ]");
+	n = config_setting_length(s);
+	if (n > 4096)
+		return fail_at(c, s, "at most 4096 local prefixes");
+	p->prefixes_given = 1;
+	p->prefixes = calloc(n ? n : 1, sizeof(*p->prefixes));
+	p->prefix_lines = calloc(n ? n : 1, sizeof(*p->prefix_lines));
+	if (!p->prefixes || !p->prefix_lines)
+		return fail_at(c, s, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct tn_err perr;
+		const char *v = string_of(c, e, "a prefix");
+
+		if (!v)
+			return -1;
+		if (tn_parse_prefix(v, &p->prefixes[i], &perr))
+			return fail_at(c, e, "%s", perr.msg);
+		p->prefix_lines[i] = config_setting_source_line(e);
+		p->nprefixes++;
+	}
+	return 0;
+}
+
+static int parse_labels(struct parse_ctx *c, struct tn_policy_tag *t,
+			const config_setting_t *entry)
+{
+	const config_setting_t *s = config_setting_get_member(entry, "labels");
+	int i, n;
+
+	if (!s)
+		return fail_at(c, entry, "tag has no labels: add labels = [ \"phi\" ];");
+	if (!is_list(s) || (n = config_setting_length(s)) == 0)
+		return fail_at(c, s, "labels must be a non-empty list of strings");
+	if (n > 64)
+		return fail_at(c, s, "at most 64 labels");
+	t->labels = calloc(n, sizeof(char *));
+	if (!t->labels)
+		return fail_at(c, s, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v = string_of(c, e, "a label");
+
+		if (!v)
+			return -1;
+		if (!tn_valid_name(v))
+			return fail_at(c, e, "label \"%s\" must be 1-%d characters of a-z 0-9 _ . -", v, TN_NAME_MAX);
+		t->labels[i] = strdup(v);
+		if (!t->labels[i])
+			return fail_at(c, e, "out of memory");
+		t->nlabels++;
+	}
+	return 0;
+}
+
+static int check_members(struct parse_ctx *c, const config_setting_t *entry,
+			 const char *what, const char *const *allowed)
+{
+	int i, j, n = config_setting_length(entry);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(entry, i);
+		const char *name = config_setting_name(m);
+
+		for (j = 0; allowed[j]; j++)
+			if (name && !strcmp(name, allowed[j]))
+				break;
+		if (!allowed[j])
+			return fail_at(c, m, "unknown setting '%s' in a %s", name ? name : "?", what);
+	}
+	return 0;
+}
+
+static int parse_tags(struct parse_ctx *c, struct tn_policy *p,
+		      const config_setting_t *s)
+{
+	static const char *const members[] = { "path", "net", "labels", NULL };
+	int i, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail_at(c, s, "tags must be a list of groups: ( { path = \"/srv/phi\"; labels = [ \"phi\" ]; } )");
+	n = config_setting_length(s);
+	p->tags = calloc(n ? n : 1, sizeof(*p->tags));
+	if (!p->tags)
+		return fail_at(c, s, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct tn_policy_tag *t = &p->tags[i];
+		const config_setting_t *path, *net;
+
+		p->ntags++;
+		t->line = config_setting_source_line(e);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			return fail_at(c, e, "each tag must be a group { ... }");
+		if (check_members(c, e, "tag", members))
+			return -1;
+		path = config_setting_get_member(e, "path");
+		net = config_setting_get_member(e, "net");
+		if (!!path == !!net)
+			return fail_at(c, e, "a tag needs exactly one of path = \"...\" or net = \"ADDR:PORT\"");
+		if (path) {
+			const char *v = string_of(c, path, "path");
+
+			if (!v)
+				return -1;
+			if (v[0] != '/')
+				return fail_at(c, path, "path \"%s\" must be absolute", v);
+			t->path = strdup(v);
+			if (!t->path)
+				return fail_at(c, path, "out of memory");
+		} else {
+			const char *v = string_of(c, net, "net");
+			struct tn_err perr;
+
+			if (!v)
+				return -1;
+			if (tn_parse_endpoint(v, &t->ep, &perr))
+				return fail_at(c, net, "%s", perr.msg);
+			t->is_net = 1;
+		}
+		if (parse_labels(c, t, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_workloads(struct parse_ctx *c, struct tn_policy *p,
+			   const config_setting_t *s)
+{
+	static const char *const members[] = { "name", "cgroup", NULL };
+	int i, j, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail_at(c, s, "workloads must be a list of groups: ( { name = \"llm\"; cgroup = \"/sys/fs/cgroup/...\"; } )");
+	n = config_setting_length(s);
+	p->workloads = calloc(n ? n : 1, sizeof(*p->workloads));
+	if (!p->workloads)
+		return fail_at(c, s, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct tn_policy_workload *w = &p->workloads[i];
+		const config_setting_t *name, *cg;
+		const char *v;
+
+		p->nworkloads++;
+		w->line = config_setting_source_line(e);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			return fail_at(c, e, "each workload must be a group { name = ...; cgroup = ...; }");
+		if (check_members(c, e, "workload", members))
+			return -1;
+		name = config_setting_get_member(e, "name");
+		cg = config_setting_get_member(e, "cgroup");
+		if (!name || !cg)
+			return fail_at(c, e, "a workload needs name = \"...\" and cgroup = \"/path\"");
+		v = string_of(c, name, "name");
+		if (!v)
+			return -1;
+		if (!tn_valid_name(v))
+			return fail_at(c, name, "workload name \"%s\" must be 1-%d characters of a-z 0-9 _ . -", v, TN_NAME_MAX);
+		for (j = 0; j < i; j++)
+			if (!strcmp(p->workloads[j].name, v))
+				return fail_at(c, name, "workload \"%s\" is already defined on line %d", v, p->workloads[j].line);
+		w->name = strdup(v);
+		v = string_of(c, cg, "cgroup");
+		if (!v)
+			return -1;
+		if (v[0] != '/')
+			return fail_at(c, cg, "cgroup \"%s\" must be an absolute path", v);
+		w->cgroup = strdup(v);
+		if (!w->name || !w->cgroup)
+			return fail_at(c, e, "out of memory");
+	}
+	return 0;
+}
+
+/* libconfig would follow @include to any file: a policy stands alone. */
+static int reject_includes(struct parse_ctx *c, const char *text)
+{
+	const char *line = text;
+	int lineno = 1;
+
+	while (line && *line) {
+		const char *s = line + strspn(line, " \t");
+
+		if (!strncmp(s, "@include", 8))
+			return tn_fail(c->err, "%s:%d: @include is not supported: a policy is one file", c->name, lineno);
+		line = strchr(line, '\n');
+		if (line) {
+			line++;
+			lineno++;
+		}
+	}
+	return 0;
+}
+
+int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
+		    struct tn_err *err)
+{
+	static const char *const top[] = {
+		"version", "mode", "local_prefixes", "tags", "workloads", NULL
+	};
+	struct parse_ctx c = { .name = name, .err = err };
+	const config_setting_t *root, *s;
+	config_t cfg;
+	int ret = -1;
+
+	memset(p, 0, sizeof(*p));
+	p->enforce = 1;
+	if (strlen(text) > TN_POLICY_MAX_BYTES)
+		return tn_fail(err, "%s: larger than %d bytes", name, TN_POLICY_MAX_BYTES);
+	if (reject_includes(&c, text))
+		return -1;
+
+	config_init(&cfg);
+	if (!config_read_string(&cfg, text)) {
+		tn_fail(err, "%s:%d: %s", name, config_error_line(&cfg),
+			config_error_text(&cfg));
+		goto out;
+	}
+	root = config_root_setting(&cfg);
+	if (check_members(&c, root, "policy (top level)", top))
+		goto out;
+	s = config_setting_get_member(root, "version");
+	if (s && (config_setting_type(s) != CONFIG_TYPE_INT ||
+		  config_setting_get_int(s) != 1)) {
+		fail_at(&c, s, "version must be 1");
+		goto out;
+	}
+	if ((s = config_setting_get_member(root, "mode")) && parse_mode(&c, p, s))
+		goto out;
+	if ((s = config_setting_get_member(root, "local_prefixes")) &&
+	    parse_prefixes(&c, p, s))
+		goto out;
+	if ((s = config_setting_get_member(root, "tags")) && parse_tags(&c, p, s))
+		goto out;
+	if ((s = config_setting_get_member(root, "workloads")) &&
+	    parse_workloads(&c, p, s))
+		goto out;
+	ret = 0;
+out:
+	config_destroy(&cfg);
+	if (ret)
+		tn_policy_free(p);
+	return ret;
+}
+
+int tn_policy_resolve(struct tn_policy *p, const char *name,
+		      struct tn_err *err)
+{
+	struct tn_err e;
+	int i;
+
+	for (i = 0; i < p->ntags; i++) {
+		struct tn_policy_tag *t = &p->tags[i];
+
+		if (!t->is_net && tn_stat_tag_path(t->path, &t->dev, &t->ino, &e))
+			return tn_fail(err, "%s:%d: %s", name, t->line, e.msg);
+	}
+	for (i = 0; i < p->nworkloads; i++) {
+		struct tn_policy_workload *w = &p->workloads[i];
+
+		if (tn_cgroup_id(w->cgroup, &w->cgid, &e))
+			return tn_fail(err, "%s:%d: %s", name, w->line, e.msg);
+	}
+	return 0;
+}
+
+void tn_policy_free(struct tn_policy *p)
+{
+	int i, j;
+
+	for (i = 0; i < p->ntags; i++) {
+		for (j = 0; j < p->tags[i].nlabels; j++)
+			free(p->tags[i].labels[j]);
+		free(p->tags[i].labels);
+		free(p->tags[i].path);
+	}
+	for (i = 0; i < p->nworkloads; i++) {
+		free(p->workloads[i].name);
+		free(p->workloads[i].cgroup);
+	}
+	free(p->tags);
+	free(p->workloads);
+	free(p->prefixes);
+	free(p->prefix_lines);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy file: mode, the local network's prefixes, tags on paths and
+ * endpoints, workloads. Parsed with libconfig; every error names file:line.
+ * See docs/policy.md for the format.
+ */
+#ifndef TN_POLICY_H
+#define TN_POLICY_H
+
+#include <stdint.h>
+#include "addr.h"
+#include "err.h"
+
+#define TN_NAME_MAX 32		/* labels and workload names */
+#define TN_POLICY_MAX_BYTES (1024 * 1024)
+
+struct tn_policy_tag {
+	int line;
+	int is_net;
+	char *path;		/* !is_net */
+	uint64_t dev, ino;	/* filled by tn_policy_resolve(); kernel dev encoding */
+	struct tn_endpoint ep;	/* is_net */
+	char **labels;
+	int nlabels;
+};
+
+struct tn_policy_workload {
+	int line;
+	char *name;
+	char *cgroup;		/* absolute path of a cgroup v2 directory */
+	uint64_t cgid;		/* filled by tn_policy_resolve() */
+};
+
+struct tn_policy {
+	int enforce;		/* 1 enforce (the default), 0 audit */
+	int prefixes_given;	/* 0: the defaults of tn_default_prefixes */
+	struct tn_prefix *prefixes;
+	int *prefix_lines;
+	int nprefixes;
+	struct tn_policy_tag *tags;
+	int ntags;
+	struct tn_policy_workload *workloads;
+	int nworkloads;
+};
+
+/* Parses text (the contents of file name) into p. */
+int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
+		    struct tn_err *err);
+/* Stats tagged paths and workload cgroups; errors name name:line. */
+int tn_policy_resolve(struct tn_policy *p, const char *name,
+		      struct tn_err *err);
+void tn_policy_free(struct tn_policy *p);
+
+/* Whether s is a valid label or workload name ([a-z0-9_.-], 1..32). */
+int tn_valid_name(const char *s);
+/* The kernel's encoding of a device number (super_block.s_dev). */
+uint64_t tn_kernel_dev(uint64_t st_dev);
+/* Tagged source: stat path into (kernel dev, ino). */
+int tn_stat_tag_path(const char *path, uint64_t *dev, uint64_t *ino,
+		     struct tn_err *err);
+/* The id of a cgroup v2 directory, as bpf_get_current_cgroup_id() sees it. */
+int tn_cgroup_id(const char *path, uint64_t *id, struct tn_err *err);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What crosses between the BPF programs (bpf/trustnode.bpf.c) and trustnoded:
+ * map keys and values, the event record, counters and limits. Included by the
+ * BPF object (after vmlinux.h) and by userspace (after <linux/types.h>).
+ *
+ * Every map named here is pinned by name under the agent's pin directory
+ * (default /sys/fs/bpf/trustnode), so a restarted agent adopts it.
+ */
+#ifndef TRUSTNODE_BPF_SHARED_H
+#define TRUSTNODE_BPF_SHARED_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Labels are bits of a __u64: at most 64 distinct labels per node. */
+#define TN_MAX_LABELS		64
+/* A file is tagged when it, or one of this many ancestor dentries, is. */
+#define TN_TAG_DEPTH		16
+/* Deepest cgroup level searched for the workload a task belongs to. */
+#define TN_CGROUP_DEPTH		32
+
+#define TN_MAX_WORKLOADS	1024
+#define TN_MAX_TAGS		65536
+#define TN_MAX_ENDPOINTS	4096
+#define TN_MAX_PREFIXES		4096	/* per policy generation, both families */
+#define TN_RINGBUF_DEFAULT	(256 * 1024)
+
+/* Egress-drop events are reported at most once per workload per interval. */
+#define TN_DROP_REPORT_NS	(1000ULL * 1000 * 1000)
+
+enum tn_mode {
+	TN_MODE_AUDIT = 0,	/* allow and record */
+	TN_MODE_ENFORCE = 1,	/* deny and record */
+};
+
+/* map "tn_config", one entry at index 0. */
+struct tn_config {
+	__u32 mode;		/* enum tn_mode */
+	__u32 prefix_gen;	/* which generation of "tn_prefixes" is live (0/1) */
+	__u32 min_level;	/* cgroup level of the attach root; workloads are deeper */
+	__u32 loaded;		/* set by the agent once a policy has been applied */
+};
+
+/*
+ * map "tn_tags": (device, inode) of a tagged file or directory -> labels.
+ * dev uses the kernel's internal encoding (major << 20 | minor) as in
+ * super_block.s_dev, not the userspace st_dev encoding.
+ */
+struct tn_inode_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* map "tn_endpoints": a tagged network endpoint -> labels. */
+struct tn_endpoint_key {
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 pad;
+	__u16 port;		/* network byte order */
+	__u8 addr[16];		/* IPv4 in the first 4 bytes, rest zero */
+};
+
+/*
+ * map "tn_prefixes" (LPM trie): allowed destinations of tainted workloads.
+ * Two generations live side by side so that a policy load writes the idle
+ * one and then flips tn_config.prefix_gen: no packet sees half a policy.
+ * prefixlen counts bits after the prefixlen field: 16 + the address prefix.
+ */
+struct tn_prefix_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 family;
+	__u8 addr[16];
+};
+
+/* map "tn_workloads": cgroup id of a workload's root -> its state. */
+struct tn_workload {
+	__u32 id;		/* agent-assigned, stable across restarts */
+	__u32 pad;
+	__u64 taint;		/* labels; only trustctl workload reset clears */
+	__u64 last_drop_report_ns;
+};
+
+enum tn_counter {
+	TN_CNT_TAINT,		/* a workload gained labels */
+	TN_CNT_DENY_CONNECT,
+	TN_CNT_DENY_SEND,
+	TN_CNT_DROP_EGRESS,	/* packets of established flows dropped */
+	TN_CNT_AUDIT_ALLOW,	/* would have been denied, audit mode */
+	TN_CNT_EVENTS_LOST,	/* ring buffer full: event not delivered */
+	TN_CNT_DROPS_UNREPORTED,/* egress drops folded into a rate-limited event */
+	TN_CNT__MAX,
+};
+
+enum tn_event_type {
+	TN_EV_TAINT_FILE = 1,	/* opened a tagged file */
+	TN_EV_TAINT_NET,	/* talked to a tagged endpoint */
+	TN_EV_CONNECT,		/* connect() to outside */
+	TN_EV_SENDMSG,		/* unconnected send to outside */
+	TN_EV_EGRESS,		/* packet of an open flow to outside */
+};
+
+enum tn_decision {
+	TN_DEC_TAINT = 1,
+	TN_DEC_DENY,
+	TN_DEC_ALLOW_AUDIT,
+};
+
+#define TN_COMM_LEN 16
+
+/* One record in the "tn_events" ring buffer. */
+struct tn_event {
+	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
+	__u64 workload_cgid;	/* cgroup id of the workload root */
+	__u64 labels;		/* taint: labels gained; others: workload taint */
+	__u64 dev;		/* TN_EV_TAINT_FILE: the tag that matched */
+	__u64 ino;
+	__u32 type;		/* enum tn_event_type */
+	__u32 decision;		/* enum tn_decision */
+	__u32 pid;		/* tgid; 0 when no process context (egress) */
+	__u32 count;		/* TN_EV_EGRESS: packets covered by this report */
+	char comm[TN_COMM_LEN];
+	__u8 family;		/* destination (or tagged endpoint) */
+	__u8 protocol;		/* IPPROTO_TCP/UDP, 0 when unknown */
+	__u16 port;		/* network byte order */
+	__u8 addr[16];
+};
+
+#endif /* TRUSTNODE_BPF_SHARED_H */
