@@ -10,6 +10,14 @@
 # committed. vmlinux.h comes from the build machine's BTF.
 
 O        ?= build
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -45,26 +53,32 @@ all: $(TRUSTNODED) $(TRUSTCTL)
 
 $(O)/vmlinux.h:
 	@mkdir -p $(@D)
-	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BPF_OBJ): bpf/trustnode.bpf.c include/trustnode/bpf_shared.h $(O)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) -Wall -Werror \
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) -Wall -Werror \
 		-Iinclude -I$(O) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
-	$(BPFTOOL) gen skeleton $< name trustnode_bpf > $@.tmp && mv $@.tmp $@
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name trustnode_bpf > $@.tmp && mv $@.tmp $@
 
 $(O)/%.o: %.c $(wildcard include/trustnode/*.h common/*.h agent/*.h tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(AGENT_OBJ): $(SKEL)
 
 $(TRUSTNODED): $(AGENT_OBJ) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_JSON) $(LIBS_CONFIG)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_JSON) $(LIBS_CONFIG)
 
 $(TRUSTCTL): $(TOOLS_OBJ) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG)
 
 # ---- tests -------------------------------------------------------------
 

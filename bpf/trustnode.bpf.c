@@ -104,11 +104,13 @@ static __always_inline struct tn_config *get_config(void)
 static __always_inline struct tn_workload *current_workload(__u64 *wl_cgid)
 {
 	struct tn_config *cfg = get_config();
-	__u32 level;
+	int i;
 
 	if (!cfg || !cfg->loaded)
 		return NULL;
-	for (level = cfg->min_level + 1; level < TN_CGROUP_DEPTH; level++) {
+	/* A constant trip count keeps the verifier's work small. */
+	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
+		__u32 level = cfg->min_level + 1 + i;
 		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
 		struct tn_workload *w;
 
@@ -128,11 +130,12 @@ static __always_inline struct tn_workload *skb_workload(struct __sk_buff *skb,
 							__u64 *wl_cgid)
 {
 	struct tn_config *cfg = get_config();
-	__u32 level;
+	int i;
 
 	if (!cfg || !cfg->loaded)
 		return NULL;
-	for (level = cfg->min_level + 1; level < TN_CGROUP_DEPTH; level++) {
+	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
+		__u32 level = cfg->min_level + 1 + i;
 		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
 		struct tn_workload *w;
 
@@ -392,21 +395,26 @@ static __always_inline bool on_send(struct dest *d, __u32 ev_type)
 	return check_send(w, wl_cgid, d, ev_type);
 }
 
-static __always_inline void dest_from_sock_addr(struct dest *d,
-						struct bpf_sock_addr *ctx)
+/* Each program reads only the address fields its attach type may access. */
+static __always_inline void dest_from_sa4(struct dest *d,
+					  struct bpf_sock_addr *ctx)
 {
 	d->protocol = ctx->protocol;
 	d->port = (__u16)ctx->user_port;
-	if (ctx->user_family == AF_INET) {
-		d->family = AF_INET;
-		*(__u32 *)d->addr = ctx->user_ip4;
-	} else {
-		d->family = AF_INET6;
-		((__u32 *)d->addr)[0] = ctx->user_ip6[0];
-		((__u32 *)d->addr)[1] = ctx->user_ip6[1];
-		((__u32 *)d->addr)[2] = ctx->user_ip6[2];
-		((__u32 *)d->addr)[3] = ctx->user_ip6[3];
-	}
+	d->family = AF_INET;
+	*(__u32 *)d->addr = ctx->user_ip4;
+}
+
+static __always_inline void dest_from_sa6(struct dest *d,
+					  struct bpf_sock_addr *ctx)
+{
+	d->protocol = ctx->protocol;
+	d->port = (__u16)ctx->user_port;
+	d->family = AF_INET6;
+	((__u32 *)d->addr)[0] = ctx->user_ip6[0];
+	((__u32 *)d->addr)[1] = ctx->user_ip6[1];
+	((__u32 *)d->addr)[2] = ctx->user_ip6[2];
+	((__u32 *)d->addr)[3] = ctx->user_ip6[3];
 }
 
 SEC("cgroup/connect4")
@@ -414,7 +422,7 @@ int tn_connect4(struct bpf_sock_addr *ctx)
 {
 	struct dest d = {};
 
-	dest_from_sock_addr(&d, ctx);
+	dest_from_sa4(&d, ctx);
 	return on_send(&d, TN_EV_CONNECT);
 }
 
@@ -423,7 +431,7 @@ int tn_connect6(struct bpf_sock_addr *ctx)
 {
 	struct dest d = {};
 
-	dest_from_sock_addr(&d, ctx);
+	dest_from_sa6(&d, ctx);
 	return on_send(&d, TN_EV_CONNECT);
 }
 
@@ -432,7 +440,7 @@ int tn_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	struct dest d = {};
 
-	dest_from_sock_addr(&d, ctx);
+	dest_from_sa4(&d, ctx);
 	return on_send(&d, TN_EV_SENDMSG);
 }
 
@@ -441,7 +449,7 @@ int tn_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	struct dest d = {};
 
-	dest_from_sock_addr(&d, ctx);
+	dest_from_sa6(&d, ctx);
 	return on_send(&d, TN_EV_SENDMSG);
 }
 

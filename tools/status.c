@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* trustctl status */
+#include <stdio.h>
+#include <string.h>
+#include "trustctl.h"
+
+static int run(int argc, char **argv)
+{
+	json_object *reply, *a, *c;
+	char buf[4096];
+	size_t i;
+	int ret, json = argc == 2 && !strcmp(argv[1], "--json");
+
+	if (argc > 2 || (argc == 2 && !json))
+		return ctl_usage(&cmd_status);
+	if ((ret = ctl_call(ctl_request("status"), &reply)))
+		return ret;
+	if (json) {
+		json_object_object_del(reply, "ok");
+		ctl_print_json(reply);
+		json_object_put(reply);
+		return 0;
+	}
+	printf("mode:       %s\n", tn_json_str(reply, "mode"));
+	printf("attach:     %s (%s)\n", tn_json_str(reply, "attach"),
+	       tn_json_str(reply, "attach_reason"));
+	printf("cgroup:     %s\n", tn_json_str(reply, "cgroup"));
+	printf("pins:       %s\n", tn_json_str(reply, "pin_dir"));
+	printf("policy:     %s\n", tn_json_str(reply, "policy") ?: "(none loaded: defaults)");
+	printf("local:      %s%s\n", ctl_join(json_object_object_get(reply, "prefixes"), buf, sizeof(buf)),
+	       json_object_get_boolean(json_object_object_get(reply, "prefixes_default")) ? " (defaults)" : "");
+	printf("loaded:     %d workloads (%d tainted), %d tags, %d labels\n",
+	       json_object_get_int(json_object_object_get(reply, "workloads")),
+	       json_object_get_int(json_object_object_get(reply, "tainted_workloads")),
+	       json_object_get_int(json_object_object_get(reply, "tags")),
+	       json_object_get_int(json_object_object_get(reply, "labels")));
+	printf("module:     %s\n", tn_json_str(reply, "kernel_module"));
+	printf("programs:\n");
+	a = json_object_object_get(reply, "programs");
+	for (i = 0; i < json_object_array_length(a); i++) {
+		json_object *p = json_object_array_get_idx(a, i);
+
+		printf("  %-24s %-10s %s\n", tn_json_str(p, "name"),
+		       json_object_get_boolean(json_object_object_get(p, "attached")) ?
+		       "attached" : "DETACHED", tn_json_str(p, "attach"));
+	}
+	printf("counters:\n");
+	c = json_object_object_get(reply, "counters");
+	json_object_object_foreach(c, k, v)
+		printf("  %-24s %lld\n", k, (long long)json_object_get_int64(v));
+	printf("not covered in %s mode:\n", tn_json_str(reply, "attach"));
+	a = json_object_object_get(reply, "gaps");
+	for (i = 0; i < json_object_array_length(a); i++)
+		printf("  - %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+	json_object_put(reply);
+	return 0;
+}
+
+const struct subcommand cmd_status = {
+	.name = "status",
+	.run = run,
+	.summary = "show mode, attach mode, what is loaded, counters and gaps",
+	.usage =
+"usage: trustctl status [--json]\n"
+"\n"
+"Shows the enforcement mode, how the BPF programs are attached (lsm or\n"
+"cgroup mode, and why), what is loaded, the kernel counters, and what the\n"
+"current mode does not cover.\n",
+};

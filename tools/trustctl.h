@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* trustctl: one file per subcommand, as wg(8) does. */
+#ifndef TRUSTCTL_H
+#define TRUSTCTL_H
+
+#include <json-c/json.h>
+#include "proto.h"
+#include "trustnode/control.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+	const char *usage;	/* full help text */
+};
+
+extern const struct subcommand cmd_policy, cmd_tag, cmd_untag, cmd_workload,
+	cmd_run, cmd_status, cmd_events;
+
+/*
+ * Sends req (consumed) to trustnoded. On success returns TN_EXIT_OK and the
+ * reply in *reply (caller frees); otherwise prints the error and returns the
+ * exit code it maps to.
+ */
+int ctl_call(json_object *req, json_object **reply);
+json_object *ctl_request(const char *cmd);
+
+/* Prints "trustctl: MSG" to stderr and returns code. */
+int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the subcommand's usage to stderr and returns TN_EXIT_USAGE. */
+int ctl_usage(const struct subcommand *c);
+/* Whether argv[i] asks for help. */
+int ctl_wants_help(int argc, char **argv);
+void ctl_print_json(json_object *o);
+/* "a, b" from a JSON array of strings ("-" when empty). */
+const char *ctl_join(json_object *arr, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* trustctl workload add|remove|list|reset */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "trustctl.h"
+
+static int simple(const char *cmd, const char *name, const char *cgroup,
+		  const char *done)
+{
+	json_object *req = ctl_request(cmd), *reply;
+	char abs[PATH_MAX];
+	int ret;
+
+	json_object_object_add(req, "name", json_object_new_string(name));
+	if (cgroup) {
+		if (!realpath(cgroup, abs))
+			snprintf(abs, sizeof(abs), "%s", cgroup);
+		json_object_object_add(req, "cgroup", json_object_new_string(abs));
+	}
+	if ((ret = ctl_call(req, &reply)))
+		return ret;
+	printf("%s %s\n", done, name);
+	json_object_put(reply);
+	return 0;
+}
+
+static int list(int json)
+{
+	json_object *reply, *a;
+	char buf[1024];
+	size_t i;
+	int ret;
+
+	if ((ret = ctl_call(ctl_request("workload.list"), &reply)))
+		return ret;
+	a = json_object_object_get(reply, "workloads");
+	if (json) {
+		ctl_print_json(a);
+	} else {
+		printf("%-16s %-20s %s\n", "NAME", "TAINT", "CGROUP");
+		for (i = 0; i < json_object_array_length(a); i++) {
+			json_object *w = json_object_array_get_idx(a, i);
+
+			printf("%-16s %-20s %s\n", tn_json_str(w, "name"),
+			       ctl_join(json_object_object_get(w, "taint"), buf, sizeof(buf)),
+			       tn_json_str(w, "cgroup"));
+		}
+	}
+	json_object_put(reply);
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(sub, "add") && argc == 4)
+		return simple("workload.add", argv[2], argv[3], "added workload");
+	if (!strcmp(sub, "remove") && argc == 3)
+		return simple("workload.remove", argv[2], NULL, "removed workload");
+	if (!strcmp(sub, "reset") && argc == 3)
+		return simple("workload.reset", argv[2], NULL, "cleared the taint of workload");
+	if (!strcmp(sub, "list") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "--json"))))
+		return list(argc == 3);
+	return ctl_usage(&cmd_workload);
+}
+
+const struct subcommand cmd_workload = {
+	.name = "workload",
+	.run = run,
+	.summary = "register, list, reset or remove workloads",
+	.usage =
+"usage: trustctl workload add NAME CGROUP   register the cgroup v2 subtree CGROUP\n"
+"       trustctl workload remove NAME       unregister (refused while tainted)\n"
+"       trustctl workload reset NAME        clear the taint (recorded as an event)\n"
+"       trustctl workload list [--json]\n"
+"\n"
+"A workload is everything below CGROUP, which must be below trustnoded's\n"
+"cgroup (trustctl status shows it). Workloads cannot nest. Taint is only\n"
+"ever cleared by reset.\n",
+};
