@@ -252,6 +252,7 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 					 a->opt.ringbuf_size);
 	ret = trustnode_bpf__load(a->skel);
 	if (ret) {
+		err->errnum = -ret;
 		tn_fail_errno(err, -ret, "cannot load the BPF programs in %s mode (if a pinned map is incompatible after an upgrade, trustnoded --unload --pin-dir %s clears it, taint included)", bpf_mode_name(mode), a->opt.pin_dir);
 		trustnode_bpf__destroy(a->skel);
 		a->skel = NULL;
@@ -291,7 +292,8 @@ int bpf_attach_all(struct agent *a, struct tn_err *err)
 			return tn_fail(err, "%s", lerr.msg);
 		} else {
 			snprintf(lsm_why, sizeof(lsm_why),
-				 "BPF LSM is listed but its programs did not load: %.180s", lerr.msg);
+				 "BPF LSM is listed but the kernel refused the lsm programs (%s)",
+				 strerror(lerr.errnum));
 			lsm = 0;
 		}
 	}

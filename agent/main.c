@@ -232,7 +232,7 @@ static int setup(struct agent *a, struct tn_err *err)
 		json_object_object_add(o, "attach", json_object_new_string(bpf_mode_name(a->mode)));
 		json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
 		json_object_object_add(o, "links_created", json_object_new_int(a->links_created));
-		json_object_object_add(o, "pid", json_object_new_int(getpid()));
+		json_object_object_add(o, "agent_pid", json_object_new_int(getpid()));
 		events_record(a, "agent-start", o);
 	}
 	events_check_counters(a);

@@ -22,6 +22,7 @@ int tn_fail_errno(struct tn_err *err, int errnum, const char *fmt, ...)
 
 	if (!err)
 		return -1;
+	err->errnum = errnum;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);

@@ -12,6 +12,7 @@
 
 struct tn_err {
 	char msg[1024];
+	int errnum;	/* the errno behind msg, when there is one */
 };
 
 /* Sets err->msg from fmt and returns -1, so callers can "return tn_fail()". */

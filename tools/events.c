@@ -9,22 +9,38 @@
 static void print_event(json_object *e)
 {
 	char labels[512];
-	const char *what = tn_json_str(e, "tag") ?: tn_json_str(e, "dest");
+	json_object *sub = json_object_object_get(e, "tag");
 	const char *wl = tn_json_str(e, "workload");
+	const char *what, *key;
 
-	printf("%-6lld %s %-14s %-11s", (long long)json_object_get_int64(json_object_object_get(e, "seq")),
+	printf("%-6lld %s %-15s %-11s",
+	       (long long)json_object_get_int64(json_object_object_get(e, "seq")),
 	       tn_json_str(e, "time") ?: "?", tn_json_str(e, "type") ?: "?",
 	       tn_json_str(e, "decision") ?: "-");
+	/* Administrative events carry the tag or workload as an object. */
+	if (json_object_is_type(sub, json_type_object) ||
+	    json_object_is_type((sub = json_object_object_get(e, "workload")), json_type_object)) {
+		e = sub;
+		wl = NULL;
+	}
+	what = tn_json_str(e, "tag") ?: tn_json_str(e, "path") ?: tn_json_str(e, "net");
+	key = tn_json_str(e, "dest") ? "dest" : "tag";
+	if (tn_json_str(e, "dest"))
+		what = tn_json_str(e, "dest");
 	if (wl)
 		printf(" workload=%s", wl);
+	if (tn_json_str(e, "name"))
+		printf(" workload=%s", tn_json_str(e, "name"));
 	if (json_object_object_get(e, "pid"))
 		printf(" pid=%lld comm=%s",
 		       (long long)json_object_get_int64(json_object_object_get(e, "pid")),
 		       tn_json_str(e, "comm") ?: "?");
 	if (json_object_object_get(e, "labels"))
 		printf(" labels=%s", ctl_join(json_object_object_get(e, "labels"), labels, sizeof(labels)));
+	if (json_object_object_get(e, "taint"))
+		printf(" taint=%s", ctl_join(json_object_object_get(e, "taint"), labels, sizeof(labels)));
 	if (what)
-		printf(" %s=%s", tn_json_str(e, "tag") ? "tag" : "dest", what);
+		printf(" %s=%s", key, what);
 	if (tn_json_str(e, "protocol"))
 		printf("/%s", tn_json_str(e, "protocol"));
 	if (json_object_object_get(e, "count"))
