@@ -271,6 +271,8 @@ int bpf_attach_all(struct agent *a, struct tn_err *err)
 	a->cgroup_fd = -1;
 	if (ensure_fs("/sys/fs/bpf", BPF_FS_MAGIC, "bpf", err))
 		return -1;
+	if (strchr(strrchr(a->opt.pin_dir, '/') ?: a->opt.pin_dir, '.'))
+		return tn_fail(err, "pin directory %s: bpffs names cannot contain '.'", a->opt.pin_dir);
 	if (mkdir(a->opt.pin_dir, 0700) && errno != EEXIST)
 		return tn_fail_errno(err, errno, "cannot create %s", a->opt.pin_dir);
 	snprintf(dir, sizeof(dir), "%s/links", a->opt.pin_dir);

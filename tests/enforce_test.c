@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Taint and egress enforcement on one node, with the real BPF programs in
+ * cgroup mode. Every test gets its own node (tests/lib/tnlib.h): workload
+ * "wl", workload "wl2", a cgroup "other" that is no workload, an outside
+ * host at 203.0.113.2 / 2001:db8:1::2 and a local one at 198.51.100.2 /
+ * 2001:db8:2::2. data/secret is tagged "phi" by the policy.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include "node_fixture.h"
+
+/* ---- taint ------------------------------------------------------------ */
+
+TEST_F(node, opening_a_tagged_file_taints_the_workload)
+{
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+}
+
+TEST_F(node, opening_a_file_below_a_tagged_directory_taints)
+{
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "tagged-dir")));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "tagged-dir/old")));
+	EXPECT_STREQ("fin", taint_of(&self->n, "wl"));
+}
+
+TEST_F(node, a_file_created_below_a_tagged_directory_after_the_tag_taints)
+{
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "tagged-dir")));
+	ASSERT_EQ(0, write_file(data(&self->n, "tagged-dir/sub/new"), "created later\n"));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "tagged-dir/sub/new")));
+	EXPECT_STREQ("fin", taint_of(&self->n, "wl"));
+}
+
+TEST_F(node, untagged_opens_change_nothing)
+{
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "plain"),
+			 .connect = OUT4));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+	EXPECT_FALSE(HAS_EVENT(&self->n, "\"type\":\"taint-file\""));
+}
+
+TEST_F(node, connecting_to_a_tagged_endpoint_taints)
+{
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag --net %s:%d --label db", LOCAL4, PORT));
+	/* The endpoint itself is local: the connect succeeds, and taints. */
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = LOCAL4));
+	EXPECT_STREQ("db", taint_of(&self->n, "wl"));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"taint-net\"", "\"dest\":\"198.51.100.2:8080\""));
+}
+
+TEST_F(node, processes_started_later_in_a_tainted_workload_are_tainted)
+{
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	/* A new process that opened nothing itself. */
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+}
+
+TEST_F(node, taint_covers_the_whole_cgroup_subtree)
+{
+	char sub[512];
+
+	snprintf(sub, sizeof(sub), "%s/child", self->n.wl_cg);
+	ASSERT_EQ(0, mkdir(sub, 0755));
+	ASSERT_EQ(0, ACT(&self->n, sub, .open = data(&self->n, "secret")));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_EQ(EPERM, ACT(&self->n, sub, .connect = OUT4));
+}
+
+/* ---- enforcement of a tainted workload -------------------------------- */
+
+TEST_F(node, tainted_tcp_connect_to_outside_ipv4_fails_with_eperm)
+{
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
+			     .connect = OUT4));
+}
+
+TEST_F(node, tainted_tcp_connect_to_outside_ipv6_fails_with_eperm)
+{
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT6));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
+			     .connect = OUT6));
+}
+
+TEST_F(node, tainted_tcp_connect_to_v4_mapped_ipv6_outside_fails_with_eperm)
+{
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT_MAPPED));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
+			     .connect = OUT_MAPPED));
+}
+
+TEST_F(node, tainted_unconnected_udp_sendto_outside_fails)
+{
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = OUT4));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .sendto = OUT4));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .sendto = OUT6));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"",
+			      "\"protocol\":\"udp\""));
+}
+
+TEST_F(node, tainted_workload_still_reaches_the_local_network)
+{
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = LOCAL4));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = LOCAL6));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = LOCAL4));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = "127.0.0.1", .port = 9));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = "::1", .port = 9));
+}
+
+/*
+ * A flow opened while untainted: the workload sends "before", becomes
+ * tainted, sends "after". The outside host must only ever see "before".
+ */
+struct flow {
+	const char *secret;
+};
+
+static int flow_then_taint(void *arg)
+{
+	struct flow *f = arg;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, OUT4, &sin.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return 1;
+	if (send(fd, "before;", 7, 0) != 7)
+		return 2;
+	usleep(300 * 1000);
+	if (do_open(f->secret))
+		return 3;
+	/* Accepted into the socket buffer; its packets must not leave. */
+	send(fd, "after;", 6, MSG_NOSIGNAL);
+	usleep(1000 * 1000);
+	return 0;
+}
+
+TEST_F(node, a_connection_opened_before_the_taint_stops_carrying_data)
+{
+	struct flow f = { .secret = data(&self->n, "secret") };
+	char got[256] = "";
+	size_t len = 0;
+	pid_t pid;
+	int c, st;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(in_cgroup(&self->n, self->n.wl_cg, flow_then_taint, &f));
+	c = accept(self->listeners[0], NULL, NULL);
+	ASSERT_LE(0, c);
+	for (;;) {
+		struct pollfd p = { .fd = c, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 2500) <= 0)
+			break;
+		r = read(c, got + len, sizeof(got) - len - 1);
+		if (r <= 0)
+			break;
+		len += r;
+		got[len] = '\0';
+	}
+	close(c);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_STREQ("before;", got);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"egress\"", "\"decision\":\"deny\"",
+			      "\"dest\":\"203.0.113.2:8080\""));
+}
+
+TEST_F(node, untainted_workloads_are_unaffected)
+{
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl2_cg, .connect = OUT4));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl2_cg, .connect = OUT6));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl2_cg, .sendto = OUT4));
+}
+
+TEST_F(node, processes_outside_any_workload_are_unaffected)
+{
+	/* Below the attach cgroup but in no workload, and entirely outside. */
+	EXPECT_EQ(0, ACT(&self->n, self->n.other_cg, .open = data(&self->n, "secret"),
+			 .connect = OUT4));
+	EXPECT_EQ(0, ACT(&self->n, NULL, .open = data(&self->n, "secret"),
+			 .connect = OUT4));
+	EXPECT_FALSE(HAS_EVENT(&self->n, "\"type\":\"taint-file\""));
+}
+
+TEST_F(node, audit_mode_allows_everything_and_records_it)
+{
+	ASSERT_EQ(0, node_write_policy(&self->n, "audit"));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "policy load %s", self->n.policy));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
+			 .connect = OUT4));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = OUT6));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"connect\"", "\"decision\":\"allow-audit\"",
+			      "\"dest\":\"203.0.113.2:8080\""));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"sendmsg\"", "\"decision\":\"allow-audit\""));
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+TEST_F(node, taint_and_denial_events_say_who_what_where_and_the_decision)
+{
+	char out[8192];
+
+	ASSERT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
+			     .connect = OUT4));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"taint-file\"", "\"decision\":\"taint\"",
+			      "\"workload\":\"wl\"", "\"pid\":", "\"comm\":",
+			      "\"labels\":[\"phi\"]", "/data/secret\"", "\"time\":\"20"));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"connect\"", "\"decision\":\"deny\"",
+			      "\"workload\":\"wl\"", "\"pid\":", "\"labels\":[\"phi\"]",
+			      "\"dest\":\"203.0.113.2:8080\"", "\"protocol\":\"tcp\""));
+	/* The human form carries the same facts. */
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "events"));
+	EXPECT_NE(NULL, strstr(out, "deny")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "dest=203.0.113.2:8080/tcp"));
+	EXPECT_NE(NULL, strstr(out, "workload=wl"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * FIXTURE(node): a fresh node per test (see tnlib.h), its agent running the
+ * test policy in enforce mode, listeners on every outside and local address.
+ * Also the one action a workload process performs, and event matching.
+ */
+#ifndef NODE_FIXTURE_H
+#define NODE_FIXTURE_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "tnlib.h"
+
+#define PORT 8080
+
+FIXTURE(node) {
+	struct tn_node n;
+	int listeners[4];
+};
+
+FIXTURE_SETUP(node)
+{
+	ASSERT_EQ(0, node_create(&self->n, "enforce")) {
+		TH_LOG("node_create failed; agent log in %s/agent.log", self->n.tmp);
+	}
+	self->listeners[0] = out_listen(&self->n, OUT4, PORT);
+	self->listeners[1] = out_listen(&self->n, LOCAL4, PORT);
+	self->listeners[2] = out_listen(&self->n, OUT6, PORT);
+	self->listeners[3] = out_listen(&self->n, LOCAL6, PORT);
+	for (int i = 0; i < 4; i++) {
+		/* A failed setup gets no teardown: clean up before bailing. */
+		if (self->listeners[i] < 0)
+			node_destroy(&self->n);
+		ASSERT_LE(0, self->listeners[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(node)
+{
+	for (int i = 0; i < 4; i++)
+		if (self->listeners[i] >= 0)
+			close(self->listeners[i]);
+	node_destroy(&self->n);
+}
+
+/*
+ * What one process of a workload does: optionally open a file, then
+ * optionally connect or send. Returns 0, the errno of the network call, or
+ * 254 if the open failed.
+ */
+struct act {
+	const char *open;
+	const char *connect;
+	const char *sendto;
+	int port;
+};
+
+static inline int act(void *arg)
+{
+	struct act *a = arg;
+	int port = a->port ? a->port : PORT;
+
+	if (a->open && do_open(a->open))
+		return 254;
+	if (a->connect)
+		return do_connect(a->connect, port);
+	if (a->sendto)
+		return do_sendto(a->sendto, port);
+	return 0;
+}
+
+#define ACT(node, cg, ...) in_cgroup(node, cg, act, &(struct act){ __VA_ARGS__ })
+
+/* A path inside the node's data directory. */
+static inline const char *data(struct tn_node *n, const char *name)
+{
+	static char buf[8][512];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", n->data, name);
+	return buf[i];
+}
+
+/* Whether one event line contains every fragment (NULL-terminated). */
+static inline int has_event(struct tn_node *n, ...)
+{
+	static char buf[1 << 20];
+	char *line, *save = NULL;
+
+	if (node_events(n, buf, sizeof(buf)))
+		return 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *frag;
+		va_list ap;
+		int all = 1;
+
+		va_start(ap, n);
+		while ((frag = va_arg(ap, const char *)))
+			if (!strstr(line, frag))
+				all = 0;
+		va_end(ap);
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
+#define HAS_EVENT(n, ...) has_event(n, __VA_ARGS__, NULL)
+
+static inline const char *taint_of(struct tn_node *n, const char *wl)
+{
+	static char buf[256];
+
+	if (node_taint(n, wl, buf, sizeof(buf)))
+		return "?";
+	return buf;
+}
+
+#endif

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "tnlib.h"
+
+#define CGROUP2 "/sys/fs/cgroup/unified"
+
+void node_destroy(struct tn_node *n);
+
+const char *tn_build(void)
+{
+	const char *b = getenv("TN_BUILD");
+
+	return b && *b ? b : "build";
+}
+
+int run_cmd(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (getenv("TN_TEST_VERBOSE"))
+		fprintf(stderr, "# + %s\n", cmd);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+int node_write_policy(struct tn_node *n, const char *mode)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "# test policy: 198.51.100.0/24 and 2001:db8:2::/64 are local\n"
+		 "mode = \"%s\";\n"
+		 "local_prefixes = [ \"198.51.100.0/24\", \"2001:db8:2::/64\" ];\n"
+		 "tags = ( { path = \"%s/secret\"; labels = [ \"phi\" ]; } );\n"
+		 "workloads = (\n"
+		 "  { name = \"wl\"; cgroup = \"%s\"; },\n"
+		 "  { name = \"wl2\"; cgroup = \"%s\"; }\n"
+		 ");\n", mode, n->data, n->wl_cg, n->wl2_cg);
+	return write_file(n->policy, text);
+}
+
+static int setup_netns(struct tn_node *n)
+{
+	const char *w = n->ns_wl, *o = n->ns_out;
+
+	return run_cmd("ip netns add %s && ip netns add %s && "
+		"ip link add v%s type veth peer name o%s && "
+		"ip link set v%s netns %s && ip link set o%s netns %s && "
+		"ip -n %s link set lo up && ip -n %s link set lo up && "
+		"ip -n %s addr add 203.0.113.1/24 dev v%s && "
+		"ip -n %s addr add 198.51.100.1/24 dev v%s && "
+		"ip -n %s addr add 2001:db8:1::1/64 dev v%s nodad && "
+		"ip -n %s addr add 2001:db8:2::1/64 dev v%s nodad && "
+		"ip -n %s addr add 203.0.113.2/24 dev o%s && "
+		"ip -n %s addr add 198.51.100.2/24 dev o%s && "
+		"ip -n %s addr add 2001:db8:1::2/64 dev o%s nodad && "
+		"ip -n %s addr add 2001:db8:2::2/64 dev o%s nodad && "
+		"ip -n %s link set v%s up && ip -n %s link set o%s up",
+		w, o, n->id, n->id, n->id, w, n->id, o, w, o,
+		w, n->id, w, n->id, w, n->id, w, n->id,
+		o, n->id, o, n->id, o, n->id, o, n->id,
+		w, n->id, o, n->id);
+}
+
+static int create(struct tn_node *n, const char *mode)
+{
+	static int seq;
+
+	memset(n, 0, sizeof(*n));
+	snprintf(n->id, sizeof(n->id), "%d%d", getpid() % 100000, seq++);
+	snprintf(n->cgroot, sizeof(n->cgroot), CGROUP2 "/tntest.%s", n->id);
+	snprintf(n->wl_cg, sizeof(n->wl_cg), "%s/wl", n->cgroot);
+	snprintf(n->wl2_cg, sizeof(n->wl2_cg), "%s/wl2", n->cgroot);
+	snprintf(n->other_cg, sizeof(n->other_cg), "%s/other", n->cgroot);
+	snprintf(n->tmp, sizeof(n->tmp), "/tmp/tntest.%s", n->id);
+	snprintf(n->data, sizeof(n->data), "%s/data", n->tmp);
+	snprintf(n->socket, sizeof(n->socket), "%s/run/control.sock", n->tmp);
+	snprintf(n->pin, sizeof(n->pin), "/sys/fs/bpf/tntest_%s", n->id);
+	snprintf(n->policy, sizeof(n->policy), "%s/policy.conf", n->tmp);
+	snprintf(n->ns_wl, sizeof(n->ns_wl), "tnwl%s", n->id);
+	snprintf(n->ns_out, sizeof(n->ns_out), "tnout%s", n->id);
+	n->mode = mode;
+
+	if (mkdir(n->cgroot, 0755) || mkdir(n->wl_cg, 0755) ||
+	    mkdir(n->wl2_cg, 0755) || mkdir(n->other_cg, 0755))
+		return -1;
+	if (run_cmd("mkdir -p %s/tagged-dir/sub && echo secret > %s/secret && "
+		    "echo plain > %s/plain && echo old > %s/tagged-dir/old",
+		    n->data, n->data, n->data, n->data))
+		return -1;
+	if (setup_netns(n))
+		return -1;
+	if (node_write_policy(n, mode))
+		return -1;
+	return node_start_agent(n);
+}
+
+/* A node that could not be built is taken apart again: nothing leaks. */
+int node_create(struct tn_node *n, const char *mode)
+{
+	if (!create(n, mode))
+		return 0;
+	node_destroy(n);
+	return -1;
+}
+
+int node_start_agent(struct tn_node *n)
+{
+	char bin[512], state[300], run[300], rb[32];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i;
+
+	snprintf(bin, sizeof(bin), "%s/trustnoded", tn_build());
+	snprintf(state, sizeof(state), "%s/state", n->tmp);
+	snprintf(run, sizeof(run), "%s/run", n->tmp);
+	snprintf(rb, sizeof(rb), "%u", n->ringbuf);
+	unlink(n->socket);
+	n->agent = fork();
+	if (n->agent < 0)
+		return -1;
+	if (n->agent == 0) {
+		char log[400];
+		int fd;
+
+		snprintf(log, sizeof(log), "%s/agent.log", n->tmp);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		setenv("TRUSTNODE_QUIET_LIBBPF", "1", 1);
+		if (n->ringbuf)
+			execl(bin, bin, "--cgroup", n->cgroot, "--state-dir", state,
+			      "--run-dir", run, "--pin-dir", n->pin, "--policy",
+			      n->policy, "--attach", "cgroup", "--ringbuf-size", rb, NULL);
+		else
+			execl(bin, bin, "--cgroup", n->cgroot, "--state-dir", state,
+			      "--run-dir", run, "--pin-dir", n->pin, "--policy",
+			      n->policy, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		int st;
+
+		if (!access(n->socket, F_OK))
+			return 0;
+		if (waitpid(n->agent, &st, WNOHANG) == n->agent) {
+			n->agent = 0;
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+void node_kill_agent(struct tn_node *n)
+{
+	if (n->agent > 0) {
+		kill(n->agent, SIGKILL);
+		waitpid(n->agent, NULL, 0);
+	}
+	n->agent = 0;
+}
+
+/* Removes a cgroup tree bottom-up; processes in it must be gone. */
+static void rm_cgroup(const char *path)
+{
+	run_cmd("find %s -depth -type d -exec rmdir {} + 2>/dev/null", path);
+}
+
+void node_destroy(struct tn_node *n)
+{
+	if (n->agent > 0) {
+		kill(n->agent, SIGTERM);
+		waitpid(n->agent, NULL, 0);
+		n->agent = 0;
+	}
+	run_cmd("TRUSTNODE_QUIET_LIBBPF=1 %s/trustnoded --unload --pin-dir %s 2>/dev/null",
+		tn_build(), n->pin);
+	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null",
+		n->ns_wl, n->ns_out);
+	rm_cgroup(n->cgroot);
+	if (!getenv("TN_TEST_KEEP"))
+		run_cmd("rm -rf %s", n->tmp);
+}
+
+int ctl(struct tn_node *n, char *out, size_t outlen, const char *fmt, ...)
+{
+	char args[2048], cmd[2600];
+	va_list ap;
+	FILE *p;
+	size_t len = 0;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "TRUSTNODE_SOCKET=%s %s/trustctl %s 2>&1",
+		 n->socket, tn_build(), args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (out && outlen) {
+		out[0] = '\0';
+		while (len + 1 < outlen) {
+			size_t r = fread(out + len, 1, outlen - len - 1, p);
+
+			if (!r)
+				break;
+			len += r;
+		}
+		out[len] = '\0';
+	}
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int enter_netns(const char *name)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
+}
+
+int in_cgroup(struct tn_node *n, const char *cg, int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char procs[400];
+
+		/* The cgroup first, then the netns (see machine notes). */
+		if (cg) {
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+			if (write_file(procs, "0"))
+				_exit(250);
+		}
+		if (enter_netns(n->ns_wl))
+			_exit(251);
+		_exit(fn(arg) & 0xff);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+int do_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+int do_connect(const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int family = sockaddr_of(addr, port, &ss, &len);
+	int fd, ret = 0;
+
+	if (family < 0)
+		return EINVAL;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (struct sockaddr *)&ss, len))
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+int do_sendto(const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int family = sockaddr_of(addr, port, &ss, &len);
+	int fd, ret = 0;
+
+	if (family < 0)
+		return EINVAL;
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) != 1)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+int out_listen(struct tn_node *n, const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int family = sockaddr_of(addr, port, &ss, &len);
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fd = -1, one = 1;
+
+	if (self < 0 || family < 0 || enter_netns(n->ns_out))
+		goto out;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	setns(self, CLONE_NEWNET);
+out:
+	if (self >= 0)
+		close(self);
+	return fd;
+}
+
+int node_events(struct tn_node *n, char *buf, size_t len)
+{
+	return ctl(n, buf, len, "events --json --limit 0");
+}
+
+int node_taint(struct tn_node *n, const char *workload, char *buf, size_t len)
+{
+	char out[8192], *line, *save = NULL;
+
+	if (ctl(n, out, sizeof(out), "workload list"))
+		return -1;
+	snprintf(buf, len, "?");
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64], taint[256];
+
+		if (sscanf(line, "%63s %255s", name, taint) == 2 &&
+		    !strcmp(name, workload)) {
+			snprintf(buf, len, "%s", taint);
+			return 0;
+		}
+	}
+	return -1;
+}

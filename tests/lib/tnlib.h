@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Test scaffolding: a node made of a cgroup subtree, two network namespaces
+ * joined by a veth (the workload's side and an "outside" host), and a real
+ * trustnoded attached below that subtree. Nothing here reaches any address
+ * the test did not create.
+ *
+ *   workload netns wl-ID            outside netns out-ID
+ *     203.0.113.1/24  ---- veth ----  203.0.113.2/24      outside
+ *     198.51.100.1/24                 198.51.100.2/24     local (policy)
+ *     2001:db8:1::1/64                2001:db8:1::2/64    outside
+ *     2001:db8:2::1/64                2001:db8:2::2/64    local (policy)
+ */
+#ifndef TNLIB_H
+#define TNLIB_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define OUT4	"203.0.113.2"
+#define LOCAL4	"198.51.100.2"
+#define OUT6	"2001:db8:1::2"
+#define LOCAL6	"2001:db8:2::2"
+#define OUT_MAPPED "::ffff:203.0.113.2"
+
+struct tn_node {
+	char id[32];
+	char cgroot[256];	/* trustnoded's attach cgroup */
+	char wl_cg[300];	/* workload "wl" */
+	char wl2_cg[300];	/* workload "wl2", stays untainted */
+	char other_cg[300];	/* below the attach cgroup, no workload */
+	char tmp[256];		/* scratch: state, run, data */
+	char data[300];		/* data dir: secret, plain, tagged dir */
+	char socket[300];
+	char pin[256];
+	char policy[300];
+	char ns_wl[64], ns_out[64];
+	pid_t agent;
+	const char *mode;	/* "enforce" or "audit" */
+	unsigned ringbuf;	/* 0: default */
+};
+
+/* Build dir holding trustnoded and trustctl ($TN_BUILD, default build). */
+const char *tn_build(void);
+
+int node_create(struct tn_node *n, const char *mode);
+void node_destroy(struct tn_node *n);
+int node_start_agent(struct tn_node *n);
+/* SIGKILL, as a crash would. */
+void node_kill_agent(struct tn_node *n);
+int node_write_policy(struct tn_node *n, const char *mode);
+
+/*
+ * Runs trustctl with args (a printf format) against this node's agent.
+ * Returns its exit code; stdout+stderr go to out (may be NULL).
+ */
+int ctl(struct tn_node *n, char *out, size_t outlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Runs fn(arg) in a child that joined cgroup cg and the workload netns.
+ * Returns fn's return value (0..255), or -1 if the child died.
+ */
+int in_cgroup(struct tn_node *n, const char *cg, int (*fn)(void *), void *arg);
+
+/* Child-side actions; each returns 0 on success or the errno. */
+int do_open(const char *path);
+int do_connect(const char *addr, int port);
+int do_sendto(const char *addr, int port);
+
+/* Listening TCP socket in the outside netns. */
+int out_listen(struct tn_node *n, const char *addr, int port);
+
+/* Latest events as JSON lines, into buf. */
+int node_events(struct tn_node *n, char *buf, size_t len);
+/* The workload's taint as trustctl workload list prints it ("-" if none). */
+int node_taint(struct tn_node *n, const char *workload, char *buf, size_t len);
+
+int write_file(const char *path, const char *text);
+int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
