@@ -16,9 +16,28 @@
 #include <unistd.h>
 #include "tnlib.h"
 
-#define CGROUP2 "/sys/fs/cgroup/unified"
 
 void node_destroy(struct tn_node *n);
+
+/* Where cgroup v2 is mounted: /sys/fs/cgroup/unified here, /sys/fs/cgroup elsewhere. */
+static const char *cgroup2_mount(void)
+{
+	static char dir[256];
+	char dev[256], type[64];
+	FILE *f;
+
+	if (dir[0])
+		return dir;
+	f = fopen("/proc/self/mounts", "r");
+	while (f && fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2"))
+			break;
+	if (f)
+		fclose(f);
+	if (strcmp(type, "cgroup2"))
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup");
+	return dir;
+}
 
 const char *tn_build(void)
 {
@@ -99,7 +118,7 @@ static int create(struct tn_node *n, const char *mode)
 
 	memset(n, 0, sizeof(*n));
 	snprintf(n->id, sizeof(n->id), "%d%d", getpid() % 100000, seq++);
-	snprintf(n->cgroot, sizeof(n->cgroot), CGROUP2 "/tntest.%s", n->id);
+	snprintf(n->cgroot, sizeof(n->cgroot), "%s/tntest.%s", cgroup2_mount(), n->id);
 	snprintf(n->wl_cg, sizeof(n->wl_cg), "%s/wl", n->cgroot);
 	snprintf(n->wl2_cg, sizeof(n->wl2_cg), "%s/wl2", n->cgroot);
 	snprintf(n->other_cg, sizeof(n->other_cg), "%s/other", n->cgroot);
