@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The policy file, parsed by the same code the agent and trustctl use.
+ * Every error names file:line and the problem.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "kselftest_harness.h"
+#include "policy.h"
+
+static int parse(const char *text, struct tn_policy *p, struct tn_err *e)
+{
+	return tn_policy_parse(text, "p.conf", p, e);
+}
+
+/* Parses text, expecting failure with msg containing want. */
+#define EXPECT_POLICY_ERROR(text, want) do {				\
+	struct tn_policy _p;						\
+	struct tn_err _e = { .msg = "" };					\
+	EXPECT_EQ(-1, parse(text, &_p, &_e));				\
+	EXPECT_NE(NULL, strstr(_e.msg, want)) TH_LOG("got: %s", _e.msg); \
+} while (0)
+
+TEST(a_full_policy_parses)
+{
+	struct tn_policy p;
+	struct tn_err e;
+	const char *text =
+		"# comments are allowed\n"
+		"version = 1;\n"
+		"mode = \"audit\";   // and trailing ones\n"
+		"local_prefixes = [ \"10.0.0.0/8\", \"fd00::/8\", \"192.0.2.7\" ];\n"
+		"tags = (\n"
+		"  { path = \"/srv/phi\"; labels = [ \"phi\", \"eu-only\" ]; },\n"
+		"  { net = \"10.1.2.3:5432\"; labels = [ \"finance\" ]; },\n"
+		"  { net = \"[2001:db8::1]:443\"; labels = [ \"x\" ]; }\n"
+		");\n"
+		"workloads = ( { name = \"llm\"; cgroup = \"/sys/fs/cgroup/x/llm\"; } );\n";
+
+	ASSERT_EQ(0, parse(text, &p, &e)) TH_LOG("%s", e.msg);
+	EXPECT_EQ(0, p.enforce);
+	EXPECT_EQ(1, p.prefixes_given);
+	EXPECT_EQ(3, p.nprefixes);
+	EXPECT_EQ(AF_INET6, p.prefixes[1].family);
+	EXPECT_EQ(8, p.prefixes[1].len);
+	EXPECT_EQ(32, p.prefixes[2].len);
+	EXPECT_EQ(3, p.ntags);
+	EXPECT_STREQ("/srv/phi", p.tags[0].path);
+	EXPECT_EQ(2, p.tags[0].nlabels);
+	EXPECT_EQ(1, p.tags[1].is_net);
+	EXPECT_EQ(5432, p.tags[1].ep.port);
+	EXPECT_EQ(AF_INET6, p.tags[2].ep.family);
+	EXPECT_EQ(1, p.nworkloads);
+	EXPECT_STREQ("llm", p.workloads[0].name);
+	EXPECT_EQ(10, p.workloads[0].line);
+	tn_policy_free(&p);
+}
+
+TEST(an_empty_policy_enforces_with_the_default_local_network)
+{
+	struct tn_policy p;
+	struct tn_err e;
+
+	ASSERT_EQ(0, parse("# nothing\n", &p, &e));
+	EXPECT_EQ(1, p.enforce);
+	EXPECT_EQ(0, p.prefixes_given);
+	tn_policy_free(&p);
+}
+
+TEST(the_default_local_network_is_loopback_rfc1918_link_local_and_ula)
+{
+	const char *want[] = { "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12",
+			       "192.168.0.0/16", "169.254.0.0/16", "::1/128",
+			       "fe80::/10", "fc00::/7" };
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		EXPECT_STREQ(want[i], tn_default_prefixes[i]);
+	EXPECT_EQ(NULL, tn_default_prefixes[i]);
+}
+
+TEST(errors_name_the_line)
+{
+	EXPECT_POLICY_ERROR("\n\nmode = \"permissive\";\n",
+			    "p.conf:3: mode must be \"enforce\" or \"audit\"");
+	EXPECT_POLICY_ERROR("local_prefixes = [\n \"10.0.0.0/8\",\n \"10.0.0.1/8\" ];\n",
+			    "p.conf:3: '10.0.0.1/8' has bits set after the prefix length");
+	EXPECT_POLICY_ERROR("local_prefixes = [ \"10.0.0.0/33\" ];",
+			    "p.conf:1: '10.0.0.0/33': prefix length must be 0..32");
+	EXPECT_POLICY_ERROR("local_prefixes = [ \"not-an-ip/8\" ];",
+			    "p.conf:1: 'not-an-ip' is not an IPv4 or IPv6 address");
+}
+
+TEST(syntax_errors_name_the_line)
+{
+	EXPECT_POLICY_ERROR("mode = \"enforce\";\n\"quoted\" = 1;\n", "p.conf:2: syntax error");
+	EXPECT_POLICY_ERROR("mode = \"enforce\";\nmode = \"audit\";\n", "p.conf:2: duplicate setting");
+}
+
+TEST(unknown_settings_are_refused_not_ignored)
+{
+	EXPECT_POLICY_ERROR("mode = \"enforce\";\nallow_all = true;\n",
+			    "p.conf:2: unknown setting 'allow_all'");
+	EXPECT_POLICY_ERROR("tags = ( { path = \"/x\"; labels = [\"a\"]; lables = [\"b\"]; } );",
+			    "unknown setting 'lables' in a tag");
+}
+
+TEST(tags_are_checked)
+{
+	EXPECT_POLICY_ERROR("tags = ( { path = \"/x\"; } );", "p.conf:1: tag has no labels");
+	EXPECT_POLICY_ERROR("tags = ( { path = \"/x\"; net = \"10.0.0.1:1\"; labels = [\"a\"]; } );",
+			    "exactly one of path");
+	EXPECT_POLICY_ERROR("tags = ( { path = \"relative\"; labels = [\"a\"]; } );",
+			    "must be absolute");
+	EXPECT_POLICY_ERROR("tags = ( { path = \"/x\"; labels = [\"UPPER\"]; } );",
+			    "label \"UPPER\" must be 1-32 characters");
+	EXPECT_POLICY_ERROR("tags = ( { net = \"10.0.0.1:0\"; labels = [\"a\"]; } );",
+			    "port must be 1..65535");
+	EXPECT_POLICY_ERROR("tags = ( { net = \"2001:db8::1:80\"; labels = [\"a\"]; } );",
+			    "expected IPV4:PORT or [IPV6]:PORT");
+	EXPECT_POLICY_ERROR("tags = ( { path = \"/x\"; labels = [ ]; } );", "non-empty list");
+	EXPECT_POLICY_ERROR("tags = ( { path = 5; labels = [\"a\"]; } );",
+			    "path must be a string");
+}
+
+TEST(workloads_are_checked)
+{
+	EXPECT_POLICY_ERROR("workloads = ( { name = \"a\"; } );", "needs name");
+	EXPECT_POLICY_ERROR("workloads = (\n { name = \"a\"; cgroup = \"/c/a\"; },\n"
+			    " { name = \"a\"; cgroup = \"/c/b\"; } );",
+			    "p.conf:3: workload \"a\" is already defined on line 2");
+	EXPECT_POLICY_ERROR("workloads = ( { name = \"a b\"; cgroup = \"/c\"; } );",
+			    "workload name \"a b\"");
+	EXPECT_POLICY_ERROR("workloads = ( { name = \"a\"; cgroup = \"c\"; } );",
+			    "must be an absolute path");
+}
+
+TEST(includes_are_refused)
+{
+	EXPECT_POLICY_ERROR("mode = \"audit\";\n  @include \"/etc/shadow\"\n",
+			    "p.conf:2: @include is not supported");
+}
+
+TEST(v4_mapped_endpoints_are_ipv4)
+{
+	struct tn_endpoint ep;
+	struct tn_err e;
+
+	ASSERT_EQ(0, tn_parse_endpoint("[::ffff:198.51.100.7]:443", &ep, &e));
+	EXPECT_EQ(AF_INET, ep.family);
+	EXPECT_EQ(198, ep.addr[0]);
+	EXPECT_EQ(7, ep.addr[3]);
+	EXPECT_EQ(0, ep.addr[4]);
+}
+
+TEST(trustctl_policy_check_reports_file_line_and_exits_5)
+{
+	char cmd[512], out[1024] = "";
+	const char *path = "/tmp/tn-policy-check.conf";
+	FILE *f = fopen(path, "w"), *p;
+	int st;
+
+	ASSERT_NE(NULL, f);
+	fputs("mode = \"enforce\";\nlocal_prefixes = [ \"10.0.0.0/8\" ];\n"
+	      "tags = ( { path = \"/nonexistent/trustnode\"; labels = [\"a\"]; } );\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s/trustctl policy check %s 2>&1",
+		 getenv("TN_BUILD") ?: "build", path);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	if (fread(out, 1, sizeof(out) - 1, p) == 0)
+		out[0] = 0;
+	st = pclose(p);
+	unlink(path);
+	EXPECT_EQ(5, WEXITSTATUS(st));
+	EXPECT_NE(NULL, strstr(out, "tn-policy-check.conf:3: cannot tag '/nonexistent/trustnode'"))
+		TH_LOG("%s", out);
+}
+
+TEST_HARNESS_MAIN
