@@ -177,9 +177,10 @@ static int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 		struct tn_err e;
 
 		if (below_root(a, p.workloads[i].cgroup, &e)) {
+			failf(r, TN_EXIT_INVALID, "%s:%d: %s", name,
+			      p.workloads[i].line, e.msg);
 			tn_policy_free(&p);
-			return failf(r, TN_EXIT_INVALID, "%s:%d: %s", name,
-				     p.workloads[i].line, e.msg);
+			return -1;
 		}
 	}
 	refresh_taint(a);

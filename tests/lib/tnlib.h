@@ -29,9 +29,9 @@ struct tn_node {
 	char wl_cg[300];	/* workload "wl" */
 	char wl2_cg[300];	/* workload "wl2", stays untainted */
 	char other_cg[300];	/* below the attach cgroup, no workload */
-	char tmp[256];		/* scratch: state, run, data */
+	char tmp[64];		/* scratch: state, run, data */
 	char data[300];		/* data dir: secret, plain, tagged dir */
-	char socket[300];
+	char socket[100];
 	char pin[256];
 	char policy[300];
 	char ns_wl[64], ns_out[64];

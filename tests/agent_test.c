@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * trustnoded and trustctl as an operator meets them: status, policy loads
+ * that fail cleanly, a control socket that survives hostile input, crash
+ * and restart, lost events, and the command line's help and exit codes.
+ */
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include "node_fixture.h"
+
+/* Sends raw bytes to the control socket; returns the reply. */
+static char *raw_request(struct tn_node *n, const void *buf, size_t len)
+{
+	static char reply[4096];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t off = 0;
+	ssize_t r;
+
+	reply[0] = '\0';
+	memcpy(sun.sun_path, n->socket, sizeof(n->socket));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return reply;
+	while (off < len) {
+		r = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+		if (r <= 0)
+			break;
+		off += r;
+	}
+	shutdown(fd, SHUT_WR);
+	off = 0;
+	while ((r = read(fd, reply + off, sizeof(reply) - off - 1)) > 0)
+		off += r;
+	reply[off] = '\0';
+	close(fd);
+	return reply;
+}
+
+#define REQUEST(n, s) raw_request(n, s, strlen(s))
+
+/* Programs attached to the node's cgroup for one attach type. */
+static int attached(struct tn_node *n, enum bpf_attach_type type)
+{
+	__u32 count = 0;
+	int fd = open(n->cgroot, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		return -1;
+	if (bpf_prog_query(fd, type, 0, NULL, NULL, &count))
+		count = -1;
+	close(fd);
+	return count;
+}
+
+TEST_F(node, status_shows_mode_attachment_counters_and_gaps)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+	EXPECT_NE(NULL, strstr(out, "mode:       enforce"));
+	EXPECT_NE(NULL, strstr(out, "attach:     cgroup")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "tn_connect4              attached"));
+	EXPECT_NE(NULL, strstr(out, "tn_sys_exit_open         attached"));
+	EXPECT_NE(NULL, strstr(out, "denied_connects"));
+	EXPECT_NE(NULL, strstr(out, "events_lost"));
+	EXPECT_NE(NULL, strstr(out, "not covered in cgroup mode:"));
+	EXPECT_NE(NULL, strstr(out, "io_uring"));
+	EXPECT_NE(NULL, strstr(out, "198.51.100.0/24,2001:db8:2::/64"));
+	EXPECT_EQ(1, attached(&self->n, BPF_CGROUP_INET4_CONNECT));
+	EXPECT_EQ(1, attached(&self->n, BPF_CGROUP_INET_EGRESS));
+}
+
+TEST_F(node, the_lsm_programs_are_built_into_the_object)
+{
+	char cmd[512];
+
+	/* Selected at run time where BPF LSM is active (the guest suite). */
+	snprintf(cmd, sizeof(cmd),
+		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/file_open' && "
+		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/socket_connect' && "
+		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/socket_sendmsg'",
+		 tn_build(), tn_build(), tn_build());
+	EXPECT_EQ(0, run_cmd("%s", cmd));
+}
+
+TEST_F(node, a_bad_policy_changes_nothing)
+{
+	char before[8192], after[8192], out[1024];
+
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	ASSERT_EQ(0, ctl(&self->n, before, sizeof(before), "policy show --json"));
+	ASSERT_EQ(0, write_file(self->n.policy,
+		"mode = \"audit\";\n"
+		"local_prefixes = [ \"0.0.0.0/0\" ];\n"
+		"workloads = ( { name = \"wl\"; cgroup = \"/tmp\"; } );\n"
+		"tags = ( { path = \"/etc\"; labels = [ \"Bad Label\" ]; } );\n"));
+	EXPECT_EQ(5, ctl(&self->n, out, sizeof(out), "policy load %s", self->n.policy));
+	EXPECT_NE(NULL, strstr(out, "policy.conf:4: label \"Bad Label\"")) TH_LOG("%s", out);
+	ASSERT_EQ(0, ctl(&self->n, after, sizeof(after), "policy show --json"));
+	EXPECT_STREQ(before, after);
+	/* Still enforcing with the old prefixes. */
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+}
+
+TEST_F(node, a_policy_that_fails_to_apply_changes_nothing)
+{
+	char before[8192], after[8192], out[1024];
+
+	ASSERT_EQ(0, ctl(&self->n, before, sizeof(before), "policy show --json"));
+	/* Valid syntax; its workload lies outside trustnoded's cgroup. */
+	ASSERT_EQ(0, write_file(self->n.policy,
+		"mode = \"audit\";\n"
+		"workloads = ( { name = \"elsewhere\"; cgroup = \"/sys/fs/cgroup/unified\"; } );\n"));
+	EXPECT_EQ(5, ctl(&self->n, out, sizeof(out), "policy load %s", self->n.policy));
+	EXPECT_NE(NULL, strstr(out, "policy.conf:2:")) TH_LOG("%s", out);
+	ASSERT_EQ(0, ctl(&self->n, after, sizeof(after), "policy show --json"));
+	EXPECT_STREQ(before, after);
+}
+
+TEST_F(node, the_control_socket_survives_hostile_input)
+{
+	static char big[3 << 20];
+	char before[8192], after[8192];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int idle;
+
+	ASSERT_EQ(0, ctl(&self->n, before, sizeof(before), "policy show --json"));
+	EXPECT_NE(NULL, strstr(REQUEST(&self->n, "garbage\n"), "\"ok\":false"));
+	EXPECT_NE(NULL, strstr(REQUEST(&self->n, "[1,2,3]\n"), "with a string"));
+	EXPECT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"status\"} trailing\n"), "\"ok\":false"));
+	EXPECT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"no.such\"}\n"), "unknown command"));
+	EXPECT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"workload.add\",\"name\":5}\n"), "\"ok\":false"));
+	EXPECT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"tag.add\",\"path\":\"/etc\",\"labels\":[1]}\n"), "\"ok\":false"));
+	EXPECT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"policy.load\",\"name\":\"x\",\"text\":\"mode = 7;\"}\n"), "\"code\":5"));
+	EXPECT_NE(NULL, strstr(raw_request(&self->n, "{\"cmd\":\"status\"\0}\n", 19), "\"ok\":false"));
+	memset(big, '[', sizeof(big));
+	EXPECT_NE(NULL, strstr(raw_request(&self->n, big, sizeof(big)), "larger than"));
+	memset(big, '[', 100000);
+	big[100000] = '\n';
+	EXPECT_NE(NULL, strstr(raw_request(&self->n, big, 100001), "\"ok\":false"));
+
+	/* A client that says nothing is dropped after a timeout. */
+	idle = socket(AF_UNIX, SOCK_STREAM, 0);
+	memcpy(sun.sun_path, self->n.socket, sizeof(self->n.socket));
+	ASSERT_EQ(0, connect(idle, (struct sockaddr *)&sun, sizeof(sun)));
+	EXPECT_EQ(0, ctl(&self->n, NULL, 0, "status"));
+	close(idle);
+
+	ASSERT_EQ(0, ctl(&self->n, after, sizeof(after), "policy show --json"));
+	EXPECT_STREQ(before, after);
+	EXPECT_EQ(0, kill(self->n.agent, 0));
+}
+
+static int as_nobody(void *arg)
+{
+	struct tn_node *n = arg;
+	char cmd[600];
+
+	if (setgid(65534) || setuid(65534))
+		return 99;
+	snprintf(cmd, sizeof(cmd), "TRUSTNODE_SOCKET=%s %s/trustctl workload reset wl >/dev/null 2>&1",
+		 n->socket, tn_build());
+	return WEXITSTATUS(system(cmd));
+}
+
+TEST_F(node, unprivileged_callers_cannot_change_anything)
+{
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(4, in_cgroup(&self->n, NULL, as_nobody, &self->n));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+}
+
+TEST_F(node, enforcement_survives_kill_9_and_a_restart_adopts_the_pins)
+{
+	char out[16384];
+
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	node_kill_agent(&self->n);
+
+	/* No agent: the pinned programs still enforce and still taint. */
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl2_cg, .open = data(&self->n, "secret"),
+			     .connect = OUT6));
+
+	ASSERT_EQ(0, node_start_agent(&self->n));
+	EXPECT_EQ(1, attached(&self->n, BPF_CGROUP_INET4_CONNECT));
+	EXPECT_EQ(1, attached(&self->n, BPF_CGROUP_INET6_CONNECT));
+	EXPECT_EQ(1, attached(&self->n, BPF_CGROUP_UDP4_SENDMSG));
+	EXPECT_EQ(1, attached(&self->n, BPF_CGROUP_INET_EGRESS));
+	EXPECT_EQ(1, attached(&self->n, BPF_CGROUP_INET_INGRESS));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status --json"));
+	EXPECT_NE(NULL, strstr(out, "\"links_adopted\":7")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_EQ(0, ACT(&self->n, self->n.other_cg, .connect = OUT4));
+}
+
+TEST_F(node, tags_and_workloads_survive_an_agent_restart)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "plain")));
+	kill(self->n.agent, SIGTERM);
+	waitpid(self->n.agent, NULL, 0);
+	self->n.agent = 0;
+	ASSERT_EQ(0, node_start_agent(&self->n));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag list"));
+	EXPECT_NE(NULL, strstr(out, "/data/plain")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "plain"),
+			     .connect = OUT4));
+	EXPECT_STREQ("fin", taint_of(&self->n, "wl"));
+}
+
+static int many_denied_connects(void *arg)
+{
+	int i;
+
+	for (i = 0; i < 300; i++)
+		if (do_connect(OUT4, PORT) != EPERM)
+			return 1;
+	return 0;
+}
+
+TEST_F(node, a_ring_buffer_overflow_is_counted_and_reported)
+{
+	char out[16384];
+
+	/* Restart with a one-page ring buffer (new pins: the size is fixed). */
+	node_kill_agent(&self->n);
+	ASSERT_EQ(0, run_cmd("%s/trustnoded --unload --pin-dir %s 2>/dev/null", tn_build(), self->n.pin));
+	self->n.ringbuf = 4096;
+	ASSERT_EQ(0, node_start_agent(&self->n));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+
+	kill(self->n.agent, SIGSTOP);
+	EXPECT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, many_denied_connects, NULL));
+	kill(self->n.agent, SIGCONT);
+	usleep(1500 * 1000);
+
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status --json"));
+	EXPECT_EQ(NULL, strstr(out, "\"events_lost\":0,")) TH_LOG("%s", out);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"events-lost\"", "\"count\":"));
+}
+
+TEST_F(node, workload_reset_clears_taint_and_is_recorded)
+{
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_EQ(0, ctl(&self->n, NULL, 0, "workload reset wl"));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"workload-reset\"", "\"taint\":[\"phi\"]"));
+}
+
+TEST_F(node, workloads_are_added_removed_and_never_lose_taint_silently)
+{
+	char cg[512], out[2048];
+
+	snprintf(cg, sizeof(cg), "%s/extra", self->n.other_cg);
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "workload add extra %s", cg));
+	EXPECT_EQ(EPERM, ACT(&self->n, cg, .open = data(&self->n, "secret"), .connect = OUT4));
+	EXPECT_EQ(5, ctl(&self->n, out, sizeof(out), "workload remove extra"));
+	EXPECT_NE(NULL, strstr(out, "tainted")) TH_LOG("%s", out);
+	EXPECT_EQ(5, ctl(&self->n, out, sizeof(out), "workload add other2 %s", self->n.other_cg));
+	EXPECT_NE(NULL, strstr(out, "cannot nest")) TH_LOG("%s", out);
+	EXPECT_EQ(5, ctl(&self->n, out, sizeof(out), "workload remove wl"));
+	EXPECT_NE(NULL, strstr(out, "policy file")) TH_LOG("%s", out);
+	EXPECT_EQ(6, ctl(&self->n, NULL, 0, "workload remove nosuch"));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "workload reset extra"));
+	EXPECT_EQ(0, ctl(&self->n, NULL, 0, "workload remove extra"));
+	EXPECT_EQ(0, ACT(&self->n, cg, .connect = OUT4));
+}
+
+TEST_F(node, trustctl_run_puts_the_command_in_the_workload)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "run --workload wl -- cat /proc/self/cgroup"));
+	EXPECT_NE(NULL, strstr(out, "/wl/run.")) TH_LOG("%s", out);
+	EXPECT_EQ(7, ctl(&self->n, NULL, 0, "run --workload wl -- sh -c 'exit 7'"));
+	EXPECT_EQ(0, ctl(&self->n, NULL, 0, "run --workload wl -- cat %s", data(&self->n, "secret")));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_EQ(6, ctl(&self->n, NULL, 0, "run --workload nosuch -- true"));
+	/* The per-run cgroup is gone afterwards. */
+	EXPECT_NE(0, run_cmd("ls -d %s/run.* >/dev/null 2>&1", self->n.wl_cg));
+}
+
+TEST_F(node, every_command_has_help_and_documented_exit_codes)
+{
+	const char *cmds[] = { "status", "policy", "tag", "untag", "workload", "run", "events" };
+	char out[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "%s --help", cmds[i]));
+		EXPECT_NE(NULL, strstr(out, "usage: trustctl")) TH_LOG("%s: %s", cmds[i], out);
+	}
+	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "--help"));
+	EXPECT_NE(NULL, strstr(out, "Exit codes:"));
+	EXPECT_EQ(2, ctl(&self->n, NULL, 0, "frobnicate"));
+	EXPECT_EQ(2, ctl(&self->n, NULL, 0, "tag %s", data(&self->n, "plain")));
+	EXPECT_EQ(6, ctl(&self->n, out, sizeof(out), "tag /nonexistent --label x"));
+	EXPECT_EQ(5, ctl(&self->n, out, sizeof(out), "tag --net 203.0.113.9 --label x"));
+	EXPECT_NE(NULL, strstr(out, "expected IPV4:PORT")) TH_LOG("%s", out);
+	EXPECT_EQ(3, ctl(&self->n, out, sizeof(out), "--socket /nonexistent/sock status"));
+	EXPECT_NE(NULL, strstr(out, "is it running")) TH_LOG("%s", out);
+}
+
+TEST_HARNESS_MAIN
