@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ int tn_parse_prefix(const char *s, struct tn_prefix *p, struct tn_err *err)
 	if (slash) {
 		errno = 0;
 		len = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || len > (unsigned long)max)
+		if (!isdigit((unsigned char)slash[1]) || *end || errno ||
+		    len > (unsigned long)max)
 			return tn_fail(err, "'%s': prefix length must be 0..%d", s, max);
 	} else {
 		len = max;
@@ -101,7 +103,8 @@ int tn_parse_endpoint(const char *s, struct tn_endpoint *e, struct tn_err *err)
 		return tn_fail(err, "'%s' is not an IPv4 or IPv6 address", buf);
 	errno = 0;
 	port = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || port == 0 || port > 65535)
+	if (!isdigit((unsigned char)colon[1]) || *end || errno || port == 0 ||
+	    port > 65535)
 		return tn_fail(err, "'%s': port must be 1..65535", s);
 	e->port = port;
 	if (e->family == AF_INET6 &&

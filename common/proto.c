@@ -146,6 +146,10 @@ const char *tn_json_str(json_object *o, const char *key)
 	if (!json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
+	/* "\u0000" would silently cut a name or path short: refuse it. */
+	if (strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v))
+		return NULL;
 	return json_object_get_string(v);
 }
 

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 libjson-c-dev libconfig-dev linux-source-6.1 iproute2 nftables util-linux
-procps python3"
+procps python3 libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -89,6 +89,11 @@ TEST(errors_name_the_line)
 			    "p.conf:3: '10.0.0.1/8' has bits set after the prefix length");
 	EXPECT_POLICY_ERROR("local_prefixes = [ \"10.0.0.0/33\" ];",
 			    "p.conf:1: '10.0.0.0/33': prefix length must be 0..32");
+	EXPECT_POLICY_ERROR("local_prefixes = [ \"0.0.0.0/-18446744073709551615\" ];",
+			    "prefix length must be 0..32");
+	EXPECT_POLICY_ERROR("local_prefixes = [ \"10.0.0.0/ 8\" ];", "prefix length must be");
+	EXPECT_POLICY_ERROR("tags = ( { net = \"10.0.0.1: 80\"; labels = [\"a\"]; } );",
+			    "port must be 1..65535");
 	EXPECT_POLICY_ERROR("local_prefixes = [ \"not-an-ip/8\" ];",
 			    "p.conf:1: 'not-an-ip' is not an IPv4 or IPv6 address");
 }

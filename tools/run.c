@@ -31,7 +31,7 @@ static int workload_cgroup(const char *name, char *out, size_t n)
 	if ((ret = ctl_call(ctl_request("workload.list"), &reply)))
 		return ret;
 	a = json_object_object_get(reply, "workloads");
-	ret = ctl_error(TN_EXIT_NOT_FOUND, "no workload named '%s' (see trustctl workload list)", name);
+	ret = TN_EXIT_NOT_FOUND;
 	for (i = 0; i < json_object_array_length(a); i++) {
 		json_object *w = json_object_array_get_idx(a, i);
 
@@ -40,6 +40,8 @@ static int workload_cgroup(const char *name, char *out, size_t n)
 			ret = 0;
 		}
 	}
+	if (ret)
+		ctl_error(ret, "no workload named '%s' (see trustctl workload list)", name);
 	json_object_put(reply);
 	return ret;
 }

@@ -106,6 +106,13 @@ static void check_request(json_object *req)
 	}
 }
 
+/* Make UBSan findings fatal (and so reported) when run by hand too. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
