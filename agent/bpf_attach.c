@@ -33,6 +33,7 @@ static const char *const gaps_cgroup[] = {
 };
 
 static const char *const gaps_lsm[] = {
+	"descriptors inherited from a process outside the workload do not taint",
 	"data a tainted workload writes to files or sends to local processes does not taint them (propagation)",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
@@ -65,6 +66,7 @@ static const struct prog_slot slots[] = {
 	{ "tn_skb_egress",         1, 1, 1 },
 	{ "tn_skb_ingress",        1, 1, 1 },
 	{ "tn_lsm_file_open",      0, 1, 0 },
+	{ "tn_lsm_file_receive",   0, 1, 0 },
 	{ "tn_lsm_socket_connect", 0, 1, 0 },
 	{ "tn_lsm_socket_sendmsg", 0, 1, 0 },
 	{ "tn_sys_exit_open",      0, 0, 1 },

@@ -235,6 +235,14 @@ int BPF_PROG(tn_lsm_file_open, struct file *file)
 	return 0;
 }
 
+/* A descriptor passed over a unix socket (SCM_RIGHTS) carries its file. */
+SEC("lsm/file_receive")
+int BPF_PROG(tn_lsm_file_receive, struct file *file)
+{
+	taint_from_file(file);
+	return 0;
+}
+
 /*
  * cgroup mode: no LSM hook, so catch the successful return of the open
  * family and resolve the new descriptor to its file. Numbers are x86-64.

@@ -85,8 +85,9 @@ TEST_F(node, the_lsm_programs_are_built_into_the_object)
 	snprintf(cmd, sizeof(cmd),
 		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/file_open' && "
 		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/socket_connect' && "
-		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/socket_sendmsg'",
-		 tn_build(), tn_build(), tn_build());
+		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/socket_sendmsg' && "
+		 "llvm-objdump -h %s/trustnode.bpf.o | grep -q 'lsm/file_receive'",
+		 tn_build(), tn_build(), tn_build(), tn_build());
 	EXPECT_EQ(0, run_cmd("%s", cmd));
 }
 
