@@ -23,30 +23,31 @@
 #                workload cgroups' traffic (socket cgroupv2) to anything but
 #                the same prefixes and loopback
 #
-# Timings on a small VM vary by 10-15% from run to run, so every round runs
-# every configuration (in a rotating order) and the report gives, for each
-# configuration, the median over rounds of its ratio to that round's
-# baseline, with the lowest and highest per-round ratio. Everything runs in a
-# network namespace of its own; BPF programs attach only below a cgroup this
-# script creates. Informational: the exit status is 0 unless the benchmark
-# could not run.
+# Timings on a small VM drift by 10% and more within seconds, so the run is
+# many short rounds; each round measures every configuration (in a rotating
+# order), loading and unloading trustnode and the nftables rules. The report
+# gives, per configuration, the median over rounds of its ratio to the same
+# round's baseline, with a 95% confidence interval of that median. Everything
+# runs in a network namespace of its own; BPF programs attach only below a
+# cgroup this script creates. Informational: the exit status is 0 unless the
+# benchmark could not run.
 #
-# Environment: TNBENCH_ROUNDS (6), TNBENCH_OPEN (150000), TNBENCH_CONNECT
-# (10000), TNBENCH_TPUT_SECONDS (1), TNBENCH_UDP (70000).
+# Environment: TNBENCH_ROUNDS (24), TNBENCH_OPEN (40000), TNBENCH_CONNECT
+# (3000), TNBENCH_TPUT_SECONDS (0.15), TNBENCH_UDP (20000); TNBENCH_RAW=DIR
+# keeps the per-round numbers there.
 
 set -u
 
 O=${1:-build}
-ROUNDS=${TNBENCH_ROUNDS:-6}
-N_OPEN=${TNBENCH_OPEN:-150000}
-N_CONNECT=${TNBENCH_CONNECT:-10000}
-TPUT_SECONDS=${TNBENCH_TPUT_SECONDS:-1}
-N_UDP=${TNBENCH_UDP:-70000}
+ROUNDS=${TNBENCH_ROUNDS:-24}
+N_OPEN=${TNBENCH_OPEN:-40000}
+N_CONNECT=${TNBENCH_CONNECT:-3000}
+TPUT_SECONDS=${TNBENCH_TPUT_SECONDS:-0.15}
+N_UDP=${TNBENCH_UDP:-20000}
 
 PREFIX=198.51.100.0/24		# the policy's local prefix
 PROBE=192.0.2.1			# exists only on lo in our network namespace
 OPS="open connect tput udp"
-CONFIGS="base aa tainted clean outside ext nft"
 
 fail() {
 	echo "bench: $*" >&2
@@ -55,45 +56,44 @@ fail() {
 
 [ "$(id -u)" = 0 ] || fail "must run as root (it loads BPF programs and creates a network namespace)"
 for c in ip nsenter unshare nft bpftool mount timeout awk; do
-	command -v $c >/dev/null || fail "$c is not installed"
+	command -v $c > /dev/null || fail "$c is not installed"
 done
 TRUSTNODED=$(realpath -e "$O/trustnoded") || fail "build first: make all $O/bench/tnbench"
-TRUSTCTL=$(realpath -e "$O/trustctl") || fail "build first"
-TNBENCH=$(realpath -e "$O/bench/tnbench") || fail "build first: make $O/bench/tnbench"
+TRUSTCTL=$(realpath -e "$O/trustctl") || fail "build first: make all $O/bench/tnbench"
+TNBENCH=$(realpath -e "$O/bench/tnbench") || fail "build first: make all $O/bench/tnbench"
 
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 [ -n "$CG2" ] || fail "no cgroup2 file system is mounted"
 
 ID=$$
-R=$CG2/tnbench.$ID			# trustnode's cgroup
-EXT=$CG2/tnbench-ext.$ID		# not below it
+R=$CG2/tnbench.$ID		# trustnode's cgroup
+EXT=$CG2/tnbench-ext.$ID	# not below it
 NS=tnbench-$ID
 NSPATH=/var/run/netns/$NS
-PIN=/sys/fs/bpf/tnbench-$ID		# bpffs names cannot contain dots
+PIN=/sys/fs/bpf/tnbench-$ID	# bpffs names cannot contain dots
 TMP=
 FILES=
 AGENT_PID=
-NFT_LOADED=
 
-# ---- cleanup: on every exit ----------------------------------------------
+# ---- cleanup, on every exit ----------------------------------------------
 
 stop_agent() {
 	local i
 
 	[ -n "$AGENT_PID" ] || return 0
-	kill -TERM "$AGENT_PID" 2>/dev/null
+	kill -TERM "$AGENT_PID" 2> /dev/null
 	for i in $(seq 50); do
-		kill -0 "$AGENT_PID" 2>/dev/null || break
+		kill -0 "$AGENT_PID" 2> /dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$AGENT_PID" 2>/dev/null
-	wait "$AGENT_PID" 2>/dev/null
+	kill -KILL "$AGENT_PID" 2> /dev/null
+	wait "$AGENT_PID" 2> /dev/null
 	AGENT_PID=
 }
 
 unload() {
 	[ -e "$PIN" ] || return 0
-	"$TRUSTNODED" --unload --pin-dir "$PIN" 2>/dev/null ||
+	"$TRUSTNODED" --unload --pin-dir "$PIN" 2> /dev/null ||
 		echo "bench: trustnoded --unload --pin-dir $PIN failed" >&2
 }
 
@@ -104,9 +104,9 @@ remove_cgroup() {
 	[ -d "$cg" ] || return 0
 	for i in $(seq 50); do
 		while read -r pid; do
-			kill -KILL "$pid" 2>/dev/null
+			kill -KILL "$pid" 2> /dev/null
 		done < "$cg/cgroup.procs"
-		rmdir "$cg" 2>/dev/null && return 0
+		rmdir "$cg" 2> /dev/null && return 0
 		sleep 0.1
 	done
 	echo "bench: cannot remove cgroup $cg" >&2
@@ -118,7 +118,7 @@ cleanup() {
 	trap - EXIT INT TERM HUP
 	stop_agent
 	unload
-	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS" 2> /dev/null
 	for cg in "$R/tainted" "$R/clean" "$R/outside" "$R" "$EXT/w" "$EXT"; do
 		remove_cgroup "$cg"
 	done
@@ -130,11 +130,11 @@ trap 'exit 130' INT TERM HUP
 
 # ---- setup ---------------------------------------------------------------
 
-TMP=$(mktemp -d /tmp/tnbench.XXXXXX) || fail "mktemp"
-# Untagged files on tmpfs if there is one: the cheapest open(), so the
-# largest relative overhead.
-if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
-	FILES=$(mktemp -d /dev/shm/tnbench.XXXXXX) || fail "mktemp"
+TMP=$(mktemp -d /tmp/tnbench.XXXXXX) || fail "mktemp failed"
+# The untagged files go on tmpfs if there is one: the cheapest open(), so
+# the largest relative overhead.
+if [ "$(stat -f -c %T /dev/shm 2> /dev/null)" = tmpfs ]; then
+	FILES=$(mktemp -d /dev/shm/tnbench.XXXXXX) || fail "mktemp failed"
 else
 	mkdir "$TMP/files" && FILES=$TMP/files
 fi
@@ -143,8 +143,8 @@ mkdir -p "$R/tainted" "$R/clean" "$R/outside" "$EXT/w" ||
 	fail "cannot create cgroups below $CG2"
 
 ip netns add "$NS" || fail "cannot create network namespace $NS"
-ip -n "$NS" link set lo up &&
-	ip -n "$NS" addr add "$PROBE/32" dev lo || fail "cannot set up lo in $NS"
+ip -n "$NS" link set lo up || fail "cannot set up lo in $NS"
+ip -n "$NS" addr add "$PROBE/32" dev lo || fail "cannot add $PROBE in $NS"
 
 cat > "$TMP/policy" <<EOF
 mode = "enforce";
@@ -153,11 +153,10 @@ workloads = ( { name = "tainted"; cgroup = "$R/tainted"; },
               { name = "clean"; cgroup = "$R/clean"; } );
 EOF
 
-# nftables resolves "socket cgroupv2" paths below /sys/fs/cgroup when the
-# rules are loaded, as a path relative to the cgroup2 root at that level.
-rel_tainted=${R#"$CG2"/}/tainted
-rel_clean=${R#"$CG2"/}/clean
-level=$(awk -F/ '{ print NF }' <<< "$rel_tainted")
+# nftables resolves "socket cgroupv2" paths below /sys/fs/cgroup, relative
+# to the cgroup2 root, when the rules are loaded.
+rel=${R#"$CG2"/}
+level=$(awk -F/ '{ print NF + 1 }' <<< "$rel")
 cat > "$TMP/rules.nft" <<EOF
 table inet tnbench {
 	set local4 {
@@ -170,16 +169,16 @@ table inet tnbench {
 	}
 	chain out {
 		type filter hook output priority filter; policy accept;
-		socket cgroupv2 level $level "$rel_tainted" ip daddr != @local4 reject
-		socket cgroupv2 level $level "$rel_tainted" ip6 daddr != @local6 reject
-		socket cgroupv2 level $level "$rel_clean" ip daddr != @local4 reject
-		socket cgroupv2 level $level "$rel_clean" ip6 daddr != @local6 reject
+		socket cgroupv2 level $level "$rel/tainted" ip daddr != @local4 reject
+		socket cgroupv2 level $level "$rel/tainted" ip6 daddr != @local6 reject
+		socket cgroupv2 level $level "$rel/clean" ip daddr != @local4 reject
+		socket cgroupv2 level $level "$rel/clean" ip6 daddr != @local6 reject
 	}
 }
 EOF
 
-# Runs a command in cgroup $1 (moved there first, then into the namespace:
-# ip netns exec would remount /sys).
+# Runs a command in cgroup $1 and our network namespace. It moves into the
+# cgroup first: ip netns exec would remount /sys and hide the cgroup mounts.
 in_cgroup() {
 	local cg=$1
 
@@ -188,10 +187,20 @@ in_cgroup() {
 	  exec timeout 60 nsenter --net="$NSPATH" "$@" )
 }
 
-# ---- trustnode and nftables on and off ------------------------------------
+expect_reach() {
+	local got
+
+	got=$(in_cgroup "$1" "$TNBENCH" reach "$PROBE")
+	case $got in
+	"$2"*)	;;
+	*)	fail "$3: from $1 a connect to $PROBE should be $2 but was: $got" ;;
+	esac
+}
+
+# ---- trustnode and nftables, on and off -----------------------------------
 
 attached_below_r() {
-	bpftool cgroup show "$R" 2>/dev/null | awk 'NR > 1 && NF' | wc -l
+	bpftool cgroup show "$R" 2> /dev/null | awk 'NR > 1 && NF' | wc -l
 }
 
 start_trustnode() {
@@ -203,16 +212,18 @@ start_trustnode() {
 		--pin-dir "$PIN" --policy "$TMP/policy" 2>> "$TMP/agent.log" &
 	AGENT_PID=$!
 	export TRUSTNODE_SOCKET=$TMP/run/control.sock
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		[ -S "$TRUSTNODE_SOCKET" ] && break
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
+		kill -0 "$AGENT_PID" 2> /dev/null || break
+		sleep 0.05
 	done
 	[ -S "$TRUSTNODE_SOCKET" ] || { cat "$TMP/agent.log" >&2; fail "trustnoded did not start"; }
 	"$TRUSTCTL" tag "$TMP/secret" --label phi > /dev/null || fail "trustctl tag failed"
 	in_cgroup "$R/tainted" cat "$TMP/secret" > /dev/null || fail "cannot read $TMP/secret"
-	taint=$("$TRUSTCTL" workload list | awk '$1 == "tainted" { t = $2 } $1 == "clean" { c = $2 } END { print t "/" c }')
-	[ "$taint" = "phi/-" ] || fail "expected workload tainted to be tainted with phi and clean untainted, got $taint"
+	taint=$("$TRUSTCTL" workload list |
+		awk '$1 == "tainted" { t = $2 } $1 == "clean" { c = $2 } END { print t "/" c }')
+	[ "$taint" = "phi/-" ] ||
+		fail "expected workload 'tainted' tainted with phi and 'clean' untainted, got $taint"
 	# The checks must be live: a tainted workload may not reach $PROBE.
 	expect_reach "$R/tainted" denied trustnode
 	expect_reach "$R/clean" allowed trustnode
@@ -222,31 +233,21 @@ start_trustnode() {
 stop_trustnode() {
 	stop_agent
 	unload
-	[ "$(attached_below_r)" = 0 ] || fail "programs still attached to $R after trustnoded --unload"
+	[ "$(attached_below_r)" = 0 ] ||
+		fail "programs still attached to $R after trustnoded --unload"
 }
 
 start_nft() {
 	nsenter --net="$NSPATH" unshare -m sh -c \
 		'mount -t cgroup2 none /sys/fs/cgroup && exec nft -f "$1"' \
 		sh "$TMP/rules.nft" || fail "cannot load the nftables rules"
-	NFT_LOADED=1
 	expect_reach "$R/tainted" denied nftables
 	expect_reach "$R/outside" allowed nftables
 }
 
 stop_nft() {
-	nsenter --net="$NSPATH" nft delete table inet tnbench || fail "cannot delete the nftables table"
-	NFT_LOADED=
-}
-
-expect_reach() {
-	local got
-
-	got=$(in_cgroup "$1" "$TNBENCH" reach "$PROBE")
-	case $got in
-	"$2"*)	;;
-	*)	fail "$3: from $1 a connect to $PROBE should be $2 but was: $got" ;;
-	esac
+	nsenter --net="$NSPATH" nft delete table inet tnbench ||
+		fail "cannot delete the nftables table"
 }
 
 # ---- measuring -------------------------------------------------------------
@@ -274,7 +275,6 @@ measure() {
 		[ -n "$v" ] || fail "tnbench $op failed in $cg ($cfg)"
 		echo "$round $v" >> "$TMP/res.$op.$cfg"
 	done
-	printf ' %s' "$cfg" >&2
 }
 
 run_block() {
@@ -282,6 +282,12 @@ run_block() {
 
 	case $block in
 	base|aa)
+		# Nothing of ours is loaded now: a syscall tracepoint link is
+		# someone else's (another trustnode, a tracer), and it would
+		# slow this baseline.
+		if bpftool link list 2> /dev/null | grep -qE "tp '(sys_exit|sys_enter)'"; then
+			echo "$round" >> "$TMP/foreign"
+		fi
 		measure "$round" "$block" ;;
 	nft)
 		start_nft
@@ -289,56 +295,78 @@ run_block() {
 		stop_nft ;;
 	tn)
 		start_trustnode
-		# Rotate the order of the trustnode configurations too.
 		set -- tainted clean outside ext
-		for i in $(seq $((round % 4))); do set -- "$@" "$1"; shift; done
+		for ((i = 0; i < round % 4; i++)); do set -- "$@" "$1"; shift; done
 		for cfg in "$@"; do measure "$round" "$cfg"; done
 		stop_trustnode ;;
 	esac
 }
 
-# Other BPF programs on syscall tracepoints or on an ancestor cgroup run in
-# every configuration, baseline included.
-foreign=$(bpftool link list 2>/dev/null | grep -E "tp '(sys_exit|sys_enter)'" | wc -l)
-foreign_cg=$(bpftool cgroup show "$CG2" 2>/dev/null | awk 'NR > 1 && NF' | wc -l)
+# Programs on the cgroup2 root run in every configuration, baseline
+# included; so do programs on the syscall tracepoints (checked before each
+# baseline run).
+foreign_cg=$(bpftool cgroup show "$CG2" 2> /dev/null | awk 'NR > 1 && NF' | wc -l)
 [ "$(attached_below_r)" = 0 ] || fail "$R already has programs attached"
 
-MODE=?
-echo "bench: $ROUNDS rounds of every configuration, about 30 s each" >&2
+MODE='?'
+printf 'bench: %d rounds of every configuration, about 8 s each: ' "$ROUNDS" >&2
 start=$(date +%s)
 for round in $(seq "$ROUNDS"); do
 	set -- base nft tn aa
-	for i in $(seq $((round % 4))); do set -- "$@" "$1"; shift; done
-	printf 'round %d:' "$round" >&2
+	for ((i = 0; i < round % 4; i++)); do set -- "$@" "$1"; shift; done
 	for block in "$@"; do run_block "$round" "$block"; done
-	echo >&2
+	printf '.' >&2
 done
+echo >&2
 elapsed=$(( $(date +%s) - start ))
+if [ -n "${TNBENCH_RAW:-}" ]; then
+	mkdir -p "$TNBENCH_RAW" && cp "$TMP"/res.* "$TNBENCH_RAW"/ &&
+		echo "bench: per-round rates (round value) in $TNBENCH_RAW/res.OP.CONFIG" >&2
+fi
 
 # ---- report ----------------------------------------------------------------
 
-# Median, min and max of column 2 of the lines on stdin.
+# "median low high" of column 2 of stdin: low and high bound a 95% confidence
+# interval of the median (order statistics, normal approximation).
 stats() {
 	sort -g -k2 | awk '{ v[NR] = $2 } END {
 		if (!NR) exit 1
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		print m, v[1], v[NR] }'
+		d = 0.98 * sqrt(NR)
+		lo = int(NR / 2 - d); if (lo < 1) lo = 1
+		hi = int(NR / 2 + 1 + d + 0.999); if (hi > NR) hi = NR
+		print m, v[lo], v[hi] }'
 }
 
-# Per-round ratio of a configuration to the baseline of the same round.
+# Per-round ratio of a configuration to the same round's baseline: the mean
+# of its two baseline runs (base, aa), which sit at different places in the
+# round. A/A itself is aa / base.
 ratios() {
-	awk 'NR == FNR { b[$1] = $2; next } ($1 in b) && b[$1] > 0 { print $1, $2 / b[$1] }' \
-		"$TMP/res.$1.base" "$TMP/res.$1.$2"
+	if [ "$2" = aa ]; then
+		awk 'NR == FNR { b[$1] = $2; next } b[$1] > 0 { print $1, $2 / b[$1] }' \
+			"$TMP/res.$1.base" "$TMP/res.$1.aa"
+	else
+		awk 'FILENAME ~ /base$|aa$/ { b[$1] += $2 / 2; next }
+		     b[$1] > 0 { print $1, $2 / b[$1] }' \
+			"$TMP/res.$1.base" "$TMP/res.$1.aa" "$TMP/res.$1.$2"
+	fi
 }
 
-human() {
-	awk -v v="$1" -v u="$2" 'BEGIN {
-		if (u == "MB/s") printf "%.0f MB/s", v
+# Half the interquartile range of column 2, as a percentage of the median.
+spread() {
+	sort -g -k2 | awk '{ v[NR] = $2 } END {
+		q1 = v[int(NR / 4) + 1]; q3 = v[int(3 * NR / 4) + 1]
+		m = v[int(NR / 2) + 1]
+		printf "%.0f", 50 * (q3 - q1) / m }'
+}
+
+rate() {
+	awk -v v="$1" -v tput="$2" 'BEGIN {
+		if (tput) printf "%.0f MB/s", v
 		else if (v >= 1e6) printf "%.2fM/s", v / 1e6
 		else printf "%.1fk/s", v / 1e3 }'
 }
 
-declare -A MED
 label() {
 	case $1 in
 	open)		echo "open()+close()" ;;
@@ -348,30 +376,34 @@ label() {
 	esac
 }
 
+declare -A MED LO HI
 echo
-echo "trustnode bench: $ROUNDS rounds in ${elapsed}s; kernel $(uname -r), $(nproc) CPUs, trustnode in $MODE mode"
-echo "untagged files on $(stat -f -c %T "$FILES"); loopback in network namespace $NS"
-if [ "$foreign" != 0 ] || [ "$foreign_cg" != 0 ]; then
-	echo "WARNING: BPF programs not from this benchmark were attached in every configuration, baseline included:"
-	[ "$foreign" != 0 ] && echo "  $foreign on the sys_enter/sys_exit tracepoints (bpftool link list): they slow every syscall"
-	[ "$foreign_cg" != 0 ] && echo "  $foreign_cg on the cgroup2 root $CG2 (bpftool cgroup show $CG2)"
-	echo "  The ratios below understate trustnode's cost on a clean machine."
+echo "trustnode bench: $ROUNDS rounds in ${elapsed}s; kernel $(uname -r), $(nproc) CPUs; trustnode in $MODE mode"
+echo "untagged files on $(stat -f -c %T "$FILES"); loopback traffic in network namespace $NS"
+foreign_tp=$(sort -u "$TMP/foreign" 2> /dev/null | wc -l)
+if [ "$foreign_tp" != 0 ] || [ "$foreign_cg" != 0 ]; then
+	echo "WARNING: BPF programs not loaded by this benchmark ran during baseline runs:"
+	[ "$foreign_tp" != 0 ] &&
+		echo "  in $foreign_tp of $ROUNDS rounds, one on the sys_enter/sys_exit tracepoint (bpftool link list); it slows every syscall"
+	[ "$foreign_cg" != 0 ] &&
+		echo "  $foreign_cg on the cgroup2 root $CG2 (bpftool cgroup show $CG2), in every configuration"
+	echo "  so the ratios understate trustnode's cost on a clean machine."
 fi
 echo
-printf '%-16s %-16s' "" "baseline"
+printf '%-15s %-19s' "" "baseline"
 for h in "A/A" "tainted" "untainted" "outside wl" "outside cg" "nftables"; do
-	printf ' %-17s' "$h"
+	printf ' %-18s' "$h"
 done
 echo
 for op in $OPS; do
-	unit="op/s"; [ "$op" = tput ] && unit="MB/s"
-	read -r m lo hi < <(stats < "$TMP/res.$op.base")
-	spread=$(awk -v m="$m" -v lo="$lo" -v hi="$hi" 'BEGIN { printf "%.0f", 50 * (hi - lo) / m }')
-	printf '%-16s %-16s' "$(label "$op")" "$(human "$m" "$unit") ±$spread%"
+	cat "$TMP/res.$op.base" "$TMP/res.$op.aa" > "$TMP/all.$op.base"
+	read -r m _ _ < <(stats < "$TMP/all.$op.base")
+	printf '%-15s %-19s' "$(label "$op")" \
+		"$(rate "$m" "$([ "$op" = tput ] && echo 1 || echo 0)") ±$(spread < "$TMP/all.$op.base")%"
 	for cfg in aa tainted clean outside ext nft; do
 		read -r m lo hi < <(ratios "$op" "$cfg" | stats)
-		MED[$op.$cfg]=$m
-		printf ' %-17s' "$(printf '%.3f %.2f-%.2f' "$m" "$lo" "$hi")"
+		MED[$op.$cfg]=$m LO[$op.$cfg]=$lo HI[$op.$cfg]=$hi
+		printf ' %-18s' "$(printf '%.3f %.2f-%.2f' "$m" "$lo" "$hi")"
 	done
 	echo
 done
@@ -379,35 +411,37 @@ done
 cat <<EOF
 
 Each cell: the median over rounds of (rate / that round's baseline rate),
-then the lowest and highest per-round ratio; 0.970 = 3% slower. The baseline
-column is the median rate, ± half its range over rounds. A/A is the baseline
-measured a second time: its spread is the noise floor, and a difference
-smaller than that cannot be told from none.
-  tainted/untainted  a process in a trustnode workload, tainted (it opened a
-                     tagged file) or not; its loopback traffic is allowed
-  outside wl         below trustnode's cgroup, in no workload
-  outside cg         in a cgroup not below trustnode's
-  nftables           no trustnode; inet output chain rejecting the workload
-                     cgroups (socket cgroupv2) to all but $PREFIX and loopback
+and a 95% confidence interval of that median; 0.970 means 3% slower. Each
+round measures the baseline twice, at different places in the round; its
+baseline rate is the mean of the two. The baseline column is the median of
+all baseline runs, ± half their interquartile range. A/A is one baseline run
+over the other: it should be 1.00, and its interval shows what this machine
+can resolve (it is wider than the others, whose reference is a mean).
+  tainted, untainted  a process in a trustnode workload that opened a tagged
+                      file, or not; loopback traffic is allowed either way
+  outside wl          below trustnode's cgroup, in no workload
+  outside cg          in a cgroup that is not below trustnode's
+  nftables            no trustnode; an output chain rejecting the workload
+                      cgroups (socket cgroupv2) to all but $PREFIX and loopback
 
-Targets (median ratio):
+Targets, for each trustnode configuration: "met" if the whole interval is
+within the target, "missed" if it is entirely outside, "unclear" otherwise.
 EOF
+
 verdict() {
-	local op=$1 min=$2 cfg r worst=1 txt="" bad=0
+	local op=$1 min=$2 cfg out="" v
 
 	for cfg in tainted clean outside ext; do
-		r=${MED[$op.$cfg]}
-		txt="$txt $(printf '%.3f' "$r")"
-		awk -v r="$r" -v m="$min" 'BEGIN { exit !(r < m) }' && bad=1
+		v=$(awk -v m="${MED[$op.$cfg]}" -v lo="${LO[$op.$cfg]}" \
+			-v hi="${HI[$op.$cfg]}" -v t="$min" 'BEGIN {
+			printf "%s %.3f", (lo >= t ? "met" : hi < t ? "missed" : "unclear"), m }')
+		out="$out  $(printf '%-18s' "$v")"
 	done
-	if [ $bad = 0 ]; then
-		echo "met    (tainted, untainted, outside wl, outside cg:$txt)"
-	else
-		echo "NOT met (tainted, untainted, outside wl, outside cg:$txt)"
-	fi
+	echo "$out"
 }
-printf '  open() within 5%%:       %s\n' "$(verdict open 0.95)"
-printf '  connect() within 5%%:    %s\n' "$(verdict connect 0.95)"
-printf '  throughput within 3%%:   %s\n' "$(verdict tput 0.97)"
-printf '  (UDP sendto(): no target)\n'
+printf '  %-22s  %-18s  %-18s  %-18s  %s\n' "" tainted untainted "outside wl" "outside cg"
+printf '  %-22s%s\n' "open() within 5%" "$(verdict open 0.95)"
+printf '  %-22s%s\n' "connect() within 5%" "$(verdict connect 0.95)"
+printf '  %-22s%s\n' "throughput within 3%" "$(verdict tput 0.97)"
+echo "  (UDP sendto() has no target.)"
 exit 0

@@ -25,8 +25,9 @@
  *                           uses it to check that a rule set really applies.
  *
  * The counted loops run N/10 untimed iterations first. Every loop also stops
- * after MAX_SECONDS; the rate is then over what was done. Only addresses on
- * this host are used.
+ * after MAX_SECONDS; the rate is then over what was done. Runs are meant to
+ * be short (a fraction of a second) and many: bench.sh pairs each with a
+ * baseline run made seconds apart. Only addresses on this host are used.
  */
 #include <arpa/inet.h>
 #include <errno.h>
