@@ -110,7 +110,7 @@ $(O)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) $(KSFT_INC)/kselftes
 $(O)/tests/%: tests/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
-		$(LIBS_JSON) $(LIBS_CONFIG) -lbpf -lpthread
+		$(LIBS_JSON) $(LIBS_CONFIG) -lbpf -luring -lpthread
 
 tests: all $(TEST_BIN)
 

@@ -462,7 +462,8 @@ int tn_sendmsg6(struct bpf_sock_addr *ctx)
 }
 
 /* lsm mode: the same checks, seen before the protocol's connect. */
-static __always_inline int lsm_check(struct sockaddr *address, int addrlen,
+static __always_inline int lsm_check(struct socket *sock,
+				     struct sockaddr *address, int addrlen,
 				     __u32 ev_type)
 {
 	struct dest d = {};
@@ -470,6 +471,7 @@ static __always_inline int lsm_check(struct sockaddr *address, int addrlen,
 
 	if (!address)
 		return 0;
+	d.protocol = BPF_CORE_READ(sock, sk, sk_protocol);
 	family = BPF_CORE_READ(address, sa_family);
 	if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)address;
@@ -497,7 +499,7 @@ int BPF_PROG(tn_lsm_socket_connect, struct socket *sock,
 {
 	if (ret)
 		return ret;
-	return lsm_check(address, addrlen, TN_EV_CONNECT);
+	return lsm_check(sock, address, addrlen, TN_EV_CONNECT);
 }
 
 SEC("lsm/socket_sendmsg")
@@ -506,7 +508,7 @@ int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 {
 	if (ret)
 		return ret;
-	return lsm_check(BPF_CORE_READ(msg, msg_name),
+	return lsm_check(sock, BPF_CORE_READ(msg, msg_name),
 			 BPF_CORE_READ(msg, msg_namelen), TN_EV_SENDMSG);
 }
 

@@ -34,6 +34,7 @@ uint64_t tn_kernel_dev(uint64_t st_dev)
 int tn_stat_tag_path(const char *path, uint64_t *dev, uint64_t *ino,
 		     struct tn_err *err)
 {
+	struct statfs sfs;
 	struct stat st;
 
 	if (path[0] != '/')
@@ -42,6 +43,12 @@ int tn_stat_tag_path(const char *path, uint64_t *dev, uint64_t *ino,
 		return tn_fail_errno(err, errno, "cannot tag '%s'", path);
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return tn_fail(err, "cannot tag '%s': only regular files and directories can be tagged", path);
+	/*
+	 * overlayfs shows userspace other (device, inode) pairs than the ones
+	 * the kernel hooks see, so such a tag would never match: refuse it.
+	 */
+	if (!statfs(path, &sfs) && sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+		return tn_fail(err, "cannot tag '%s': it is on overlayfs, where files cannot be matched by inode; tag the data where it really lives (the volume or directory mounted into the container)", path);
 	*dev = tn_kernel_dev(st.st_dev);
 	*ino = st.st_ino;
 	return 0;

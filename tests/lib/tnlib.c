@@ -122,9 +122,10 @@ static int create(struct tn_node *n, const char *mode)
 	snprintf(n->wl_cg, sizeof(n->wl_cg), "%s/wl", n->cgroot);
 	snprintf(n->wl2_cg, sizeof(n->wl2_cg), "%s/wl2", n->cgroot);
 	snprintf(n->other_cg, sizeof(n->other_cg), "%s/other", n->cgroot);
-	snprintf(n->tmp, sizeof(n->tmp), "/tmp/tntest.%s", n->id);
+	snprintf(n->tmp, sizeof(n->tmp), "%.60s/tntest.%.20s",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", n->id);
 	snprintf(n->data, sizeof(n->data), "%s/data", n->tmp);
-	snprintf(n->socket, sizeof(n->socket), "%s/run/control.sock", n->tmp);
+	snprintf(n->socket, sizeof(n->socket), "%.80s/run/control.sock", n->tmp);
 	snprintf(n->pin, sizeof(n->pin), "/sys/fs/bpf/tntest_%s", n->id);
 	snprintf(n->policy, sizeof(n->policy), "%s/policy.conf", n->tmp);
 	snprintf(n->ns_wl, sizeof(n->ns_wl), "tnwl%s", n->id);
@@ -182,7 +183,7 @@ int node_start_agent(struct tn_node *n)
 		if (n->ringbuf)
 			execl(bin, bin, "--cgroup", n->cgroot, "--state-dir", state,
 			      "--run-dir", run, "--pin-dir", n->pin, "--policy",
-			      n->policy, "--attach", "cgroup", "--ringbuf-size", rb, NULL);
+			      n->policy, "--ringbuf-size", rb, NULL);
 		else
 			execl(bin, bin, "--cgroup", n->cgroot, "--state-dir", state,
 			      "--run-dir", run, "--pin-dir", n->pin, "--policy",

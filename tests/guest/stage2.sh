@@ -1,0 +1,33 @@
+#!/bin/bash
+# Second stage of the test guest, running the host's userspace over 9p.
+# Sets up what a booted system would have, runs the command named on the
+# kernel command line (tn.cmd=, base64) and reports its exit status.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /run
+# Scratch space off the overlay root, where tags cannot live (see README);
+# not over /tmp, which may hold the checkout being tested.
+mkdir -p /tntmp && mount -t tmpfs tmpfs /tntmp
+export TMPDIR=/tntmp
+mkdir -p /run/netns /run/lock
+mount -t bpf bpf /sys/fs/bpf
+mount -t securityfs securityfs /sys/kernel/security
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
+mkdir -p /sys/fs/cgroup/unified
+mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+hostname tn-guest
+ip link set lo up
+
+echo "TN-GUEST-UP: kernel $(uname -r); lsm=$(cat /sys/kernel/security/lsm)"
+cmd=$(sed -n 's/.*tn\.cmd=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)
+bash -c "$cmd"
+rc=$?
+echo "TN-GUEST-EXIT: $rc"
+sync
+echo o > /proc/sysrq-trigger
+sleep 30
