@@ -35,7 +35,8 @@ CFLAGS   += $(WARN) -D_GNU_SOURCE -std=gnu11 -Iinclude -Icommon -I$(O) \
 	    -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LIBS_JSON   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 LIBS_CONFIG := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig)
-CFLAGS   += $(shell pkg-config --cflags json-c 2>/dev/null)
+LIBS_NL     := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null || echo -lnl-genl-3 -lnl-3)
+CFLAGS   += $(shell pkg-config --cflags json-c libnl-genl-3.0 2>/dev/null) -Iinclude/uapi
 
 COMMON_SRC := $(wildcard common/*.c)
 AGENT_SRC  := $(wildcard agent/*.c)
@@ -74,11 +75,11 @@ $(AGENT_OBJ): $(SKEL)
 
 $(TRUSTNODED): $(AGENT_OBJ) $(COMMON_OBJ)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_JSON) $(LIBS_CONFIG)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL)
 
 $(TRUSTCTL): $(TOOLS_OBJ) $(COMMON_OBJ)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL)
 
 # ---- tests -------------------------------------------------------------
 
@@ -107,12 +108,44 @@ $(O)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) $(KSFT_INC)/kselftes
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(O)/tests/%: tests/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
+$(O)/tests/%_test: tests/%_test.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
-		$(LIBS_JSON) $(LIBS_CONFIG) -lbpf -luring -lpthread
+		$(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) -lbpf -luring -lpthread
 
-tests: all $(TEST_BIN)
+# ---- kernel module ---------------------------------------------------------
+# Built from a copy under $(O): kbuild writes objects next to the sources and
+# its "clean" deletes every *.o below M=, which would take build/ with it.
+KDIR     ?= $(firstword $(wildcard /lib/modules/*-amd64/build) $(wildcard /lib/modules/*/build))
+KMOD_TREE := $(O)/kmod-tree
+KMOD_SRC  := Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) include/uapi/linux/trustnode.h
+
+$(KMOD_TREE)/kmod/trustnode.ko: $(KMOD_SRC)
+	@test -n "$(KDIR)" || { echo "no kernel headers: install linux-headers-amd64 or set KDIR=" >&2; exit 1; }
+	@rm -rf $(KMOD_TREE) && mkdir -p $(KMOD_TREE)/include/uapi/linux
+	@cp -r Kbuild dkms.conf kmod $(KMOD_TREE)/
+	@cp include/uapi/linux/trustnode.h $(KMOD_TREE)/include/uapi/linux/
+	$(call msg,KMOD,$@)
+	$(Q)$(MAKE) -s -C $(KDIR) M=$(abspath $(KMOD_TREE)) O= W=1 modules
+
+kmod: $(KMOD_TREE)/kmod/trustnode.ko
+
+dkms-deb:
+	scripts/dkms-deb.sh $(O)/deb
+
+checkpatch:
+	scripts/checkpatch.sh
+
+GUEST_TEST_SRC := $(wildcard tests/guest/*_test.c)
+GUEST_TEST_BIN := $(GUEST_TEST_SRC:tests/guest/%.c=$(O)/tests/guest/%)
+
+$(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
+		$(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) -lbpf -luring -lpthread
+
+tests: all kmod $(TEST_BIN) $(GUEST_TEST_BIN)
 
 deps:
 	scripts/install-deps.sh
@@ -136,10 +169,10 @@ $(O)/bench/tnbench: tests/bench/tnbench.c
 # libFuzzer targets: the policy parser and the control-request parser.
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-	       -Iinclude -Icommon $(shell pkg-config --cflags json-c 2>/dev/null)
+	       -Iinclude -Iinclude/uapi -Icommon $(shell pkg-config --cflags json-c libnl-genl-3.0 2>/dev/null)
 $(O)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL)
 
 fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request
 	tests/fuzz/run.sh $(O) $(FUZZ_SECONDS)
@@ -147,5 +180,5 @@ fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request
 clean:
 	rm -rf $(O)
 
-.PHONY: all tests deps check demo bench fuzz clean
+.PHONY: all tests deps check demo bench fuzz clean kmod dkms-deb checkpatch
 .DELETE_ON_ERROR:

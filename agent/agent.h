@@ -51,6 +51,12 @@ struct agent {
 
 	int listen_fd;
 	int stopping;
+
+	/* kmod_sync.c */
+	struct tn_kmod *kmod;		/* NULL while the module is not loaded */
+	uint64_t policy_gen;		/* bumped by every committed change */
+	uint64_t kmod_pushed_gen;	/* the generation the module has */
+	char kmod_last_error[1024];
 };
 
 /* bpf_attach.c: load, pin, adopt and attach the BPF programs. */
@@ -70,6 +76,14 @@ int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);
 
 /* Applies a changed copy of the registry: kernel first, then disk. */
 int agent_commit(struct agent *a, struct registry *next, struct tn_err *err);
+
+/* kmod_sync.c: the module's policy and taint follow the registry. */
+struct tn_kmod;
+void kmod_sync(struct agent *a);
+int kmod_clear_taint(struct agent *a, uint64_t cgid, struct tn_err *err);
+int kmod_seal(struct agent *a, struct tn_err *err);
+json_object *kmod_status_json(struct agent *a);
+void kmod_close(struct agent *a);
 
 /* events.c */
 int events_open(struct agent *a, struct tn_err *err);

@@ -226,6 +226,8 @@ static int setup(struct agent *a, struct tn_err *err)
 		return -1;
 	if (control_listen(a, err))
 		return -1;
+	a->policy_gen = 1;
+	kmod_sync(a);
 	{
 		json_object *o = json_object_new_object();
 
@@ -292,6 +294,7 @@ static int run(struct agent *a)
 				if (read(tfd, &x, sizeof(x)) < 0)
 					continue;
 				events_check_counters(a);
+				kmod_sync(a);
 			} else {
 				events_poll(a);
 			}
@@ -341,6 +344,7 @@ int main(int argc, char **argv)
 		events_record(&a, "agent-stop", NULL);
 	}
 	control_close(&a);
+	kmod_close(&a);
 	events_close(&a);
 	bpf_detach_close(&a);
 	registry_free(&a.reg);

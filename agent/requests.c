@@ -54,6 +54,8 @@ int agent_commit(struct agent *a, struct registry *next, struct tn_err *err)
 	}
 	registry_free(&a->reg);
 	a->reg = *next;
+	a->policy_gen++;
+	kmod_sync(a);
 	return 0;
 }
 
@@ -132,7 +134,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
 	json_object_object_add(o, "counters", counters);
 	json_object_object_add(o, "gaps", gaps);
-	json_object_object_add(o, "kernel_module", json_object_new_string("not supported by this build"));
+	json_object_object_add(o, "kernel_module", kmod_status_json(a));
 	return 0;
 }
 
@@ -435,6 +437,11 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 	if (!w)
 		return -1;
 	ev = registry_workload_json(&a->reg, w);
+	/* The module first: a sealed module refuses, and then so do we. */
+	if (kmod_clear_taint(a, w->cgid, &r->err)) {
+		json_object_put(ev);
+		return fail(r, TN_EXIT_FAILED);
+	}
 	if (bpf_workload_reset(a, w->cgid, &r->err)) {
 		json_object_put(ev);
 		return fail(r, TN_EXIT_FAILED);
@@ -472,6 +479,15 @@ static int h_events(struct agent *a, json_object *req, struct reply *r)
 	return 0;
 }
 
+static int h_seal(struct agent *a, json_object *req, struct reply *r)
+{
+	if (kmod_seal(a, &r->err))
+		return fail(r, TN_EXIT_FAILED);
+	events_record(a, "seal", NULL);
+	json_object_object_add(r->o, "kernel_module", kmod_status_json(a));
+	return 0;
+}
+
 static const struct {
 	const char *cmd;
 	int writes;
@@ -488,6 +504,7 @@ static const struct {
 	{ "workload.reset",  1, h_workload_reset },
 	{ "workload.list",   0, h_workload_list },
 	{ "events",          0, h_events },
+	{ "seal",            1, h_seal },
 };
 
 json_object *requests_dispatch(struct agent *a, json_object *req, int privileged)

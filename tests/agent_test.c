@@ -318,7 +318,8 @@ TEST_F(node, trustctl_run_puts_the_command_in_the_workload)
 
 TEST_F(node, every_command_has_help_and_documented_exit_codes)
 {
-	const char *cmds[] = { "status", "policy", "tag", "untag", "workload", "run", "events" };
+	const char *cmds[] = { "status", "policy", "tag", "untag", "workload", "run", "events",
+			       "kmod", "seal" };
 	char out[4096];
 	size_t i;
 

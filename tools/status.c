@@ -34,7 +34,16 @@ static int run(int argc, char **argv)
 	       json_object_get_int(json_object_object_get(reply, "tainted_workloads")),
 	       json_object_get_int(json_object_object_get(reply, "tags")),
 	       json_object_get_int(json_object_object_get(reply, "labels")));
-	printf("module:     %s\n", tn_json_str(reply, "kernel_module"));
+	c = json_object_object_get(reply, "kernel_module");
+	if (json_object_get_boolean(json_object_object_get(c, "loaded")))
+		printf("module:     trustnode %s, %s, %s%s, %lld tainted cgroups, %lld drops\n",
+		       tn_json_str(c, "version"), tn_json_str(c, "mode"),
+		       json_object_get_boolean(json_object_object_get(c, "sealed")) ? "sealed" : "not sealed",
+		       json_object_get_boolean(json_object_object_get(c, "in_sync")) ? "" : ", NOT IN SYNC",
+		       (long long)json_object_get_int64(json_object_object_get(c, "tainted_cgroups")),
+		       (long long)json_object_get_int64(json_object_object_get(c, "drops")));
+	else
+		printf("module:     not loaded (no second egress guard)\n");
 	printf("programs:\n");
 	a = json_object_object_get(reply, "programs");
 	for (i = 0; i < json_object_array_length(a); i++) {

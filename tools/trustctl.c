@@ -7,7 +7,7 @@
 
 static const struct subcommand *const subcommands[] = {
 	&cmd_status, &cmd_policy, &cmd_tag, &cmd_untag, &cmd_workload,
-	&cmd_run, &cmd_events,
+	&cmd_run, &cmd_events, &cmd_kmod, &cmd_seal,
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -15,7 +15,7 @@ struct subcommand {
 };
 
 extern const struct subcommand cmd_policy, cmd_tag, cmd_untag, cmd_workload,
-	cmd_run, cmd_status, cmd_events;
+	cmd_run, cmd_status, cmd_events, cmd_kmod, cmd_seal;
 
 /*
  * Sends req (consumed) to trustnoded. On success returns TN_EXIT_OK and the

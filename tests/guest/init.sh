@@ -23,5 +23,8 @@ mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot ||
 	fail "mount overlay"
 stage2=$(sed -n 's/.*tn\.stage2=\([^ ]*\).*/\1/p' /proc/cmdline)
-exec chroot /newroot /bin/bash "$stage2"
-fail "chroot"
+# Not exec: PID 1 must outlive the 9p root to power off cleanly.
+chroot /newroot /bin/bash "$stage2"
+echo "TN-GUEST-STAGE2-DONE"
+echo o > /proc/sysrq-trigger
+sleep 30

@@ -29,5 +29,3 @@ bash -c "$cmd"
 rc=$?
 echo "TN-GUEST-EXIT: $rc"
 sync
-echo o > /proc/sysrq-trigger
-sleep 30

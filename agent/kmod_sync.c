@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Keeps trustnode.ko, the independent netfilter guard, in step with the
+ * BPF side: the policy (mode and prefixes) and every workload's taint. It
+ * runs after each change and once a second, so a module loaded later, or an
+ * agent restarted, converges without a special path. TAINT only ever adds
+ * labels, so repeating it is harmless.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "agent.h"
+#include <errno.h>
+#include "kmod_nl.h"
+
+/* Says once, not every second, that something keeps failing. */
+static void note(struct agent *a, const char *what, const struct tn_err *err)
+{
+	if (!strcmp(a->kmod_last_error, err->msg))
+		return;
+	snprintf(a->kmod_last_error, sizeof(a->kmod_last_error), "%s", err->msg);
+	fprintf(stderr, "trustnoded: kernel module: %s: %s\n", what, err->msg);
+	{
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "what", json_object_new_string(what));
+		json_object_object_add(o, "error", json_object_new_string(err->msg));
+		events_record(a, "kmod-error", o);
+	}
+}
+
+static struct tn_kmod *module(struct agent *a)
+{
+	struct tn_err err;
+
+	if (!a->kmod) {
+		a->kmod = tn_kmod_open(&err);
+		a->kmod_pushed_gen = 0;	/* a (re)loaded module has no policy */
+	}
+	return a->kmod;
+}
+
+void kmod_sync(struct agent *a)
+{
+	struct tn_kmod_status st;
+	struct tn_err err;
+	int i;
+
+	if (!module(a))
+		return;
+	/* A module unloaded and loaded again has lost its state: notice it. */
+	if (tn_kmod_status(a->kmod, &st, &err)) {
+		tn_kmod_close(a->kmod);
+		a->kmod = NULL;
+		if (!module(a) || tn_kmod_status(a->kmod, &st, &err))
+			return;
+	}
+	if (!st.policy_loaded)
+		a->kmod_pushed_gen = 0;
+	if (a->kmod_pushed_gen != a->policy_gen) {
+		if (tn_kmod_set_policy(a->kmod, a->reg.enforce, a->reg.prefixes,
+				       a->reg.nprefixes, &err))
+			note(a, "pushing the policy", &err);
+		else
+			a->kmod_pushed_gen = a->policy_gen;
+	}
+	for (i = 0; i < a->reg.nwls; i++) {
+		uint64_t taint = a->reg.wls[i].taint;
+
+		bpf_workload_taint(a, a->reg.wls[i].cgid, &taint);
+		if (taint && tn_kmod_taint(a->kmod, a->reg.wls[i].cgid, taint, &err))
+			note(a, "pushing a taint", &err);
+	}
+}
+
+int kmod_clear_taint(struct agent *a, uint64_t cgid, struct tn_err *err)
+{
+	struct tn_err e;
+
+	if (!module(a))
+		return 0;
+	if (tn_kmod_clear_taint(a->kmod, cgid, &e) && e.errnum != ENOENT)
+		return tn_fail(err, "%s", e.msg);
+	return 0;
+}
+
+int kmod_seal(struct agent *a, struct tn_err *err)
+{
+	if (!module(a))
+		return tn_fail(err, "cannot seal: the trustnode kernel module is not loaded (modprobe trustnode)");
+	kmod_sync(a);
+	if (a->kmod_pushed_gen != a->policy_gen)
+		return tn_fail(err, "cannot seal: the module did not accept the current policy: %s", a->kmod_last_error);
+	return tn_kmod_seal(a->kmod, err);
+}
+
+json_object *kmod_status_json(struct agent *a)
+{
+	json_object *o = json_object_new_object();
+	struct tn_kmod_status st;
+	struct tn_err err;
+
+	if (!module(a) || tn_kmod_status(a->kmod, &st, &err)) {
+		json_object_object_add(o, "loaded", json_object_new_boolean(0));
+		return o;
+	}
+	json_object_object_add(o, "loaded", json_object_new_boolean(1));
+	json_object_object_add(o, "version", json_object_new_string(st.version));
+	json_object_object_add(o, "policy_loaded", json_object_new_boolean(st.policy_loaded));
+	json_object_object_add(o, "mode", json_object_new_string(st.enforce ? "enforce" : "audit"));
+	json_object_object_add(o, "sealed", json_object_new_boolean(st.sealed));
+	json_object_object_add(o, "prefixes", json_object_new_int64(st.nprefixes));
+	json_object_object_add(o, "tainted_cgroups", json_object_new_int64(st.ntainted));
+	json_object_object_add(o, "drops", json_object_new_int64(st.drops));
+	json_object_object_add(o, "audit_allows", json_object_new_int64(st.audit_allows));
+	json_object_object_add(o, "reports_suppressed", json_object_new_int64(st.reports_suppressed));
+	json_object_object_add(o, "in_sync", json_object_new_boolean(a->kmod_pushed_gen == a->policy_gen));
+	return o;
+}
+
+void kmod_close(struct agent *a)
+{
+	tn_kmod_close(a->kmod);
+	a->kmod = NULL;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Address prefixes.
+ *
+ * A policy's prefixes are normalized once, when the policy is loaded: sorted
+ * by (family, address, length) with every prefix that lies inside another
+ * removed. CIDR prefixes are either nested or disjoint, so what remains is
+ * a sorted list of disjoint ranges, and the only candidate that can contain
+ * an address is the last prefix starting at or before it: a binary search.
+ */
+#include <linux/kernel.h>
+#include <linux/socket.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <asm/byteorder.h>
+
+#include "prefix.h"
+
+static void tn_mask(unsigned int len, u64 *hi, u64 *lo)
+{
+	/* Never shift a u64 by 64: that is undefined. */
+	if (len == 0)
+		*hi = 0;
+	else if (len >= 64)
+		*hi = ~0ULL;
+	else
+		*hi = ~0ULL << (64 - len);
+
+	if (len <= 64)
+		*lo = 0;
+	else
+		*lo = ~0ULL << (128 - len);
+}
+
+void tn_addr_from_in(struct tn_addr *a, __be32 v4)
+{
+	a->family = AF_INET;
+	a->hi = (u64)be32_to_cpu(v4) << 32;
+	a->lo = 0;
+}
+
+void tn_addr_from_in6(struct tn_addr *a, const struct in6_addr *v6)
+{
+	a->family = AF_INET6;
+	a->hi = ((u64)be32_to_cpu(v6->s6_addr32[0]) << 32) |
+		be32_to_cpu(v6->s6_addr32[1]);
+	a->lo = ((u64)be32_to_cpu(v6->s6_addr32[2]) << 32) |
+		be32_to_cpu(v6->s6_addr32[3]);
+}
+
+bool tn_addr_local_always(const struct tn_addr *a)
+{
+	if (a->family == AF_INET)	/* 0.0.0.0 or 127.0.0.0/8 */
+		return a->hi == 0 || (a->hi >> 56) == 127;
+	/* :: or ::1 */
+	return a->hi == 0 && (a->lo == 0 || a->lo == 1);
+}
+
+bool tn_prefix_init(struct tn_prefix *p, u8 family, const void *raw, u8 len)
+{
+	u64 mhi, mlo;
+
+	if (family == AF_INET) {
+		__be32 v4;
+
+		memcpy(&v4, raw, sizeof(v4));
+		tn_addr_from_in(&p->addr, v4);
+	} else {
+		struct in6_addr v6;
+
+		memcpy(&v6, raw, sizeof(v6));
+		tn_addr_from_in6(&p->addr, &v6);
+	}
+	p->len = len;
+	tn_mask(len, &mhi, &mlo);
+	return !(p->addr.hi & ~mhi) && !(p->addr.lo & ~mlo);
+}
+
+bool tn_prefix_contains(const struct tn_prefix *p, const struct tn_addr *a)
+{
+	u64 mhi, mlo;
+
+	if (p->addr.family != a->family)
+		return false;
+	tn_mask(p->len, &mhi, &mlo);
+	return !((a->hi ^ p->addr.hi) & mhi) && !((a->lo ^ p->addr.lo) & mlo);
+}
+
+static int tn_addr_cmp(const struct tn_addr *a, const struct tn_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
+static int tn_prefix_cmp(const void *x, const void *y)
+{
+	const struct tn_prefix *a = x, *b = y;
+	int c = tn_addr_cmp(&a->addr, &b->addr);
+
+	if (c)
+		return c;
+	/* Same start: the wider prefix first, so it absorbs the narrower. */
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return 0;
+}
+
+unsigned int tn_prefixes_normalize(struct tn_prefix *v, unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	sort(v, n, sizeof(*v), tn_prefix_cmp, NULL);
+	/*
+	 * Kept prefixes are disjoint and sorted, so a prefix inside any kept
+	 * one is inside the last kept one (an earlier kept prefix containing
+	 * it would also contain the start of the last kept one).
+	 */
+	for (i = 0; i < n; i++) {
+		if (k && v[k - 1].len <= v[i].len &&
+		    tn_prefix_contains(&v[k - 1], &v[i].addr))
+			continue;
+		v[k++] = v[i];
+	}
+	return k;
+}
+
+const struct tn_prefix *tn_prefixes_find(const struct tn_prefix *v,
+					 unsigned int n,
+					 const struct tn_addr *a)
+{
+	unsigned int lo = 0, hi = n;
+
+	/* Find the first prefix starting after @a ... */
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (tn_addr_cmp(&v[mid].addr, a) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ... the one before it is the only one that can contain @a. */
+	if (lo == 0 || !tn_prefix_contains(&v[lo - 1], a))
+		return NULL;
+	return &v[lo - 1];
+}
+
+bool tn_prefixes_cover(const struct tn_prefix *v, unsigned int n,
+		       const struct tn_prefix *p)
+{
+	const struct tn_prefix *q = tn_prefixes_find(v, n, &p->addr);
+
+	/* q is the only prefix holding p's first address. */
+	return q && q->len <= p->len;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Address prefixes: pure functions, no state, no locking. Built into
+ * trustnode.ko and, by inclusion, into the prefix self-test module.
+ */
+#ifndef _TN_PREFIX_H
+#define _TN_PREFIX_H
+
+#include <linux/types.h>
+#include <linux/in6.h>
+
+/*
+ * An address as a 128-bit number in host order, IPv4 in the top 32 bits of
+ * hi (so that one mask function serves both families). The family is part
+ * of the ordering: all IPv4 prefixes sort before all IPv6 ones.
+ */
+struct tn_addr {
+	u64 hi;
+	u64 lo;
+	u8 family;		/* AF_INET or AF_INET6 */
+};
+
+struct tn_prefix {
+	struct tn_addr addr;	/* host bits are zero */
+	u8 len;			/* 0..32 for AF_INET, 0..128 for AF_INET6 */
+};
+
+void tn_addr_from_in(struct tn_addr *a, __be32 v4);
+void tn_addr_from_in6(struct tn_addr *a, const struct in6_addr *v6);
+
+/* Loopback and unspecified destinations never leave the node. */
+bool tn_addr_local_always(const struct tn_addr *a);
+
+/*
+ * Fills @p from a raw address (network order, 4 or 16 bytes according to
+ * @family; the caller has checked family, length and @len). Returns false
+ * if bits after @len are set.
+ */
+bool tn_prefix_init(struct tn_prefix *p, u8 family, const void *raw, u8 len);
+
+bool tn_prefix_contains(const struct tn_prefix *p, const struct tn_addr *a);
+
+/*
+ * Sorts @v and drops every prefix that lies inside another one (including
+ * duplicates). The survivors are pairwise disjoint. Returns their number.
+ */
+unsigned int tn_prefixes_normalize(struct tn_prefix *v, unsigned int n);
+
+/* On a normalized array: the prefix that contains @a, or NULL. O(log n). */
+const struct tn_prefix *tn_prefixes_find(const struct tn_prefix *v,
+					 unsigned int n,
+					 const struct tn_addr *a);
+
+/* On a normalized array: does some prefix of @v contain all of @p? */
+bool tn_prefixes_cover(const struct tn_prefix *v, unsigned int n,
+		       const struct tn_prefix *p);
+
+#endif /* _TN_PREFIX_H */
