@@ -161,7 +161,7 @@ static int transact(struct tn_kmod *k, struct nl_msg *msg, const char *what,
 	return 0;
 }
 
-static struct nl_msg *request(struct tn_kmod *k, uint8_t cmd)
+struct nl_msg *tn_kmod_request(struct tn_kmod *k, uint8_t cmd)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -174,10 +174,15 @@ static struct nl_msg *request(struct tn_kmod *k, uint8_t cmd)
 	return msg;
 }
 
+int tn_kmod_send(struct tn_kmod *k, struct nl_msg *msg, struct tn_err *err)
+{
+	return transact(k, msg, "the request", NULL, err);
+}
+
 int tn_kmod_set_policy(struct tn_kmod *k, int enforce,
 		       const struct tn_prefix *p, int n, struct tn_err *err)
 {
-	struct nl_msg *msg = request(k, TRUSTNODE_CMD_SET_POLICY);
+	struct nl_msg *msg = tn_kmod_request(k, TRUSTNODE_CMD_SET_POLICY);
 	struct nlattr *list, *one;
 	int i;
 
@@ -206,7 +211,7 @@ toolong:
 int tn_kmod_taint(struct tn_kmod *k, uint64_t cgid, uint64_t labels,
 		  struct tn_err *err)
 {
-	struct nl_msg *msg = request(k, TRUSTNODE_CMD_TAINT);
+	struct nl_msg *msg = tn_kmod_request(k, TRUSTNODE_CMD_TAINT);
 
 	if (!msg || nla_put_u64(msg, TRUSTNODE_A_CGROUP_ID, cgid) ||
 	    nla_put_u64(msg, TRUSTNODE_A_LABELS, labels)) {
@@ -218,7 +223,7 @@ int tn_kmod_taint(struct tn_kmod *k, uint64_t cgid, uint64_t labels,
 
 int tn_kmod_clear_taint(struct tn_kmod *k, uint64_t cgid, struct tn_err *err)
 {
-	struct nl_msg *msg = request(k, TRUSTNODE_CMD_CLEAR_TAINT);
+	struct nl_msg *msg = tn_kmod_request(k, TRUSTNODE_CMD_CLEAR_TAINT);
 
 	if (!msg || nla_put_u64(msg, TRUSTNODE_A_CGROUP_ID, cgid)) {
 		nlmsg_free(msg);
@@ -230,7 +235,7 @@ int tn_kmod_clear_taint(struct tn_kmod *k, uint64_t cgid, struct tn_err *err)
 int tn_kmod_status(struct tn_kmod *k, struct tn_kmod_status *st,
 		   struct tn_err *err)
 {
-	struct nl_msg *msg = request(k, TRUSTNODE_CMD_GET_STATUS);
+	struct nl_msg *msg = tn_kmod_request(k, TRUSTNODE_CMD_GET_STATUS);
 
 	memset(st, 0, sizeof(*st));
 	if (!msg)
@@ -240,7 +245,7 @@ int tn_kmod_status(struct tn_kmod *k, struct tn_kmod_status *st,
 
 int tn_kmod_seal(struct tn_kmod *k, struct tn_err *err)
 {
-	struct nl_msg *msg = request(k, TRUSTNODE_CMD_SEAL);
+	struct nl_msg *msg = tn_kmod_request(k, TRUSTNODE_CMD_SEAL);
 
 	if (!msg)
 		return tn_fail(err, "out of memory");

@@ -33,4 +33,10 @@ int tn_kmod_status(struct tn_kmod *k, struct tn_kmod_status *st,
 		   struct tn_err *err);
 int tn_kmod_seal(struct tn_kmod *k, struct tn_err *err);
 
+/* For tests and tools that build their own messages. */
+struct nl_msg;
+struct nl_msg *tn_kmod_request(struct tn_kmod *k, uint8_t cmd);
+/* Sends msg (consumed); on refusal err has the extack text and errnum. */
+int tn_kmod_send(struct tn_kmod *k, struct nl_msg *msg, struct tn_err *err);
+
 #endif

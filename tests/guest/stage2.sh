@@ -21,6 +21,8 @@ mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
 mkdir -p /sys/fs/cgroup/unified
 mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
 hostname tn-guest
+# What the tests need; loaded here rather than trusting on-demand loading.
+modprobe -a veth overlay 2>/dev/null || echo "TN-GUEST-WARN: modprobe veth failed"
 ip link set lo up
 
 echo "TN-GUEST-UP: kernel $(uname -r); lsm=$(cat /sys/kernel/security/lsm)"

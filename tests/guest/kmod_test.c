@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * trustnode.ko in a real kernel (guest only: the host cannot load modules).
+ * The module is the second egress guard: it must hold with the BPF programs
+ * detached, refuse every malformed or unprivileged request without changing
+ * anything, and after seal only ever get stricter. The seal test is last:
+ * after it the module cannot be unloaded until the guest powers off.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include "kmod_nl.h"
+#include "linux/trustnode.h"
+#include "node_fixture.h"
+
+static int module_loaded(void)
+{
+	return !access("/sys/module/trustnode", F_OK);
+}
+
+static int load_module(void)
+{
+	if (module_loaded())
+		return 0;
+	return run_cmd("insmod %s/kmod-tree/kmod/trustnode.ko", tn_build());
+}
+
+static struct tn_kmod_status status(void)
+{
+	struct tn_kmod_status st = { 0 };
+	struct tn_err err;
+	struct tn_kmod *k = tn_kmod_open(&err);
+
+	if (k) {
+		tn_kmod_status(k, &st, &err);
+		tn_kmod_close(k);
+	}
+	return st;
+}
+
+/* Connect that gives up after ms: a dropped SYN shows up as ETIMEDOUT. */
+static int connect_within(const char *addr, int port, int ms)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	int v6 = !!strchr(addr, ':'), fd, err = 0;
+	socklen_t len = sizeof(err);
+	struct pollfd p;
+
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (connect(fd, (struct sockaddr *)&ss, v6 ? sizeof(*sin6) : sizeof(*sin)) &&
+	    errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	if (poll(&p, 1, ms) != 1) {
+		close(fd);
+		return ETIMEDOUT;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	close(fd);
+	return err;
+}
+
+struct reach {
+	const char *addr;
+};
+
+static int reach(void *arg)
+{
+	return connect_within(((struct reach *)arg)->addr, PORT, 1500);
+}
+
+#define REACH(n, cg, a) in_cgroup(n, cg, reach, &(struct reach){ a })
+
+/* ---- loading --------------------------------------------------------- */
+
+TEST(the_module_loads_shows_its_version_and_unloads)
+{
+	char v[32] = "";
+	FILE *f;
+
+	if (module_loaded())
+		ASSERT_EQ(0, run_cmd("rmmod trustnode"));
+	ASSERT_EQ(0, load_module());
+	f = fopen("/sys/module/trustnode/version", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(v, sizeof(v), f));
+	fclose(f);
+	EXPECT_STREQ("0.1.0\n", v);
+	EXPECT_STREQ("0.1.0", status().version);
+	EXPECT_EQ(0, status().policy_loaded);
+	EXPECT_EQ(0, run_cmd("rmmod trustnode"));
+	EXPECT_FALSE(module_loaded());
+	EXPECT_EQ(0, load_module());
+}
+
+TEST(the_in_kernel_prefix_selftest_passes)
+{
+	EXPECT_EQ(0, run_cmd("insmod %s/kmod-tree/kmod/trustnode_selftest.ko", tn_build()));
+	run_cmd("rmmod trustnode_selftest 2>/dev/null");
+	EXPECT_EQ(0, run_cmd("dmesg | grep -q 'trustnode_selftest: .*passed'"))
+		TH_LOG("dmesg has no passing self-test summary");
+}
+
+/* ---- the agent keeps the module in step -------------------------------- */
+
+static int wait_tainted(unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		if (status().ntainted >= n)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
+TEST_F(node, the_agent_pushes_policy_and_taint_to_the_module)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, load_module());
+	/* The agent started before; it picks the module up within a second. */
+	usleep(1500 * 1000);
+	EXPECT_EQ(1, status().policy_loaded);
+	EXPECT_EQ(1, status().enforce);
+	EXPECT_EQ(2, (int)status().nprefixes);
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(0, wait_tainted(1));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+	EXPECT_NE(NULL, strstr(out, "module:     trustnode 0.1.0, enforce, not sealed")) TH_LOG("%s", out);
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "kmod status"));
+	EXPECT_NE(NULL, strstr(out, "tainted:       1 cgroups")) TH_LOG("%s", out);
+	/* Reset clears the module's taint too. */
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "workload reset wl"));
+	EXPECT_EQ(0, (int)status().ntainted);
+}
+
+TEST_F(node, the_egress_guard_holds_with_the_bpf_programs_detached)
+{
+	ASSERT_EQ(0, load_module());
+	usleep(1500 * 1000);
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	ASSERT_EQ(0, wait_tainted(1));
+
+	/* No agent, no BPF: only the module is left. */
+	node_kill_agent(&self->n);
+	ASSERT_EQ(0, run_cmd("%s/trustnoded --unload --pin-dir %s >/dev/null 2>&1",
+			     tn_build(), self->n.pin));
+	EXPECT_EQ(0, run_cmd("bpftool cgroup show %s | grep -vq connect4", self->n.cgroot));
+
+	EXPECT_EQ(ETIMEDOUT, REACH(&self->n, self->n.wl_cg, OUT4));
+	EXPECT_EQ(ETIMEDOUT, REACH(&self->n, self->n.wl_cg, OUT6));
+	EXPECT_EQ(0, REACH(&self->n, self->n.wl_cg, LOCAL4));
+	EXPECT_EQ(0, REACH(&self->n, self->n.wl_cg, LOCAL6));
+	EXPECT_EQ(0, REACH(&self->n, self->n.wl2_cg, OUT4));
+	EXPECT_LE(2, (int)status().drops);
+	/* What auditd would log. */
+	EXPECT_EQ(0, run_cmd("dmesg | grep -q 'op=trustnode_egress verdict=drop .*daddr=203.0.113.2'"));
+	EXPECT_EQ(0, run_cmd("dmesg | grep -q 'op=trustnode_egress verdict=drop .*daddr=2001:db8:1::2'"));
+}
+
+/* ---- hostile input ----------------------------------------------------- */
+
+/* Sends one hand-built message; returns -errno and the extack text. */
+static int raw(uint8_t cmd, void (*build)(struct nl_msg *), char *why, size_t n)
+{
+	struct tn_err err = { .msg = "" };
+	struct tn_kmod *k = tn_kmod_open(&err);
+	struct nl_msg *msg;
+	int ret;
+
+	if (!k)
+		return -ENOENT;
+	msg = tn_kmod_request(k, cmd);
+	if (build)
+		build(msg);
+	ret = tn_kmod_send(k, msg, &err) ? -err.errnum : 0;
+	snprintf(why, n, "%s", err.msg);
+	tn_kmod_close(k);
+	return ret;
+}
+
+static void mode_as_u32(struct nl_msg *m)
+{
+	struct nlattr *l;
+
+	nla_put_u32(m, TRUSTNODE_A_MODE, 1);
+	l = nla_nest_start(m, TRUSTNODE_A_PREFIXES | NLA_F_NESTED);
+	nla_nest_end(m, l);
+}
+
+static void no_prefixes(struct nl_msg *m)
+{
+	nla_put_u8(m, TRUSTNODE_A_MODE, 1);
+}
+
+static void prefix(struct nl_msg *m, int family, const void *addr, int alen,
+		   int len, int nested)
+{
+	struct nlattr *p = nla_nest_start(m, TRUSTNODE_A_PREFIX | (nested ? NLA_F_NESTED : 0));
+
+	nla_put_u8(m, TRUSTNODE_A_PREFIX_FAMILY, family);
+	nla_put(m, TRUSTNODE_A_PREFIX_ADDR, alen, addr);
+	nla_put_u8(m, TRUSTNODE_A_PREFIX_LEN, len);
+	nla_nest_end(m, p);
+}
+
+#define POLICY_WITH(name, ...)						\
+static void name(struct nl_msg *m)					\
+{									\
+	struct nlattr *l;						\
+	nla_put_u8(m, TRUSTNODE_A_MODE, 1);				\
+	l = nla_nest_start(m, TRUSTNODE_A_PREFIXES | NLA_F_NESTED);	\
+	__VA_ARGS__;							\
+	nla_nest_end(m, l);						\
+}
+
+static const uint8_t a10[4] = { 10, 0, 0, 0 }, a10_1[4] = { 10, 0, 0, 1 };
+static const uint8_t a17[17] = { 0 };
+
+POLICY_WITH(len_33, prefix(m, AF_INET, a10, 4, 33, 1))
+POLICY_WITH(host_bits, prefix(m, AF_INET, a10_1, 4, 8, 1))
+POLICY_WITH(addr_17_bytes, prefix(m, AF_INET6, a17, 17, 8, 1))
+POLICY_WITH(v4_addr_for_v6, prefix(m, AF_INET6, a10, 4, 8, 1))
+POLICY_WITH(bad_family, prefix(m, 99, a10, 4, 8, 1))
+POLICY_WITH(not_nested, prefix(m, AF_INET, a10, 4, 8, 0))
+POLICY_WITH(too_many, for (int i = 0; i < TRUSTNODE_MAX_PREFIXES + 1; i++)
+			       prefix(m, AF_INET, a10, 4, 8, 1))
+
+static void taint_no_labels(struct nl_msg *m)
+{
+	nla_put_u64(m, TRUSTNODE_A_CGROUP_ID, 12345);
+}
+
+static void taint_zero_cgroup(struct nl_msg *m)
+{
+	nla_put_u64(m, TRUSTNODE_A_CGROUP_ID, 0);
+	nla_put_u64(m, TRUSTNODE_A_LABELS, 1);
+}
+
+static void taint_short_id(struct nl_msg *m)
+{
+	nla_put_u32(m, TRUSTNODE_A_CGROUP_ID, 12345);
+	nla_put_u64(m, TRUSTNODE_A_LABELS, 1);
+}
+
+static void status_with_junk(struct nl_msg *m)
+{
+	nla_put_u64(m, TRUSTNODE_A_CGROUP_ID, 1);
+}
+
+TEST_F(node, malformed_requests_are_refused_and_change_nothing)
+{
+	struct tn_kmod_status before, after;
+	char why[1024];
+
+	ASSERT_EQ(0, load_module());
+	usleep(1500 * 1000);
+	before = status();
+	ASSERT_EQ(1, before.policy_loaded);
+#define REFUSED(cmd, fn, want) do {					\
+	EXPECT_GT(0, raw(cmd, fn, why, sizeof(why)));			\
+	EXPECT_NE(NULL, strstr(why, want)) TH_LOG(#fn ": %s", why);	\
+} while (0)
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, mode_as_u32, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, no_prefixes, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, len_33, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, host_bits, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, addr_17_bytes, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, v4_addr_for_v6, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, bad_family, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, not_nested, "");
+	REFUSED(TRUSTNODE_CMD_SET_POLICY, too_many, "");
+	REFUSED(TRUSTNODE_CMD_TAINT, taint_no_labels, "");
+	REFUSED(TRUSTNODE_CMD_TAINT, taint_zero_cgroup, "");
+	REFUSED(TRUSTNODE_CMD_TAINT, taint_short_id, "");
+	REFUSED(TRUSTNODE_CMD_GET_STATUS, status_with_junk, "");
+	REFUSED(TRUSTNODE_CMD_DROP, NULL, "");
+	REFUSED(42, NULL, "");
+	/* Every refusal said why (extack), not just an errno. */
+	EXPECT_GT(0, raw(TRUSTNODE_CMD_SET_POLICY, len_33, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "refused the request: ")) TH_LOG("%s", why);
+	EXPECT_GT(strlen(why), strlen("trustnode module refused the request: ") + 12) TH_LOG("%s", why);
+	after = status();
+	EXPECT_EQ((int)before.nprefixes, (int)after.nprefixes);
+	EXPECT_EQ((int)before.ntainted, (int)after.ntainted);
+	EXPECT_EQ(before.enforce, after.enforce);
+}
+
+static int nobody_taints(void *arg)
+{
+	struct tn_kmod_status st;
+	struct tn_err err;
+	struct tn_kmod *k;
+
+	if (setgid(65534) || setuid(65534))
+		return 90;
+	k = tn_kmod_open(&err);
+	if (!k)
+		return 91;
+	if (tn_kmod_status(k, &st, &err))	/* reading is allowed */
+		return 92;
+	if (!tn_kmod_taint(k, 4242, 1, &err) || err.errnum != EPERM)
+		return 93;
+	if (!tn_kmod_seal(k, &err) || err.errnum != EPERM)
+		return 94;
+	tn_kmod_close(k);
+	return 0;
+}
+
+TEST_F(node, unprivileged_callers_may_read_but_not_change_the_module)
+{
+	ASSERT_EQ(0, load_module());
+	EXPECT_EQ(0, in_cgroup(&self->n, NULL, nobody_taints, NULL));
+	EXPECT_EQ(0, status().sealed);
+}
+
+/* ---- seal: keep this test last ------------------------------------------ */
+
+static const uint8_t a198[4] = { 198, 51, 100, 0 }, a198_128[4] = { 198, 51, 100, 128 };
+static const uint8_t a203[4] = { 203, 0, 113, 0 };
+POLICY_WITH(narrower, prefix(m, AF_INET, a198_128, 4, 25, 1))
+POLICY_WITH(wider, prefix(m, AF_INET, a198, 4, 23, 1))
+POLICY_WITH(elsewhere, prefix(m, AF_INET, a203, 4, 24, 1))
+
+static void audit_mode(struct nl_msg *m)
+{
+	struct nlattr *l;
+
+	nla_put_u8(m, TRUSTNODE_A_MODE, 0);
+	l = nla_nest_start(m, TRUSTNODE_A_PREFIXES | NLA_F_NESTED);
+	prefix(m, AF_INET, a198_128, 4, 25, 1);
+	nla_nest_end(m, l);
+}
+
+static void clear_any(struct nl_msg *m)
+{
+	nla_put_u64(m, TRUSTNODE_A_CGROUP_ID, 4242);
+}
+
+TEST_F(node, after_seal_the_module_stays_and_only_gets_stricter)
+{
+	char out[4096], why[1024];
+
+	ASSERT_EQ(0, load_module());
+	usleep(1500 * 1000);
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	ASSERT_EQ(0, wait_tainted(1));
+	EXPECT_EQ(2, ctl(&self->n, NULL, 0, "seal"));	/* --yes is required */
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "seal --yes")) TH_LOG("%s", out);
+	EXPECT_EQ(1, status().sealed);
+	EXPECT_NE(0, run_cmd("rmmod trustnode 2>/dev/null"));
+	EXPECT_TRUE(module_loaded());
+	EXPECT_EQ(1, ctl(&self->n, out, sizeof(out), "workload reset wl"));
+	EXPECT_NE(NULL, strstr(out, "Operation not permitted")) TH_LOG("%s", out);
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_EQ(-EPERM, raw(TRUSTNODE_CMD_CLEAR_TAINT, clear_any, why, sizeof(why)));
+	EXPECT_EQ(-EPERM, raw(TRUSTNODE_CMD_SET_POLICY, wider, why, sizeof(why)));
+	EXPECT_EQ(-EPERM, raw(TRUSTNODE_CMD_SET_POLICY, elsewhere, why, sizeof(why)));
+	EXPECT_EQ(0, raw(TRUSTNODE_CMD_SET_POLICY, narrower, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(1, (int)status().nprefixes);
+	EXPECT_EQ(-EPERM, raw(TRUSTNODE_CMD_SET_POLICY, audit_mode, why, sizeof(why)));
+	EXPECT_EQ(1, status().enforce);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"seal\""));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "kmod status"));
+	EXPECT_NE(NULL, strstr(out, "sealed:        yes")) TH_LOG("%s", out);
+}
+
+TEST_HARNESS_MAIN
