@@ -130,8 +130,13 @@ $(KMOD_TREE)/kmod/trustnode.ko: $(KMOD_SRC)
 
 kmod: $(KMOD_TREE)/kmod/trustnode.ko
 
-dkms-deb:
-	scripts/dkms-deb.sh $(O)/deb
+DKMS_DEB := $(O)/deb/trustnode-dkms_$(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)_all.deb
+
+$(DKMS_DEB): $(KMOD_SRC) scripts/dkms-deb.sh
+	$(call msg,DEB,$@)
+	$(Q)scripts/dkms-deb.sh $(O)/deb >/dev/null
+
+dkms-deb: $(DKMS_DEB)
 
 checkpatch:
 	scripts/checkpatch.sh
@@ -145,7 +150,7 @@ $(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/ks
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
 		$(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) -lbpf -luring -lpthread
 
-tests: all kmod $(TEST_BIN) $(GUEST_TEST_BIN)
+tests: all kmod $(DKMS_DEB) $(TEST_BIN) $(GUEST_TEST_BIN)
 
 deps:
 	scripts/install-deps.sh

@@ -54,8 +54,12 @@ void kmod_sync(struct agent *a)
 		if (!module(a) || tn_kmod_status(a->kmod, &st, &err))
 			return;
 	}
-	if (!st.policy_loaded)
+	if (!st.policy_loaded) {
+		/* Freshly loaded (or reloaded): it knows nothing yet. */
 		a->kmod_pushed_gen = 0;
+		for (i = 0; i < a->reg.nwls; i++)
+			a->reg.wls[i].kmod_taint = 0;
+	}
 	if (a->kmod_pushed_gen != a->policy_gen) {
 		if (tn_kmod_set_policy(a->kmod, a->reg.enforce, a->reg.prefixes,
 				       a->reg.nprefixes, &err))
@@ -63,23 +67,36 @@ void kmod_sync(struct agent *a)
 		else
 			a->kmod_pushed_gen = a->policy_gen;
 	}
+	/* Only what is new: every TAINT is an audit record in the kernel. */
 	for (i = 0; i < a->reg.nwls; i++) {
-		uint64_t taint = a->reg.wls[i].taint;
+		struct reg_workload *w = &a->reg.wls[i];
+		uint64_t taint = w->taint;
 
-		bpf_workload_taint(a, a->reg.wls[i].cgid, &taint);
-		if (taint && tn_kmod_taint(a->kmod, a->reg.wls[i].cgid, taint, &err))
+		bpf_workload_taint(a, w->cgid, &taint);
+		if (!(taint & ~w->kmod_taint))
+			continue;
+		if (tn_kmod_taint(a->kmod, w->cgid, taint, &err))
 			note(a, "pushing a taint", &err);
+		else
+			w->kmod_taint |= taint;
 	}
 }
 
 int kmod_clear_taint(struct agent *a, uint64_t cgid, struct tn_err *err)
 {
+	struct tn_kmod_status st;
 	struct tn_err e;
+	struct reg_workload *w;
 
 	if (!module(a))
 		return 0;
+	if (!tn_kmod_status(a->kmod, &st, &e) && st.sealed)
+		return tn_fail(err, "the trustnode kernel module is sealed: taint cannot be cleared until reboot (Operation not permitted)");
 	if (tn_kmod_clear_taint(a->kmod, cgid, &e) && e.errnum != ENOENT)
 		return tn_fail(err, "%s", e.msg);
+	w = registry_workload_by_cgid(&a->reg, cgid);
+	if (w)
+		w->kmod_taint = 0;
 	return 0;
 }
 

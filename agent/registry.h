@@ -31,6 +31,7 @@ struct reg_workload {
 	uint64_t cgid;
 	uint32_t id;
 	uint64_t taint;		/* last seen in the kernel; restored after reboot */
+	uint64_t kmod_taint;	/* what trustnode.ko has been told (not saved) */
 };
 
 struct registry {

@@ -102,6 +102,8 @@ struct tn_kmod *tn_kmod_open(struct tn_err *err)
 		tn_fail(err, "cannot open a generic netlink socket");
 		goto fail;
 	}
+	/* Requests ask for their ACK themselves (see tn_kmod_request()). */
+	nl_socket_disable_auto_ack(k->sk);
 	setsockopt(nl_socket_get_fd(k->sk), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(k->sk), SOL_NETLINK, NETLINK_CAP_ACK,
@@ -109,7 +111,7 @@ struct tn_kmod *tn_kmod_open(struct tn_err *err)
 	k->family = genl_ctrl_resolve(k->sk, TRUSTNODE_GENL_NAME);
 	if (k->family < 0) {
 		errno = ENOENT;
-		tn_fail(err, "the trustnode kernel module is not loaded (modprobe trustnode)");
+		tn_fail(err, "the trustnode kernel module is not loaded (modprobe trustnode), or this process is outside the initial network namespace");
 		err->errnum = ENOENT;
 		goto fail;
 	}
@@ -163,11 +165,18 @@ static int transact(struct tn_kmod *k, struct nl_msg *msg, const char *what,
 
 struct nl_msg *tn_kmod_request(struct tn_kmod *k, uint8_t cmd)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	/* Room for TRUSTNODE_MAX_PREFIXES prefixes in one SET_POLICY. */
+	struct nl_msg *msg = nlmsg_alloc_size(256 * 1024);
+
+	/*
+	 * A request answered by a reply gets no ACK on top: nl_recvmsgs()
+	 * returns after the reply, and an unread ACK would be taken as the
+	 * answer to the next request.
+	 */
+	int flags = NLM_F_REQUEST | (cmd == TRUSTNODE_CMD_GET_STATUS ? 0 : NLM_F_ACK);
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, k->family, 0,
-				NLM_F_REQUEST | NLM_F_ACK, cmd,
-				TRUSTNODE_GENL_VERSION)) {
+				flags, cmd, TRUSTNODE_GENL_VERSION)) {
 		nlmsg_free(msg);
 		return NULL;
 	}

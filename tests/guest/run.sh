@@ -47,7 +47,7 @@ swtpm socket --tpm2 --tpmstate dir="$work/tpm" --ctrl type=unixio,path="$work/sw
 swtpm_pid=$(cat "$work/swtpm.pid")
 
 append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
-append+=" lsm=lockdown,capability,landlock,yama,apparmor,bpf audit=1"
+append+=" lsm=lockdown,capability,landlock,yama,apparmor,bpf audit=1 audit_backlog_limit=8192"
 append+=" tn.stage2=$here/stage2.sh tn.cmd=$(printf '%s' "cd $PWD && $CMD" | base64 -w0)"
 
 echo "# guest: booting $kver (timeout ${TIMEOUT}s)"

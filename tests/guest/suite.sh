@@ -1,6 +1,7 @@
 #!/bin/bash
 # The guest suite: runs inside tests/guest/run.sh's QEMU guest, where BPF LSM
-# is active, so trustnoded must choose lsm mode. Same TAP as the host suite.
+# is active, so trustnoded must choose lsm mode; the module can be loaded.
+# Same TAP as the host suite. kmod_test comes last: it seals the module.
 set -u
 BUILD=${1:-build}
 export TN_BUILD=$BUILD TN_EXPECT_ATTACH=lsm
@@ -9,4 +10,8 @@ for t in enforce_test lsm_test agent_test; do
 	echo "# ==== guest: $t"
 	"$BUILD/tests/$t" || rc=1
 done
+echo "# ==== guest: dkms_test"
+tests/guest/dkms_test.sh "$BUILD" || rc=1
+echo "# ==== guest: kmod_test"
+"$BUILD/tests/guest/kmod_test" || rc=1
 exit $rc
