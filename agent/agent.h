@@ -9,6 +9,7 @@
 #include "registry.h"
 
 struct trustnode_bpf;
+struct nl_sock;
 struct ring_buffer;
 
 enum tn_attach_mode { TN_ATTACH_AUTO, TN_ATTACH_LSM, TN_ATTACH_CGROUP };
@@ -50,10 +51,12 @@ struct agent {
 	int64_t boot_to_real_ns;
 
 	int listen_fd;
+	int ep;				/* the main loop's epoll */
 	int stopping;
 
 	/* kmod_sync.c */
 	struct tn_kmod *kmod;		/* NULL while the module is not loaded */
+	struct nl_sock *kmod_drops;	/* subscribed to the module's "drops" */
 	uint64_t policy_gen;		/* bumped by every committed change */
 	uint64_t kmod_pushed_gen;	/* the generation the module has */
 	char kmod_last_error[1024];
@@ -83,6 +86,8 @@ void kmod_sync(struct agent *a);
 int kmod_clear_taint(struct agent *a, uint64_t cgid, struct tn_err *err);
 int kmod_seal(struct agent *a, struct tn_err *err);
 json_object *kmod_status_json(struct agent *a);
+int kmod_drops_fd(struct agent *a);
+void kmod_read_drops(struct agent *a);
 void kmod_close(struct agent *a);
 
 /* events.c */

@@ -6,11 +6,17 @@
  * agent restarted, converges without a special path. TAINT only ever adds
  * labels, so repeating it is harmless.
  */
+#include <arpa/inet.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
 #include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <string.h>
 #include "agent.h"
 #include <errno.h>
 #include "kmod_nl.h"
+#include "linux/trustnode.h"
 
 /* Says once, not every second, that something keeps failing. */
 static void note(struct agent *a, const char *what, const struct tn_err *err)
@@ -26,6 +32,94 @@ static void note(struct agent *a, const char *what, const struct tn_err *err)
 		json_object_object_add(o, "error", json_object_new_string(err->msg));
 		events_record(a, "kmod-error", o);
 	}
+}
+
+/* One module DROP notification becomes a "kmod-drop" event. */
+static int on_drop(struct nl_msg *msg, void *arg)
+{
+	struct agent *a = arg;
+	struct nlattr *tb[TRUSTNODE_A_MAX + 1];
+	struct reg_workload *w = NULL;
+	char dest[TN_ADDR_STRLEN + 8];
+	json_object *o;
+	uint8_t addr[16] = { 0 };
+	int family;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, TRUSTNODE_A_MAX, NULL) ||
+	    genlmsg_hdr(nlmsg_hdr(msg))->cmd != TRUSTNODE_CMD_DROP ||
+	    !tb[TRUSTNODE_A_FAMILY] || !tb[TRUSTNODE_A_DADDR])
+		return NL_SKIP;
+	family = nla_get_u8(tb[TRUSTNODE_A_FAMILY]);
+	if (nla_len(tb[TRUSTNODE_A_DADDR]) != (family == AF_INET ? 4 : 16))
+		return NL_SKIP;
+	memcpy(addr, nla_data(tb[TRUSTNODE_A_DADDR]), nla_len(tb[TRUSTNODE_A_DADDR]));
+	tn_format_endpoint(dest, sizeof(dest), family, addr,
+			   tb[TRUSTNODE_A_DPORT] ? nla_get_u16(tb[TRUSTNODE_A_DPORT]) : 0);
+	if (tb[TRUSTNODE_A_TAINT_CGROUP_ID])
+		w = registry_workload_by_cgid(&a->reg, nla_get_u64(tb[TRUSTNODE_A_TAINT_CGROUP_ID]));
+	o = json_object_new_object();
+	json_object_object_add(o, "decision", json_object_new_string(
+		tb[TRUSTNODE_A_VERDICT] && nla_get_u8(tb[TRUSTNODE_A_VERDICT]) ==
+		TRUSTNODE_VERDICT_AUDIT_ALLOW ? "allow-audit" : "deny"));
+	if (w)
+		json_object_object_add(o, "workload", json_object_new_string(w->name));
+	if (tb[TRUSTNODE_A_PID] && nla_get_u32(tb[TRUSTNODE_A_PID]))
+		json_object_object_add(o, "pid", json_object_new_int64(nla_get_u32(tb[TRUSTNODE_A_PID])));
+	if (tb[TRUSTNODE_A_LABELS])
+		json_object_object_add(o, "labels", registry_label_names(&a->reg,
+				       nla_get_u64(tb[TRUSTNODE_A_LABELS])));
+	json_object_object_add(o, "dest", json_object_new_string(dest));
+	json_object_object_add(o, "note", json_object_new_string(
+		"dropped by trustnode.ko (netfilter); reports are rate-limited"));
+	events_record(a, "kmod-drop", o);
+	return NL_OK;
+}
+
+/* Listens to the module's "drops" group once the module is there. */
+static void subscribe_drops(struct agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int grp;
+
+	if (a->kmod_drops || a->ep < 0)
+		return;
+	a->kmod_drops = nl_socket_alloc();
+	if (!a->kmod_drops)
+		return;
+	if (genl_connect(a->kmod_drops) ||
+	    (grp = genl_ctrl_resolve_grp(a->kmod_drops, TRUSTNODE_GENL_NAME,
+					 TRUSTNODE_MCGRP_DROPS)) < 0 ||
+	    nl_socket_add_membership(a->kmod_drops, grp)) {
+		nl_socket_free(a->kmod_drops);
+		a->kmod_drops = NULL;
+		return;
+	}
+	nl_socket_disable_seq_check(a->kmod_drops);
+	nl_socket_modify_cb(a->kmod_drops, NL_CB_VALID, NL_CB_CUSTOM, on_drop, a);
+	nl_socket_set_nonblocking(a->kmod_drops);
+	ev.data.fd = nl_socket_get_fd(a->kmod_drops);
+	epoll_ctl(a->ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+}
+
+int kmod_drops_fd(struct agent *a)
+{
+	return a->kmod_drops ? nl_socket_get_fd(a->kmod_drops) : -1;
+}
+
+static void unsubscribe_drops(struct agent *a)
+{
+	if (!a->kmod_drops)
+		return;
+	epoll_ctl(a->ep, EPOLL_CTL_DEL, nl_socket_get_fd(a->kmod_drops), NULL);
+	nl_socket_free(a->kmod_drops);
+	a->kmod_drops = NULL;
+}
+
+void kmod_read_drops(struct agent *a)
+{
+	/* An error means the module went away: subscribe again later. */
+	if (a->kmod_drops && nl_recvmsgs_default(a->kmod_drops) < 0)
+		unsubscribe_drops(a);
 }
 
 static struct tn_kmod *module(struct agent *a)
@@ -47,10 +141,12 @@ void kmod_sync(struct agent *a)
 
 	if (!module(a))
 		return;
+	subscribe_drops(a);
 	/* A module unloaded and loaded again has lost its state: notice it. */
 	if (tn_kmod_status(a->kmod, &st, &err)) {
 		tn_kmod_close(a->kmod);
 		a->kmod = NULL;
+		unsubscribe_drops(a);
 		if (!module(a) || tn_kmod_status(a->kmod, &st, &err))
 			return;
 	}
@@ -136,6 +232,7 @@ json_object *kmod_status_json(struct agent *a)
 
 void kmod_close(struct agent *a)
 {
+	unsubscribe_drops(a);
 	tn_kmod_close(a->kmod);
 	a->kmod = NULL;
 }

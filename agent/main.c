@@ -227,6 +227,7 @@ static int setup(struct agent *a, struct tn_err *err)
 	if (control_listen(a, err))
 		return -1;
 	a->policy_gen = 1;
+	a->ep = epoll_create1(EPOLL_CLOEXEC);
 	kmod_sync(a);
 	{
 		json_object *o = json_object_new_object();
@@ -247,7 +248,7 @@ static int run(struct agent *a)
 	struct epoll_event ev, evs[8];
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	sigset_t mask;
-	int ep, sfd, tfd, i, n;
+	int sfd, tfd, i, n;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -257,25 +258,24 @@ static int run(struct agent *a)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	timerfd_settime(tfd, 0, &tick, NULL);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0) {
+	if (sfd < 0 || tfd < 0 || a->ep < 0) {
 		perror("trustnoded: event loop");
 		return 1;
 	}
 	ev.events = EPOLLIN;
 	ev.data.fd = a->listen_fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, a->listen_fd, &ev);
+	epoll_ctl(a->ep, EPOLL_CTL_ADD, a->listen_fd, &ev);
 	ev.data.fd = events_fd(a);
-	epoll_ctl(ep, EPOLL_CTL_ADD, events_fd(a), &ev);
+	epoll_ctl(a->ep, EPOLL_CTL_ADD, events_fd(a), &ev);
 	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	epoll_ctl(a->ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	epoll_ctl(a->ep, EPOLL_CTL_ADD, tfd, &ev);
 
 	fprintf(stderr, "trustnoded: running in %s mode (%s); control socket %s\n",
 		bpf_mode_name(a->mode), a->mode_reason, a->socket_path);
 	while (!a->stopping) {
-		n = epoll_wait(ep, evs, 8, -1);
+		n = epoll_wait(a->ep, evs, 8, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		for (i = 0; i < n; i++) {
@@ -295,13 +295,14 @@ static int run(struct agent *a)
 					continue;
 				events_check_counters(a);
 				kmod_sync(a);
+			} else if (fd == kmod_drops_fd(a)) {
+				kmod_read_drops(a);
 			} else {
 				events_poll(a);
 			}
 		}
 	}
 	events_poll(a);
-	close(ep);
 	close(sfd);
 	close(tfd);
 	return 0;
@@ -317,6 +318,7 @@ int main(int argc, char **argv)
 		},
 		.listen_fd = -1,
 		.cgroup_fd = -1,
+		.ep = -1,
 	};
 	struct tn_err err;
 	int unload = 0, ret;
@@ -348,5 +350,7 @@ int main(int argc, char **argv)
 	events_close(&a);
 	bpf_detach_close(&a);
 	registry_free(&a.reg);
+	if (a.ep >= 0)
+		close(a.ep);
 	return ret;
 }

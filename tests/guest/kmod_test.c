@@ -246,6 +246,39 @@ TEST_F(node, the_egress_guard_holds_with_the_bpf_programs_detached)
 	EXPECT_LE(2, (int)status().drops);
 }
 
+/*
+ * A flow opened before the taint: once the module knows the taint, its
+ * packets are dropped in netfilter (which runs before the BPF egress
+ * program), and the agent records the module's DROP notification.
+ */
+static int flow_then_taint(void *arg)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, OUT4, &sin.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return 1;
+	if (do_open(arg))
+		return 2;
+	usleep(1500 * 1000);	/* the agent pushes the taint within a second */
+	send(fd, "after", 5, MSG_NOSIGNAL);
+	usleep(3000 * 1000);	/* retransmissions meet the module */
+	close(fd);
+	return 0;
+}
+
+TEST_F(node, the_modules_drops_reach_the_event_log)
+{
+	ASSERT_EQ(0, load_module());
+	usleep(1500 * 1000);
+	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, flow_then_taint,
+			       (void *)data(&self->n, "secret")));
+	EXPECT_LE(1, (int)status().drops);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"kmod-drop\"", "\"workload\":\"wl\"",
+			      "\"dest\":\"203.0.113.2:8080\"", "\"labels\":[\"phi\"]"));
+}
+
 /* ---- hostile input ----------------------------------------------------- */
 
 /* Sends one hand-built message; returns -errno and the extack text. */
