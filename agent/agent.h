@@ -76,6 +76,8 @@ int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);
 int bpf_read_counters(struct agent *a, uint64_t *out, int n);
 int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint);
 int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);
+int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
+		       struct tn_err *err);
 
 /* Applies a changed copy of the registry: kernel first, then disk. */
 int agent_commit(struct agent *a, struct registry *next, struct tn_err *err);

@@ -26,7 +26,8 @@ static const char *const gaps_cgroup[] = {
 	"files opened through io_uring (IORING_OP_OPENAT) do not taint: no syscall exit to observe",
 	"descriptors received over a unix socket (SCM_RIGHTS) or inherited from outside the workload do not taint",
 	"a tagged file run with execve() or loaded as a library without open() does not taint",
-	"data a tainted workload writes to files or sends to local processes does not taint them (propagation)",
+	"data sent to local processes (loopback, unix sockets, pipes) does not taint them",
+	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	NULL,
@@ -34,7 +35,8 @@ static const char *const gaps_cgroup[] = {
 
 static const char *const gaps_lsm[] = {
 	"descriptors inherited from a process outside the workload do not taint",
-	"data a tainted workload writes to files or sends to local processes does not taint them (propagation)",
+	"data sent to local processes (loopback, unix sockets, pipes) does not taint them",
+	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	NULL,

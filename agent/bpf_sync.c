@@ -75,8 +75,8 @@ static int keep_tag(const void *key, const void *ctx)
 	int i;
 
 	for (i = 0; i < r->ntags; i++)
-		if (!r->tags[i].is_net && r->tags[i].dev == k->dev &&
-		    r->tags[i].ino == k->ino)
+		if (!r->tags[i].is_net && r->tags[i].source != TN_SRC_DERIVED &&
+		    r->tags[i].dev == k->dev && r->tags[i].ino == k->ino)
 			return 1;
 	return 0;
 }
@@ -119,7 +119,8 @@ static uint64_t tag_labels(const struct registry *r, const struct reg_tag *t)
 	for (i = 0; i < r->ntags; i++) {
 		const struct reg_tag *o = &r->tags[i];
 
-		if (o->is_net != t->is_net)
+		if (o->is_net != t->is_net ||
+		    (o->source == TN_SRC_DERIVED) != (t->source == TN_SRC_DERIVED))
 			continue;
 		if (t->is_net ? !memcmp(&o->ep, &t->ep, sizeof(t->ep)) :
 				(o->dev == t->dev && o->ino == t->ino))
@@ -151,7 +152,18 @@ static int add_everything(struct agent *a, const struct registry *r,
 		const struct reg_tag *t = &r->tags[i];
 		__u64 labels = tag_labels(r, t);
 
-		if (t->is_net) {
+		if (t->source == TN_SRC_DERIVED) {
+			/* Restores after a reboot; never lowers what BPF wrote. */
+			struct tn_inode_key k = { .dev = t->dev, .ino = t->ino };
+			struct tn_derived d = { .labels = labels };
+			int fd = map_fd(s->maps.tn_derived);
+
+			if (!bpf_map_lookup_elem(fd, &k, &d) && (d.labels | labels) == d.labels)
+				continue;
+			d.labels |= labels;
+			if (bpf_map_update_elem(fd, &k, &d, BPF_ANY))
+				return tn_fail_errno(err, errno, "cannot restore a derived tag");
+		} else if (t->is_net) {
 			struct tn_endpoint_key k;
 
 			endpoint_key(&k, &t->ep);
@@ -237,6 +249,17 @@ int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)
 	if (bpf_map_lookup_elem(map_fd(a->skel->maps.tn_workloads), &cgid, &w))
 		return -1;
 	*taint = w.taint;
+	return 0;
+}
+
+int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
+		       struct tn_err *err)
+{
+	struct tn_inode_key k = { .dev = dev, .ino = ino };
+
+	if (bpf_map_delete_elem(map_fd(a->skel->maps.tn_derived), &k) &&
+	    errno != ENOENT)
+		return tn_fail_errno(err, errno, "cannot remove the derived tag");
 	return 0;
 }
 

@@ -27,6 +27,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_CONNECT:    return "connect";
 	case TN_EV_SENDMSG:    return "sendmsg";
 	case TN_EV_EGRESS:     return "egress";
+	case TN_EV_DERIVE_FILE: return "derive-file";
 	}
 	return "unknown";
 }
@@ -37,6 +38,7 @@ static const char *decision_name(__u32 d)
 	case TN_DEC_TAINT:       return "taint";
 	case TN_DEC_DENY:        return "deny";
 	case TN_DEC_ALLOW_AUDIT: return "allow-audit";
+	case TN_DEC_DERIVE:      return "derive";
 	}
 	return "unknown";
 }
@@ -110,6 +112,26 @@ static void note_taint(struct agent *a, struct reg_workload *w, __u64 labels)
 		fprintf(stderr, "trustnoded: %s\n", err.msg);
 }
 
+/*
+ * A tainted workload wrote a file: record it as a derived tag, kept until an
+ * explicit untag. The kernel map already holds it; this is the registry's
+ * copy, which lists it and restores it after a reboot.
+ */
+static void note_derived(struct agent *a, const struct reg_workload *w,
+			 const struct tn_event *e)
+{
+	struct reg_tag t = {
+		.source = TN_SRC_DERIVED, .dev = e->dev, .ino = e->ino,
+		.labels = e->labels, .workload = w ? w->name : NULL,
+		.event = a->next_seq,
+	};
+	struct tn_err err;
+
+	if (registry_add_tag(&a->reg, &t, &err) ||
+	    registry_save(&a->reg, a->state_path, &err))
+		fprintf(stderr, "trustnoded: %s\n", err.msg);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
@@ -145,7 +167,16 @@ static int on_event(void *ctx, void *data, size_t size)
 		const struct reg_tag *t = registry_tag_by_inode(&a->reg, e->dev, e->ino);
 
 		json_object_object_add(o, "tag", json_object_new_string(
-					       t ? t->path : "(removed tag)"));
+			t && t->path ? t->path : t ? "(derived tag)" : "(removed tag)"));
+	} else if (e->type == TN_EV_DERIVE_FILE) {
+		char f[96];
+
+		snprintf(f, sizeof(f), "inode %llu:%llu:%llu",
+			 (unsigned long long)(e->dev >> 20),
+			 (unsigned long long)(e->dev & 0xfffff),
+			 (unsigned long long)e->ino);
+		json_object_object_add(o, "file", json_object_new_string(f));
+		note_derived(a, w, e);
 	} else {
 		add_dest(o, e);
 	}

@@ -36,6 +36,7 @@ void registry_init(struct registry *r)
 static void free_tag(struct reg_tag *t)
 {
 	free(t->path);
+	free(t->workload);
 }
 
 static void free_workload(struct reg_workload *w)
@@ -86,6 +87,7 @@ int registry_copy(struct registry *d, const struct registry *s)
 	for (i = 0; i < s->ntags; i++) {
 		d->tags[i] = s->tags[i];
 		d->tags[i].path = dup_or_null(s->tags[i].path);
+		d->tags[i].workload = dup_or_null(s->tags[i].workload);
 	}
 	for (i = 0; i < s->nwls; i++) {
 		d->wls[i] = s->wls[i];
@@ -251,7 +253,9 @@ int registry_add_tag(struct registry *r, const struct reg_tag *t,
 	r->tags = nt;
 	r->tags[r->ntags] = *t;
 	r->tags[r->ntags].path = dup_or_null(t->path);
-	if (t->path && !r->tags[r->ntags].path)
+	r->tags[r->ntags].workload = dup_or_null(t->workload);
+	if ((t->path && !r->tags[r->ntags].path) ||
+	    (t->workload && !r->tags[r->ntags].workload))
 		return tn_fail(err, "out of memory");
 	r->ntags++;
 	return 0;
@@ -360,7 +364,16 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 
 static const char *source_name(enum tn_source s)
 {
-	return s == TN_SRC_POLICY ? "policy" : "admin";
+	return s == TN_SRC_POLICY ? "policy" : s == TN_SRC_DERIVED ? "derived" : "admin";
+}
+
+static enum tn_source source_of(const char *s)
+{
+	if (s && !strcmp(s, "policy"))
+		return TN_SRC_POLICY;
+	if (s && !strcmp(s, "derived"))
+		return TN_SRC_DERIVED;
+	return TN_SRC_ADMIN;
 }
 
 json_object *registry_tag_json(const struct registry *r,
@@ -374,9 +387,23 @@ json_object *registry_tag_json(const struct registry *r,
 				   t->ep.port);
 		json_object_object_add(o, "net", json_object_new_string(buf));
 	} else {
-		json_object_object_add(o, "path", json_object_new_string(t->path));
+		if (t->path) {
+			json_object_object_add(o, "path", json_object_new_string(t->path));
+		} else {
+			/* Derived: BPF knows the inode, not a path. */
+			snprintf(buf, sizeof(buf), "inode %llu:%llu:%llu",
+				 (unsigned long long)(t->dev >> 20),
+				 (unsigned long long)(t->dev & 0xfffff),
+				 (unsigned long long)t->ino);
+			json_object_object_add(o, "file", json_object_new_string(buf));
+		}
 		json_object_object_add(o, "dev", json_object_new_int64(t->dev));
 		json_object_object_add(o, "ino", json_object_new_int64(t->ino));
+	}
+	if (t->source == TN_SRC_DERIVED) {
+		json_object_object_add(o, "workload", json_object_new_string(
+					       t->workload ? t->workload : "?"));
+		json_object_object_add(o, "event", json_object_new_int64(t->event));
 	}
 	json_object_object_add(o, "labels", registry_label_names(r, t->labels));
 	json_object_object_add(o, "source",
@@ -509,13 +536,20 @@ static int load_tag(struct registry *r, json_object *o, struct tn_err *err)
 	json_object_object_get_ex(o, "labels", &labels);
 	if (load_labels(r, labels, &t.labels, err))
 		return -1;
-	t.source = src && !strcmp(src, "policy") ? TN_SRC_POLICY : TN_SRC_ADMIN;
+	t.source = source_of(src);
+	if (t.source == TN_SRC_DERIVED) {
+		long long ev = 0;
+
+		t.workload = (char *)tn_json_str(o, "workload");
+		tn_json_int(o, "event", &ev);
+		t.event = ev;
+	}
 	if (net) {
 		t.is_net = 1;
 		if (tn_parse_endpoint(net, &t.ep, err))
 			return -1;
-	} else if (path && !tn_json_int(o, "dev", &dev) &&
-		   !tn_json_int(o, "ino", &ino)) {
+	} else if ((path || t.source == TN_SRC_DERIVED) &&
+		   !tn_json_int(o, "dev", &dev) && !tn_json_int(o, "ino", &ino)) {
 		t.path = (char *)path;
 		t.dev = dev;
 		t.ino = ino;
@@ -542,9 +576,7 @@ static int load_workload(struct registry *r, json_object *o,
 	json_object_object_get_ex(o, "taint", &taint);
 	if (load_labels(r, taint, &bits, err))
 		return -1;
-	if (registry_add_workload(r, name, cg, cgid,
-				  src && !strcmp(src, "policy") ?
-				  TN_SRC_POLICY : TN_SRC_ADMIN, err))
+	if (registry_add_workload(r, name, cg, cgid, source_of(src), err))
 		return -1;
 	w = &r->wls[r->nwls - 1];
 	w->id = id;

@@ -13,7 +13,8 @@
 #include "err.h"
 #include "policy.h"
 
-enum tn_source { TN_SRC_POLICY, TN_SRC_ADMIN };
+/* Who made a tag: the policy file, trustctl tag, or a tainted workload's write. */
+enum tn_source { TN_SRC_POLICY, TN_SRC_ADMIN, TN_SRC_DERIVED };
 
 struct reg_tag {
 	enum tn_source source;
@@ -22,6 +23,8 @@ struct reg_tag {
 	uint64_t dev, ino;	/* !is_net; kernel dev encoding */
 	struct tn_endpoint ep;	/* is_net */
 	uint64_t labels;
+	char *workload;		/* TN_SRC_DERIVED: who wrote the file */
+	uint64_t event;		/* TN_SRC_DERIVED: the event that derived it */
 };
 
 struct reg_workload {

@@ -95,6 +95,8 @@ static const char *const counter_names[TN_CNT__MAX] = {
 	[TN_CNT_AUDIT_ALLOW] = "audit_allowed",
 	[TN_CNT_EVENTS_LOST] = "events_lost",
 	[TN_CNT_DROPS_UNREPORTED] = "drops_unreported",
+	[TN_CNT_DERIVED] = "derived_files",
+	[TN_CNT_DERIVE_FAILED] = "derive_failed",
 };
 
 static int h_status(struct agent *a, json_object *req, struct reply *r)
@@ -312,7 +314,7 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 		const struct reg_tag *rt = &a->reg.tags[i];
 		int match = t.is_net ? rt->is_net && !memcmp(&rt->ep, &t.ep, sizeof(t.ep)) :
 			    !rt->is_net && ((rt->dev == t.dev && rt->ino == t.ino) ||
-					    !strcmp(rt->path, t.path));
+					    (rt->path && !strcmp(rt->path, t.path)));
 
 		if (!match)
 			continue;
@@ -325,6 +327,10 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 		return failf(r, from_policy ? TN_EXIT_INVALID : TN_EXIT_NOT_FOUND,
 			     from_policy ? "that tag comes from the policy file; remove it there and run trustctl policy load" :
 			     "no tag on %s (see trustctl tag list)", path ? path : tn_json_str(req, "net"));
+	/* A derived tag lives in its own map, which no sync prunes. */
+	if (a->reg.tags[found].source == TN_SRC_DERIVED &&
+	    bpf_derived_remove(a, a->reg.tags[found].dev, a->reg.tags[found].ino, &r->err))
+		return fail(r, TN_EXIT_FAILED);
 	refresh_taint(a);
 	if (registry_copy(&next, &a->reg)) {
 		registry_free(&next);

@@ -52,6 +52,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TN_MAX_DERIVED);
+	__type(key, struct tn_inode_key);
+	__type(value, struct tn_derived);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_derived SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TN_MAX_ENDPOINTS);
 	__type(key, struct tn_endpoint_key);
 	__type(value, __u64);
@@ -186,46 +194,104 @@ static __always_inline __u64 taint(struct tn_workload *w, __u64 labels)
 
 /* ---- files ---------------------------------------------------------- */
 
-static __always_inline void taint_from_file(struct file *file)
+/* Labels of the tag covering file: its own, or one of its directories'. */
+static __always_inline __u64 file_labels(struct file *file,
+					 struct tn_inode_key *key)
 {
-	struct tn_inode_key key = {};
-	struct dentry *dentry;
-	struct tn_workload *w;
-	__u64 wl_cgid, *labels = NULL, gained;
-	struct tn_event *e;
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct tn_derived *derived;
+	__u64 *labels;
 	int depth;
 
-	w = current_workload(&wl_cgid);
-	if (!w)
-		return;
-
-	dentry = BPF_CORE_READ(file, f_path.dentry);
-	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	key->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	key->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	/* Derived tags are on files only: one lookup, no walk. */
+	derived = bpf_map_lookup_elem(&tn_derived, key);
+	if (derived)
+		return derived->labels;
 	for (depth = 0; depth < TN_TAG_DEPTH && dentry; depth++) {
 		struct dentry *parent;
 
-		key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-		labels = bpf_map_lookup_elem(&tn_tags, &key);
+		key->ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		labels = bpf_map_lookup_elem(&tn_tags, key);
 		if (labels)
-			break;
+			return *labels;
 		parent = BPF_CORE_READ(dentry, d_parent);
 		if (parent == dentry)
 			break;
 		dentry = parent;
 	}
-	if (!labels)
-		return;
+	return 0;
+}
 
-	gained = taint(w, *labels);
+/*
+ * A tainted workload opened file for writing: whatever it writes carries
+ * its labels, so the file becomes a derived tag. Keyed by inode, the tag
+ * follows the file through rename and link.
+ */
+static __always_inline void derive(struct file *file, struct tn_workload *w,
+				   __u64 wl_cgid)
+{
+	struct tn_inode_key key = {};
+	struct tn_derived fresh = {}, *d;
+	struct tn_event *e;
+	__u64 taint = w->taint, gained;
+
+	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	d = bpf_map_lookup_elem(&tn_derived, &key);
+	if (d) {
+		gained = taint & ~__sync_fetch_and_or(&d->labels, taint);
+	} else {
+		fresh.labels = taint;
+		fresh.workload_cgid = wl_cgid;
+		if (bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST)) {
+			/* Never silent: a full map means an untracked file. */
+			count(TN_CNT_DERIVE_FAILED);
+			return;
+		}
+		gained = taint;
+	}
 	if (!gained)
 		return;
-	count(TN_CNT_TAINT);
-	e = event_start(TN_EV_TAINT_FILE, TN_DEC_TAINT, wl_cgid, gained, true);
+	count(TN_CNT_DERIVED);
+	e = event_start(TN_EV_DERIVE_FILE, TN_DEC_DERIVE, wl_cgid, gained, true);
 	if (!e)
 		return;
 	e->dev = key.dev;
 	e->ino = key.ino;
 	bpf_ringbuf_submit(e, 0);
+}
+
+#define FMODE_WRITE_ 0x2
+
+static __always_inline void taint_from_file(struct file *file)
+{
+	struct tn_inode_key key = {};
+	struct tn_workload *w;
+	__u64 wl_cgid, labels, gained;
+	struct tn_event *e;
+
+	w = current_workload(&wl_cgid);
+	if (!w)
+		return;
+
+	labels = file_labels(file, &key);
+	if (labels) {
+		gained = taint(w, labels);
+		if (gained) {
+			count(TN_CNT_TAINT);
+			e = event_start(TN_EV_TAINT_FILE, TN_DEC_TAINT, wl_cgid,
+					gained, true);
+			if (e) {
+				e->dev = key.dev;
+				e->ino = key.ino;
+				bpf_ringbuf_submit(e, 0);
+			}
+		}
+	}
+	if (w->taint && (BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
+		derive(file, w, wl_cgid);
 }
 
 SEC("lsm/file_open")

@@ -23,8 +23,9 @@ static void print_event(json_object *e)
 		e = sub;
 		wl = NULL;
 	}
-	what = tn_json_str(e, "tag") ?: tn_json_str(e, "path") ?: tn_json_str(e, "net");
-	key = tn_json_str(e, "dest") ? "dest" : "tag";
+	what = tn_json_str(e, "tag") ?: tn_json_str(e, "path") ?: tn_json_str(e, "net") ?:
+	       tn_json_str(e, "file");
+	key = tn_json_str(e, "dest") ? "dest" : tn_json_str(e, "file") ? "file" : "tag";
 	if (tn_json_str(e, "dest"))
 		what = tn_json_str(e, "dest");
 	if (wl)

@@ -39,11 +39,17 @@ static int tag_list(int json)
 		printf("%-40s %-20s %s\n", "SOURCE", "LABELS", "FROM");
 		for (i = 0; i < json_object_array_length(tags); i++) {
 			json_object *t = json_object_array_get_idx(tags, i);
+			char from[128];
 
+			if (tn_json_str(t, "workload"))
+				snprintf(from, sizeof(from), "derived: written by %s (event %lld)",
+					 tn_json_str(t, "workload"),
+					 (long long)json_object_get_int64(json_object_object_get(t, "event")));
+			else
+				snprintf(from, sizeof(from), "%s", tn_json_str(t, "source") ?: "?");
 			printf("%-40s %-20s %s\n",
-			       tn_json_str(t, "path") ?: tn_json_str(t, "net"),
-			       ctl_join(json_object_object_get(t, "labels"), buf, sizeof(buf)),
-			       tn_json_str(t, "source"));
+			       tn_json_str(t, "path") ?: tn_json_str(t, "net") ?: tn_json_str(t, "file"),
+			       ctl_join(json_object_object_get(t, "labels"), buf, sizeof(buf)), from);
 		}
 	}
 	json_object_put(reply);
@@ -144,7 +150,8 @@ const struct subcommand cmd_untag = {
 "usage: trustctl untag PATH\n"
 "       trustctl untag --net ADDR:PORT\n"
 "\n"
-"Removes a tag added with trustctl tag. Tags from the policy file are\n"
+"Removes a tag added with trustctl tag, or a derived tag (a file a\n"
+"tainted workload wrote; the removal is recorded). Tags from the policy file are\n"
 "removed by editing the policy and loading it. Workloads already tainted\n"
 "stay tainted.\n",
 };

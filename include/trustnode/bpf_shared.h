@@ -23,6 +23,7 @@
 
 #define TN_MAX_WORKLOADS	1024
 #define TN_MAX_TAGS		65536
+#define TN_MAX_DERIVED		65536
 #define TN_MAX_ENDPOINTS	4096
 #define TN_MAX_PREFIXES		4096	/* per policy generation, both families */
 #define TN_RINGBUF_DEFAULT	(256 * 1024)
@@ -51,6 +52,17 @@ struct tn_config {
 struct tn_inode_key {
 	__u64 dev;
 	__u64 ino;
+};
+
+/*
+ * map "tn_derived": files a tainted workload opened for writing, keyed like
+ * tn_tags (the file itself, not its directories) -> the labels they carry.
+ * Written by the BPF programs; the agent only restores entries after a
+ * reboot and deletes one on an explicit, recorded untag.
+ */
+struct tn_derived {
+	__u64 labels;
+	__u64 workload_cgid;	/* the workload that first wrote it */
 };
 
 /* map "tn_endpoints": a tagged network endpoint -> labels. */
@@ -90,6 +102,8 @@ enum tn_counter {
 	TN_CNT_AUDIT_ALLOW,	/* would have been denied, audit mode */
 	TN_CNT_EVENTS_LOST,	/* ring buffer full: event not delivered */
 	TN_CNT_DROPS_UNREPORTED,/* egress drops folded into a rate-limited event */
+	TN_CNT_DERIVED,		/* files that became derived tags */
+	TN_CNT_DERIVE_FAILED,	/* tn_derived full: a written file is untracked */
 	TN_CNT__MAX,
 };
 
@@ -99,12 +113,14 @@ enum tn_event_type {
 	TN_EV_CONNECT,		/* connect() to outside */
 	TN_EV_SENDMSG,		/* unconnected send to outside */
 	TN_EV_EGRESS,		/* packet of an open flow to outside */
+	TN_EV_DERIVE_FILE,	/* a tainted workload wrote a file: derived tag */
 };
 
 enum tn_decision {
 	TN_DEC_TAINT = 1,
 	TN_DEC_DENY,
 	TN_DEC_ALLOW_AUDIT,
+	TN_DEC_DERIVE,
 };
 
 #define TN_COMM_LEN 16
@@ -114,7 +130,8 @@ struct tn_event {
 	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
 	__u64 workload_cgid;	/* cgroup id of the workload root */
 	__u64 labels;		/* taint: labels gained; others: workload taint */
-	__u64 dev;		/* TN_EV_TAINT_FILE: the tag that matched */
+	__u64 dev;		/* TN_EV_TAINT_FILE: the tag that matched;
+				 * TN_EV_DERIVE_FILE: the file written */
 	__u64 ino;
 	__u32 type;		/* enum tn_event_type */
 	__u32 decision;		/* enum tn_decision */

@@ -48,11 +48,12 @@ FIXTURE_TEARDOWN(node)
 
 /*
  * What one process of a workload does: optionally open a file, then
- * optionally connect or send. Returns 0, the errno of the network call, or
- * 254 if the open failed.
+ * optionally write a file, then optionally connect or send. Returns 0, the
+ * errno of the network call, 254 if the open failed, 253 if the write did.
  */
 struct act {
 	const char *open;
+	const char *write;	/* created or truncated, then written */
 	const char *connect;
 	const char *sendto;
 	int port;
@@ -65,6 +66,8 @@ static inline int act(void *arg)
 
 	if (a->open && do_open(a->open))
 		return 254;
+	if (a->write && write_file(a->write, "derived data\n"))
+		return 253;
 	if (a->connect)
 		return do_connect(a->connect, port);
 	if (a->sendto)
