@@ -26,7 +26,8 @@ static const char *const gaps_cgroup[] = {
 	"files opened through io_uring (IORING_OP_OPENAT) do not taint: no syscall exit to observe",
 	"descriptors received over a unix socket (SCM_RIGHTS) or inherited from outside the workload do not taint",
 	"a tagged file run with execve() or loaded as a library without open() does not taint",
-	"data sent to local processes (loopback, unix sockets, pipes) does not taint them",
+	"data sent to local processes over unix sockets or pipes does not taint them (TCP and UDP over loopback or local addresses do)",
+	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
@@ -35,7 +36,8 @@ static const char *const gaps_cgroup[] = {
 
 static const char *const gaps_lsm[] = {
 	"descriptors inherited from a process outside the workload do not taint",
-	"data sent to local processes (loopback, unix sockets, pipes) does not taint them",
+	"data sent to local processes over unix sockets or pipes does not taint them (TCP and UDP over loopback or local addresses do)",
+	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",

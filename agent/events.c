@@ -28,6 +28,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_SENDMSG:    return "sendmsg";
 	case TN_EV_EGRESS:     return "egress";
 	case TN_EV_DERIVE_FILE: return "derive-file";
+	case TN_EV_TAINT_FLOW: return "taint-flow";
 	}
 	return "unknown";
 }
@@ -183,7 +184,16 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (e->type == TN_EV_EGRESS)
 		json_object_object_add(o, "note", json_object_new_string(
 			"packets of an open flow; further drops within 1 s are counted, not reported"));
-	if (e->type == TN_EV_TAINT_FILE || e->type == TN_EV_TAINT_NET)
+	if (e->type == TN_EV_TAINT_FLOW) {
+		const struct reg_workload *from = registry_workload_by_cgid(&a->reg, e->from_cgid);
+
+		json_object_object_add(o, "from", json_object_new_string(
+					       from ? from->name : "(unknown workload)"));
+		json_object_object_add(o, "channel", json_object_new_string(
+			e->protocol == 6 ? "tcp" : e->protocol == 17 ? "udp" : "ip"));
+	}
+	if (e->type == TN_EV_TAINT_FILE || e->type == TN_EV_TAINT_NET ||
+	    e->type == TN_EV_TAINT_FLOW)
 		note_taint(a, w, e->labels);
 
 	write_record(a, o, e->ts_boot_ns + ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_BOOTTIME));

@@ -97,6 +97,7 @@ static const char *const counter_names[TN_CNT__MAX] = {
 	[TN_CNT_DROPS_UNREPORTED] = "drops_unreported",
 	[TN_CNT_DERIVED] = "derived_files",
 	[TN_CNT_DERIVE_FAILED] = "derive_failed",
+	[TN_CNT_FLOW_UNREGISTERED] = "flows_to_unregistered",
 };
 
 static int h_status(struct agent *a, json_object *req, struct reply *r)

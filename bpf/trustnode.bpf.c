@@ -59,6 +59,14 @@ struct {
 } tn_derived SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TN_MAX_FLOWS);
+	__type(key, struct tn_flow_key);
+	__type(value, struct tn_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_flows SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TN_MAX_ENDPOINTS);
 	__type(key, struct tn_endpoint_key);
@@ -583,12 +591,9 @@ int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 
-/*
- * Reads the peer address of a packet: the destination on egress, the source
- * on ingress. cgroup_skb data starts at the network header.
- */
-static __always_inline bool skb_peer(struct __sk_buff *skb, bool egress,
-				     struct dest *d)
+/* Reads a packet's addresses and ports. cgroup_skb data starts at the IP header. */
+static __always_inline bool skb_flow(struct __sk_buff *skb,
+				     struct tn_flow_key *f)
 {
 	__u8 vihl;
 	__u32 l4off;
@@ -600,35 +605,63 @@ static __always_inline bool skb_peer(struct __sk_buff *skb, bool egress,
 
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
 			return false;
-		d->family = AF_INET;
-		d->protocol = ip.protocol;
-		*(__u32 *)d->addr = egress ? ip.daddr : ip.saddr;
+		f->family = AF_INET;
+		f->protocol = ip.protocol;
+		*(__u32 *)f->saddr = ip.saddr;
+		*(__u32 *)f->daddr = ip.daddr;
 		l4off = (vihl & 0xf) * 4;
 	} else if ((vihl >> 4) == 6) {
 		struct ipv6hdr ip6;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return false;
-		d->family = AF_INET6;
-		d->protocol = ip6.nexthdr;
-		__builtin_memcpy(d->addr, egress ? &ip6.daddr : &ip6.saddr, 16);
+		f->family = AF_INET6;
+		f->protocol = ip6.nexthdr;
+		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
 		l4off = sizeof(ip6);
 	} else {
 		return false;
 	}
-	if (d->protocol == IPPROTO_TCP_ || d->protocol == IPPROTO_UDP_) {
+	if (f->protocol == IPPROTO_TCP_ || f->protocol == IPPROTO_UDP_) {
 		__u16 ports[2];
 
-		if (!bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports)))
-			d->port = egress ? ports[1] : ports[0];
+		if (!bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports))) {
+			f->sport = ports[0];
+			f->dport = ports[1];
+		}
 	}
 	return true;
 }
 
-/* Stops flows that were open before the workload became tainted. */
+/* The other end of a packet: the destination on egress, the source on ingress. */
+static __always_inline void flow_peer(const struct tn_flow_key *f, bool egress,
+				      struct dest *d)
+{
+	d->family = f->family;
+	d->protocol = f->protocol;
+	d->port = egress ? f->dport : f->sport;
+	__builtin_memcpy(d->addr, egress ? f->daddr : f->saddr, 16);
+}
+
+/* Remembers that a tainted workload sends on this flow. */
+static __always_inline void record_flow(const struct tn_flow_key *f,
+					struct tn_workload *w, __u64 wl_cgid)
+{
+	struct tn_flow *known = bpf_map_lookup_elem(&tn_flows, f);
+	struct tn_flow v = { .labels = w->taint, .workload_cgid = wl_cgid };
+
+	if (known && (known->labels | v.labels) == known->labels)
+		return;
+	if (known)
+		v.labels |= known->labels;
+	bpf_map_update_elem(&tn_flows, f, &v, BPF_ANY);
+}
+
 SEC("cgroup_skb/egress")
 int tn_skb_egress(struct __sk_buff *skb)
 {
+	struct tn_flow_key f = {};
 	struct tn_workload *w;
 	struct tn_config *cfg;
 	struct tn_event *e;
@@ -639,10 +672,14 @@ int tn_skb_egress(struct __sk_buff *skb)
 	w = skb_workload(skb, &wl_cgid);
 	if (!w || !w->taint)
 		return SK_PASS;
-	if (!skb_peer(skb, true, &d))
+	if (!skb_flow(skb, &f))
 		return SK_PASS;	/* not IP: nothing leaves by IP routing */
-	if (dest_allowed(&d))
+	flow_peer(&f, true, &d);
+	if (dest_allowed(&d)) {
+		/* It may be a process on this node: let the receiver know. */
+		record_flow(&f, w, wl_cgid);
 		return SK_PASS;
+	}
 
 	cfg = get_config();
 	if (cfg && cfg->mode == TN_MODE_AUDIT) {
@@ -670,24 +707,54 @@ int tn_skb_egress(struct __sk_buff *skb)
 	return decision == TN_DEC_DENY ? SK_DROP : SK_PASS;
 }
 
-/* Data received from a tagged endpoint taints the receiving workload. */
+/*
+ * Data received from a tagged endpoint, or from a tainted workload on this
+ * node, taints the receiving workload before the receiver can read it.
+ */
 SEC("cgroup_skb/ingress")
 int tn_skb_ingress(struct __sk_buff *skb)
 {
-	struct tn_workload *w;
+	struct tn_workload *w = NULL;
 	struct tn_endpoint_key key = {};
+	struct tn_flow_key f = {};
+	struct tn_flow *flow;
+	struct tn_event *e;
 	struct dest d = {};
-	__u64 wl_cgid;
+	__u64 wl_cgid, gained;
 
-	if (!skb_peer(skb, false, &d))
+	if (!skb_flow(skb, &f))
 		return SK_PASS;
+	flow_peer(&f, false, &d);
 	key.family = d.family;
 	key.port = d.port;
 	__builtin_memcpy(key.addr, d.addr, sizeof(key.addr));
-	if (!bpf_map_lookup_elem(&tn_endpoints, &key))
+	if (bpf_map_lookup_elem(&tn_endpoints, &key)) {
+		w = skb_workload(skb, &wl_cgid);
+		if (w)
+			taint_from_endpoint(w, wl_cgid, &d, false);
+	}
+
+	flow = bpf_map_lookup_elem(&tn_flows, &f);
+	if (!flow)
 		return SK_PASS;
-	w = skb_workload(skb, &wl_cgid);
-	if (w)
-		taint_from_endpoint(w, wl_cgid, &d, false);
+	if (!w)
+		w = skb_workload(skb, &wl_cgid);
+	if (!w) {
+		/* A receiver in no workload cannot be held back: say so. */
+		count(TN_CNT_FLOW_UNREGISTERED);
+		return SK_PASS;
+	}
+	if (wl_cgid == flow->workload_cgid)
+		return SK_PASS;	/* a workload talking to itself */
+	gained = taint(w, flow->labels);
+	if (!gained)
+		return SK_PASS;
+	count(TN_CNT_TAINT);
+	e = event_start(TN_EV_TAINT_FLOW, TN_DEC_TAINT, wl_cgid, gained, false);
+	if (e) {
+		fill_dest(e, &d);
+		e->from_cgid = flow->workload_cgid;
+		bpf_ringbuf_submit(e, 0);
+	}
 	return SK_PASS;
 }

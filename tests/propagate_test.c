@@ -5,9 +5,14 @@
  * later is tainted as by an admin tag. Derived tags outlive the agent and
  * go only by an explicit, recorded untag.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "node_fixture.h"
+
+#define RELAY_PORT 9100
 
 TEST_F(node, a_file_written_by_a_tainted_workload_taints_its_readers)
 {
@@ -74,6 +79,145 @@ TEST_F(node, only_an_explicit_untag_removes_a_derived_tag_and_it_is_recorded)
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tag-remove\"", "\"source\":\"derived\""));
 	EXPECT_EQ(0, ACT(&self->n, self->n.wl2_cg, .open = data(&self->n, "report.txt"),
 			 .connect = OUT4));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+}
+
+/* ---- local network IPC ------------------------------------------------- */
+
+struct relay {
+	const char *listen;	/* loopback address the relay listens on */
+	int type;		/* SOCK_STREAM or SOCK_DGRAM */
+};
+
+static int sockaddr_at(const char *addr, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		return sizeof(*sin);
+	}
+	inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	return sizeof(*sin6);
+}
+
+/*
+ * The relay: receives one message on loopback, then forwards it to the
+ * outside host. Returns the errno of that first forwarding connect.
+ */
+static int relay(void *arg)
+{
+	struct relay *r = arg;
+	struct sockaddr_storage ss;
+	int len = sockaddr_at(r->listen, RELAY_PORT, &ss), one = 1, fd, c;
+	char buf[64];
+
+	fd = socket(ss.ss_family, r->type, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len))
+		return 200;
+	if (r->type == SOCK_STREAM) {
+		if (listen(fd, 1))
+			return 201;
+		c = accept(fd, NULL, NULL);
+		if (c < 0 || read(c, buf, sizeof(buf)) <= 0)
+			return 202;
+	} else if (recv(fd, buf, sizeof(buf), 0) <= 0) {
+		return 203;
+	}
+	return do_connect(OUT4, PORT);
+}
+
+struct sender {
+	const char *secret;	/* read first when set: a tainted sender */
+	const char *to;
+	int type;
+};
+
+static int send_to_relay(void *arg)
+{
+	struct sender *s = arg;
+	struct sockaddr_storage ss;
+	int len = sockaddr_at(s->to, RELAY_PORT, &ss), i, fd;
+
+	if (s->secret && do_open(s->secret))
+		return 210;
+	for (i = 0; i < 50; i++) {	/* until the relay listens */
+		fd = socket(ss.ss_family, s->type, 0);
+		if (s->type == SOCK_DGRAM) {
+			if (sendto(fd, "data", 4, 0, (struct sockaddr *)&ss, len) == 4)
+				return 0;
+		} else if (!connect(fd, (struct sockaddr *)&ss, len)) {
+			return send(fd, "data", 4, 0) == 4 ? 0 : 211;
+		}
+		close(fd);
+		usleep(50 * 1000);
+	}
+	return 212;
+}
+
+/* Runs the relay in wl2 and the sender in wl; returns the relay's result. */
+static int relay_through(struct tn_node *n, struct relay *r, struct sender *s)
+{
+	pid_t pid = fork();
+	int st, sent;
+
+	if (pid == 0)
+		_exit(in_cgroup(n, n->wl2_cg, relay, r));
+	usleep(200 * 1000);
+	sent = in_cgroup(n, n->wl_cg, send_to_relay, s);
+	if (sent)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return sent ? 300 + sent : WEXITSTATUS(st);
+}
+
+TEST_F(node, a_loopback_tcp_relay_is_tainted_and_refused)
+{
+	struct relay r = { .listen = "127.0.0.1", .type = SOCK_STREAM };
+	struct sender s = { .secret = data(&self->n, "secret"), .to = "127.0.0.1",
+			    .type = SOCK_STREAM };
+
+	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"taint-flow\"", "\"workload\":\"wl2\"",
+			      "\"from\":\"wl\"", "\"channel\":\"tcp\""));
+}
+
+TEST_F(node, an_ipv6_loopback_tcp_relay_is_tainted_and_refused)
+{
+	struct relay r = { .listen = "::1", .type = SOCK_STREAM };
+	struct sender s = { .secret = data(&self->n, "secret"), .to = "::1",
+			    .type = SOCK_STREAM };
+
+	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+}
+
+TEST_F(node, a_udp_relay_on_a_local_address_is_tainted_and_refused)
+{
+	struct relay r = { .listen = "198.51.100.1", .type = SOCK_DGRAM };
+	struct sender s = { .secret = data(&self->n, "secret"), .to = "198.51.100.1",
+			    .type = SOCK_DGRAM };
+
+	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"taint-flow\"", "\"channel\":\"udp\""));
+}
+
+TEST_F(node, traffic_between_untainted_workloads_taints_nobody)
+{
+	struct relay r = { .listen = "127.0.0.1", .type = SOCK_STREAM };
+	struct sender s = { .to = "127.0.0.1", .type = SOCK_STREAM };
+
+	EXPECT_EQ(0, relay_through(&self->n, &r, &s));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
 	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
 }
 

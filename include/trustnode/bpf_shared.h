@@ -65,6 +65,29 @@ struct tn_derived {
 	__u64 workload_cgid;	/* the workload that first wrote it */
 };
 
+/*
+ * map "tn_flows" (LRU): flows a tainted workload sent packets on, keyed by
+ * the packet's addresses and ports as they appear on the wire. When such a
+ * packet arrives at a socket of another workload on this node (loopback or
+ * a local address), the receiver is tainted with the labels.
+ */
+struct tn_flow_key {
+	__u8 family;
+	__u8 protocol;
+	__u16 sport;		/* network byte order */
+	__u16 dport;
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+struct tn_flow {
+	__u64 labels;
+	__u64 workload_cgid;	/* the sender */
+};
+
+#define TN_MAX_FLOWS		65536
+
 /* map "tn_endpoints": a tagged network endpoint -> labels. */
 struct tn_endpoint_key {
 	__u8 family;		/* AF_INET or AF_INET6 */
@@ -104,6 +127,7 @@ enum tn_counter {
 	TN_CNT_DROPS_UNREPORTED,/* egress drops folded into a rate-limited event */
 	TN_CNT_DERIVED,		/* files that became derived tags */
 	TN_CNT_DERIVE_FAILED,	/* tn_derived full: a written file is untracked */
+	TN_CNT_FLOW_UNREGISTERED,/* tainted data reached a cgroup in no workload */
 	TN_CNT__MAX,
 };
 
@@ -114,6 +138,7 @@ enum tn_event_type {
 	TN_EV_SENDMSG,		/* unconnected send to outside */
 	TN_EV_EGRESS,		/* packet of an open flow to outside */
 	TN_EV_DERIVE_FILE,	/* a tainted workload wrote a file: derived tag */
+	TN_EV_TAINT_FLOW,	/* received data from a tainted workload */
 };
 
 enum tn_decision {
@@ -137,6 +162,7 @@ struct tn_event {
 	__u32 decision;		/* enum tn_decision */
 	__u32 pid;		/* tgid; 0 when no process context (egress) */
 	__u32 count;		/* TN_EV_EGRESS: packets covered by this report */
+	__u64 from_cgid;	/* TN_EV_TAINT_FLOW: the sending workload */
 	char comm[TN_COMM_LEN];
 	__u8 family;		/* destination (or tagged endpoint) */
 	__u8 protocol;		/* IPPROTO_TCP/UDP, 0 when unknown */
