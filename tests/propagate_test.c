@@ -89,23 +89,6 @@ struct relay {
 	int type;		/* SOCK_STREAM or SOCK_DGRAM */
 };
 
-static int sockaddr_at(const char *addr, int port, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		return sizeof(*sin);
-	}
-	inet_pton(AF_INET6, addr, &sin6->sin6_addr);
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	return sizeof(*sin6);
-}
-
 /*
  * The relay: receives one message on loopback, then forwards it to the
  * outside host. Returns the errno of that first forwarding connect.
@@ -114,9 +97,12 @@ static int relay(void *arg)
 {
 	struct relay *r = arg;
 	struct sockaddr_storage ss;
-	int len = sockaddr_at(r->listen, RELAY_PORT, &ss), one = 1, fd, c;
+	socklen_t len;
+	int one = 1, fd, c;
 	char buf[64];
 
+	if (sockaddr_of(r->listen, RELAY_PORT, &ss, &len) < 0)
+		return 199;
 	fd = socket(ss.ss_family, r->type, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len))
@@ -143,8 +129,11 @@ static int send_to_relay(void *arg)
 {
 	struct sender *s = arg;
 	struct sockaddr_storage ss;
-	int len = sockaddr_at(s->to, RELAY_PORT, &ss), i, fd;
+	socklen_t len;
+	int i, fd;
 
+	if (sockaddr_of(s->to, RELAY_PORT, &ss, &len) < 0)
+		return 209;
 	if (s->secret && do_open(s->secret))
 		return 210;
 	for (i = 0; i < 50; i++) {	/* until the relay listens */

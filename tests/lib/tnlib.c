@@ -307,8 +307,8 @@ int in_cgroup(struct tn_node *n, const char *cg, int (*fn)(void *), void *arg)
 	return WEXITSTATUS(st);
 }
 
-static int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
-		       socklen_t *len)
+int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
+		socklen_t *len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;

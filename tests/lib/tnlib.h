@@ -15,6 +15,7 @@
 #define TNLIB_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define OUT4	"203.0.113.2"
@@ -67,6 +68,11 @@ int in_cgroup(struct tn_node *n, const char *cg, int (*fn)(void *), void *arg);
 int do_open(const char *path);
 int do_connect(const char *addr, int port);
 int do_sendto(const char *addr, int port);
+
+/* addr:port as a socket address; returns the family, or -1. */
+struct sockaddr_storage;
+int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
+		socklen_t *len);
 
 /* Listening TCP socket in the outside netns. */
 int out_listen(struct tn_node *n, const char *addr, int port);
