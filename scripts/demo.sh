@@ -99,4 +99,12 @@ run "$BUILD/trustctl" events
 say "batch never read tagged data: the same connection still works"
 run "$BUILD/trustctl" run --workload batch -- nsenter --net=/var/run/netns/"$ns_node" bash -c "$fetch"
 
+say "Taint follows the data: llm writes a summary, batch reads it"
+run "$BUILD/trustctl" run --workload llm -- sh -c "cut -c1-12 '$tmp/records/patient-4711.txt' > '$tmp/summary.txt'"
+run "$BUILD/trustctl" tag list
+run "$BUILD/trustctl" run --workload batch -- cat "$tmp/summary.txt"
+run "$BUILD/trustctl" run --workload batch -- nsenter --net=/var/run/netns/"$ns_node" bash -c "$fetch" ||
+	echo "(refused, exit status $?)"
+run "$BUILD/trustctl" workload list
+
 say "Done; cleaning up"
