@@ -68,17 +68,46 @@ static int keep_gen(const void *key, const void *ctx)
 	return ((const struct tn_prefix_key *)key)->gen == *(const __u8 *)ctx;
 }
 
-static int keep_tag(const void *key, const void *ctx)
+/* The registry's file tags as sorted keys: pruning a large map stays n log n. */
+struct key_set {
+	struct tn_inode_key *keys;
+	size_t n;
+};
+
+static int cmp_inode_key(const void *a, const void *b)
 {
-	const struct tn_inode_key *k = key;
-	const struct registry *r = ctx;
+	const struct tn_inode_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static int file_tag_keys(const struct registry *r, struct key_set *set)
+{
 	int i;
 
-	for (i = 0; i < r->ntags; i++)
-		if (!r->tags[i].is_net && r->tags[i].source != TN_SRC_DERIVED &&
-		    r->tags[i].dev == k->dev && r->tags[i].ino == k->ino)
-			return 1;
+	set->n = 0;
+	set->keys = calloc(r->ntags + 1, sizeof(*set->keys));
+	if (!set->keys)
+		return -1;
+	for (i = 0; i < r->ntags; i++) {
+		if (r->tags[i].is_net || r->tags[i].source == TN_SRC_DERIVED)
+			continue;
+		set->keys[set->n].dev = r->tags[i].dev;
+		set->keys[set->n].ino = r->tags[i].ino;
+		set->n++;
+	}
+	qsort(set->keys, set->n, sizeof(*set->keys), cmp_inode_key);
 	return 0;
+}
+
+static int keep_tag(const void *key, const void *ctx)
+{
+	const struct key_set *set = ctx;
+
+	return bsearch(key, set->keys, set->n, sizeof(*set->keys),
+		       cmp_inode_key) != NULL;
 }
 
 static void endpoint_key(struct tn_endpoint_key *k, const struct tn_endpoint *ep)
@@ -202,8 +231,10 @@ int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 {
 	struct trustnode_bpf *s = a->skel;
 	struct tn_config cfg = { 0 };
+	struct key_set tags;
 	__u32 zero = 0;
 	__u8 gen;
+	int ret;
 
 	bpf_map_lookup_elem(map_fd(s->maps.tn_config), &zero, &cfg);
 	gen = cfg.loaded ? !cfg.prefix_gen : 0;
@@ -217,16 +248,18 @@ int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 	if (bpf_map_update_elem(map_fd(s->maps.tn_config), &zero, &cfg, BPF_ANY))
 		return tn_fail_errno(err, errno, "cannot switch to the new policy");
 
-	if (prune(map_fd(s->maps.tn_prefixes), sizeof(struct tn_prefix_key),
-		  keep_gen, &gen, err) ||
-	    prune(map_fd(s->maps.tn_tags), sizeof(struct tn_inode_key),
-		  keep_tag, r, err) ||
-	    prune(map_fd(s->maps.tn_endpoints), sizeof(struct tn_endpoint_key),
-		  keep_endpoint, r, err) ||
-	    prune(map_fd(s->maps.tn_workloads), sizeof(__u64),
-		  keep_workload, r, err))
-		return -1;
-	return 0;
+	if (file_tag_keys(r, &tags))
+		return tn_fail(err, "out of memory");
+	ret = prune(map_fd(s->maps.tn_prefixes), sizeof(struct tn_prefix_key),
+		    keep_gen, &gen, err) ||
+	      prune(map_fd(s->maps.tn_tags), sizeof(struct tn_inode_key),
+		    keep_tag, &tags, err) ||
+	      prune(map_fd(s->maps.tn_endpoints), sizeof(struct tn_endpoint_key),
+		    keep_endpoint, r, err) ||
+	      prune(map_fd(s->maps.tn_workloads), sizeof(__u64),
+		    keep_workload, r, err);
+	free(tags.keys);
+	return ret ? -1 : 0;
 }
 
 int bpf_read_counters(struct agent *a, uint64_t *out, int n)

@@ -39,6 +39,16 @@ TEST_F(node, a_file_created_below_a_tagged_directory_after_the_tag_taints)
 	EXPECT_STREQ("fin", taint_of(&self->n, "wl"));
 }
 
+TEST_F(node, after_untag_opening_the_file_no_longer_taints)
+{
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "plain")));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "untag %s", data(&self->n, "plain")));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "plain"),
+			 .connect = OUT4));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tag-remove\""));
+}
+
 TEST_F(node, untagged_opens_change_nothing)
 {
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "plain"),
