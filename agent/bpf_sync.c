@@ -134,6 +134,11 @@ static int keep_endpoint(const void *key, const void *ctx)
 	return 0;
 }
 
+static int keep_trusted(const void *key, const void *ctx)
+{
+	return registry_trusted_by_cgid(ctx, *(const __u64 *)key) != NULL;
+}
+
 static int keep_workload(const void *key, const void *ctx)
 {
 	return registry_workload_by_cgid(ctx, *(const __u64 *)key) != NULL;
@@ -207,6 +212,14 @@ static int add_everything(struct agent *a, const struct registry *r,
 				return tn_fail_errno(err, errno, "cannot load the tag on %s (at most %d)", t->path, TN_MAX_TAGS);
 		}
 	}
+	for (i = 0; i < r->ntrusted; i++) {
+		__u32 one = 1;
+
+		if (bpf_map_update_elem(map_fd(s->maps.tn_trusted), &r->trusted[i].cgid,
+					&one, BPF_ANY))
+			return tn_fail_errno(err, errno, "cannot load trusted receiver %s (at most %d)",
+					     r->trusted[i].name, TN_MAX_TRUSTED);
+	}
 	for (i = 0; i < r->nwls; i++) {
 		const struct reg_workload *w = &r->wls[i];
 		struct tn_workload v = { .id = w->id, .taint = w->taint };
@@ -257,7 +270,9 @@ int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 	      prune(map_fd(s->maps.tn_endpoints), sizeof(struct tn_endpoint_key),
 		    keep_endpoint, r, err) ||
 	      prune(map_fd(s->maps.tn_workloads), sizeof(__u64),
-		    keep_workload, r, err);
+		    keep_workload, r, err) ||
+	      prune(map_fd(s->maps.tn_trusted), sizeof(__u64),
+		    keep_trusted, r, err);
 	free(tags.keys);
 	return ret ? -1 : 0;
 }

@@ -29,6 +29,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_EGRESS:     return "egress";
 	case TN_EV_DERIVE_FILE: return "derive-file";
 	case TN_EV_TAINT_FLOW: return "taint-flow";
+	case TN_EV_TRUSTED_FLOW: return "trusted-flow";
 	}
 	return "unknown";
 }
@@ -40,6 +41,7 @@ static const char *decision_name(__u32 d)
 	case TN_DEC_DENY:        return "deny";
 	case TN_DEC_ALLOW_AUDIT: return "allow-audit";
 	case TN_DEC_DERIVE:      return "derive";
+	case TN_DEC_TRUSTED:     return "trusted";
 	}
 	return "unknown";
 }
@@ -148,7 +150,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	json_object_object_add(o, "type", json_object_new_string(type_name(e->type)));
 	json_object_object_add(o, "decision",
 			       json_object_new_string(decision_name(e->decision)));
-	if (w) {
+	if (e->type == TN_EV_TRUSTED_FLOW) {
+		const struct reg_workload *t = registry_trusted_by_cgid(&a->reg, e->to_cgid);
+
+		json_object_object_add(o, "receiver", json_object_new_string(
+					       t ? t->name : "(unknown)"));
+		json_object_object_add(o, "note", json_object_new_string(
+			"a trusted receiver got tainted data and stays untainted: a deliberate hole in the policy"));
+	} else if (w) {
 		json_object_object_add(o, "workload", json_object_new_string(w->name));
 	} else {
 		char id[32];
@@ -184,7 +193,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (e->type == TN_EV_EGRESS)
 		json_object_object_add(o, "note", json_object_new_string(
 			"packets of an open flow; further drops within 1 s are counted, not reported"));
-	if (e->type == TN_EV_TAINT_FLOW) {
+	if (e->type == TN_EV_TAINT_FLOW || e->type == TN_EV_TRUSTED_FLOW) {
 		const struct reg_workload *from = registry_workload_by_cgid(&a->reg, e->from_cgid);
 
 		json_object_object_add(o, "from", json_object_new_string(

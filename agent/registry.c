@@ -55,8 +55,11 @@ void registry_free(struct registry *r)
 		free_tag(&r->tags[i]);
 	for (i = 0; i < r->nwls; i++)
 		free_workload(&r->wls[i]);
+	for (i = 0; i < r->ntrusted; i++)
+		free_workload(&r->trusted[i]);
 	free(r->tags);
 	free(r->wls);
+	free(r->trusted);
 	free(r->prefixes);
 	free(r->policy_name);
 	free(r->policy_text);
@@ -76,12 +79,13 @@ int registry_copy(struct registry *d, const struct registry *s)
 	*d = *s;
 	d->tags = calloc(s->ntags + 1, sizeof(*d->tags));
 	d->wls = calloc(s->nwls + 1, sizeof(*d->wls));
+	d->trusted = calloc(s->ntrusted + 1, sizeof(*d->trusted));
 	d->prefixes = calloc(s->nprefixes + 1, sizeof(*d->prefixes));
 	d->policy_name = dup_or_null(s->policy_name);
 	d->policy_text = dup_or_null(s->policy_text);
 	for (i = 0; i < s->nlabels; i++)
 		d->labels[i] = strdup(s->labels[i]);
-	if (!d->tags || !d->wls || !d->prefixes)
+	if (!d->tags || !d->wls || !d->prefixes || !d->trusted)
 		goto oom;
 	memcpy(d->prefixes, s->prefixes, s->nprefixes * sizeof(*d->prefixes));
 	for (i = 0; i < s->ntags; i++) {
@@ -94,10 +98,15 @@ int registry_copy(struct registry *d, const struct registry *s)
 		d->wls[i].name = strdup(s->wls[i].name);
 		d->wls[i].cgroup = strdup(s->wls[i].cgroup);
 	}
+	for (i = 0; i < s->ntrusted; i++) {
+		d->trusted[i] = s->trusted[i];
+		d->trusted[i].name = strdup(s->trusted[i].name);
+		d->trusted[i].cgroup = strdup(s->trusted[i].cgroup);
+	}
 	return 0;
 oom:
 	/* Leave d freeable: counts must match what was allocated. */
-	d->ntags = d->nwls = 0;
+	d->ntags = d->nwls = d->ntrusted = 0;
 	return -1;
 }
 
@@ -339,6 +348,28 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 			return tn_fail(err, "%s:%d: %s", name, pw->line, e.msg);
 	}
 
+	for (i = 0; i < r->ntrusted; i++)
+		free_workload(&r->trusted[i]);
+	free(r->trusted);
+	r->ntrusted = 0;
+	r->trusted = calloc(p->ntrusted + 1, sizeof(*r->trusted));
+	if (!r->trusted)
+		return tn_fail(err, "out of memory");
+	for (i = 0; i < p->ntrusted; i++) {
+		const struct tn_policy_workload *pt = &p->trusted[i];
+		struct reg_workload *t = &r->trusted[r->ntrusted];
+
+		if (registry_workload_by_cgid(r, pt->cgid))
+			return tn_fail(err, "%s:%d: cgroup %s is a workload; a trusted receiver cannot also be one", name, pt->line, pt->cgroup);
+		t->source = TN_SRC_POLICY;
+		t->name = strdup(pt->name);
+		t->cgroup = strdup(pt->cgroup);
+		t->cgid = pt->cgid;
+		r->ntrusted++;
+		if (!t->name || !t->cgroup)
+			return tn_fail(err, "out of memory");
+	}
+
 	r->enforce = p->enforce;
 	if (p->prefixes_given) {
 		free(r->prefixes);
@@ -426,6 +457,33 @@ json_object *registry_workload_json(const struct registry *r,
 	return o;
 }
 
+json_object *registry_trusted_json(const struct registry *r)
+{
+	json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < r->ntrusted; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(r->trusted[i].name));
+		json_object_object_add(o, "cgroup", json_object_new_string(r->trusted[i].cgroup));
+		json_object_object_add(o, "cgroup_id", json_object_new_int64(r->trusted[i].cgid));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+const struct reg_workload *registry_trusted_by_cgid(const struct registry *r,
+						    uint64_t cgid)
+{
+	int i;
+
+	for (i = 0; i < r->ntrusted; i++)
+		if (r->trusted[i].cgid == cgid)
+			return &r->trusted[i];
+	return NULL;
+}
+
 json_object *registry_prefixes_json(const struct registry *r)
 {
 	json_object *a = json_object_new_array();
@@ -476,6 +534,7 @@ int registry_save(const struct registry *r, const char *path,
 	}
 	json_object_object_add(o, "tags", tags);
 	json_object_object_add(o, "workloads", wls);
+	json_object_object_add(o, "trusted_receivers", registry_trusted_json(r));
 
 	/* Write a sibling, sync, rename: the old state survives a crash. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -640,6 +699,26 @@ int registry_load(struct registry *r, const char *path, struct tn_err *err)
 			if (load_workload(r, json_object_array_get_idx(a, i), &e))
 				goto bad;
 		r->next_wl_id = next;
+	}
+	if (json_object_object_get_ex(o, "trusted_receivers", &a) &&
+	    json_object_is_type(a, json_type_array)) {
+		size_t count = json_object_array_length(a);
+
+		r->trusted = calloc(count + 1, sizeof(*r->trusted));
+		for (i = 0; r->trusted && i < count; i++) {
+			json_object *t = json_object_array_get_idx(a, i);
+			const char *tn = tn_json_str(t, "name"), *tc = tn_json_str(t, "cgroup");
+			long long id;
+
+			if (!tn || !tc || tn_json_int(t, "cgroup_id", &id)) {
+				snprintf(e.msg, sizeof(e.msg), "a trusted receiver lacks name, cgroup or cgroup_id");
+				goto bad;
+			}
+			r->trusted[r->ntrusted].name = strdup(tn);
+			r->trusted[r->ntrusted].cgroup = strdup(tc);
+			r->trusted[r->ntrusted].cgid = id;
+			r->ntrusted++;
+		}
 	}
 	json_object_put(o);
 	return 0;

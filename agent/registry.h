@@ -44,6 +44,8 @@ struct registry {
 	int ntags;
 	struct reg_workload *wls;
 	int nwls;
+	struct reg_workload *trusted;	/* trusted receivers (policy only) */
+	int ntrusted;
 	uint32_t next_wl_id;
 	int enforce;
 	int prefixes_default;
@@ -91,5 +93,8 @@ json_object *registry_tag_json(const struct registry *r,
 json_object *registry_workload_json(const struct registry *r,
 				    const struct reg_workload *w);
 json_object *registry_prefixes_json(const struct registry *r);
+json_object *registry_trusted_json(const struct registry *r);
+const struct reg_workload *registry_trusted_by_cgid(const struct registry *r,
+						    uint64_t cgid);
 
 #endif

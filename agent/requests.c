@@ -98,6 +98,7 @@ static const char *const counter_names[TN_CNT__MAX] = {
 	[TN_CNT_DERIVED] = "derived_files",
 	[TN_CNT_DERIVE_FAILED] = "derive_failed",
 	[TN_CNT_FLOW_UNREGISTERED] = "flows_to_unregistered",
+	[TN_CNT_TRUSTED_FLOWS] = "trusted_flow_packets",
 };
 
 static int h_status(struct agent *a, json_object *req, struct reply *r)
@@ -130,6 +131,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "prefixes_default",
 			       json_object_new_boolean(a->reg.prefixes_default));
 	json_object_object_add(o, "workloads", json_object_new_int(a->reg.nwls));
+	json_object_object_add(o, "trusted_receivers", registry_trusted_json(&a->reg));
 	json_object_object_add(o, "tainted_workloads", json_object_new_int(tainted));
 	json_object_object_add(o, "tags", json_object_new_int(a->reg.ntags));
 	json_object_object_add(o, "labels", json_object_new_int(a->reg.nlabels));
@@ -162,6 +164,7 @@ static int h_policy_show(struct agent *a, json_object *req, struct reply *r)
 			       json_object_new_boolean(a->reg.prefixes_default));
 	json_object_object_add(r->o, "tags", tags);
 	json_object_object_add(r->o, "workloads", wls);
+	json_object_object_add(r->o, "trusted_receivers", registry_trusted_json(&a->reg));
 	return 0;
 }
 

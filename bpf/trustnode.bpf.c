@@ -59,6 +59,14 @@ struct {
 } tn_derived SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TN_MAX_TRUSTED);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_trusted SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TN_MAX_FLOWS);
 	__type(key, struct tn_flow_key);
@@ -708,6 +716,44 @@ int tn_skb_egress(struct __sk_buff *skb)
 }
 
 /*
+ * A trusted receiver (policy: a local resolver, a log collector) gets
+ * tainted data without being tainted. Each such flow is a deliberate hole,
+ * so its first packet is reported; the rest are counted.
+ */
+static __always_inline bool trusted_receiver(struct __sk_buff *skb,
+					     struct tn_flow *flow,
+					     const struct dest *d)
+{
+	struct tn_config *cfg = get_config();
+	struct tn_event *e;
+	__u64 id = 0;
+	int i;
+
+	if (!cfg)
+		return false;
+	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
+		id = bpf_skb_ancestor_cgroup_id(skb, cfg->min_level + 1 + i);
+		if (!id)
+			return false;
+		if (bpf_map_lookup_elem(&tn_trusted, &id))
+			break;
+	}
+	if (i == TN_CGROUP_DEPTH)
+		return false;
+	count(TN_CNT_TRUSTED_FLOWS);
+	if (__sync_fetch_and_or(&flow->trusted_reported, 1))
+		return true;
+	e = event_start(TN_EV_TRUSTED_FLOW, TN_DEC_TRUSTED, 0, flow->labels, false);
+	if (e) {
+		fill_dest(e, d);
+		e->from_cgid = flow->workload_cgid;
+		e->to_cgid = id;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return true;
+}
+
+/*
  * Data received from a tagged endpoint, or from a tainted workload on this
  * node, taints the receiving workload before the receiver can read it.
  */
@@ -736,6 +782,8 @@ int tn_skb_ingress(struct __sk_buff *skb)
 
 	flow = bpf_map_lookup_elem(&tn_flows, &f);
 	if (!flow)
+		return SK_PASS;
+	if (trusted_receiver(skb, flow, &d))
 		return SK_PASS;
 	if (!w)
 		w = skb_workload(skb, &wl_cgid);

@@ -264,42 +264,45 @@ static int parse_tags(struct parse_ctx *c, struct tn_policy *p,
 	return 0;
 }
 
-static int parse_workloads(struct parse_ctx *c, struct tn_policy *p,
-			   const config_setting_t *s)
+/* workloads and trusted_receivers: lists of { name; cgroup; } groups. */
+static int parse_cgroups(struct parse_ctx *c, const config_setting_t *s,
+			 const char *what, struct tn_policy_workload **out,
+			 int *count)
 {
 	static const char *const members[] = { "name", "cgroup", NULL };
+	struct tn_policy_workload *list;
 	int i, j, n;
 
 	if (config_setting_type(s) != CONFIG_TYPE_LIST)
-		return fail_at(c, s, "workloads must be a list of groups: ( { name = \"llm\"; cgroup = \"/sys/fs/cgroup/...\"; } )");
+		return fail_at(c, s, "%ss must be a list of groups: ( { name = \"llm\"; cgroup = \"/sys/fs/cgroup/...\"; } )", what);
 	n = config_setting_length(s);
-	p->workloads = calloc(n ? n : 1, sizeof(*p->workloads));
-	if (!p->workloads)
+	list = *out = calloc(n ? n : 1, sizeof(*list));
+	if (!list)
 		return fail_at(c, s, "out of memory");
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
-		struct tn_policy_workload *w = &p->workloads[i];
+		struct tn_policy_workload *w = &list[i];
 		const config_setting_t *name, *cg;
 		const char *v;
 
-		p->nworkloads++;
+		(*count)++;
 		w->line = config_setting_source_line(e);
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
-			return fail_at(c, e, "each workload must be a group { name = ...; cgroup = ...; }");
-		if (check_members(c, e, "workload", members))
+			return fail_at(c, e, "each %s must be a group { name = ...; cgroup = ...; }", what);
+		if (check_members(c, e, what, members))
 			return -1;
 		name = config_setting_get_member(e, "name");
 		cg = config_setting_get_member(e, "cgroup");
 		if (!name || !cg)
-			return fail_at(c, e, "a workload needs name = \"...\" and cgroup = \"/path\"");
+			return fail_at(c, e, "a %s needs name = \"...\" and cgroup = \"/path\"", what);
 		v = string_of(c, name, "name");
 		if (!v)
 			return -1;
 		if (!tn_valid_name(v))
-			return fail_at(c, name, "workload name \"%s\" must be 1-%d characters of a-z 0-9 _ . -", v, TN_NAME_MAX);
+			return fail_at(c, name, "%s name \"%s\" must be 1-%d characters of a-z 0-9 _ . -", what, v, TN_NAME_MAX);
 		for (j = 0; j < i; j++)
-			if (!strcmp(p->workloads[j].name, v))
-				return fail_at(c, name, "workload \"%s\" is already defined on line %d", v, p->workloads[j].line);
+			if (!strcmp(list[j].name, v))
+				return fail_at(c, name, "%s \"%s\" is already defined on line %d", what, v, list[j].line);
 		w->name = strdup(v);
 		v = string_of(c, cg, "cgroup");
 		if (!v)
@@ -337,7 +340,8 @@ int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
 		    struct tn_err *err)
 {
 	static const char *const top[] = {
-		"version", "mode", "local_prefixes", "tags", "workloads", NULL
+		"version", "mode", "local_prefixes", "tags", "workloads",
+		"trusted_receivers", NULL
 	};
 	struct parse_ctx c = { .name = name, .err = err };
 	const config_setting_t *root, *s;
@@ -374,7 +378,10 @@ int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
 	if ((s = config_setting_get_member(root, "tags")) && parse_tags(&c, p, s))
 		goto out;
 	if ((s = config_setting_get_member(root, "workloads")) &&
-	    parse_workloads(&c, p, s))
+	    parse_cgroups(&c, s, "workload", &p->workloads, &p->nworkloads))
+		goto out;
+	if ((s = config_setting_get_member(root, "trusted_receivers")) &&
+	    parse_cgroups(&c, s, "trusted receiver", &p->trusted, &p->ntrusted))
 		goto out;
 	ret = 0;
 out:
@@ -402,6 +409,12 @@ int tn_policy_resolve(struct tn_policy *p, const char *name,
 		if (tn_cgroup_id(w->cgroup, &w->cgid, &e))
 			return tn_fail(err, "%s:%d: %s", name, w->line, e.msg);
 	}
+	for (i = 0; i < p->ntrusted; i++) {
+		struct tn_policy_workload *w = &p->trusted[i];
+
+		if (tn_cgroup_id(w->cgroup, &w->cgid, &e))
+			return tn_fail(err, "%s:%d: %s", name, w->line, e.msg);
+	}
 	return 0;
 }
 
@@ -419,8 +432,13 @@ void tn_policy_free(struct tn_policy *p)
 		free(p->workloads[i].name);
 		free(p->workloads[i].cgroup);
 	}
+	for (i = 0; i < p->ntrusted; i++) {
+		free(p->trusted[i].name);
+		free(p->trusted[i].cgroup);
+	}
 	free(p->tags);
 	free(p->workloads);
+	free(p->trusted);
 	free(p->prefixes);
 	free(p->prefix_lines);
 	memset(p, 0, sizeof(*p));

@@ -41,6 +41,9 @@ struct tn_policy {
 	int ntags;
 	struct tn_policy_workload *workloads;
 	int nworkloads;
+	/* Cgroups that may receive tainted data untainted: deliberate holes. */
+	struct tn_policy_workload *trusted;
+	int ntrusted;
 };
 
 /* Parses text (the contents of file name) into p. */

@@ -37,7 +37,8 @@ TEST(a_full_policy_parses)
 		"  { net = \"10.1.2.3:5432\"; labels = [ \"finance\" ]; },\n"
 		"  { net = \"[2001:db8::1]:443\"; labels = [ \"x\" ]; }\n"
 		");\n"
-		"workloads = ( { name = \"llm\"; cgroup = \"/sys/fs/cgroup/x/llm\"; } );\n";
+		"workloads = ( { name = \"llm\"; cgroup = \"/sys/fs/cgroup/x/llm\"; } );\n"
+		"trusted_receivers = ( { name = \"resolver\"; cgroup = \"/sys/fs/cgroup/x/dns\"; } );\n";
 
 	ASSERT_EQ(0, parse(text, &p, &e)) TH_LOG("%s", e.msg);
 	EXPECT_EQ(0, p.enforce);
@@ -55,6 +56,8 @@ TEST(a_full_policy_parses)
 	EXPECT_EQ(1, p.nworkloads);
 	EXPECT_STREQ("llm", p.workloads[0].name);
 	EXPECT_EQ(10, p.workloads[0].line);
+	EXPECT_EQ(1, p.ntrusted);
+	EXPECT_STREQ("resolver", p.trusted[0].name);
 	tn_policy_free(&p);
 }
 
@@ -140,6 +143,15 @@ TEST(workloads_are_checked)
 			    "workload name \"a b\"");
 	EXPECT_POLICY_ERROR("workloads = ( { name = \"a\"; cgroup = \"c\"; } );",
 			    "must be an absolute path");
+}
+
+TEST(trusted_receivers_are_checked)
+{
+	EXPECT_POLICY_ERROR("trusted_receivers = ( { name = \"dns\"; } );",
+			    "a trusted receiver needs name");
+	EXPECT_POLICY_ERROR("trusted_receivers = ( { name = \"dns\"; cgroup = \"/a\"; },\n"
+			    "{ name = \"dns\"; cgroup = \"/b\"; } );",
+			    "p.conf:2: trusted receiver \"dns\" is already defined on line 1");
 }
 
 TEST(includes_are_refused)

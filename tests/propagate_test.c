@@ -150,14 +150,15 @@ static int send_to_relay(void *arg)
 	return 212;
 }
 
-/* Runs the relay in wl2 and the sender in wl; returns the relay's result. */
-static int relay_through(struct tn_node *n, struct relay *r, struct sender *s)
+/* Runs the relay in cg and the sender in wl; returns the relay's result. */
+static int relay_in(struct tn_node *n, const char *cg, struct relay *r,
+		    struct sender *s)
 {
 	pid_t pid = fork();
 	int st, sent;
 
 	if (pid == 0)
-		_exit(in_cgroup(n, n->wl2_cg, relay, r));
+		_exit(in_cgroup(n, cg, relay, r));
 	usleep(200 * 1000);
 	sent = in_cgroup(n, n->wl_cg, send_to_relay, s);
 	if (sent)
@@ -165,6 +166,11 @@ static int relay_through(struct tn_node *n, struct relay *r, struct sender *s)
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
 	return sent ? 300 + sent : WEXITSTATUS(st);
+}
+
+static int relay_through(struct tn_node *n, struct relay *r, struct sender *s)
+{
+	return relay_in(n, n->wl2_cg, r, s);
 }
 
 TEST_F(node, a_loopback_tcp_relay_is_tainted_and_refused)
@@ -208,6 +214,21 @@ TEST_F(node, traffic_between_untainted_workloads_taints_nobody)
 	EXPECT_EQ(0, relay_through(&self->n, &r, &s));
 	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
 	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+}
+
+TEST_F(node, a_trusted_receiver_stays_untainted_and_every_flow_into_it_is_recorded)
+{
+	struct relay r = { .listen = "127.0.0.1", .type = SOCK_DGRAM };
+	struct sender s = { .secret = data(&self->n, "secret"), .to = "127.0.0.1",
+			    .type = SOCK_DGRAM };
+	char out[8192];
+
+	/* The deliberate hole: the trusted receiver still reaches outside. */
+	EXPECT_EQ(0, relay_in(&self->n, self->n.trusted_cg, &r, &s));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"trusted-flow\"", "\"receiver\":\"resolver\"",
+			      "\"from\":\"wl\"", "\"labels\":[\"phi\"]"));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+	EXPECT_NE(NULL, strstr(out, "trusted:    resolver")) TH_LOG("%s", out);
 }
 
 TEST_HARNESS_MAIN

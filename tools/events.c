@@ -46,6 +46,8 @@ static void print_event(json_object *e)
 		printf("/%s", tn_json_str(e, "protocol"));
 	if (json_object_object_get(e, "count"))
 		printf(" count=%lld", (long long)json_object_get_int64(json_object_object_get(e, "count")));
+	if (tn_json_str(e, "receiver"))
+		printf(" receiver=%s", tn_json_str(e, "receiver"));
 	if (tn_json_str(e, "from"))
 		printf(" from=%s", tn_json_str(e, "from"));
 	if (tn_json_str(e, "policy"))

@@ -44,6 +44,13 @@ static int run(int argc, char **argv)
 		       (long long)json_object_get_int64(json_object_object_get(c, "drops")));
 	else
 		printf("module:     not loaded (no second egress guard)\n");
+	a = json_object_object_get(reply, "trusted_receivers");
+	for (i = 0; i < json_object_array_length(a); i++) {
+		json_object *t = json_object_array_get_idx(a, i);
+
+		printf("trusted:    %s %s (receives tainted data untainted: a deliberate hole)\n",
+		       tn_json_str(t, "name"), tn_json_str(t, "cgroup"));
+	}
 	printf("programs:\n");
 	a = json_object_object_get(reply, "programs");
 	for (i = 0; i < json_object_array_length(a); i++) {

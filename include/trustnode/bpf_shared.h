@@ -84,7 +84,11 @@ struct tn_flow_key {
 struct tn_flow {
 	__u64 labels;
 	__u64 workload_cgid;	/* the sender */
+	__u64 trusted_reported;	/* a trusted receiver's event was sent */
 };
+
+/* map "tn_trusted": cgroup id of a trusted receiver -> 1. */
+#define TN_MAX_TRUSTED		256
 
 #define TN_MAX_FLOWS		65536
 
@@ -128,6 +132,7 @@ enum tn_counter {
 	TN_CNT_DERIVED,		/* files that became derived tags */
 	TN_CNT_DERIVE_FAILED,	/* tn_derived full: a written file is untracked */
 	TN_CNT_FLOW_UNREGISTERED,/* tainted data reached a cgroup in no workload */
+	TN_CNT_TRUSTED_FLOWS,	/* packets of tainted flows into trusted receivers */
 	TN_CNT__MAX,
 };
 
@@ -139,6 +144,7 @@ enum tn_event_type {
 	TN_EV_EGRESS,		/* packet of an open flow to outside */
 	TN_EV_DERIVE_FILE,	/* a tainted workload wrote a file: derived tag */
 	TN_EV_TAINT_FLOW,	/* received data from a tainted workload */
+	TN_EV_TRUSTED_FLOW,	/* a trusted receiver got tainted data, untainted */
 };
 
 enum tn_decision {
@@ -146,6 +152,7 @@ enum tn_decision {
 	TN_DEC_DENY,
 	TN_DEC_ALLOW_AUDIT,
 	TN_DEC_DERIVE,
+	TN_DEC_TRUSTED,		/* passed untainted: a trusted receiver */
 };
 
 #define TN_COMM_LEN 16
@@ -162,7 +169,8 @@ struct tn_event {
 	__u32 decision;		/* enum tn_decision */
 	__u32 pid;		/* tgid; 0 when no process context (egress) */
 	__u32 count;		/* TN_EV_EGRESS: packets covered by this report */
-	__u64 from_cgid;	/* TN_EV_TAINT_FLOW: the sending workload */
+	__u64 from_cgid;	/* TN_EV_TAINT_FLOW, TN_EV_TRUSTED_FLOW: the sender */
+	__u64 to_cgid;		/* TN_EV_TRUSTED_FLOW: the trusted receiver */
 	char comm[TN_COMM_LEN];
 	__u8 family;		/* destination (or tagged endpoint) */
 	__u8 protocol;		/* IPPROTO_TCP/UDP, 0 when unknown */

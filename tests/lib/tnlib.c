@@ -85,7 +85,9 @@ int node_write_policy(struct tn_node *n, const char *mode)
 		 "workloads = (\n"
 		 "  { name = \"wl\"; cgroup = \"%s\"; },\n"
 		 "  { name = \"wl2\"; cgroup = \"%s\"; }\n"
-		 ");\n", mode, n->data, n->wl_cg, n->wl2_cg);
+		 ");\n"
+		 "trusted_receivers = ( { name = \"resolver\"; cgroup = \"%s\"; } );\n",
+		 mode, n->data, n->wl_cg, n->wl2_cg, n->trusted_cg);
 	return write_file(n->policy, text);
 }
 
@@ -122,6 +124,7 @@ static int create(struct tn_node *n, const char *mode)
 	snprintf(n->wl_cg, sizeof(n->wl_cg), "%s/wl", n->cgroot);
 	snprintf(n->wl2_cg, sizeof(n->wl2_cg), "%s/wl2", n->cgroot);
 	snprintf(n->other_cg, sizeof(n->other_cg), "%s/other", n->cgroot);
+	snprintf(n->trusted_cg, sizeof(n->trusted_cg), "%s/resolver", n->cgroot);
 	snprintf(n->tmp, sizeof(n->tmp), "%.60s/tntest.%.20s",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", n->id);
 	snprintf(n->data, sizeof(n->data), "%s/data", n->tmp);
@@ -133,7 +136,8 @@ static int create(struct tn_node *n, const char *mode)
 	n->mode = mode;
 
 	if (mkdir(n->cgroot, 0755) || mkdir(n->wl_cg, 0755) ||
-	    mkdir(n->wl2_cg, 0755) || mkdir(n->other_cg, 0755))
+	    mkdir(n->wl2_cg, 0755) || mkdir(n->other_cg, 0755) ||
+	    mkdir(n->trusted_cg, 0755))
 		return -1;
 	if (run_cmd("mkdir -p %s/tagged-dir/sub && echo secret > %s/secret && "
 		    "echo plain > %s/plain && echo old > %s/tagged-dir/old",

@@ -30,6 +30,7 @@ struct tn_node {
 	char wl_cg[300];	/* workload "wl" */
 	char wl2_cg[300];	/* workload "wl2", stays untainted */
 	char other_cg[300];	/* below the attach cgroup, no workload */
+	char trusted_cg[300];	/* trusted receiver "resolver" */
 	char tmp[96];		/* scratch: state, run, data */
 	char data[300];		/* data dir: secret, plain, tagged dir */
 	char socket[100];
