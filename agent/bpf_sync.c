@@ -153,11 +153,8 @@ static uint64_t tag_labels(const struct registry *r, const struct reg_tag *t)
 	for (i = 0; i < r->ntags; i++) {
 		const struct reg_tag *o = &r->tags[i];
 
-		if (o->is_net != t->is_net ||
-		    (o->source == TN_SRC_DERIVED) != (t->source == TN_SRC_DERIVED))
-			continue;
-		if (t->is_net ? !memcmp(&o->ep, &t->ep, sizeof(t->ep)) :
-				(o->dev == t->dev && o->ino == t->ino))
+		if ((o->source == TN_SRC_DERIVED) == (t->source == TN_SRC_DERIVED) &&
+		    registry_same_source(o, t))
 			labels |= o->labels;
 	}
 	return labels;

@@ -233,7 +233,7 @@ void registry_remove_workload(struct registry *r, struct reg_workload *w)
 
 /* ---- tags ----------------------------------------------------------- */
 
-static int same_source(const struct reg_tag *a, const struct reg_tag *b)
+int registry_same_source(const struct reg_tag *a, const struct reg_tag *b)
 {
 	if (a->is_net != b->is_net)
 		return 0;
@@ -251,7 +251,7 @@ int registry_add_tag(struct registry *r, const struct reg_tag *t,
 
 	/* The same source tagged again by the same hand: merge labels. */
 	for (i = 0; i < r->ntags; i++) {
-		if (r->tags[i].source == t->source && same_source(&r->tags[i], t)) {
+		if (r->tags[i].source == t->source && registry_same_source(&r->tags[i], t)) {
 			r->tags[i].labels |= t->labels;
 			return 0;
 		}

@@ -82,6 +82,8 @@ struct reg_workload *registry_workload_by_cgid(const struct registry *r,
 					       uint64_t cgid);
 void registry_remove_workload(struct registry *r, struct reg_workload *w);
 
+/* Whether two tags name the same file (dev, ino) or endpoint. */
+int registry_same_source(const struct reg_tag *a, const struct reg_tag *b);
 int registry_add_tag(struct registry *r, const struct reg_tag *t,
 		     struct tn_err *err);
 void registry_remove_tag(struct registry *r, int index);

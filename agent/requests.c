@@ -286,9 +286,7 @@ static int h_tag_add(struct agent *a, json_object *req, struct reply *r)
 	for (i = 0; i < a->reg.ntags; i++) {
 		const struct reg_tag *rt = &a->reg.tags[i];
 
-		if (rt->source == TN_SRC_ADMIN && rt->is_net == t.is_net &&
-		    (t.is_net ? !memcmp(&rt->ep, &t.ep, sizeof(t.ep)) :
-				(rt->dev == t.dev && rt->ino == t.ino))) {
+		if (rt->source == TN_SRC_ADMIN && registry_same_source(rt, &t)) {
 			json_object_object_add(r->o, "tag", registry_tag_json(&a->reg, rt));
 			events_record(a, "tag-add", json_object_get(
 				json_object_object_get(r->o, "tag")));
@@ -316,9 +314,9 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 	}
 	for (i = 0; i < a->reg.ntags; i++) {
 		const struct reg_tag *rt = &a->reg.tags[i];
-		int match = t.is_net ? rt->is_net && !memcmp(&rt->ep, &t.ep, sizeof(t.ep)) :
-			    !rt->is_net && ((rt->dev == t.dev && rt->ino == t.ino) ||
-					    (rt->path && !strcmp(rt->path, t.path)));
+		/* A file that is gone can still be named by its path. */
+		int match = registry_same_source(rt, &t) ||
+			    (!t.is_net && !rt->is_net && rt->path && !strcmp(rt->path, t.path));
 
 		if (!match)
 			continue;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Talking to trustnoded over its control socket, and shared output helpers. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,21 @@ const char *ctl_join(json_object *arr, char *buf, size_t n)
 	if (!buf[0])
 		snprintf(buf, n, "-");
 	return buf;
+}
+
+void ctl_print_reply(json_object *reply)
+{
+	json_object_object_del(reply, "ok");
+	ctl_print_json(reply);
+}
+
+void ctl_add_path(json_object *req, const char *key, const char *path)
+{
+	char abs[PATH_MAX];
+
+	if (!realpath(path, abs))
+		snprintf(abs, sizeof(abs), "%s", path);
+	json_object_object_add(req, key, json_object_new_string(abs));
 }
 
 json_object *ctl_request(const char *cmd)

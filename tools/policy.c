@@ -111,8 +111,7 @@ static int policy_show(int json)
 	if ((ret = ctl_call(ctl_request("policy.show"), &reply)))
 		return ret;
 	if (json) {
-		json_object_object_del(reply, "ok");
-		ctl_print_json(reply);
+		ctl_print_reply(reply);
 		json_object_put(reply);
 		return 0;
 	}

@@ -16,8 +16,7 @@ static int run(int argc, char **argv)
 	if ((ret = ctl_call(ctl_request("status"), &reply)))
 		return ret;
 	if (json) {
-		json_object_object_del(reply, "ok");
-		ctl_print_json(reply);
+		ctl_print_reply(reply);
 		json_object_put(reply);
 		return 0;
 	}

@@ -7,19 +7,13 @@
 #include <string.h>
 #include "trustctl.h"
 
-/* Paths are sent absolute: the agent does not share our working directory. */
 static json_object *source_arg(json_object *req, const char *path,
 			       const char *net)
 {
-	char abs[PATH_MAX];
-
-	if (net) {
+	if (net)
 		json_object_object_add(req, "net", json_object_new_string(net));
-	} else {
-		if (!realpath(path, abs))
-			snprintf(abs, sizeof(abs), "%s", path);
-		json_object_object_add(req, "path", json_object_new_string(abs));
-	}
+	else
+		ctl_add_path(req, "path", path);
 	return req;
 }
 

@@ -32,6 +32,13 @@ int ctl_usage(const struct subcommand *c);
 /* Whether argv[i] asks for help. */
 int ctl_wants_help(int argc, char **argv);
 void ctl_print_json(json_object *o);
+/* A reply without its "ok", as pretty JSON (the --json of show commands). */
+void ctl_print_reply(json_object *reply);
+/*
+ * Adds path to req, made absolute: the agent does not share our working
+ * directory. A path that does not resolve is sent as given.
+ */
+void ctl_add_path(json_object *req, const char *key, const char *path);
 /* "a, b" from a JSON array of strings ("-" when empty). */
 const char *ctl_join(json_object *arr, char *buf, size_t n);
 

@@ -10,15 +10,11 @@ static int simple(const char *cmd, const char *name, const char *cgroup,
 		  const char *done)
 {
 	json_object *req = ctl_request(cmd), *reply;
-	char abs[PATH_MAX];
 	int ret;
 
 	json_object_object_add(req, "name", json_object_new_string(name));
-	if (cgroup) {
-		if (!realpath(cgroup, abs))
-			snprintf(abs, sizeof(abs), "%s", cgroup);
-		json_object_object_add(req, "cgroup", json_object_new_string(abs));
-	}
+	if (cgroup)
+		ctl_add_path(req, "cgroup", cgroup);
 	if ((ret = ctl_call(req, &reply)))
 		return ret;
 	printf("%s %s\n", done, name);

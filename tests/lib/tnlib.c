@@ -343,7 +343,8 @@ int do_open(const char *path)
 	return 0;
 }
 
-int do_connect(const char *addr, int port)
+/* One TCP connect or one UDP datagram to addr:port; 0 or the errno. */
+static int reach_once(const char *addr, int port, int type)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -352,31 +353,24 @@ int do_connect(const char *addr, int port)
 
 	if (family < 0)
 		return EINVAL;
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	if (connect(fd, (struct sockaddr *)&ss, len))
+	if (type == SOCK_STREAM ? connect(fd, (struct sockaddr *)&ss, len) :
+	    sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) != 1)
 		ret = errno;
 	close(fd);
 	return ret;
 }
 
+int do_connect(const char *addr, int port)
+{
+	return reach_once(addr, port, SOCK_STREAM);
+}
+
 int do_sendto(const char *addr, int port)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int family = sockaddr_of(addr, port, &ss, &len);
-	int fd, ret = 0;
-
-	if (family < 0)
-		return EINVAL;
-	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return errno;
-	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) != 1)
-		ret = errno;
-	close(fd);
-	return ret;
+	return reach_once(addr, port, SOCK_DGRAM);
 }
 
 int out_listen(struct tn_node *n, const char *addr, int port)
