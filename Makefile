@@ -36,21 +36,30 @@ CFLAGS   += $(WARN) -D_GNU_SOURCE -std=gnu11 -Iinclude -Icommon -I$(O) \
 LIBS_JSON   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 LIBS_CONFIG := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig)
 LIBS_NL     := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null || echo -lnl-genl-3 -lnl-3)
+LIBS_TPM    := $(shell pkg-config --libs tss2-esys tss2-mu tss2-rc tss2-tctildr 2>/dev/null || echo -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr)
+LIBS_CRYPTO := $(shell pkg-config --libs libcrypto libsodium 2>/dev/null || echo -lcrypto -lsodium)
+LIBS_MHD    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+LIBS_CURL   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 CFLAGS   += $(shell pkg-config --cflags json-c libnl-genl-3.0 2>/dev/null) -Iinclude/uapi
+# What common/ needs; every binary links it.
+LIBS_COMMON := $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) $(LIBS_TPM) $(LIBS_CRYPTO)
 
 COMMON_SRC := $(wildcard common/*.c)
 AGENT_SRC  := $(wildcard agent/*.c)
+HTTPD_SRC  := $(wildcard agent/httpd/*.c)
 TOOLS_SRC  := $(wildcard tools/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 AGENT_OBJ  := $(AGENT_SRC:%.c=$(O)/%.o)
+HTTPD_OBJ  := $(HTTPD_SRC:%.c=$(O)/%.o)
 TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(O)/%.o)
 
 TRUSTNODED := $(O)/trustnoded
+HTTPD      := $(O)/trustnode-httpd
 TRUSTCTL   := $(O)/trustctl
 BPF_OBJ    := $(O)/trustnode.bpf.o
 SKEL       := $(O)/trustnode.skel.h
 
-all: $(TRUSTNODED) $(TRUSTCTL)
+all: $(TRUSTNODED) $(HTTPD) $(TRUSTCTL)
 
 $(O)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -66,7 +75,7 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name trustnode_bpf > $@.tmp && mv $@.tmp $@
 
-$(O)/%.o: %.c $(wildcard include/trustnode/*.h common/*.h agent/*.h tools/*.h)
+$(O)/%.o: %.c $(wildcard include/trustnode/*.h common/*.h agent/*.h agent/httpd/*.h tools/*.h)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -75,11 +84,16 @@ $(AGENT_OBJ): $(SKEL)
 
 $(TRUSTNODED): $(AGENT_OBJ) $(COMMON_OBJ)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_COMMON)
+
+# The unprivileged HTTP front of the attestation service (agent/httpd/).
+$(HTTPD): $(HTTPD_OBJ) $(COMMON_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON) $(LIBS_MHD)
 
 $(TRUSTCTL): $(TOOLS_OBJ) $(COMMON_OBJ)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON) $(LIBS_CURL)
 
 # ---- tests -------------------------------------------------------------
 
@@ -111,7 +125,7 @@ $(O)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) $(KSFT_INC)/kselftes
 $(O)/tests/%_test: tests/%_test.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
-		$(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) -lbpf -luring -lpthread
+		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
 # ---- kernel module ---------------------------------------------------------
 # Built from a copy under $(O): kbuild writes objects next to the sources and
@@ -148,7 +162,7 @@ $(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/ks
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
-		$(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) -lbpf -luring -lpthread
+		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
 tests: all kmod $(DKMS_DEB) $(TEST_BIN) $(GUEST_TEST_BIN)
 
@@ -177,7 +191,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	       -Iinclude -Iinclude/uapi -Icommon $(shell pkg-config --cflags json-c libnl-genl-3.0 2>/dev/null)
 $(O)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request
 	tests/fuzz/run.sh $(O) $(FUZZ_SECONDS)

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Remote attestation: what a node serves over HTTP and what a verifier checks.
+ *
+ * Roles. trustnoded holds the TPM and the node's Ed25519 identity key. It
+ * execs trustnode-httpd as an unprivileged user with two descriptors: the
+ * listening socket (bound by the agent) and a socketpair to the agent. The
+ * front parses HTTP (libmicrohttpd), validates every request syntactically,
+ * and forwards one JSON line per request over the socketpair:
+ *
+ *   front -> agent: {"op":"identity"}
+ *                   {"op":"quote","nonce":"<hex>"}
+ *                   {"op":"activate","id_object":"<hex>","encrypted_secret":"<hex>"}
+ *   agent -> front: {"status":<http status>,"body":{...}}
+ *
+ * The agent validates again (the front is the exposed process), and the
+ * front writes "body" as the HTTP response, Content-Type application/json.
+ *
+ * HTTP API (all answers are JSON objects; errors are {"error":"<sentence>"}
+ * with a 4xx or 5xx status):
+ *
+ *   GET  /v1/identity
+ *        {"identity_key":hex(32),          Ed25519 public key
+ *         "ak_public":hex,                 marshalled TPM2B_PUBLIC
+ *         "ak_name":hex,                   the AK's TPM name
+ *         "ek_public":hex,                 marshalled TPM2B_PUBLIC (EK template)
+ *         "ek_certificate":hex | null,     DER, from the TPM's NV index
+ *         "pcr":N, "quote_pcrs":[N,...], "hash":"sha256"}
+ *
+ *   GET  /v1/quote?nonce=<hex, TN_NONCE_MIN..TN_NONCE_MAX bytes>
+ *        {"nonce":hex, "identity_key":hex,
+ *         "attest":hex,                    marshalled TPMS_ATTEST (the signed bytes)
+ *         "signature":hex,                 marshalled TPMT_SIGNATURE
+ *         "pcr_values":{"<N>":hex,...},    the quoted PCRs as read after the quote
+ *         "pcr":N,                         the measurement PCR
+ *         "event_log":[{"seq":S,"type":"<tn_measure type>","digest":hex(32),
+ *                       "detail":"<text>"},...],
+ *         "policy":"<canonical policy JSON text>",
+ *         "policy_digest":hex(32)}         SHA-256 of the "policy" string
+ *
+ *        The quote's qualifying data is tn_qualifying_data(nonce, identity_key):
+ *        a verified quote therefore also proves which identity key belongs
+ *        to the measured node.
+ *
+ *   POST /v1/enroll  body {"id_object":hex,"encrypted_secret":hex}
+ *        (TPM2_MakeCredential output for the EK, bound to the AK's name)
+ *        {"secret":hex}                    what TPM2_ActivateCredential recovered
+ *
+ * Measurement event log: every measurement first appends one entry to the
+ * log (written to disk), then extends the PCR with entry.digest, so that a
+ * crash between the two leaves a log one entry ahead of the PCR, which the
+ * restarted agent completes. The PCR value after entries e1..en is
+ *   pcr_n = SHA-256(pcr_{n-1} || e_n.digest), pcr_0 = 32 zero bytes.
+ * A verifier replays the log prefix by prefix and accepts the first prefix
+ * whose value makes the quoted PCR digest: the log may run ahead of the
+ * quote, never behind it.
+ */
+#ifndef TRUSTNODE_ATTEST_H
+#define TRUSTNODE_ATTEST_H
+
+/*
+ * The measurement PCR. PCRs 0-15 are reset only by a platform reset, so
+ * software cannot roll back what was extended (16 and 23 are resettable).
+ * GRUB uses 8 and 9, IMA 10, systemd-stub 11-13 when booting a UKI,
+ * shim 14, systemd 15: 13 is free on a Debian system booted by GRUB.
+ */
+#define TN_DEFAULT_PCR		13
+#define TN_DEFAULT_TCTI		"device:/dev/tpmrm0"
+/* Persistent handle for the attestation key (owner range, TCG "AK" slot). */
+#define TN_DEFAULT_AK_HANDLE	0x81010002u
+/*
+ * The EK is the RSA 2048 EK of the TCG EK credential profile (template L-1):
+ * every TPM 2.0 has one and its certificate sits at this NV index.
+ */
+#define TN_EK_CERT_NV_RSA	0x01c00002u
+
+#define TN_NONCE_MIN		16
+#define TN_NONCE_MAX		64
+#define TN_CREDENTIAL_SECRET	32	/* bytes in an enrolment challenge */
+
+/* HTTP front limits: anything beyond gets a 4xx and is dropped. */
+#define TN_HTTP_MAX_BODY	8192
+#define TN_HTTP_MAX_URL		512
+#define TN_HTTP_TIMEOUT_S	5
+#define TN_HTTP_MAX_CONNS	64
+#define TN_HTTP_MAX_PER_IP	8
+#define TN_HTTP_DEFAULT_USER	"nobody"
+
+/* Domain separation for the quote's qualifying data. */
+#define TN_QUOTE_LABEL		"trustnode-quote-v1"
+
+/* Measurement types, in the event log's "type". */
+#define TN_MEASURE_AGENT	"agent-binary"
+#define TN_MEASURE_BPF		"bpf-object"
+#define TN_MEASURE_MODULE	"kernel-module"
+#define TN_MEASURE_POLICY	"policy"
+#define TN_MEASURE_SEAL		"seal"
+#define TN_MEASURE_CHECKPOINT	"audit-checkpoint"
+#define TN_MEASURE_START	"agent-start"
+
+#endif
