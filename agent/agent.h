@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "err.h"
+#include "attest.h"
 #include "registry.h"
 
 struct trustnode_bpf;
@@ -23,6 +24,7 @@ struct agent_options {
 	const char *policy_path;	/* loaded at start when given */
 	enum tn_attach_mode attach;
 	uint32_t ringbuf_size;		/* 0: the object's default */
+	struct attest_options attest;
 };
 
 struct agent {
@@ -47,6 +49,7 @@ struct agent {
 	FILE *events_log;
 	uint64_t next_seq;
 	uint64_t lost_reported;		/* counters already turned into events */
+	uint64_t channels_untracked_reported;	/* tn_channel_stats, summed */
 	uint64_t unreported_drops_reported;
 	int64_t boot_to_real_ns;
 
@@ -55,6 +58,8 @@ struct agent {
 	int stopping;
 
 	/* kmod_sync.c */
+	struct attest *att;		/* attest.h */
+
 	struct tn_kmod *kmod;		/* NULL while the module is not loaded */
 	struct nl_sock *kmod_drops;	/* subscribed to the module's "drops" */
 	uint64_t policy_gen;		/* bumped by every committed change */

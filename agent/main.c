@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
+#include "trustnode/attest.h"
 #include "trustnode/control.h"
 
 static void usage(FILE *f)
@@ -40,9 +41,20 @@ static void usage(FILE *f)
 "  --socket PATH       control socket (default RUN_DIR/" TN_CONTROL_SOCKET_NAME ")\n"
 "  --pin-dir DIR       bpffs directory for pins (default " TN_DEFAULT_PIN_DIR ")\n"
 "  --ringbuf-size N    event ring buffer bytes, a power of 2 pages (tests)\n"
+"\n"
+"Attestation (see README, \"Attestation\"):\n"
+"  --tcti STRING       the TPM, as a tpm2-tss TCTI string (default\n"
+"                      " TN_DEFAULT_TCTI "; \"none\" turns attestation off).\n"
+"                      Without a usable TPM the agent still enforces.\n"
+"  --pcr N             measurement PCR, 0..15 (default %d: see README)\n"
+"  --quote-pcrs LIST   PCRs to quote, comma-separated (default: the --pcr one)\n"
+"  --ak-handle HANDLE  persistent handle of the attestation key (default 0x%08x)\n"
+"  --listen ADDR:PORT  serve the attestation HTTP API there (default: off)\n"
+"  --httpd-user USER   the unprivileged user of trustnode-httpd (default " TN_HTTP_DEFAULT_USER ")\n"
+"  --httpd PATH        trustnode-httpd (default: next to trustnoded)\n"
 "  --unload            detach everything pinned under --pin-dir and exit;\n"
 "                      this drops enforcement and the kernel's taint\n"
-"  -h, --help\n");
+"  -h, --help\n", TN_DEFAULT_PCR, TN_DEFAULT_AK_HANDLE);
 }
 
 static int find_cgroup2_mount(char *out, size_t n)
@@ -64,6 +76,57 @@ static int find_cgroup2_mount(char *out, size_t n)
 	return found ? 0 : -1;
 }
 
+static int parse_pcr(const char *s, unsigned *pcr)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 15) {
+		fprintf(stderr, "trustnoded: PCR \"%s\" is not 0..15 (16 and up can be reset by software)\n", s);
+		return -1;
+	}
+	*pcr = v;
+	return 0;
+}
+
+/* "13,14": kept ascending, the order a quote's PCR digest uses. */
+static int parse_pcr_list(const char *s, struct attest_options *o)
+{
+	char buf[128], *tok, *save;
+	unsigned mask = 0, pcr;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_pcr(tok, &pcr))
+			return -1;
+		mask |= 1u << pcr;
+	}
+	o->nquote_pcrs = 0;
+	for (pcr = 0; pcr < 24; pcr++)
+		if (mask & (1u << pcr))
+			o->quote_pcrs[o->nquote_pcrs++] = pcr;
+	return 0;
+}
+
+/* The quote must cover the measurement PCR, or it vouches for nothing. */
+static int quote_includes_pcr(struct attest_options *o)
+{
+	size_t i;
+
+	if (!o->nquote_pcrs) {
+		o->quote_pcrs[0] = o->pcr;
+		o->nquote_pcrs = 1;
+		return 0;
+	}
+	for (i = 0; i < o->nquote_pcrs; i++)
+		if (o->quote_pcrs[i] == o->pcr)
+			return 0;
+	fprintf(stderr, "trustnoded: --quote-pcrs must include the measurement PCR %u\n", o->pcr);
+	return -1;
+}
+
 static int parse_args(struct agent_options *o, int argc, char **argv,
 		      int *unload)
 {
@@ -77,6 +140,13 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "ringbuf-size", required_argument, NULL, 'R' },
 		{ "unload", no_argument, NULL, 'U' },
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "pcr", required_argument, NULL, 'C' },
+		{ "quote-pcrs", required_argument, NULL, 'Q' },
+		{ "ak-handle", required_argument, NULL, 'K' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "httpd-user", required_argument, NULL, 'W' },
+		{ "httpd", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -91,6 +161,29 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 		case 'S': o->socket_path = optarg; break;
 		case 'P': o->pin_dir = optarg; break;
 		case 'U': *unload = 1; break;
+		case 'T': o->attest.tcti = optarg; break;
+		case 'L': o->attest.listen = optarg; break;
+		case 'W': o->attest.httpd_user = optarg; break;
+		case 'H': o->attest.httpd_path = optarg; break;
+		case 'C':
+			if (parse_pcr(optarg, &o->attest.pcr))
+				return -1;
+			break;
+		case 'Q':
+			if (parse_pcr_list(optarg, &o->attest))
+				return -1;
+			break;
+		case 'K': {
+			char *end;
+
+			errno = 0;
+			o->attest.ak_handle = strtoul(optarg, &end, 0);
+			if (errno || *end || (o->attest.ak_handle >> 24) != 0x81) {
+				fprintf(stderr, "trustnoded: --ak-handle must be a persistent handle, 0x81000000..0x81ffffff\n");
+				return -1;
+			}
+			break;
+		}
 		case 'R':
 			o->ringbuf_size = strtoul(optarg, NULL, 0);
 			if (o->ringbuf_size < 4096 ||
@@ -213,6 +306,9 @@ static int setup(struct agent *a, struct tn_err *err)
 		snprintf(a->socket_path, sizeof(a->socket_path), "%s/%s",
 			 a->opt.run_dir, TN_CONTROL_SOCKET_NAME);
 
+	a->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (a->ep < 0)
+		return tn_fail_errno(err, errno, "epoll_create1");
 	if (registry_load(&a->reg, a->state_path, err))
 		return -1;
 	if (bpf_attach_all(a, err))
@@ -222,12 +318,15 @@ static int setup(struct agent *a, struct tn_err *err)
 	/* Push the saved state: after a reboot the maps start empty. */
 	if (bpf_sync(a, &a->reg, err))
 		return -1;
+	/* Before the policy loads, so that loading it is measured. */
+	if (attest_start(a, err))
+		return -1;
 	if (a->opt.policy_path && load_policy_file(a, err))
 		return -1;
+	measure_policy(a);
 	if (control_listen(a, err))
 		return -1;
 	a->policy_gen = 1;
-	a->ep = epoll_create1(EPOLL_CLOEXEC);
 	kmod_sync(a);
 	{
 		json_object *o = json_object_new_object();
@@ -295,6 +394,9 @@ static int run(struct agent *a)
 					continue;
 				events_check_counters(a);
 				kmod_sync(a);
+				serve_tick(a);
+			} else if (fd == serve_fd(a)) {
+				serve_handle(a);
 			} else if (fd == kmod_drops_fd(a)) {
 				kmod_read_drops(a);
 			} else {
@@ -320,11 +422,23 @@ int main(int argc, char **argv)
 		.cgroup_fd = -1,
 		.ep = -1,
 	};
+	struct attest att = { 0 };
 	struct tn_err err;
 	int unload = 0, ret;
 
+	a.opt.attest = (struct attest_options){
+		.tcti = TN_DEFAULT_TCTI,
+		.pcr = TN_DEFAULT_PCR,
+		.ak_handle = TN_DEFAULT_AK_HANDLE,
+		.httpd_user = TN_HTTP_DEFAULT_USER,
+	};
 	if (parse_args(&a.opt, argc, argv, &unload))
 		return 2;
+	if (quote_includes_pcr(&a.opt.attest))
+		return 2;
+	att.opt = a.opt.attest;
+	att.listen_fd = att.httpd_fd = -1;
+	a.att = &att;
 	libbpf_set_print(libbpf_quiet);
 	if (geteuid() != 0) {
 		fprintf(stderr, "trustnoded: must run as root (it loads BPF programs)\n");
@@ -346,6 +460,7 @@ int main(int argc, char **argv)
 		events_record(&a, "agent-stop", NULL);
 	}
 	control_close(&a);
+	attest_stop(&a);
 	kmod_close(&a);
 	events_close(&a);
 	bpf_detach_close(&a);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "agent.h"
+#include "trustnode/attest.h"
 #include "proto.h"
 #include "trustnode/bpf_shared.h"
 #include "trustnode/control.h"
@@ -56,6 +58,7 @@ int agent_commit(struct agent *a, struct registry *next, struct tn_err *err)
 	a->reg = *next;
 	a->policy_gen++;
 	kmod_sync(a);
+	measure_policy(a);
 	return 0;
 }
 
@@ -140,6 +143,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "counters", counters);
 	json_object_object_add(o, "gaps", gaps);
 	json_object_object_add(o, "kernel_module", kmod_status_json(a));
+	json_object_object_add(o, "attestation", attest_status_json(a));
 	return 0;
 }
 
@@ -489,9 +493,17 @@ static int h_events(struct agent *a, json_object *req, struct reply *r)
 
 static int h_seal(struct agent *a, json_object *req, struct reply *r)
 {
+	static const char what[] = "trustnode.ko sealed";
+	uint8_t d[TN_DIGEST_LEN];
+	struct tn_err e;
+
 	if (kmod_seal(a, &r->err))
 		return fail(r, TN_EXIT_FAILED);
 	events_record(a, "seal", NULL);
+	/* Peers see the seal in the quote: it cannot be undone until reboot. */
+	crypto_hash_sha256(d, (const uint8_t *)what, sizeof(what) - 1);
+	if (measure(a, TN_MEASURE_SEAL, d, what, &e))
+		fprintf(stderr, "trustnoded: measuring the seal: %s\n", e.msg);
 	json_object_object_add(r->o, "kernel_module", kmod_status_json(a));
 	return 0;
 }

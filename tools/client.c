@@ -139,3 +139,10 @@ int ctl_call(json_object *req, json_object **reply)
 	*reply = NULL;
 	return ret;
 }
+
+const char *ctl_state_dir(void)
+{
+	const char *s = getenv(TN_STATE_ENV);
+
+	return s && *s ? s : TN_DEFAULT_STATE_DIR;
+}

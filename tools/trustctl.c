@@ -7,7 +7,7 @@
 
 static const struct subcommand *const subcommands[] = {
 	&cmd_status, &cmd_policy, &cmd_tag, &cmd_untag, &cmd_workload,
-	&cmd_run, &cmd_events, &cmd_kmod, &cmd_seal,
+	&cmd_run, &cmd_events, &cmd_kmod, &cmd_seal, &cmd_peer, &cmd_attest,
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -16,7 +16,7 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: trustctl [--socket PATH] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: trustctl [--socket PATH] [--state-dir DIR] COMMAND [ARGS]\n\n"
 		   "Commands:\n");
 	for (i = 0; i < N_SUBCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i]->name, subcommands[i]->summary);
@@ -24,7 +24,8 @@ static void usage(FILE *f)
 "'trustctl COMMAND --help' describes each command.\n"
 "\n"
 "The control socket is " TN_DEFAULT_RUN_DIR "/" TN_CONTROL_SOCKET_NAME " unless --socket or\n"
-"$" TN_SOCKET_ENV " names another.\n"
+"$" TN_SOCKET_ENV " names another. Enrolled peers are kept in\n"
+"DIR/peers (default " TN_DEFAULT_STATE_DIR ", or $" TN_STATE_ENV ").\n"
 "\n"
 "Exit codes:\n"
 "  0  success\n"
@@ -41,10 +42,12 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
-	while (argc > 1 && !strcmp(argv[1], "--socket")) {
+	while (argc > 1 && (!strcmp(argv[1], "--socket") ||
+			    !strcmp(argv[1], "--state-dir"))) {
 		if (argc < 3)
-			return ctl_error(TN_EXIT_USAGE, "--socket needs a path");
-		setenv(TN_SOCKET_ENV, argv[2], 1);
+			return ctl_error(TN_EXIT_USAGE, "%s needs a path", argv[1]);
+		setenv(!strcmp(argv[1], "--socket") ? TN_SOCKET_ENV : TN_STATE_ENV,
+		       argv[2], 1);
 		argc -= 2;
 		argv += 2;
 	}

@@ -15,7 +15,8 @@ struct subcommand {
 };
 
 extern const struct subcommand cmd_policy, cmd_tag, cmd_untag, cmd_workload,
-	cmd_run, cmd_status, cmd_events, cmd_kmod, cmd_seal;
+	cmd_run, cmd_status, cmd_events, cmd_kmod, cmd_seal, cmd_peer,
+	cmd_attest;
 
 /*
  * Sends req (consumed) to trustnoded. On success returns TN_EXIT_OK and the
@@ -41,5 +42,18 @@ void ctl_print_reply(json_object *reply);
 void ctl_add_path(json_object *req, const char *key, const char *path);
 /* "a, b" from a JSON array of strings ("-" when empty). */
 const char *ctl_join(json_object *arr, char *buf, size_t n);
+
+/* Where enrolled peers are kept: --state-dir, $TRUSTNODE_STATE_DIR or the default. */
+const char *ctl_state_dir(void);
+
+/* attest.c, shared with peer.c */
+struct tn_peer;
+struct tn_verdict;
+struct tn_err;
+int ctl_find_peer(const char *which, struct tn_peer *p, struct tn_err *err);
+int attest_online(struct tn_peer *p, int enrolling, struct tn_verdict *v,
+		  struct tn_err *err);
+void print_verdict(const struct tn_peer *p, const struct tn_verdict *v);
+json_object *verdict_json(const struct tn_peer *p, const struct tn_verdict *v);
 
 #endif

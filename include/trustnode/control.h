@@ -35,6 +35,7 @@
 #define TN_DEFAULT_PIN_DIR	"/sys/fs/bpf/trustnode"
 #define TN_CONTROL_SOCKET_NAME	"control.sock"
 #define TN_SOCKET_ENV		"TRUSTNODE_SOCKET"
+#define TN_STATE_ENV		"TRUSTNODE_STATE_DIR"
 #define TN_READ_GROUP		"trustnode"
 
 #define TN_CTL_MAX_REQUEST	(2 * 1024 * 1024)

@@ -114,7 +114,7 @@ static int setup_netns(struct tn_node *n)
 		w, n->id, o, n->id);
 }
 
-static int create(struct tn_node *n, const char *mode)
+static int create(struct tn_node *n, const char *mode, int start)
 {
 	static int seq;
 
@@ -147,16 +147,39 @@ static int create(struct tn_node *n, const char *mode)
 		return -1;
 	if (node_write_policy(n, mode))
 		return -1;
-	return node_start_agent(n);
+	return start ? node_start_agent(n) : 0;
 }
 
 /* A node that could not be built is taken apart again: nothing leaks. */
 int node_create(struct tn_node *n, const char *mode)
 {
-	if (!create(n, mode))
+	if (!create(n, mode, 1))
 		return 0;
 	node_destroy(n);
 	return -1;
+}
+
+int node_create_stopped(struct tn_node *n, const char *mode)
+{
+	if (!create(n, mode, 0))
+		return 0;
+	node_destroy(n);
+	return -1;
+}
+
+/* Joins the named network namespace (ip netns add NAME made it). */
+int join_netns(const char *name)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return r;
 }
 
 int node_start_agent(struct tn_node *n)
@@ -184,14 +207,27 @@ int node_start_agent(struct tn_node *n)
 			dup2(fd, 2);
 		}
 		setenv("TRUSTNODE_QUIET_LIBBPF", "1", 1);
-		if (n->ringbuf)
-			execl(bin, bin, "--cgroup", n->cgroot, "--state-dir", state,
-			      "--run-dir", run, "--pin-dir", n->pin, "--policy",
-			      n->policy, "--ringbuf-size", rb, NULL);
-		else
-			execl(bin, bin, "--cgroup", n->cgroot, "--state-dir", state,
-			      "--run-dir", run, "--pin-dir", n->pin, "--policy",
-			      n->policy, NULL);
+		if (n->agent_netns && join_netns(n->agent_netns))
+			_exit(126);
+		{
+			const char *argv[24] = {
+				bin, "--cgroup", n->cgroot, "--state-dir", state,
+				"--run-dir", run, "--pin-dir", n->pin,
+				"--policy", n->policy,
+				"--tcti", n->tcti ? n->tcti : "none",
+			};
+			int k = 13;
+
+			if (n->ringbuf) {
+				argv[k++] = "--ringbuf-size";
+				argv[k++] = rb;
+			}
+			if (n->listen) {
+				argv[k++] = "--listen";
+				argv[k++] = n->listen;
+			}
+			execv(bin, (char **)argv);
+		}
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {

@@ -40,14 +40,22 @@ struct tn_node {
 	pid_t agent;
 	const char *mode;	/* "enforce" or "audit" */
 	unsigned ringbuf;	/* 0: default */
+	/* Attestation: off ("none") unless a test sets a TCTI. */
+	const char *tcti;
+	const char *listen;	/* --listen ADDR:PORT */
+	const char *agent_netns; /* run trustnoded in this named netns */
 };
 
 /* Build dir holding trustnoded and trustctl ($TN_BUILD, default build). */
 const char *tn_build(void);
 
 int node_create(struct tn_node *n, const char *mode);
+/* As node_create, without starting the agent (set tcti, listen... first). */
+int node_create_stopped(struct tn_node *n, const char *mode);
 void node_destroy(struct tn_node *n);
 int node_start_agent(struct tn_node *n);
+/* Joins the network namespace /run/netns/NAME. */
+int join_netns(const char *name);
 /* SIGKILL, as a crash would. */
 void node_kill_agent(struct tn_node *n);
 int node_write_policy(struct tn_node *n, const char *mode);

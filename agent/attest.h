@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The agent's attestation side: the node's identity key, the TPM, the
+ * measurement log and the service behind trustnode-httpd.
+ *
+ * Without a usable TPM the agent still enforces; it says why attestation is
+ * unavailable (status, events), and peers then cannot verify it: they fail
+ * closed, the node does not.
+ */
+#ifndef TN_AGENT_ATTEST_H
+#define TN_AGENT_ATTEST_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "attest_wire.h"
+#include "err.h"
+
+struct agent;
+struct tn_tpm;
+
+struct attest_options {
+	const char *tcti;		/* "none" turns attestation off */
+	unsigned pcr;			/* measurement PCR */
+	unsigned quote_pcrs[24];	/* ascending; includes pcr */
+	size_t nquote_pcrs;
+	uint32_t ak_handle;
+	const char *listen;		/* ADDR:PORT for the HTTP API, or NULL */
+	const char *httpd_user;
+	const char *httpd_path;		/* default: next to trustnoded */
+};
+
+struct attest {
+	struct attest_options opt;
+	char unavailable[1024];		/* why not, when tpm is NULL */
+	struct tn_tpm *tpm;
+	uint8_t idkey_sk[64], idkey_pk[TN_IDKEY_LEN];
+
+	/* measure.c */
+	char log_path[4096];
+	FILE *log;
+	json_object *entries;		/* the log, as served */
+	uint64_t next_seq;
+	uint8_t replayed[TN_DIGEST_LEN];	/* what the log says the PCR holds */
+	char unexplained[1200];		/* set when the PCR and log disagree */
+	uint8_t last_policy[TN_DIGEST_LEN];
+	int have_policy;
+
+	/* attest_serve.c */
+	int listen_fd;
+	int httpd_fd;			/* socketpair to trustnode-httpd */
+	pid_t httpd_pid;
+	uint64_t quotes_served;
+	uint64_t activations;
+};
+
+int attest_start(struct agent *a, struct tn_err *err);
+void attest_stop(struct agent *a);
+json_object *attest_status_json(struct agent *a);
+
+/* identity.c: the node's Ed25519 key, created on first start (mode 0600). */
+int identity_load(const char *state_dir, uint8_t sk[64],
+		  uint8_t pk[TN_IDKEY_LEN], struct tn_err *err);
+
+/* measure.c */
+int measure_open(struct agent *a, struct tn_err *err);
+void measure_close(struct agent *a);
+/*
+ * Appends to the log (on disk first), then extends the PCR. A no-op when
+ * attestation is unavailable.
+ */
+int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LEN],
+	    const char *detail, struct tn_err *err);
+/* Measures the loaded policy's canonical form when it changed. */
+void measure_policy(struct agent *a);
+
+/* attest_serve.c: trustnode-httpd and the requests it relays. */
+int serve_start(struct agent *a, struct tn_err *err);
+void serve_stop(struct agent *a);
+int serve_fd(struct agent *a);
+void serve_handle(struct agent *a);
+/* Restarts trustnode-httpd when it died (from the 1 s timer). */
+void serve_tick(struct agent *a);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Verifying a peer's quote response (include/trustnode/attest.h) against
+ * what was pinned at enrolment. Each check has a name; the first that fails
+ * is the verdict's reason. Used by trustctl attest and by the agent.
+ *
+ * Checks, in order:
+ *   identity   the response's identity key is the pinned one
+ *   signature  the quote verifies with the pinned AK and is a TPM quote
+ *   nonce      the quote's qualifying data is over this verifier's nonce
+ *   binding    ... and over the pinned identity key
+ *   clock      TPM reset/restart counts and clock are newer than the newest
+ *              quote seen from this peer (an older quote replayed is refused)
+ *   event-log  a prefix of the event log replays to the quoted PCR digest
+ *   policy     the policy text's digest is the last one measured, and it is
+ *              in the accepted set
+ *   software   every agent, BPF and module measurement is accepted
+ */
+#ifndef TN_ATTEST_VERIFY_H
+#define TN_ATTEST_VERIFY_H
+
+#include <json-c/json.h>
+#include "attest_wire.h"
+#include "peer_store.h"
+
+struct tn_verdict {
+	int ok;
+	char check[32];			/* the check that failed */
+	char reason[1024];
+	json_object *checks;		/* [{check, ok, detail}] */
+	uint8_t policy[TN_DIGEST_LEN];	/* measured policy digest */
+	int have_policy;
+	uint8_t software[TN_PEER_MAX_ACCEPT][TN_DIGEST_LEN];
+	int nsoftware;
+	size_t log_used, log_total;	/* entries that explain the quote */
+	int sealed;
+	uint32_t reset_count, restart_count;
+	uint64_t clock;
+};
+
+/*
+ * With enrolling set, the policy and software checks record what the peer
+ * runs instead of comparing it to an accepted set (nothing is accepted yet).
+ */
+void tn_verify_quote(const struct tn_peer *p, const uint8_t *nonce,
+		     size_t nonce_len, json_object *resp, int enrolling,
+		     struct tn_verdict *v);
+void tn_verdict_free(struct tn_verdict *v);
+/* Updates p's newest clock from a verdict that passed. */
+void tn_peer_note_clock(struct tn_peer *p, const struct tn_verdict *v);
+int tn_is_software_measurement(const char *type);
+
+#endif

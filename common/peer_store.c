@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <tss2/tss2_mu.h>
+#include <unistd.h>
+#include "hex.h"
+#include "peer_store.h"
+#include "policy.h"
+#include "proto.h"
+
+static int peer_path(const char *dir, const char *name, char *out, size_t n,
+		     struct tn_err *err)
+{
+	if (!tn_valid_name(name))
+		return tn_fail(err, "\"%s\" is not a valid peer name ([a-z0-9_.-], 1..32)",
+			       name);
+	snprintf(out, n, "%s/" TN_PEER_DIR "/%s.json", dir, name);
+	return 0;
+}
+
+static void add_hex(json_object *o, const char *k, const uint8_t *b, size_t n)
+{
+	char *h = tn_hex_dup(b, n);
+
+	json_object_object_add(o, k, json_object_new_string(h ? h : ""));
+	free(h);
+}
+
+static void add_public(json_object *o, const char *k, const TPM2B_PUBLIC *p)
+{
+	uint8_t buf[sizeof(*p)];
+	size_t off = 0;
+
+	Tss2_MU_TPM2B_PUBLIC_Marshal(p, buf, sizeof(buf), &off);
+	add_hex(o, k, buf, off);
+}
+
+static json_object *digest_list(const uint8_t (*d)[TN_DIGEST_LEN], int n)
+{
+	json_object *a = json_object_new_array();
+
+	for (int i = 0; i < n; i++) {
+		char hex[2 * TN_DIGEST_LEN + 1];
+
+		tn_hex_encode(d[i], TN_DIGEST_LEN, hex);
+		json_object_array_add(a, json_object_new_string(hex));
+	}
+	return a;
+}
+
+int tn_peer_save(const char *dir, const struct tn_peer *p, struct tn_err *err)
+{
+	char path[4096], tmp[4200];
+	json_object *o = json_object_new_object();
+	int ret = 0;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return tn_fail_errno(err, errno, "cannot create %s", dir);
+	snprintf(path, sizeof(path), "%s/" TN_PEER_DIR, dir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return tn_fail_errno(err, errno, "cannot create %s", path);
+	if (peer_path(dir, p->name, path, sizeof(path), err))
+		return -1;
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "url", json_object_new_string(p->url));
+	add_hex(o, "identity_key", p->idkey, TN_IDKEY_LEN);
+	add_public(o, "ak_public", &p->ak);
+	add_public(o, "ek_public", &p->ek);
+	json_object_object_add(o, "ek_certificate_verified",
+			       json_object_new_boolean(p->ek_cert_verified));
+	json_object_object_add(o, "accepted_policies",
+			       digest_list(p->policies, p->npolicies));
+	json_object_object_add(o, "accepted_software",
+			       digest_list(p->software, p->nsoftware));
+	if (p->have_clock) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "reset_count", json_object_new_int64(p->reset_count));
+		json_object_object_add(c, "restart_count", json_object_new_int64(p->restart_count));
+		json_object_object_add(c, "clock", json_object_new_uint64(p->clock));
+		json_object_object_add(o, "last_quote_clock", c);
+	}
+	json_object_object_add(o, "enrolled_at", json_object_new_int64(p->enrolled_at));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_object_to_file_ext(tmp, o, JSON_C_TO_STRING_PRETTY |
+				    JSON_C_TO_STRING_NOSLASHESCAPE) ||
+	    rename(tmp, path))
+		ret = tn_fail_errno(err, errno, "cannot write %s", path);
+	json_object_put(o);
+	return ret;
+}
+
+static int get_public(json_object *o, const char *k, TPM2B_PUBLIC *p,
+		      const char *path, struct tn_err *err)
+{
+	uint8_t buf[sizeof(*p)];
+	size_t n, off = 0;
+
+	if (tn_hex_decode(tn_json_str(o, k), buf, sizeof(buf), &n, k, err))
+		return -1;
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, n, &off, p) || off != n)
+		return tn_fail(err, "%s: %s is not a TPM2B_PUBLIC", path, k);
+	return 0;
+}
+
+static int get_digests(json_object *o, const char *k,
+		       uint8_t (*d)[TN_DIGEST_LEN], int *n, struct tn_err *err)
+{
+	json_object *a;
+	size_t len;
+
+	*n = 0;
+	if (!json_object_object_get_ex(o, k, &a) ||
+	    !json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) > TN_PEER_MAX_ACCEPT)
+		return tn_fail(err, "%s must be a list of at most %d digests", k,
+			       TN_PEER_MAX_ACCEPT);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		if (tn_hex_decode(json_object_get_string(json_object_array_get_idx(a, i)),
+				  d[i], TN_DIGEST_LEN, &len, k, err))
+			return -1;
+		if (len != TN_DIGEST_LEN)
+			return tn_fail(err, "%s: a digest is not 32 bytes", k);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_peer(json_object *o, const char *path, struct tn_peer *p,
+		      struct tn_err *err)
+{
+	const char *name = tn_json_str(o, "name"), *url = tn_json_str(o, "url");
+	json_object *c;
+	long long v;
+	size_t n;
+
+	memset(p, 0, sizeof(*p));
+	if (!name || !url || strlen(name) >= sizeof(p->name) ||
+	    strlen(url) >= sizeof(p->url))
+		return tn_fail(err, "%s: missing or overlong name or url", path);
+	strcpy(p->name, name);
+	strcpy(p->url, url);
+	if (tn_hex_decode(tn_json_str(o, "identity_key"), p->idkey,
+			  TN_IDKEY_LEN, &n, "identity_key", err) || n != TN_IDKEY_LEN ||
+	    get_public(o, "ak_public", &p->ak, path, err) ||
+	    get_public(o, "ek_public", &p->ek, path, err) ||
+	    get_digests(o, "accepted_policies", p->policies, &p->npolicies, err) ||
+	    get_digests(o, "accepted_software", p->software, &p->nsoftware, err))
+		return tn_fail(err, "%s: %s", path, err->msg);
+	p->ek_cert_verified = json_object_get_boolean(
+		json_object_object_get(o, "ek_certificate_verified"));
+	if (json_object_object_get_ex(o, "last_quote_clock", &c)) {
+		p->have_clock = 1;
+		if (!tn_json_int(c, "reset_count", &v))
+			p->reset_count = (uint32_t)v;
+		if (!tn_json_int(c, "restart_count", &v))
+			p->restart_count = (uint32_t)v;
+		p->clock = json_object_get_uint64(json_object_object_get(c, "clock"));
+	}
+	if (!tn_json_int(o, "enrolled_at", &v))
+		p->enrolled_at = v;
+	return 0;
+}
+
+int tn_peer_load(const char *dir, const char *name, struct tn_peer *p,
+		 struct tn_err *err)
+{
+	char path[4096];
+	json_object *o;
+	int ret;
+
+	if (peer_path(dir, name, path, sizeof(path), err))
+		return -1;
+	if (access(path, F_OK))
+		return tn_fail(err, "no enrolled peer \"%s\" (%s); enroll it with: trustctl peer enroll URL --name %s",
+			       name, path, name);
+	o = json_object_from_file(path);
+	if (!o)
+		return tn_fail(err, "%s is not valid JSON", path);
+	ret = parse_peer(o, path, p, err);
+	json_object_put(o);
+	return ret;
+}
+
+int tn_peer_names(const char *dir, char ***names, int *n, struct tn_err *err)
+{
+	char path[4096];
+	struct dirent **ents;
+	int k;
+
+	*names = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/" TN_PEER_DIR, dir);
+	k = scandir(path, &ents, NULL, alphasort);
+	if (k < 0)
+		return errno == ENOENT ? 0 :
+			tn_fail_errno(err, errno, "cannot list %s", path);
+	*names = calloc(k ? k : 1, sizeof(char *));
+	for (int i = 0; i < k; i++) {
+		size_t len = strlen(ents[i]->d_name);
+
+		if (*names && len > 5 && !strcmp(ents[i]->d_name + len - 5, ".json")) {
+			(*names)[*n] = strndup(ents[i]->d_name, len - 5);
+			if ((*names)[*n] && tn_valid_name((*names)[*n]))
+				(*n)++;
+			else
+				free((*names)[*n]);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return *names ? 0 : tn_fail(err, "out of memory");
+}
+
+void tn_peer_names_free(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int tn_peer_find_url(const char *dir, const char *url, struct tn_peer *p,
+		     struct tn_err *err)
+{
+	char **names;
+	int n, found = 1;
+
+	if (tn_peer_names(dir, &names, &n, err))
+		return -1;
+	for (int i = 0; i < n && found == 1; i++) {
+		if (tn_peer_load(dir, names[i], p, err))
+			found = -1;
+		else if (!strcmp(p->url, url))
+			found = 0;
+	}
+	tn_peer_names_free(names, n);
+	return found;
+}
+
+int tn_peer_remove(const char *dir, const char *name, struct tn_err *err)
+{
+	char path[4096];
+
+	if (peer_path(dir, name, path, sizeof(path), err))
+		return -1;
+	if (unlink(path))
+		return tn_fail_errno(err, errno, errno == ENOENT ?
+				     "no enrolled peer \"%s\"" : "cannot remove peer \"%s\"",
+				     name);
+	return 0;
+}
