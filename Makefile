@@ -185,7 +185,8 @@ $(O)/bench/tnbench: tests/bench/tnbench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lpthread
 
-# libFuzzer targets: the policy parser and the control-request parser.
+# libFuzzer targets: the policy parser, the control-request parser, the HTTP
+# front's request validation and the verifier's reading of a peer's answer.
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	       -Iinclude -Iinclude/uapi -Icommon $(shell pkg-config --cflags json-c libnl-genl-3.0 2>/dev/null)
@@ -193,7 +194,8 @@ $(O)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
-fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request
+fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_request \
+	$(O)/fuzz/fuzz_quote_response
 	tests/fuzz/run.sh $(O) $(FUZZ_SECONDS)
 
 clean:

@@ -187,6 +187,8 @@ int tpmv_public_key(const TPM2B_PUBLIC *pub, EVP_PKEY **out,
 		       pub->publicArea.type);
 }
 
+#define N_RULES(a) (sizeof(a) / sizeof((a)[0]))
+
 struct attr_rule {
 	TPMA_OBJECT bit;
 	int set;
@@ -202,7 +204,10 @@ static const struct attr_rule ak_rules[] = {
 	{ TPMA_OBJECT_DECRYPT, 0, "decrypt" },
 };
 
-/* Template L-1: its objectAttributes are exactly these six bits. */
+/*
+ * Template L-1 sets the first six. userWithAuth is clear so that only the
+ * policy (PolicySecret on the endorsement hierarchy) authorizes the EK.
+ */
 static const struct attr_rule ek_rules[] = {
 	{ TPMA_OBJECT_RESTRICTED, 1, "restricted" },
 	{ TPMA_OBJECT_DECRYPT, 1, "decrypt" },
@@ -263,8 +268,7 @@ int tpmv_check_ak_public(const TPM2B_PUBLIC *ak, struct tn_err *err)
 		return tn_fail(err, "the AK's type 0x%04x is neither ECC nor RSA", p->type);
 	if (p->nameAlg != TPM2_ALG_SHA256)
 		return tn_fail(err, "the AK's nameAlg 0x%04x is not SHA-256", p->nameAlg);
-	if (check_attrs(p->objectAttributes, ak_rules,
-			sizeof(ak_rules) / sizeof(ak_rules[0]), "AK", err))
+	if (check_attrs(p->objectAttributes, ak_rules, N_RULES(ak_rules), "AK", err))
 		return -1;
 	return p->type == TPM2_ALG_ECC ? check_ak_ecc(p, err) : check_ak_rsa(p, err);
 }
@@ -279,8 +283,7 @@ int tpmv_check_ek_public(const TPM2B_PUBLIC *ek, struct tn_err *err)
 			       p->type);
 	if (p->nameAlg != TPM2_ALG_SHA256)
 		return tn_fail(err, "the EK's nameAlg 0x%04x is not SHA-256", p->nameAlg);
-	if (check_attrs(p->objectAttributes, ek_rules,
-			sizeof(ek_rules) / sizeof(ek_rules[0]), "EK", err))
+	if (check_attrs(p->objectAttributes, ek_rules, N_RULES(ek_rules), "EK", err))
 		return -1;
 	if (p->authPolicy.size != sizeof(ek_policy_l1) ||
 	    memcmp(p->authPolicy.buffer, ek_policy_l1, sizeof(ek_policy_l1)))
@@ -725,11 +728,13 @@ int tpmv_check_ek_certificate(const uint8_t *der, size_t der_len,
 	if (!cert)
 		return tn_fail(err, "the EK certificate is not a DER X.509 certificate: %s",
 			       ossl_why());
-	if (p != der + der_len) {
-		tn_fail(err, "the EK certificate has %zu bytes after its DER",
-			(size_t)(der + der_len - p));
-		goto out;
-	}
+	/* Some TPMs' NV indices are larger than the certificate: allow padding. */
+	for (; p < der + der_len; p++)
+		if (*p != 0x00 && *p != 0xff) {
+			tn_fail(err, "the EK certificate has %zu bytes after its DER that are not padding",
+				(size_t)(der + der_len - p));
+			goto out;
+		}
 	if (tpmv_public_key(ek, &ek_key, err))
 		goto out;
 	/* For RSA, EVP_PKEY_eq compares modulus and exponent. */

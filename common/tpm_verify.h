@@ -35,13 +35,20 @@ int tpmv_public_key(const TPM2B_PUBLIC *pub, EVP_PKEY **out,
  */
 int tpmv_check_ak_public(const TPM2B_PUBLIC *ak, struct tn_err *err);
 
-/* The TCG RSA-2048 EK of template L-1 (see tpm_verify.c for the fields). */
+/*
+ * The TCG RSA-2048 EK of template L-1: restricted, decrypt, fixedTPM,
+ * fixedParent, sensitiveDataOrigin, adminWithPolicy, neither sign nor
+ * userWithAuth; authPolicy PolicySecret(endorsement); AES-128-CFB; no
+ * scheme; nameAlg SHA-256; exponent 65537.
+ */
 int tpmv_check_ek_public(const TPM2B_PUBLIC *ek, struct tn_err *err);
 
 /*
  * Software TPM2_MakeCredential for an RSA EK (SHA-256 nameAlg, AES-128-CFB):
  * secret (1..32 bytes) can only be recovered by TPM2_ActivateCredential on
- * the TPM holding ek, for a loaded object whose name is ak_name.
+ * the TPM holding ek, for a loaded object whose name is ak_name. A random
+ * seed is RSA-OAEP encrypted to the EK (encrypted_secret); keys derived
+ * from it with KDFa encrypt the secret and MAC it with ak_name (id_object).
  */
 int tpmv_make_credential(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name,
 			 const uint8_t *secret, size_t secret_len,

@@ -8,6 +8,11 @@
  *
  * B enrols A in the fixture (trustctl in B's namespace, with B's state dir);
  * each test then attacks one check and expects exactly that check to fail.
+ *
+ * In the guest, TN_ATTEST_TCTI_A=device:/dev/tpmrm0 gives node A the guest's
+ * TPM (through the kernel's resource manager) and TN_ATTEST_STATE_A a state
+ * directory that outlives each test, as a node's /var/lib/trustnode does:
+ * the PCR is not reset between tests, so the measurement log must continue.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -39,6 +44,10 @@ struct att_node {
 /* Manufactures (optionally with EK certificates) and starts a swtpm. */
 static int tpm_start(struct att_node *a, int with_cert)
 {
+	if (with_cert && getenv("TN_ATTEST_TCTI_A")) {
+		snprintf(a->tcti, sizeof(a->tcti), "%s", getenv("TN_ATTEST_TCTI_A"));
+		return 0;
+	}
 	if (run_cmd("mkdir -p %s", a->tpm_dir))
 		return -1;
 	if (with_cert &&
@@ -70,6 +79,8 @@ static int node_up(struct att_node *a, const char *addr, int with_cert)
 	if (tpm_start(a, with_cert))
 		return -1;
 	a->n.tcti = a->tcti;
+	if (with_cert)
+		a->n.state = getenv("TN_ATTEST_STATE_A");
 	a->n.listen = a->listen;
 	a->n.agent_netns = a->ns;
 	return node_start_agent(&a->n);
@@ -166,6 +177,9 @@ static void swap_identity(json_object *o)
 		"1111111111111111111111111111111111111111111111111111111111111111"));
 }
 
+/* The guest emulates its CPU: its own swtpm makes RSA keys slowly. */
+#define ATTEST_TIMEOUT 180
+
 #define NONCE1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define NONCE2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
@@ -194,9 +208,12 @@ FIXTURE_SETUP(pair)
 	ASSERT_EQ(0, node_up(&self->b, ADDR_B, 0));
 	snprintf(self->file, sizeof(self->file), "%s/quote.json", self->b.n.tmp);
 	/* B enrols A, checking A's EK certificate against swtpm's local CA. */
-	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out),
-			      "peer enroll %s --name node-a --ca " CA_DIR "/swtpm-localca-rootca-cert.pem --ca " CA_DIR "/issuercert.pem",
-			      self->a.url));
+	if (verifier(&self->b, self->out, sizeof(self->out),
+		     "peer enroll %s --name node-a --ca " CA_DIR "/swtpm-localca-rootca-cert.pem --ca " CA_DIR "/issuercert.pem",
+		     self->a.url)) {
+		run_cmd("echo '# node A agent log:'; sed 's/^/#   /' %s/agent.log >&2", self->a.n.tmp);
+		ASSERT_TRUE(0);
+	}
 }
 
 FIXTURE_TEARDOWN(pair)
@@ -209,7 +226,7 @@ FIXTURE_TEARDOWN(pair)
 		self->a.ns, self->b.ns);
 }
 
-TEST_F(pair, enrolment_pins_the_peer_and_attestation_passes_both_ways)
+TEST_F_TIMEOUT(pair, enrolment_pins_the_peer_and_attestation_passes_both_ways, ATTEST_TIMEOUT)
 {
 	json_object *o;
 
@@ -231,7 +248,7 @@ TEST_F(pair, enrolment_pins_the_peer_and_attestation_passes_both_ways)
 	EXPECT_NE(NULL, strstr(self->out, "node-a"));
 }
 
-TEST_F(pair, a_changed_policy_fails_the_policy_check)
+TEST_F_TIMEOUT(pair, a_changed_policy_fails_the_policy_check, ATTEST_TIMEOUT)
 {
 	char policy[400];
 
@@ -244,7 +261,8 @@ TEST_F(pair, a_changed_policy_fails_the_policy_check)
 	EXPECT_NE(NULL, strstr(self->out, "not in the accepted set"));
 }
 
-TEST_F(pair, whitespace_and_comments_do_not_change_the_policy_digest)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, whitespace_and_comments_do_not_change_the_policy_digest, ATTEST_TIMEOUT)
 {
 	char policy[400];
 
@@ -254,8 +272,10 @@ TEST_F(pair, whitespace_and_comments_do_not_change_the_policy_digest)
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
 	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 }
+#endif
 
-TEST_F(pair, a_quote_for_another_nonce_fails_the_nonce_check)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, a_quote_for_another_nonce_fails_the_nonce_check, ATTEST_TIMEOUT)
 {
 	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
@@ -265,8 +285,10 @@ TEST_F(pair, a_quote_for_another_nonce_fails_the_nonce_check)
 	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out),
 			      "attest node-a --response %s --nonce " NONCE1, self->file));
 }
+#endif
 
-TEST_F(pair, a_forged_signature_fails_the_signature_check)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, a_forged_signature_fails_the_signature_check, ATTEST_TIMEOUT)
 {
 	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
 	ASSERT_EQ(0, edit_response(self->file, flip_signature));
@@ -274,8 +296,10 @@ TEST_F(pair, a_forged_signature_fails_the_signature_check)
 			      "attest node-a --response %s --nonce " NONCE1, self->file));
 	EXPECT_NE(NULL, strstr(self->out, "signature check failed"));
 }
+#endif
 
-TEST_F(pair, a_tampered_event_log_fails_the_event_log_check)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, a_tampered_event_log_fails_the_event_log_check, ATTEST_TIMEOUT)
 {
 	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
 	ASSERT_EQ(0, edit_response(self->file, flip_log_digest));
@@ -283,8 +307,10 @@ TEST_F(pair, a_tampered_event_log_fails_the_event_log_check)
 			      "attest node-a --response %s --nonce " NONCE1, self->file));
 	EXPECT_NE(NULL, strstr(self->out, "event-log check failed"));
 }
+#endif
 
-TEST_F(pair, a_swapped_identity_key_fails_the_identity_check)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, a_swapped_identity_key_fails_the_identity_check, ATTEST_TIMEOUT)
 {
 	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
 	ASSERT_EQ(0, edit_response(self->file, swap_identity));
@@ -292,8 +318,10 @@ TEST_F(pair, a_swapped_identity_key_fails_the_identity_check)
 			      "attest node-a --response %s --nonce " NONCE1, self->file));
 	EXPECT_NE(NULL, strstr(self->out, "identity check failed"));
 }
+#endif
 
-TEST_F(pair, an_older_quote_replayed_later_fails_the_clock_check)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, an_older_quote_replayed_later_fails_the_clock_check, ATTEST_TIMEOUT)
 {
 	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
 	usleep(20 * 1000);
@@ -303,8 +331,10 @@ TEST_F(pair, an_older_quote_replayed_later_fails_the_clock_check)
 			      "attest node-a --response %s --nonce " NONCE1, self->file));
 	EXPECT_NE(NULL, strstr(self->out, "clock check failed"));
 }
+#endif
 
-TEST_F(pair, an_ak_not_from_that_ek_fails_enrolment)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, an_ak_not_from_that_ek_fails_enrolment, ATTEST_TIMEOUT)
 {
 	char ek[300];
 
@@ -318,8 +348,10 @@ TEST_F(pair, an_ak_not_from_that_ek_fails_enrolment)
 	EXPECT_NE(NULL, strstr(self->out, "credential activation failed"));
 	EXPECT_NE(0, verifier(&self->a, self->out, sizeof(self->out), "attest liar"));
 }
+#endif
 
-TEST_F(pair, an_ek_certificate_from_another_ca_fails_enrolment)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, an_ek_certificate_from_another_ca_fails_enrolment, ATTEST_TIMEOUT)
 {
 	char ca[300];
 
@@ -330,17 +362,34 @@ TEST_F(pair, an_ek_certificate_from_another_ca_fails_enrolment)
 			      "peer enroll %s --name again --ca %s", self->a.url, ca));
 	EXPECT_NE(NULL, strstr(self->out, "EK certificate"));
 }
+#endif
 
-TEST_F(pair, a_restarted_agent_continues_its_log_and_still_attests)
+TEST_F_TIMEOUT(pair, a_restarted_agent_continues_its_log_and_still_attests, ATTEST_TIMEOUT)
 {
 	node_kill_agent(&self->a.n);
 	ASSERT_EQ(0, node_start_agent(&self->a.n));
 	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 }
 
-TEST_F(pair, an_unexplained_pcr_is_reported_and_fails_attestation)
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, garbage_requests_get_4xx_and_change_nothing, ATTEST_TIMEOUT)
+{
+	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}' "
+			     "'%s/v1/quote?nonce=xyz')\" = 400", self->b.ns, self->a.url));
+	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}' "
+			     "-H 'Content-Type: application/json' -d '{\"id_object\":\"00\",\"encrypted_secret\":\"00\"}' "
+			     "'%s/v1/enroll')\" = 400", self->b.ns, self->a.url));
+	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}' "
+			     "'%s/v1/nothing')\" = 404", self->b.ns, self->a.url));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+}
+#endif
+
+TEST_F_TIMEOUT(pair, an_unexplained_pcr_is_reported_and_fails_attestation, ATTEST_TIMEOUT)
 {
 	char status[8192];
+
+	/* Last: in the guest, node A's TPM is the real one for the whole run. */
 
 	node_kill_agent(&self->a.n);
 	/* Something other than trustnoded extends the measurement PCR. */
@@ -352,18 +401,6 @@ TEST_F(pair, an_unexplained_pcr_is_reported_and_fails_attestation)
 	EXPECT_NE(NULL, strstr(status, "does not explain"));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "event-log check failed"));
-}
-
-TEST_F(pair, garbage_requests_get_4xx_and_change_nothing)
-{
-	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}' "
-			     "'%s/v1/quote?nonce=xyz')\" = 400", self->b.ns, self->a.url));
-	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}' "
-			     "-H 'Content-Type: application/json' -d '{\"id_object\":\"00\",\"encrypted_secret\":\"00\"}' "
-			     "'%s/v1/enroll')\" = 400", self->b.ns, self->a.url));
-	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}' "
-			     "'%s/v1/nothing')\" = 404", self->b.ns, self->a.url));
-	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 }
 
 TEST_HARNESS_MAIN

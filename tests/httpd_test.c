@@ -34,8 +34,6 @@
 #define NONCE_LOWER	"00112233445566778899aabbccddeeff"
 #define IDENTITY_REPLY	"{\"status\":200,\"body\":{\"identity_key\":\"" NONCE_LOWER NONCE_LOWER "\",\"pcr\":13,\"hash\":\"sha256\"}}"
 
-extern char **environ;
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -324,7 +322,7 @@ static FILE *curl_start(FIXTURE_DATA(httpd) *self, const char *fmt, ...)
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	snprintf(cmd, sizeof(cmd),
-		 "ip netns exec %s curl -sS --max-time 10 -w '\\n%%{http_code}' %s",
+		 "ip netns exec %s curl -sS --noproxy '*' --max-time 10 -w '\\n%%{http_code}' %s",
 		 self->ns, args);
 	return popen(cmd, "r");
 }
@@ -423,6 +421,9 @@ static size_t raw_read(int fd, char *buf, size_t n, int ms, int *closed)
 	return len;
 }
 
+/* A string literal as bytes, NULs included, the terminating one not. */
+#define BYTES(s) { s, sizeof(s) - 1 }
+
 static int raw_send(int fd, const char *buf, size_t len)
 {
 	return send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
@@ -495,6 +496,35 @@ TEST_F(httpd, enroll_relays_activate_with_both_members_in_lowercase)
 	EXPECT_TRUE(body_is(body, "{\"secret\":\"" NONCE_LOWER "\"}")) TH_LOG("%s", body);
 }
 
+TEST_F(httpd, concurrent_requests_reach_the_agent_one_at_a_time)
+{
+	char body[8192], nonce[3][33], want[128];
+	FILE *c[3];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(nonce[i], sizeof(nonce[i]), "%032d", i);
+		c[i] = curl_start(self, "'" URL "/v1/quote?nonce=%s'", nonce[i]);
+	}
+	/* Each answer goes to the client whose nonce it was asked for. */
+	for (int i = 0; i < 3; i++) {
+		json_object *msg = agent_recv(self, 5000);
+		char reply[256];
+
+		ASSERT_TRUE(is_op(msg, "quote", 2));
+		usleep(100 * 1000);
+		EXPECT_TRUE(agent_saw_nothing(self)) TH_LOG("a second request before the first reply");
+		snprintf(reply, sizeof(reply), "{\"status\":200,\"body\":{\"nonce\":\"%s\"}}",
+			 tn_json_str(msg, "nonce"));
+		json_object_put(msg);
+		ASSERT_EQ(0, agent_send(self, reply));
+	}
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(200, curl_finish(c[i], body, sizeof(body)));
+		snprintf(want, sizeof(want), "{\"nonce\":\"%s\"}", nonce[i]);
+		EXPECT_STREQ(want, body);
+	}
+}
+
 TEST_F(httpd, responses_are_json_and_never_cached)
 {
 	static const char req[] = "GET /v1/identity HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
@@ -532,7 +562,7 @@ TEST_F(httpd, bad_nonces_are_400_and_never_relayed)
 	};
 	char body[8192];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(400, CURL(self, body, "'" URL "/v1/quote?%s'", bad[i])) TH_LOG("%s", bad[i]);
 		EXPECT_TRUE(is_error(body)) TH_LOG("%s: %s", bad[i], body);
 		EXPECT_TRUE(agent_saw_nothing(self)) TH_LOG("%s was relayed", bad[i]);
@@ -559,7 +589,7 @@ TEST_F(httpd, unknown_paths_are_404)
 					     "/v1/%69dentity", "/v2/identity", "/v1/log" };
 	char body[8192];
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		EXPECT_EQ(404, CURL(self, body, "'" URL "%s'", paths[i])) TH_LOG("%s", paths[i]);
 		EXPECT_TRUE(is_error(body)) TH_LOG("%s: %s", paths[i], body);
 	}
@@ -576,7 +606,7 @@ TEST_F(httpd, wrong_methods_are_405_with_an_allow_header)
 	};
 	char resp[8192], req[512], allow[64];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int fd = raw_connect(self), closed;
 
 		ASSERT_LE(0, fd);
@@ -611,7 +641,7 @@ TEST_F(httpd, bad_enrolment_bodies_are_refused_and_never_relayed)
 	};
 	char body[8192], big[700];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		EXPECT_EQ(cases[i].status,
 			  CURL(self, body, "-H 'Content-Type: %s' --data-binary '%s' " URL "/v1/enroll",
 			       cases[i].type, cases[i].body)) TH_LOG("%s", cases[i].body);
@@ -656,6 +686,31 @@ TEST_F(httpd, an_oversized_body_is_413_without_being_read_or_relayed)
 	EXPECT_TRUE(agent_saw_nothing(self));
 }
 
+TEST_F(httpd, a_body_must_be_announced_and_only_where_one_is_taken)
+{
+	static const struct { const char *req; int status; } cases[] = {
+		{ "GET /v1/identity HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}", 400 },
+		{ "GET /v1/identity HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400 },
+		{ "POST /v1/enroll HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 411 },
+		{ "POST /v1/enroll HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\r\n", 411 },
+	};
+	char resp[8192];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int fd = raw_connect(self), closed;
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, raw_send(fd, cases[i].req, strlen(cases[i].req)));
+		raw_read(fd, resp, sizeof(resp), 3000, &closed);
+		close(fd);
+		EXPECT_EQ(cases[i].status, status_of(resp)) TH_LOG("%s", resp);
+		EXPECT_TRUE(strstr(resp, "\r\n\r\n") && is_error(strstr(resp, "\r\n\r\n") + 4))
+			TH_LOG("%s", resp);
+	}
+	EXPECT_TRUE(agent_saw_nothing(self));
+}
+
 TEST_F(httpd, an_overlong_target_is_414)
 {
 	char body[8192], nonce[601];
@@ -670,24 +725,28 @@ TEST_F(httpd, an_overlong_target_is_414)
 TEST_F(httpd, garbage_gets_a_4xx_or_a_closed_connection_and_the_server_goes_on)
 {
 	static const struct { const char *bytes; size_t len; } garbage[] = {
-		{ "\x00\xff\xfe\x01\x80garbage\r\n\r\n", 16 },
-		{ "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11 },	/* a TLS hello */
-		{ "GET\r\n\r\n", 7 },
-		{ "GET /v1/identity HTTP/1.1\r\nHost: t\r\nbad header line\r\n\r\n", 56 },
-		{ "GET /v1/identity HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\n", 59 },
-		{ "\r\n\r\n\r\n\r\n", 8 },
+		BYTES("\x00\xff\xfe\x01\x80garbage\r\n\r\n"),
+		BYTES("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),	/* a TLS hello */
+		BYTES("GET\r\n\r\n"),
+		BYTES("GET /v1/identity HTTP/1.1\r\nHost: t\r\nbad header line\r\n\r\n"),
+		BYTES("GET /v1/identity HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\n"),
+		BYTES("\r\n\r\n\r\n\r\n"),
 	};
+	static const char v7[] = "GET /v1/identity HTTP/7.0\r\n\r\n";
 	char resp[8192], body[8192];
-	int fd, closed, status;
+	int fds[ARRAY_SIZE(garbage)], fd, closed, status;
 	json_object *msg;
 	FILE *c;
 
-	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
-		fd = raw_connect(self);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, raw_send(fd, garbage[i].bytes, garbage[i].len));
-		raw_read(fd, resp, sizeof(resp), 3000, &closed);
-		close(fd);
+	/* All at once: some wait for the rest of a line until the timeout. */
+	for (size_t i = 0; i < ARRAY_SIZE(garbage); i++) {
+		fds[i] = raw_connect(self);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, raw_send(fds[i], garbage[i].bytes, garbage[i].len));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(garbage); i++) {
+		raw_read(fds[i], resp, sizeof(resp), 3000, &closed);
+		close(fds[i]);
 		status = status_of(resp);
 		EXPECT_TRUE((status >= 400 && status < 500) || (!resp[0] && closed))
 			TH_LOG("garbage %zu: closed %d, got: %s", i, closed, resp);
@@ -695,7 +754,7 @@ TEST_F(httpd, garbage_gets_a_4xx_or_a_closed_connection_and_the_server_goes_on)
 	/* Not garbage, but not a version the server speaks. */
 	fd = raw_connect(self);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, raw_send(fd, "GET /v1/identity HTTP/7.0\r\n\r\n", 29));
+	ASSERT_EQ(0, raw_send(fd, v7, strlen(v7)));
 	raw_read(fd, resp, sizeof(resp), 3000, &closed);
 	close(fd);
 	EXPECT_EQ(505, status_of(resp)) TH_LOG("%s", resp);
@@ -735,6 +794,7 @@ TEST_F(httpd, a_slow_client_is_dropped_after_the_timeout_while_others_are_served
 	EXPECT_TRUE(closed);
 	EXPECT_LE(900, now_ms() - start);
 	EXPECT_GE(4000, now_ms() - start);
+	EXPECT_TRUE(log_has(self, "- - - from 127.0.0.1:", 2000));
 }
 
 /* ---- what the agent answers --------------------------------------------- */
@@ -754,7 +814,7 @@ TEST_F(httpd, a_malformed_agent_reply_is_502_and_the_next_request_still_works)
 	json_object *msg;
 	FILE *c;
 
-	for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(replies); i++) {
 		c = curl_start(self, URL "/v1/identity");
 		msg = agent_recv(self, 5000);
 		EXPECT_TRUE(is_op(msg, "identity", 1));
@@ -791,6 +851,46 @@ TEST_F(httpd, a_late_agent_is_504_and_its_late_reply_reaches_nobody)
 
 	/* The reply to the quote arrives after all: it must not answer this. */
 	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"late\":true}}"));
+	c = curl_start(self, URL "/v1/identity");
+	msg = agent_recv(self, 5000);
+	EXPECT_TRUE(is_op(msg, "identity", 1));
+	json_object_put(msg);
+	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"fresh\":true}}"));
+	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_STREQ("{\"fresh\":true}", body);
+}
+
+TEST_F(httpd, an_agent_reply_over_1_mib_is_502_and_stops_the_front)
+{
+	size_t n = 1100 * 1024;
+	char body[8192], *huge = malloc(n + 64);
+	FILE *c = curl_start(self, URL "/v1/identity");
+	int st;
+
+	ASSERT_NE(NULL, huge);
+	json_object_put(agent_recv(self, 5000));
+	/* Where the next reply would start is unknown: the front gives up. */
+	strcpy(huge, "{\"status\":200,\"body\":{\"x\":\"");
+	memset(huge + strlen(huge), 'a', n);
+	strcpy(huge + n, "\"}}");
+	agent_send(self, huge);
+	free(huge);
+	EXPECT_EQ(502, curl_finish(c, body, sizeof(body)));
+	EXPECT_TRUE(is_error(body)) TH_LOG("%s", body);
+	st = wait_exit(self->pid, 5000);
+	ASSERT_NE(-1, st);
+	self->pid = -1;
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+TEST_F(httpd, a_line_the_agent_sends_unasked_answers_nobody)
+{
+	char body[8192];
+	json_object *msg;
+	FILE *c;
+
+	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"unasked\":true}}"));
+	usleep(100 * 1000);
 	c = curl_start(self, URL "/v1/identity");
 	msg = agent_recv(self, 5000);
 	EXPECT_TRUE(is_op(msg, "identity", 1));
@@ -860,6 +960,24 @@ TEST_F(httpd, the_front_exits_when_the_agent_closes_its_end)
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	EXPECT_TRUE(log_has(self, "stopping: the agent closed its end", 0));
+}
+
+TEST_F(httpd, an_agent_gone_mid_request_is_503_and_stops_the_front)
+{
+	char body[8192];
+	FILE *c = curl_start(self, URL "/v1/identity");
+	int st;
+
+	json_object_put(agent_recv(self, 5000));
+	close(self->agent);
+	self->agent = -1;
+	EXPECT_EQ(503, curl_finish(c, body, sizeof(body)));
+	EXPECT_TRUE(is_error(body)) TH_LOG("%s", body);
+	st = wait_exit(self->pid, 5000);
+	ASSERT_NE(-1, st);
+	self->pid = -1;
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
 TEST_F(httpd, sigterm_stops_the_front)

@@ -38,7 +38,7 @@ struct tn_relay {
 	int closed_fd;			/* written once when the agent is gone */
 	pthread_mutex_t chan;		/* one exchange at a time on fd */
 	/* Lines owed by the agent for requests that timed out, to discard. */
-	unsigned stale;
+	unsigned int stale;
 	pthread_mutex_t lock;		/* the queue and stopping */
 	pthread_cond_t wake;
 	struct tn_relay_job *head, *tail;

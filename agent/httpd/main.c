@@ -226,7 +226,7 @@ static void log_start(const struct options *o)
 	if (!getsockname(o->listen_fd, (struct sockaddr *)&ss, &len))
 		tn_httpd_format_peer(addr, sizeof(addr), (struct sockaddr *)&ss);
 	fprintf(stderr, TN_HTTPD_NAME ": serving on %s as uid %u, client timeout %d s, agent timeout %d s\n",
-		addr, (unsigned)geteuid(), o->timeout_s, o->agent_timeout_s);
+		addr, (unsigned int)geteuid(), o->timeout_s, o->agent_timeout_s);
 }
 
 /* Returns why the server stops. */

@@ -36,7 +36,7 @@ static void answer(struct tn_relay_job *job, int status, const char *msg)
 	job->body = tn_http_error_body(msg);
 }
 
-/* Tells main.c, once, that the agent is gone and it is time to exit. */
+/* Tells main.c that the agent is gone or out of step: time to exit. */
 static void agent_gone(struct tn_relay *r, const char *why)
 {
 	uint64_t one = 1;
@@ -109,6 +109,15 @@ static void exchange_locked(struct tn_relay *r, struct tn_relay_job *job)
 		}
 		r->stale--;
 	}
+	/* Nothing is owed now: whatever is there was never asked for. */
+	while (poll(&(struct pollfd){ .fd = r->fd, .events = POLLIN }, 1, 0) == 1) {
+		ret = discard_line(r->fd, now_ms() + 100);
+		if (ret > 0)
+			goto closed;
+		fprintf(stderr, TN_HTTPD_NAME ": agent: dropped a line nobody asked for\n");
+		if (ret < 0)
+			break;
+	}
 	if (tn_write_message(r->fd, job->msg, &err))
 		goto closed;
 	deadline = now_ms() + r->timeout_ms;
@@ -122,9 +131,14 @@ static void exchange_locked(struct tn_relay *r, struct tn_relay_job *job)
 			answer(job, 504, "the agent did not answer in time");
 			return;
 		}
-		/* Too long or unreadable: where the next reply starts is unknown. */
-		fprintf(stderr, TN_HTTPD_NAME ": agent: %s\n", err.msg);
-		goto closed;
+		/*
+		 * Too long or unreadable: where the next reply starts is
+		 * unknown, so no later answer could be trusted to be the
+		 * right one. Exiting closes the socketpair for the agent.
+		 */
+		answer(job, 502, "the agent's reply could not be read; trustnode-httpd is shutting down");
+		agent_gone(r, err.msg);
+		return;
 	}
 	/* EOF, possibly in the middle of a line. */
 	if (!len || buf[len - 1] != '\n') {
@@ -140,7 +154,7 @@ static void exchange_locked(struct tn_relay *r, struct tn_relay_job *job)
 	return;
 closed:
 	answer(job, 503, "the agent closed its connection; trustnode-httpd is shutting down");
-	agent_gone(r, err.msg[0] ? err.msg : "connection closed");
+	agent_gone(r, err.msg[0] ? err.msg : "it closed the connection");
 }
 
 void tn_relay_exchange(struct tn_relay *r, struct tn_relay_job *job)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "httpd.h"
 #include "trustnode/attest.h"
 #include "validate.h"
@@ -317,7 +318,7 @@ struct tn_serve *tn_serve_start(const struct tn_serve_options *o,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)TN_HTTP_MAX_CONNS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)TN_HTTP_MAX_PER_IP,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TN_HTTPD_CONN_MEMORY,
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_STRICT_FOR_CLIENT, 1,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
@@ -331,8 +332,24 @@ struct tn_serve *tn_serve_start(const struct tn_serve_options *o,
 	return s;
 }
 
+/*
+ * Stops accepting, gives answers already on their way up to a second to
+ * go out (the relay completed or failed every request before this), then
+ * closes what is left.
+ */
 void tn_serve_stop(struct tn_serve *s)
 {
+	MHD_socket listen_fd = MHD_quiesce_daemon(s->mhd);
+	const union MHD_DaemonInfo *info;
+
+	for (int i = 0; i < 20; i++) {
+		info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (!info || !info->num_connections)
+			break;
+		usleep(50 * 1000);
+	}
 	MHD_stop_daemon(s->mhd);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
 	free(s);
 }

@@ -117,8 +117,8 @@ static int add_hex_member(json_object *m, json_object *body, const char *key,
 	char *lower;
 	size_t n;
 
-	if (max > sizeof(raw))
-		return out_of_memory(no);
+	_Static_assert(TN_ENROLL_MAX_ID_OBJECT <= TN_ENROLL_MAX_SECRET,
+		       "raw must hold either member");
 	if (tn_hex_decode(hex, raw, max, &n, key, &err))
 		return refuse(no, 400, "%s", err.msg);
 	if (!n)

@@ -40,8 +40,12 @@ done
 echo "$mods" > "$stage/modules/order"
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.gz"
 
-# A TPM for the guest: /dev/tpm0 and /dev/tpmrm0.
+# A TPM for the guest: /dev/tpm0 and /dev/tpmrm0, manufactured like a real
+# one, with an EK certificate from swtpm's local CA.
 mkdir -p "$work/tpm"
+swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --create-platform-cert \
+	--lock-nvram > "$work/swtpm_setup.log" 2>&1 ||
+	{ echo "guest: swtpm_setup failed (see $work/swtpm_setup.log)" >&2; exit 1; }
 swtpm socket --tpm2 --tpmstate dir="$work/tpm" --ctrl type=unixio,path="$work/swtpm.sock" \
 	--flags startup-clear --pid file="$work/swtpm.pid" --daemon || { echo "guest: swtpm failed" >&2; exit 1; }
 swtpm_pid=$(cat "$work/swtpm.pid")

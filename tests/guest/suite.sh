@@ -10,6 +10,11 @@ for t in enforce_test lsm_test propagate_test agent_test; do
 	echo "# ==== guest: $t"
 	"$BUILD/tests/$t" || rc=1
 done
+# Attestation against the guest's TPM (/dev/tpmrm0, EK certificate from
+# swtpm's local CA) for node A; node B keeps a swtpm of its own.
+echo "# ==== guest: attest_tpm_test"
+TN_ATTEST_TCTI_A=device:/dev/tpmrm0 TN_ATTEST_STATE_A=${TMPDIR:-/tmp}/attest-a \
+	"$BUILD/tests/guest/attest_tpm_test" || rc=1
 echo "# ==== guest: dkms_test"
 tests/guest/dkms_test.sh "$BUILD" || rc=1
 echo "# ==== guest: kmod_test"

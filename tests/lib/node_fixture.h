@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
@@ -121,6 +122,33 @@ static inline const char *taint_of(struct tn_node *n, const char *wl)
 	if (node_taint(n, wl, buf, sizeof(buf)))
 		return "?";
 	return buf;
+}
+
+/* Whether the node's agent runs in lsm mode (trustctl status). */
+static inline int node_lsm_mode(struct tn_node *n)
+{
+	char out[8192];
+
+	return !ctl(n, out, sizeof(out), "status") && strstr(out, "attach:     lsm");
+}
+
+/*
+ * The guest suite sets TN_EXPECT_ATTACH=lsm: there a test that finds cgroup
+ * mode must fail, not quietly check the cgroup-mode gaps instead.
+ */
+static inline int lsm_expected(void)
+{
+	const char *e = getenv("TN_EXPECT_ATTACH");
+
+	return e && !strcmp(e, "lsm");
+}
+
+/* Whether trustctl status lists a gap containing what. */
+static inline int gap_listed(struct tn_node *n, const char *what)
+{
+	char out[8192];
+
+	return !ctl(n, out, sizeof(out), "status") && strstr(out, what);
 }
 
 #endif

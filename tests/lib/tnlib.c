@@ -190,6 +190,8 @@ int node_start_agent(struct tn_node *n)
 
 	snprintf(bin, sizeof(bin), "%s/trustnoded", tn_build());
 	snprintf(state, sizeof(state), "%s/state", n->tmp);
+	if (n->state)
+		snprintf(state, sizeof(state), "%s", n->state);
 	snprintf(run, sizeof(run), "%s/run", n->tmp);
 	snprintf(rb, sizeof(rb), "%u", n->ringbuf);
 	unlink(n->socket);

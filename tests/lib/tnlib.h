@@ -44,6 +44,7 @@ struct tn_node {
 	const char *tcti;
 	const char *listen;	/* --listen ADDR:PORT */
 	const char *agent_netns; /* run trustnoded in this named netns */
+	const char *state;	/* --state-dir; default TMP/state */
 };
 
 /* Build dir holding trustnoded and trustctl ($TN_BUILD, default build). */
