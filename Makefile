@@ -3,7 +3,8 @@
 #   make            build bpf/ (object + skeleton), agent/trustnoded, tools/trustctl
 #   make check      install build/test dependencies if missing, build, run tests
 #   make demo       install dependencies if missing, build, run the demo
-#   make bench      benchmarks (ratios against no trustnode and against nftables)
+#   make bench      benchmarks (ratios against no trustnode and against nftables;
+#                   attestation against tpm2-tools; make bench-attest alone)
 #   make fuzz       fuzz the policy parser and the control protocol (bounded)
 #
 # Everything generated goes to build/ (O=DIR to change); nothing there is
@@ -178,8 +179,17 @@ demo: deps
 	scripts/demo.sh $(O)
 
 bench: deps
-	$(MAKE) all $(O)/bench/tnbench
+	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnverify
 	tests/bench/bench.sh $(O)
+	tests/bench/attest-bench.sh $(O)
+
+bench-attest: deps
+	$(MAKE) all $(O)/bench/tnverify
+	tests/bench/attest-bench.sh $(O)
+
+$(O)/bench/tnverify: tests/bench/tnverify.c $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 $(O)/bench/tnbench: tests/bench/tnbench.c
 	@mkdir -p $(@D)
@@ -201,5 +211,5 @@ fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_req
 clean:
 	rm -rf $(O)
 
-.PHONY: all tests deps check demo bench fuzz clean kmod dkms-deb checkpatch
+.PHONY: all tests deps check demo bench bench-attest fuzz clean kmod dkms-deb checkpatch
 .DELETE_ON_ERROR:
