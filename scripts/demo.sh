@@ -1,6 +1,7 @@
 #!/bin/bash
 # trustnode demo: a workload reads a tagged file and can no longer reach an
-# outside host; an untainted workload still can; the events say why.
+# outside host; an untainted workload still can; the events say why. Then a
+# second node enrols this one and verifies its TPM-backed attestation.
 #
 # Everything happens in network namespaces and a cgroup this script creates
 # (names carry its pid), and is removed on every exit path. The "outside"
@@ -24,6 +25,7 @@ run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
 cleanup() {
 	set +e
 	[ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
+	[ -f "$tmp/tpm/pid" ] && kill "$(cat "$tmp/tpm/pid")" 2>/dev/null
 	"$BUILD/trustnoded" --unload --pin-dir "$pin" >/dev/null 2>&1
 	ip netns pids "$ns_out" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns del "$ns_node" 2>/dev/null
@@ -71,9 +73,17 @@ workloads = (
 POLICY
 run cat "$tmp/policy.conf"
 
-say "Start trustnoded below the demo's own cgroup"
-TRUSTNODE_QUIET_LIBBPF=1 "$BUILD/trustnoded" --cgroup "$root" --state-dir "$tmp/state" \
-	--run-dir "$tmp/run" --pin-dir "$pin" --policy "$tmp/policy.conf" 2>"$tmp/agent.log" &
+say "The node's TPM: a swtpm, manufactured with an EK certificate"
+mkdir -p "$tmp/tpm"
+run swtpm_setup --tpm2 --tpmstate "$tmp/tpm" --create-ek-cert --create-platform-cert --lock-nvram >/dev/null
+run swtpm socket --tpm2 --tpmstate dir="$tmp/tpm" --server type=unixio,path="$tmp/tpm/sock" \
+	--ctrl type=unixio,path="$tmp/tpm/sock.ctrl" --flags startup-clear --pid file="$tmp/tpm/pid" --daemon
+
+say "Start trustnoded below the demo's own cgroup, serving attestation on 203.0.113.1:8443"
+TRUSTNODE_QUIET_LIBBPF=1 nsenter --net=/var/run/netns/"$ns_node" "$BUILD/trustnoded" \
+	--cgroup "$root" --state-dir "$tmp/state" --run-dir "$tmp/run" --pin-dir "$pin" \
+	--policy "$tmp/policy.conf" --tcti "swtpm:path=$tmp/tpm/sock" --listen 203.0.113.1:8443 \
+	2>"$tmp/agent.log" &
 agent=$!
 for _ in $(seq 100); do [ -S "$TRUSTNODE_SOCKET" ] && break; sleep 0.1; done
 [ -S "$TRUSTNODE_SOCKET" ] || { cat "$tmp/agent.log"; exit 1; }
@@ -106,5 +116,14 @@ run "$BUILD/trustctl" run --workload batch -- cat "$tmp/summary.txt"
 run "$BUILD/trustctl" run --workload batch -- nsenter --net=/var/run/netns/"$ns_node" bash -c "$fetch" ||
 	echo "(refused, exit status $?)"
 run "$BUILD/trustctl" workload list
+
+say "A peer node (203.0.113.2) enrols this node: EK certificate, credential activation"
+peer() { ip netns exec "$ns_out" "$BUILD/trustctl" --state-dir "$tmp/peer" "$@"; }
+ca=/var/lib/swtpm-localca
+run peer peer enroll http://203.0.113.1:8443 --name node1 \
+	--ca $ca/swtpm-localca-rootca-cert.pem --ca $ca/issuercert.pem
+
+say "The peer verifies a fresh quote: what runs, what policy it enforces"
+run peer attest node1
 
 say "Done; cleaning up"
