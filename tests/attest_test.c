@@ -385,6 +385,27 @@ TEST_F_TIMEOUT(pair, garbage_requests_get_4xx_and_change_nothing, ATTEST_TIMEOUT
 }
 #endif
 
+#ifndef ATTEST_GUEST_SUBSET
+TEST_F_TIMEOUT(pair, the_agent_leaves_no_transient_object_or_session_behind, ATTEST_TIMEOUT)
+{
+	char path[300];
+	int i;
+
+	/* swtpm over a socket has no resource manager: what the agent does
+	 * not flush stays loaded, and a TPM holds only a few. */
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, verifier(&self->b, NULL, 0, "attest node-a"));
+		snprintf(path, sizeof(path), "peer enroll %s --name again%d", self->a.url, i);
+		ASSERT_EQ(0, verifier(&self->a, NULL, 0, "%s", path));
+	}
+	node_kill_agent(&self->a.n);
+	EXPECT_EQ(0, run_cmd("test -z \"$(TPM2TOOLS_TCTI=%s tpm2_getcap handles-transient)\"",
+			     self->a.tcti));
+	EXPECT_EQ(0, run_cmd("test -z \"$(TPM2TOOLS_TCTI=%s tpm2_getcap handles-loaded-session)\"",
+			     self->a.tcti));
+}
+#endif
+
 TEST_F_TIMEOUT(pair, an_unexplained_pcr_is_reported_and_fails_attestation, ATTEST_TIMEOUT)
 {
 	char status[8192];
