@@ -41,9 +41,10 @@ LIBS_TPM    := $(shell pkg-config --libs tss2-esys tss2-mu tss2-rc tss2-tctildr 
 LIBS_CRYPTO := $(shell pkg-config --libs libcrypto libsodium 2>/dev/null || echo -lcrypto -lsodium)
 LIBS_MHD    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 LIBS_CURL   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+LIBS_JOURNAL := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 CFLAGS   += $(shell pkg-config --cflags json-c libnl-genl-3.0 2>/dev/null) -Iinclude/uapi
 # What common/ needs; every binary links it.
-LIBS_COMMON := $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) $(LIBS_TPM) $(LIBS_CRYPTO)
+LIBS_COMMON := $(LIBS_JSON) $(LIBS_CONFIG) $(LIBS_NL) $(LIBS_TPM) $(LIBS_CRYPTO) $(LIBS_CURL)
 
 COMMON_SRC := $(wildcard common/*.c)
 AGENT_SRC  := $(wildcard agent/*.c)
@@ -85,7 +86,7 @@ $(AGENT_OBJ): $(SKEL)
 
 $(TRUSTNODED): $(AGENT_OBJ) $(COMMON_OBJ)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_COMMON)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_COMMON) $(LIBS_JOURNAL)
 
 # The unprivileged HTTP front of the attestation service (agent/httpd/).
 $(HTTPD): $(HTTPD_OBJ) $(COMMON_OBJ)
@@ -179,9 +180,18 @@ demo: deps
 	scripts/demo.sh $(O)
 
 bench: deps
-	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnverify
+	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnverify $(O)/bench/auditbench
 	tests/bench/bench.sh $(O)
 	tests/bench/attest-bench.sh $(O)
+	tests/bench/audit-bench.sh $(O)
+
+bench-audit: deps
+	$(MAKE) $(O)/bench/auditbench
+	tests/bench/audit-bench.sh $(O)
+
+$(O)/bench/auditbench: tests/bench/auditbench.c $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 bench-attest: deps
 	$(MAKE) all $(O)/bench/tnverify
@@ -211,5 +221,5 @@ fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_req
 clean:
 	rm -rf $(O)
 
-.PHONY: all tests deps check demo bench bench-attest fuzz clean kmod dkms-deb checkpatch
+.PHONY: all tests deps check demo bench bench-attest bench-audit fuzz clean kmod dkms-deb checkpatch
 .DELETE_ON_ERROR:

@@ -25,6 +25,10 @@ struct agent_options {
 	enum tn_attach_mode attach;
 	uint32_t ringbuf_size;		/* 0: the object's default */
 	struct attest_options attest;
+	struct {
+		uint64_t segment_bytes;
+		unsigned cp_records, cp_seconds, anchor_seconds;
+	} audit;
 };
 
 struct agent {
@@ -60,12 +64,47 @@ struct agent {
 	/* kmod_sync.c */
 	struct attest *att;		/* attest.h */
 
+	struct peers *peers;		/* peers.c: attested-peers mode */
+
+	/* audit.c */
+	struct tn_audit_writer *audit;
+	int journal;			/* a systemd journal runs */
+	int audit_failing;
+	int anchor_pending, have_anchored;
+	uint64_t anchor_covers, anchored_covers;
+	uint8_t anchor_head[32];
+	int64_t anchor_last_us;
+
 	struct tn_kmod *kmod;		/* NULL while the module is not loaded */
 	struct nl_sock *kmod_drops;	/* subscribed to the module's "drops" */
 	uint64_t policy_gen;		/* bumped by every committed change */
 	uint64_t kmod_pushed_gen;	/* the generation the module has */
 	char kmod_last_error[1024];
 };
+
+/* peers.c: attested-peers mode. */
+struct peers;
+int peers_reload(struct agent *a, struct tn_err *err);
+void peers_tick(struct agent *a);
+int peers_fd(struct agent *a);
+void peers_handle(struct agent *a);
+json_object *peers_status_json(struct agent *a);
+void peers_stop(struct agent *a);
+
+/* audit.c: the tamper-evident audit log (include/trustnode/audit.h). */
+struct tn_audit_writer;
+int audit_open(struct agent *a, struct tn_err *err);
+void audit_close(struct agent *a);
+/* Chains a record (data not consumed); durable at the next audit_commit. */
+void audit_record(struct agent *a, const char *type, json_object *data);
+/* Group commit: once per turn of the main loop. */
+void audit_commit(struct agent *a);
+void audit_tick(struct agent *a);
+int audit_checkpoint_now(struct agent *a, struct tn_err *err);
+json_object *audit_status_json(struct agent *a);
+/* A page of records for GET /v1/log. */
+json_object *audit_page(struct agent *a, uint64_t since, unsigned limit,
+			int *status);
 
 /* bpf_attach.c: load, pin, adopt and attach the BPF programs. */
 int bpf_attach_all(struct agent *a, struct tn_err *err);

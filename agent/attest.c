@@ -50,13 +50,14 @@ int attest_start(struct agent *a, struct tn_err *err)
 	struct tn_err e;
 
 	t->listen_fd = t->httpd_fd = -1;
+	/* The identity signs audit checkpoints too, TPM or not. */
+	if (identity_load(a->opt.state_dir, t->idkey_sk, t->idkey_pk, err))
+		return -1;
 	if (!strcmp(t->opt.tcti, "none")) {
 		snprintf(t->unavailable, sizeof(t->unavailable),
 			 "attestation is off (--tcti none)");
 		return 0;
 	}
-	if (identity_load(a->opt.state_dir, t->idkey_sk, t->idkey_pk, err))
-		return -1;
 	snprintf(path, sizeof(path), "%s/" TPM_STATE, a->opt.state_dir);
 	known = known_ak_name(path);
 	/* ESAPI logs expected misses (no AK yet, no EK certificate) as errors;

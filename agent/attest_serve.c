@@ -307,6 +307,15 @@ static int op_quote(struct agent *a, json_object *req, json_object *body)
 	free(attest);
 	free(sig);
 	t->quotes_served++;
+	{
+		json_object *d = json_object_new_object();
+
+		add_hex(d, "nonce", nonce, nlen);
+		json_object_object_add(d, "log_entries", json_object_new_int(
+			(int)json_object_array_length(t->entries)));
+		audit_record(a, "attestation-served", d);
+		json_object_put(d);
+	}
 	return 200;
 }
 
@@ -340,6 +349,7 @@ static int op_activate(struct agent *a, json_object *req, json_object *body)
 	}
 	add_hex(body, "secret", secret, slen);
 	a->att->activations++;
+	audit_record(a, "enrolment-challenge-answered", NULL);
 	return 200;
 }
 
@@ -352,6 +362,17 @@ static json_object *dispatch(struct agent *a, json_object *req, int *status)
 		json_object_put(body);
 		*status = 400;
 		return error_body("request without an \"op\"");
+	}
+	if (!strcmp(op, "log")) {
+		long long since = 0, limit = 0;
+
+		json_object_put(body);
+		if (tn_json_int(req, "since", &since) || since < 0 ||
+		    tn_json_int(req, "limit", &limit) || limit < 1) {
+			*status = 400;
+			return error_body("log needs since >= 0 and limit >= 1");
+		}
+		return audit_page(a, (uint64_t)since, (unsigned)limit, status);
 	}
 	if (!a->att->tpm) {
 		json_object_put(body);

@@ -169,8 +169,10 @@ static int add_everything(struct agent *a, const struct registry *r,
 	if (prune(map_fd(s->maps.tn_prefixes), sizeof(struct tn_prefix_key),
 		  keep_gen, &(__u8){ !gen }, err))
 		return -1;
-	for (i = 0; i < r->nprefixes; i++) {
-		const struct tn_prefix *p = &r->prefixes[i];
+	for (i = 0; i < r->nprefixes + r->npeer_prefixes; i++) {
+		/* The policy's prefixes, then the peers attested now. */
+		const struct tn_prefix *p = i < r->nprefixes ? &r->prefixes[i] :
+			&r->peer_prefixes[i - r->nprefixes];
 		struct tn_prefix_key k = { .prefixlen = 16 + p->len, .gen = gen,
 					   .family = p->family };
 		__u8 one = 1;

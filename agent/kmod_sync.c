@@ -10,6 +10,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -157,11 +158,22 @@ void kmod_sync(struct agent *a)
 			a->reg.wls[i].kmod_taint = 0;
 	}
 	if (a->kmod_pushed_gen != a->policy_gen) {
-		if (tn_kmod_set_policy(a->kmod, a->reg.enforce, a->reg.prefixes,
-				       a->reg.nprefixes, &err))
+		/* The policy's prefixes and the peers attested now, as BPF has. */
+		int n = a->reg.nprefixes + a->reg.npeer_prefixes;
+		struct tn_prefix *all = calloc(n ? n : 1, sizeof(*all));
+
+		if (all) {
+			memcpy(all, a->reg.prefixes, a->reg.nprefixes * sizeof(*all));
+			memcpy(all + a->reg.nprefixes, a->reg.peer_prefixes,
+			       a->reg.npeer_prefixes * sizeof(*all));
+		}
+		if (!all)
+			fprintf(stderr, "trustnoded: pushing the policy: out of memory\n");
+		else if (tn_kmod_set_policy(a->kmod, a->reg.enforce, all, n, &err))
 			note(a, "pushing the policy", &err);
 		else
 			a->kmod_pushed_gen = a->policy_gen;
+		free(all);
 	}
 	/* Only what is new: every TAINT is an audit record in the kernel. */
 	for (i = 0; i < a->reg.nwls; i++) {

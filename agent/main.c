@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include "agent.h"
 #include "trustnode/attest.h"
+#include "trustnode/audit.h"
 #include "trustnode/control.h"
 
 static void usage(FILE *f)
@@ -52,9 +53,17 @@ static void usage(FILE *f)
 "  --listen ADDR:PORT  serve the attestation HTTP API there (default: off)\n"
 "  --httpd-user USER   the unprivileged user of trustnode-httpd (default " TN_HTTP_DEFAULT_USER ")\n"
 "  --httpd PATH        trustnode-httpd (default: next to trustnoded)\n"
+"\n"
+"Audit log (STATE_DIR/audit; see README, \"Audit log\"):\n"
+"  --audit-segment-bytes N  rotate segments at N bytes (default 16 MiB)\n"
+"  --checkpoint-records N   sign a checkpoint every N records (default %u)\n"
+"  --checkpoint-seconds T   ... or every T seconds (default %u)\n"
+"  --anchor-seconds T       extend at most one checkpoint per T seconds into\n"
+"                           the PCR (default %u)\n"
 "  --unload            detach everything pinned under --pin-dir and exit;\n"
 "                      this drops enforcement and the kernel's taint\n"
-"  -h, --help\n", TN_DEFAULT_PCR, TN_DEFAULT_AK_HANDLE);
+"  -h, --help\n", TN_DEFAULT_PCR, TN_DEFAULT_AK_HANDLE, TN_AUDIT_CP_RECORDS,
+		TN_AUDIT_CP_SECONDS, TN_AUDIT_ANCHOR_SECONDS);
 }
 
 static int find_cgroup2_mount(char *out, size_t n)
@@ -110,6 +119,20 @@ static int parse_pcr_list(const char *s, struct attest_options *o)
 	return 0;
 }
 
+static int parse_count(const char *s, unsigned long long min,
+		       unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *out < min || *out > (1ULL << 32)) {
+		fprintf(stderr, "trustnoded: \"%s\" is not a number from %llu to 2^32\n", s, min);
+		return -1;
+	}
+	return 0;
+}
+
 /* The quote must cover the measurement PCR, or it vouches for nothing. */
 static int quote_includes_pcr(struct attest_options *o)
 {
@@ -147,6 +170,10 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 		{ "listen", required_argument, NULL, 'L' },
 		{ "httpd-user", required_argument, NULL, 'W' },
 		{ "httpd", required_argument, NULL, 'H' },
+		{ "audit-segment-bytes", required_argument, NULL, 'B' },
+		{ "checkpoint-records", required_argument, NULL, 'N' },
+		{ "checkpoint-seconds", required_argument, NULL, 'E' },
+		{ "anchor-seconds", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -165,6 +192,21 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 		case 'L': o->attest.listen = optarg; break;
 		case 'W': o->attest.httpd_user = optarg; break;
 		case 'H': o->attest.httpd_path = optarg; break;
+		case 'B': case 'N': case 'E': case 'A': {
+			unsigned long long v;
+
+			if (parse_count(optarg, c == 'B' ? 4096 : 1, &v))
+				return -1;
+			if (c == 'B')
+				o->audit.segment_bytes = v;
+			else if (c == 'N')
+				o->audit.cp_records = v;
+			else if (c == 'E')
+				o->audit.cp_seconds = v;
+			else
+				o->audit.anchor_seconds = v;
+			break;
+		}
 		case 'C':
 			if (parse_pcr(optarg, &o->attest.pcr))
 				return -1;
@@ -318,12 +360,14 @@ static int setup(struct agent *a, struct tn_err *err)
 	/* Push the saved state: after a reboot the maps start empty. */
 	if (bpf_sync(a, &a->reg, err))
 		return -1;
-	/* Before the policy loads, so that loading it is measured. */
-	if (attest_start(a, err))
+	/* Before the policy loads, so that loading it is measured and logged. */
+	if (attest_start(a, err) || audit_open(a, err))
 		return -1;
 	if (a->opt.policy_path && load_policy_file(a, err))
 		return -1;
 	measure_policy(a);
+	if (peers_reload(a, err))
+		return -1;
 	if (control_listen(a, err))
 		return -1;
 	a->policy_gen = 1;
@@ -395,14 +439,20 @@ static int run(struct agent *a)
 				events_check_counters(a);
 				kmod_sync(a);
 				serve_tick(a);
+				peers_tick(a);
+				audit_tick(a);
 			} else if (fd == serve_fd(a)) {
 				serve_handle(a);
+			} else if (fd == peers_fd(a)) {
+				peers_handle(a);
 			} else if (fd == kmod_drops_fd(a)) {
 				kmod_read_drops(a);
 			} else {
 				events_poll(a);
 			}
 		}
+		/* Group commit: one fdatasync for all records of this turn. */
+		audit_commit(a);
 	}
 	events_poll(a);
 	close(sfd);
@@ -426,6 +476,10 @@ int main(int argc, char **argv)
 	struct tn_err err;
 	int unload = 0, ret;
 
+	a.opt.audit.segment_bytes = TN_AUDIT_SEGMENT_BYTES;
+	a.opt.audit.cp_records = TN_AUDIT_CP_RECORDS;
+	a.opt.audit.cp_seconds = TN_AUDIT_CP_SECONDS;
+	a.opt.audit.anchor_seconds = TN_AUDIT_ANCHOR_SECONDS;
 	a.opt.attest = (struct attest_options){
 		.tcti = TN_DEFAULT_TCTI,
 		.pcr = TN_DEFAULT_PCR,
@@ -460,6 +514,8 @@ int main(int argc, char **argv)
 		events_record(&a, "agent-stop", NULL);
 	}
 	control_close(&a);
+	peers_stop(&a);
+	audit_close(&a);
 	attest_stop(&a);
 	kmod_close(&a);
 	events_close(&a);

@@ -61,6 +61,7 @@ void registry_free(struct registry *r)
 	free(r->wls);
 	free(r->trusted);
 	free(r->prefixes);
+	free(r->peer_prefixes);
 	free(r->policy_name);
 	free(r->policy_text);
 	memset(r, 0, sizeof(*r));
@@ -81,13 +82,16 @@ int registry_copy(struct registry *d, const struct registry *s)
 	d->wls = calloc(s->nwls + 1, sizeof(*d->wls));
 	d->trusted = calloc(s->ntrusted + 1, sizeof(*d->trusted));
 	d->prefixes = calloc(s->nprefixes + 1, sizeof(*d->prefixes));
+	d->peer_prefixes = calloc(s->npeer_prefixes + 1, sizeof(*d->peer_prefixes));
 	d->policy_name = dup_or_null(s->policy_name);
 	d->policy_text = dup_or_null(s->policy_text);
 	for (i = 0; i < s->nlabels; i++)
 		d->labels[i] = strdup(s->labels[i]);
-	if (!d->tags || !d->wls || !d->prefixes || !d->trusted)
+	if (!d->tags || !d->wls || !d->prefixes || !d->trusted || !d->peer_prefixes)
 		goto oom;
 	memcpy(d->prefixes, s->prefixes, s->nprefixes * sizeof(*d->prefixes));
+	memcpy(d->peer_prefixes, s->peer_prefixes,
+	       s->npeer_prefixes * sizeof(*d->peer_prefixes));
 	for (i = 0; i < s->ntags; i++) {
 		d->tags[i] = s->tags[i];
 		d->tags[i].path = dup_or_null(s->tags[i].path);
@@ -371,7 +375,21 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 	}
 
 	r->enforce = p->enforce;
-	if (p->prefixes_given) {
+	r->peers_only = p->peers_only;
+	if (p->peers_only) {
+		/* Only attested peers, and this node itself. */
+		static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
+
+		free(r->prefixes);
+		r->prefixes = calloc(2, sizeof(*r->prefixes));
+		if (!r->prefixes)
+			return tn_fail(err, "out of memory");
+		r->nprefixes = 0;
+		for (int k = 0; k < 2; k++)
+			if (!tn_parse_prefix(loopback[k], &r->prefixes[k], NULL))
+				r->nprefixes++;
+		r->prefixes_default = 0;
+	} else if (p->prefixes_given) {
 		free(r->prefixes);
 		r->prefixes = calloc(p->nprefixes + 1, sizeof(*r->prefixes));
 		if (!r->prefixes)
@@ -395,7 +413,8 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 
 static const char *source_name(enum tn_source s)
 {
-	return s == TN_SRC_POLICY ? "policy" : s == TN_SRC_DERIVED ? "derived" : "admin";
+	return s == TN_SRC_POLICY ? "policy" : s == TN_SRC_DERIVED ? "derived" :
+	       s == TN_SRC_PEER ? "peer" : "admin";
 }
 
 static enum tn_source source_of(const char *s)
@@ -404,6 +423,8 @@ static enum tn_source source_of(const char *s)
 		return TN_SRC_POLICY;
 	if (s && !strcmp(s, "derived"))
 		return TN_SRC_DERIVED;
+	if (s && !strcmp(s, "peer"))
+		return TN_SRC_PEER;
 	return TN_SRC_ADMIN;
 }
 
@@ -413,7 +434,13 @@ json_object *registry_tag_json(const struct registry *r,
 	json_object *o = json_object_new_object();
 	char buf[TN_ADDR_STRLEN + 8];
 
-	if (t->is_net) {
+	if (t->is_net && t->source == TN_SRC_PEER) {
+		/* Any port: a peer's clients come from ephemeral ports. */
+		tn_format_addr(buf, sizeof(buf), t->ep.family, t->ep.addr);
+		json_object_object_add(o, "peer_address", json_object_new_string(buf));
+		json_object_object_add(o, "peer", json_object_new_string(
+					       t->workload ? t->workload : "?"));
+	} else if (t->is_net) {
 		tn_format_endpoint(buf, sizeof(buf), t->ep.family, t->ep.addr,
 				   t->ep.port);
 		json_object_object_add(o, "net", json_object_new_string(buf));
@@ -603,7 +630,17 @@ static int load_tag(struct registry *r, json_object *o, struct tn_err *err)
 		tn_json_int(o, "event", &ev);
 		t.event = ev;
 	}
-	if (net) {
+	if (t.source == TN_SRC_PEER) {
+		struct tn_prefix pf;
+		const char *addr = tn_json_str(o, "peer_address");
+
+		t.workload = (char *)tn_json_str(o, "peer");
+		if (!addr || !t.workload || tn_parse_prefix(addr, &pf, err))
+			return tn_fail(err, "a peer tag needs peer and peer_address");
+		t.is_net = 1;
+		t.ep.family = pf.family;
+		memcpy(t.ep.addr, pf.addr, sizeof(t.ep.addr));
+	} else if (net) {
 		t.is_net = 1;
 		if (tn_parse_endpoint(net, &t.ep, err))
 			return -1;

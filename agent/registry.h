@@ -13,8 +13,12 @@
 #include "err.h"
 #include "policy.h"
 
-/* Who made a tag: the policy file, trustctl tag, or a tainted workload's write. */
-enum tn_source { TN_SRC_POLICY, TN_SRC_ADMIN, TN_SRC_DERIVED };
+/*
+ * Who made a tag: the policy file, trustctl tag, a tainted workload's write,
+ * or attested-peers mode (an enrolled peer's addresses, labelled with what
+ * its attested policy declares: data from it taints the receiver).
+ */
+enum tn_source { TN_SRC_POLICY, TN_SRC_ADMIN, TN_SRC_DERIVED, TN_SRC_PEER };
 
 struct reg_tag {
 	enum tn_source source;
@@ -23,7 +27,8 @@ struct reg_tag {
 	uint64_t dev, ino;	/* !is_net; kernel dev encoding */
 	struct tn_endpoint ep;	/* is_net */
 	uint64_t labels;
-	char *workload;		/* TN_SRC_DERIVED: who wrote the file */
+	char *workload;		/* TN_SRC_DERIVED: who wrote the file;
+				 * TN_SRC_PEER: the peer's name */
 	uint64_t event;		/* TN_SRC_DERIVED: the event that derived it */
 };
 
@@ -51,6 +56,10 @@ struct registry {
 	int prefixes_default;
 	struct tn_prefix *prefixes;
 	int nprefixes;
+	int peers_only;		/* attested-peers mode without local prefixes */
+	/* Addresses of peers whose attestation holds now (not saved). */
+	struct tn_prefix *peer_prefixes;
+	int npeer_prefixes;
 	char *policy_name;	/* NULL until a policy is loaded */
 	char *policy_text;
 };

@@ -144,6 +144,8 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "gaps", gaps);
 	json_object_object_add(o, "kernel_module", kmod_status_json(a));
 	json_object_object_add(o, "attestation", attest_status_json(a));
+	json_object_object_add(o, "audit", audit_status_json(a));
+	json_object_object_add(o, "peers", peers_status_json(a));
 	return 0;
 }
 
@@ -210,6 +212,10 @@ static int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 		goto out;
 	}
 	ret = 0;
+	/* The peers it names: kept verdicts stand, new peers are attested. */
+	if (peers_reload(a, &r->err))
+		fprintf(stderr, "trustnoded: attested peers after the policy load: %s\n",
+			r->err.msg);
 	{
 		json_object *ev = json_object_new_object();
 
@@ -491,6 +497,20 @@ static int h_events(struct agent *a, json_object *req, struct reply *r)
 	return 0;
 }
 
+static int h_peers(struct agent *a, json_object *req, struct reply *r)
+{
+	json_object_object_add(r->o, "peers", peers_status_json(a));
+	return 0;
+}
+
+static int h_log_checkpoint(struct agent *a, json_object *req, struct reply *r)
+{
+	if (audit_checkpoint_now(a, &r->err))
+		return fail(r, TN_EXIT_FAILED);
+	json_object_object_add(r->o, "audit", audit_status_json(a));
+	return 0;
+}
+
 static int h_seal(struct agent *a, json_object *req, struct reply *r)
 {
 	static const char what[] = "trustnode.ko sealed";
@@ -525,6 +545,8 @@ static const struct {
 	{ "workload.list",   0, h_workload_list },
 	{ "events",          0, h_events },
 	{ "seal",            1, h_seal },
+	{ "log.checkpoint",  1, h_log_checkpoint },
+	{ "peers",           0, h_peers },
 };
 
 json_object *requests_dispatch(struct agent *a, json_object *req, int privileged)
@@ -545,6 +567,8 @@ json_object *requests_dispatch(struct agent *a, json_object *req, int privileged
 	}
 	if (i == sizeof(handlers) / sizeof(handlers[0]))
 		failf(&r, TN_EXIT_INVALID, "unknown command '%.64s'", cmd);
+	/* A change is acknowledged only once its audit record is on disk. */
+	audit_commit(a);
 	if (r.code) {
 		json_object_put(r.o);
 		r.o = json_object_new_object();

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attest_verify.h"
+#include <sodium.h>
 #include "hex.h"
+#include "http.h"
 #include "proto.h"
 #include "tpm_verify.h"
 #include "trustnode/attest.h"
@@ -315,4 +317,24 @@ void tn_peer_note_clock(struct tn_peer *p, const struct tn_verdict *v)
 	p->reset_count = v->reset_count;
 	p->restart_count = v->restart_count;
 	p->clock = v->clock;
+}
+
+int tn_attest_peer(const struct tn_peer *p, int enrolling, struct tn_verdict *v,
+		   json_object **resp_out, struct tn_err *err)
+{
+	uint8_t nonce[32];
+	char path[128], hex[65];
+	json_object *resp;
+
+	randombytes_buf(nonce, sizeof(nonce));
+	tn_hex_encode(nonce, sizeof(nonce), hex);
+	snprintf(path, sizeof(path), "/v1/quote?nonce=%s", hex);
+	if (http_json(p->url, path, NULL, &resp, err))
+		return -1;
+	tn_verify_quote(p, nonce, sizeof(nonce), resp, enrolling, v);
+	if (resp_out)
+		*resp_out = resp;
+	else
+		json_object_put(resp);
+	return 0;
 }

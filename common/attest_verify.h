@@ -50,4 +50,13 @@ void tn_verdict_free(struct tn_verdict *v);
 void tn_peer_note_clock(struct tn_peer *p, const struct tn_verdict *v);
 int tn_is_software_measurement(const char *type);
 
+/*
+ * Asks p for a quote over a fresh 32-byte nonce (GET p->url/v1/quote) and
+ * verifies it. -1 only when no answer came (err says why); otherwise the
+ * verdict says what held. The answer is handed back in *resp when resp is
+ * not NULL (caller frees).
+ */
+int tn_attest_peer(const struct tn_peer *p, int enrolling, struct tn_verdict *v,
+		   json_object **resp, struct tn_err *err);
+
 #endif

@@ -86,6 +86,14 @@ int tn_peer_save(const char *dir, const struct tn_peer *p, struct tn_err *err)
 		json_object_object_add(o, "last_quote_clock", c);
 	}
 	json_object_object_add(o, "enrolled_at", json_object_new_int64(p->enrolled_at));
+	if (p->have_log_cp) {
+		json_object *l = json_object_new_object();
+
+		add_hex(l, "log_id", p->log_id, sizeof(p->log_id));
+		json_object_object_add(l, "covers", json_object_new_int64((int64_t)p->log_cp_covers));
+		add_hex(l, "head", p->log_cp_head, sizeof(p->log_cp_head));
+		json_object_object_add(o, "audit_checkpoint_seen", l);
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (json_object_to_file_ext(tmp, o, JSON_C_TO_STRING_PRETTY |
 				    JSON_C_TO_STRING_NOSLASHESCAPE) ||
@@ -164,6 +172,16 @@ static int parse_peer(json_object *o, const char *path, struct tn_peer *p,
 	}
 	if (!tn_json_int(o, "enrolled_at", &v))
 		p->enrolled_at = v;
+	if (json_object_object_get_ex(o, "audit_checkpoint_seen", &c)) {
+		if (tn_hex_decode(tn_json_str(c, "log_id"), p->log_id, sizeof(p->log_id),
+				  &n, "audit_checkpoint_seen.log_id", err) || n != sizeof(p->log_id) ||
+		    tn_hex_decode(tn_json_str(c, "head"), p->log_cp_head, sizeof(p->log_cp_head),
+				  &n, "audit_checkpoint_seen.head", err) || n != sizeof(p->log_cp_head) ||
+		    tn_json_int(c, "covers", &v) || v < 0)
+			return tn_fail(err, "%s: audit_checkpoint_seen is malformed", path);
+		p->log_cp_covers = (uint64_t)v;
+		p->have_log_cp = 1;
+	}
 	return 0;
 }
 

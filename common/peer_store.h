@@ -30,6 +30,11 @@ struct tn_peer {
 	uint32_t reset_count, restart_count;
 	uint64_t clock;
 	int64_t enrolled_at;		/* unix seconds */
+	/* The newest audit-log checkpoint verified from this peer. */
+	int have_log_cp;
+	uint8_t log_id[16];
+	uint64_t log_cp_covers;
+	uint8_t log_cp_head[32];
 };
 
 int tn_peer_load(const char *state_dir, const char *name, struct tn_peer *p,

@@ -31,6 +31,27 @@ struct tn_policy_workload {
 	uint64_t cgid;		/* filled by tn_policy_resolve() */
 };
 
+/* How a peer's measured policy is judged (attested-peers mode). */
+enum tn_accept {
+	TN_ACCEPT_ENROLLED,	/* the digests pinned at enrolment (default) */
+	TN_ACCEPT_SAME,		/* the same digest as this node's policy */
+	TN_ACCEPT_LIST,		/* the digests listed in the policy */
+};
+
+#define TN_PEER_MAX_ADDRS 16
+
+/* An enrolled peer whose addresses are local while its attestation holds. */
+struct tn_policy_peer {
+	int line;
+	char *name;
+	char *url;
+	struct tn_prefix addrs[TN_PEER_MAX_ADDRS];
+	int naddrs;
+	enum tn_accept accept;
+	uint8_t digests[16][32];
+	int ndigests;
+};
+
 struct tn_policy {
 	int enforce;		/* 1 enforce (the default), 0 audit */
 	int prefixes_given;	/* 0: the defaults of tn_default_prefixes */
@@ -44,7 +65,16 @@ struct tn_policy {
 	/* Cgroups that may receive tainted data untainted: deliberate holes. */
 	struct tn_policy_workload *trusted;
 	int ntrusted;
+	/* Attested-peers mode: peers, and whether prefixes count too. */
+	int peers_only;		/* local_network = "peers-only" */
+	struct tn_policy_peer *peers;
+	int npeers;
+	unsigned attest_interval;	/* seconds; 0 when no peers */
+	unsigned attest_max_age;	/* seconds */
 };
+
+#define TN_ATTEST_INTERVAL_DEFAULT 10
+#define TN_ATTEST_MAX_AGE_DEFAULT 30
 
 /* Parses text (the contents of file name) into p. */
 int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,

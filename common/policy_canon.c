@@ -116,6 +116,44 @@ static json_object *cgroups_json(const struct tn_policy_workload *w, int n)
 	return a;
 }
 
+static json_object *peers_json(const struct tn_policy *p)
+{
+	json_object *a = json_object_new_array();
+
+	for (int i = 0; a && i < p->npeers; i++) {
+		const struct tn_policy_peer *pe = &p->peers[i];
+		json_object *o = json_object_new_object(), *acc;
+		char *addrs[TN_PEER_MAX_ADDRS], buf[TN_PEER_MAX_ADDRS][TN_ADDR_STRLEN];
+		static const char *const kinds[] = { "enrolled", "same", "list" };
+
+		for (int j = 0; j < pe->naddrs; j++) {
+			tn_format_prefix(buf[j], TN_ADDR_STRLEN, &pe->addrs[j]);
+			addrs[j] = buf[j];
+		}
+		json_object_object_add(o, "name", json_object_new_string(pe->name));
+		json_object_object_add(o, "url", json_object_new_string(pe->url));
+		json_object_object_add(o, "addresses", sorted_strings(addrs, pe->naddrs));
+		if (pe->accept == TN_ACCEPT_LIST) {
+			char *d[16], hex[16][65];
+
+			for (int j = 0; j < pe->ndigests; j++) {
+				for (int k = 0; k < 32; k++)
+					snprintf(hex[j] + 2 * k, 3, "%02x", pe->digests[j][k]);
+				d[j] = hex[j];
+			}
+			acc = sorted_strings(d, pe->ndigests);
+		} else {
+			acc = json_object_new_string(kinds[pe->accept]);
+		}
+		json_object_object_add(o, "accept_policy", acc);
+		json_object_object_add(o, "key", json_object_new_string(pe->name));
+		json_object_array_add(a, o);
+	}
+	if (a)
+		sort_by_key(a);
+	return a;
+}
+
 int tn_policy_canonical(const struct tn_policy *p, char **out,
 			uint8_t digest[TN_POLICY_DIGEST_LEN], struct tn_err *err)
 {
@@ -135,6 +173,14 @@ int tn_policy_canonical(const struct tn_policy *p, char **out,
 			       cgroups_json(p->workloads, p->nworkloads));
 	json_object_object_add(o, "trusted_receivers",
 			       cgroups_json(p->trusted, p->ntrusted));
+	/* Attested-peers mode only when used: older digests stay valid. */
+	if (p->npeers) {
+		json_object_object_add(o, "local_network", json_object_new_string(
+			p->peers_only ? "peers-only" : "prefixes+peers"));
+		json_object_object_add(o, "peers", peers_json(p));
+		json_object_object_add(o, "attest_interval", json_object_new_int(p->attest_interval));
+		json_object_object_add(o, "attest_max_age", json_object_new_int(p->attest_max_age));
+	}
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s && (*out = strdup(s))) {

@@ -24,106 +24,20 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "kselftest_harness.h"
-#include "tnlib.h"
+#include "attnode.h"
 
 #define ADDR_A "192.0.2.1"
 #define ADDR_B "192.0.2.2"
-#define PORT "8443"
-#define CA_DIR "/var/lib/swtpm-localca"
+#define CA_DIR ATT_CA_DIR
 
-struct att_node {
-	struct tn_node n;
-	char ns[32];
-	char tpm_dir[200];
-	char tcti[240];
-	char listen[32];
-	char url[64];
-	char vstate[200];	/* trustctl's state dir as a verifier */
-};
-
-/* Manufactures (optionally with EK certificates) and starts a swtpm. */
-static int tpm_start(struct att_node *a, int with_cert)
+/* In the guest, node A is the guest's TPM with state kept across tests. */
+static int node_up(struct att_node *a, const char *addr, int is_a)
 {
-	if (with_cert && getenv("TN_ATTEST_TCTI_A")) {
-		snprintf(a->tcti, sizeof(a->tcti), "%s", getenv("TN_ATTEST_TCTI_A"));
-		return 0;
-	}
-	if (run_cmd("mkdir -p %s", a->tpm_dir))
-		return -1;
-	if (with_cert &&
-	    run_cmd("swtpm_setup --tpm2 --tpmstate %s --create-ek-cert --create-platform-cert --lock-nvram >%s/setup.log 2>&1",
-		    a->tpm_dir, a->tpm_dir))
-		return -1;
-	snprintf(a->tcti, sizeof(a->tcti), "swtpm:path=%s/sock", a->tpm_dir);
-	return run_cmd("swtpm socket --tpm2 --tpmstate dir=%s --server type=unixio,path=%s/sock "
-		       "--ctrl type=unixio,path=%s/sock.ctrl --flags startup-clear "
-		       "--pid file=%s/pid --daemon", a->tpm_dir, a->tpm_dir,
-		       a->tpm_dir, a->tpm_dir);
+	return att_node_up(a, addr, is_a, is_a ? getenv("TN_ATTEST_TCTI_A") : NULL,
+			   is_a ? getenv("TN_ATTEST_STATE_A") : NULL, NULL);
 }
 
-static void tpm_stop(struct att_node *a)
-{
-	run_cmd("test -f %s/pid && kill $(cat %s/pid) 2>/dev/null; true",
-		a->tpm_dir, a->tpm_dir);
-}
-
-/* Node a, its agent in network namespace a->ns serving on addr. */
-static int node_up(struct att_node *a, const char *addr, int with_cert)
-{
-	if (node_create_stopped(&a->n, "enforce"))
-		return -1;
-	snprintf(a->tpm_dir, sizeof(a->tpm_dir), "%s/tpm", a->n.tmp);
-	snprintf(a->vstate, sizeof(a->vstate), "%s/verifier", a->n.tmp);
-	snprintf(a->listen, sizeof(a->listen), "%s:" PORT, addr);
-	snprintf(a->url, sizeof(a->url), "http://%s:" PORT, addr);
-	if (tpm_start(a, with_cert))
-		return -1;
-	a->n.tcti = a->tcti;
-	if (with_cert)
-		a->n.state = getenv("TN_ATTEST_STATE_A");
-	a->n.listen = a->listen;
-	a->n.agent_netns = a->ns;
-	return node_start_agent(&a->n);
-}
-
-/*
- * Runs trustctl as verifier node v (its namespace, its state dir); output in
- * out. Returns the exit code.
- */
-static int verifier(struct att_node *v, char *out, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int verifier(struct att_node *v, char *out, size_t len, const char *fmt, ...)
-{
-	char args[1024], cmd[2048];
-	va_list ap;
-	FILE *p;
-	size_t n = 0;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s %s/trustctl --state-dir %s %s 2>&1",
-		 v->ns, tn_build(), v->vstate, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (out && len) {
-		n = fread(out, 1, len - 1, p);
-		out[n] = '\0';
-	} else {
-		char sink[4096];
-
-		while (fread(sink, 1, sizeof(sink), p) > 0)
-			;
-	}
-	st = pclose(p);
-	if (out)
-		fprintf(stderr, "# trustctl %s -> %d\n%s", args,
-			WIFEXITED(st) ? WEXITSTATUS(st) : -1, out);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#define verifier(v, out, len, ...) att_ctl(v, NULL, out, len, __VA_ARGS__)
 
 /* Saves a live /v1/quote answer for nonce (hex) from v's namespace. */
 static int save_quote(struct att_node *v, struct att_node *peer,
@@ -218,10 +132,8 @@ FIXTURE_SETUP(pair)
 
 FIXTURE_TEARDOWN(pair)
 {
-	node_destroy(&self->a.n);
-	node_destroy(&self->b.n);
-	tpm_stop(&self->a);
-	tpm_stop(&self->b);
+	att_node_down(&self->a);
+	att_node_down(&self->b);
 	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; true",
 		self->a.ns, self->b.ns);
 }
@@ -382,6 +294,54 @@ TEST_F_TIMEOUT(pair, garbage_requests_get_4xx_and_change_nothing, ATTEST_TIMEOUT
 	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}' "
 			     "'%s/v1/nothing')\" = 404", self->b.ns, self->a.url));
 	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+}
+#endif
+
+TEST_F_TIMEOUT(pair, a_peer_verifies_the_log_against_the_tpm_anchored_checkpoint, ATTEST_TIMEOUT)
+{
+	/* A's policy load is a record; a checkpoint now puts it in the PCR. */
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out),
+			      "peer log node-a --show policy-load"));
+	EXPECT_NE(NULL, strstr(self->out, "TPM-anchored checkpoints match"));
+	EXPECT_NE(NULL, strstr(self->out, "covered by the TPM-anchored checkpoint"));
+}
+
+#ifndef ATTEST_GUEST_SUBSET
+/* The weakness of journald's sealing: a sealed journal can be cut back and
+ * continued unnoticed. A peer that saw a later checkpoint notices. */
+TEST_F_TIMEOUT(pair, a_log_cut_back_to_an_earlier_checkpoint_fails_at_the_peer, ATTEST_TIMEOUT)
+{
+	char state[300];
+
+	snprintf(state, sizeof(state), "%s", self->a.n.state ? self->a.n.state : "");
+	if (!state[0])
+		snprintf(state, sizeof(state), "%s/state", self->a.n.tmp);
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "workload add late %s", self->a.n.other_cg));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	/* A keeps only what precedes its first checkpoint, then goes on. */
+	node_kill_agent(&self->a.n);
+	ASSERT_EQ(0, run_cmd("f=$(ls %s/audit/audit-*.jsonl | tail -1); "
+			     "n=$(grep -n '\"type\":\"checkpoint\"' $f | head -1 | cut -d: -f1); "
+			     "head -n $n $f > $f.cut && mv $f.cut $f", state));
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "does not verify"));
+}
+
+TEST_F_TIMEOUT(pair, a_log_deleted_and_restarted_fails_at_the_peer, ATTEST_TIMEOUT)
+{
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	node_kill_agent(&self->a.n);
+	ASSERT_EQ(0, run_cmd("rm -rf %s/state/audit", self->a.n.tmp));
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "started anew"));
 }
 #endif
 

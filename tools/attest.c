@@ -17,18 +17,13 @@
 int attest_online(struct tn_peer *p, int enrolling, struct tn_verdict *v,
 		  struct tn_err *err)
 {
-	uint8_t nonce[32];
-	char path[128], hex[65];
-	json_object *resp;
+	return attest_online_resp(p, enrolling, v, NULL, err);
+}
 
-	randombytes_buf(nonce, sizeof(nonce));
-	tn_hex_encode(nonce, sizeof(nonce), hex);
-	snprintf(path, sizeof(path), "/v1/quote?nonce=%s", hex);
-	if (http_json(p->url, path, NULL, &resp, err))
-		return -1;
-	tn_verify_quote(p, nonce, sizeof(nonce), resp, enrolling, v);
-	json_object_put(resp);
-	return 0;
+int attest_online_resp(struct tn_peer *p, int enrolling, struct tn_verdict *v,
+		       json_object **resp_out, struct tn_err *err)
+{
+	return tn_attest_peer(p, enrolling, v, resp_out, err);
 }
 
 /* Finds the peer by name, or by the URL it was enrolled with. */

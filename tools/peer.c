@@ -359,6 +359,8 @@ static int peer_run(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "enroll"))
 		return enroll_run(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "log"))
+		return peer_log_run(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "list"))
 		return list_run(0);
 	if (argc == 3 && !strcmp(argv[1], "list") && !strcmp(argv[2], "--json"))
@@ -379,6 +381,7 @@ const struct subcommand cmd_peer = {
 	.usage =
 "usage: trustctl peer enroll URL [--name NAME] [--ca FILE]... [--ek FILE]\n"
 "                                [--accept-policy DIGEST]... [--json]\n"
+"       trustctl peer log PEER [--show TEXT] [--json]\n"
 "       trustctl peer list [--json]\n"
 "       trustctl peer remove NAME\n"
 "\n"
@@ -392,5 +395,12 @@ const struct subcommand cmd_peer = {
 "instead of the one the peer reports. The policy the peer enforces now is\n"
 "accepted unless --accept-policy names the digests to accept; the software\n"
 "it runs now (agent, BPF object, module) is accepted. NAME defaults to the\n"
-"URL's host.\n",
+"URL's host.\n"
+"\n"
+"log fetches the peer's audit log and verifies it: the chain of records, the\n"
+"checkpoints' signatures by its pinned identity key, the checkpoints its TPM\n"
+"vouches for in a fresh verified quote, and the newest checkpoint seen by an\n"
+"earlier check (a log cut back or started anew fails here). --show TEXT\n"
+"prints the records containing TEXT and whether a TPM-anchored checkpoint\n"
+"covers them.\n",
 };

@@ -8,6 +8,7 @@
 static const struct subcommand *const subcommands[] = {
 	&cmd_status, &cmd_policy, &cmd_tag, &cmd_untag, &cmd_workload,
 	&cmd_run, &cmd_events, &cmd_kmod, &cmd_seal, &cmd_peer, &cmd_attest,
+	&cmd_log,
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -16,7 +16,7 @@ struct subcommand {
 
 extern const struct subcommand cmd_policy, cmd_tag, cmd_untag, cmd_workload,
 	cmd_run, cmd_status, cmd_events, cmd_kmod, cmd_seal, cmd_peer,
-	cmd_attest;
+	cmd_attest, cmd_log;
 
 /*
  * Sends req (consumed) to trustnoded. On success returns TN_EXIT_OK and the
@@ -53,7 +53,12 @@ struct tn_err;
 int ctl_find_peer(const char *which, struct tn_peer *p, struct tn_err *err);
 int attest_online(struct tn_peer *p, int enrolling, struct tn_verdict *v,
 		  struct tn_err *err);
+/* The same, also handing back the peer's answer (caller frees). */
+int attest_online_resp(struct tn_peer *p, int enrolling, struct tn_verdict *v,
+		       json_object **resp, struct tn_err *err);
 void print_verdict(const struct tn_peer *p, const struct tn_verdict *v);
+/* peer_log.c: trustctl peer log */
+int peer_log_run(int argc, char **argv);
 json_object *verdict_json(const struct tn_peer *p, const struct tn_verdict *v);
 
 #endif

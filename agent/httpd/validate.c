@@ -14,6 +14,7 @@
 #include "hex.h"
 #include "proto.h"
 #include "trustnode/attest.h"
+#include "trustnode/audit.h"
 #include "validate.h"
 
 #define MAX_PARAMS	4
@@ -107,6 +108,47 @@ static int from_quote(const struct param *p, json_object **relay,
 	return *relay ? 0 : out_of_memory(no);
 }
 
+/* A decimal count: digits only, at most max; *v untouched when absent. */
+static int count_param(const struct param *p, const char *name,
+		       unsigned long long max, unsigned long long *v,
+		       struct tn_http_refusal *no)
+{
+	unsigned long long x = 0;
+
+	if (!p->val)
+		return 0;
+	if (!p->len || p->len > 19)
+		return refuse(no, 400, "%s must be a decimal number", name);
+	for (size_t i = 0; i < p->len; i++) {
+		if (p->val[i] < '0' || p->val[i] > '9')
+			return refuse(no, 400, "%s must be a decimal number", name);
+		x = x * 10 + (p->val[i] - '0');
+	}
+	if (x > max)
+		return refuse(no, 400, "%s is at most %llu", name, max);
+	*v = x;
+	return 0;
+}
+
+/* GET /v1/log?since=N[&limit=M]: a page of the audit log. */
+static int from_log(const struct param *p, json_object **relay,
+		    struct tn_http_refusal *no)
+{
+	unsigned long long since = 0, limit = TN_AUDIT_PAGE;
+
+	if (count_param(&p[0], "since", (1ULL << 62), &since, no) ||
+	    count_param(&p[1], "limit", TN_AUDIT_PAGE, &limit, no))
+		return -1;
+	if (!limit)
+		return refuse(no, 400, "limit must be at least 1");
+	*relay = message("log", NULL, NULL);
+	if (!*relay)
+		return out_of_memory(no);
+	json_object_object_add(*relay, "since", json_object_new_int64((int64_t)since));
+	json_object_object_add(*relay, "limit", json_object_new_int64((int64_t)limit));
+	return 0;
+}
+
 /* Decodes member key of body (1..max bytes) and adds it, lowercase, to m. */
 static int add_hex_member(json_object *m, json_object *body, const char *key,
 			  size_t max, struct tn_http_refusal *no)
@@ -156,13 +198,13 @@ static int from_enroll(json_object *body, json_object **relay,
 }
 
 /*
- * The API, one line per method and path. More routes go here, e.g. the
- * next one, GET /v1/log?since=N: params { "since" } and a from_query that
- * checks N and relays {"op":"log","since":N}.
+ * The API, one line per method and path (documented in
+ * include/trustnode/attest.h and include/trustnode/audit.h).
  */
 static const struct tn_http_route routes[] = {
 	{ "GET", "/v1/identity", { NULL }, from_identity, NULL, 0 },
 	{ "GET", "/v1/quote", { "nonce", NULL }, from_quote, NULL, 0 },
+	{ "GET", "/v1/log", { "since", "limit", NULL }, from_log, NULL, 0 },
 	{ "POST", "/v1/enroll", { NULL }, NULL, from_enroll, TN_HTTP_MAX_BODY },
 };
 

@@ -26,6 +26,10 @@
  *   workload.reset   write       (name); clears taint, recorded as an event
  *   workload.list                (); workloads[] with taint
  *   events                       (limit, since); events[]
+ *   seal             write       (); the module's state
+ *   log.checkpoint   write       (); signs a checkpoint of the audit log now
+ *                                and anchors it in the TPM at once
+ *   peers                        (); the policy's peers with their verdicts
  */
 #ifndef TRUSTNODE_CONTROL_H
 #define TRUSTNODE_CONTROL_H

@@ -62,6 +62,13 @@ static void check_relay(json_object *m)
 		if (json_object_object_length(m) != 2 ||
 		    !lower_hex(tn_json_str(m, "nonce"), TN_NONCE_MIN, TN_NONCE_MAX))
 			fail("bad quote message", s);
+	} else if (!strcmp(op, "log")) {
+		long long since, limit;
+
+		if (json_object_object_length(m) != 3 ||
+		    tn_json_int(m, "since", &since) || since < 0 ||
+		    tn_json_int(m, "limit", &limit) || limit < 1 || limit > TN_AUDIT_PAGE)
+			fail("bad log message", s);
 	} else if (!strcmp(op, "activate")) {
 		if (json_object_object_length(m) != 3 ||
 		    !lower_hex(tn_json_str(m, "id_object"), 1, TN_ENROLL_MAX_ID_OBJECT) ||

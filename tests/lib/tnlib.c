@@ -228,6 +228,8 @@ int node_start_agent(struct tn_node *n)
 				argv[k++] = "--listen";
 				argv[k++] = n->listen;
 			}
+			if (n->extra_args)
+				argv[k++] = n->extra_args;
 			execv(bin, (char **)argv);
 		}
 		_exit(127);

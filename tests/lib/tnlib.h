@@ -45,6 +45,7 @@ struct tn_node {
 	const char *listen;	/* --listen ADDR:PORT */
 	const char *agent_netns; /* run trustnoded in this named netns */
 	const char *state;	/* --state-dir; default TMP/state */
+	const char *extra_args;	/* one more trustnoded option, "--opt=value" */
 };
 
 /* Build dir holding trustnoded and trustctl ($TN_BUILD, default build). */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* trustctl's HTTP client (libcurl) for a peer's attestation API. */
+/* The HTTP client (libcurl) for a peer's attestation API: trustctl and the agent. */
 #ifndef TN_TOOLS_HTTP_H
 #define TN_TOOLS_HTTP_H
 

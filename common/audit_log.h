@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The audit log's records and their verification (the format is documented
+ * in include/trustnode/audit.h). The writer (common/audit_writer.c) and the
+ * verifiers (trustctl log verify, trustctl peer log) share these.
+ */
+#ifndef TN_AUDIT_LOG_H
+#define TN_AUDIT_LOG_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+#include "trustnode/audit.h"
+
+/* One record, parsed. */
+struct tn_audit_rec {
+	uint64_t seq;
+	int64_t time_us;		/* unix microseconds */
+	char type[32];
+	uint8_t prev[TN_AUDIT_HASH_LEN];
+	uint8_t hash[TN_AUDIT_HASH_LEN];	/* of this record's line */
+	json_object *obj;		/* the whole record (owned) */
+	json_object *data;		/* its "data" (borrowed from obj) */
+};
+
+/* The line of a record (no newline), malloc'd; data is not consumed. */
+char *tn_audit_format(uint64_t seq, int64_t time_us, const char *type,
+		      const uint8_t prev[TN_AUDIT_HASH_LEN], json_object *data);
+void tn_audit_hash(const char *line, size_t len,
+		   uint8_t out[TN_AUDIT_HASH_LEN]);
+/* Strict: members, types, hex lengths; err says what is wrong. */
+int tn_audit_parse(const char *line, size_t len, struct tn_audit_rec *r,
+		   struct tn_err *err);
+void tn_audit_rec_free(struct tn_audit_rec *r);
+
+/* What a checkpoint signs: label, NUL, log id, covers (8 bytes BE), head. */
+#define TN_AUDIT_CP_MSG_LEN (sizeof(TN_AUDIT_CHECKPOINT_LABEL) + \
+			     TN_AUDIT_LOGID_LEN + 8 + TN_AUDIT_HASH_LEN)
+void tn_audit_checkpoint_msg(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
+			     uint64_t covers,
+			     const uint8_t head[TN_AUDIT_HASH_LEN],
+			     uint8_t msg[TN_AUDIT_CP_MSG_LEN]);
+/* SHA-256 of that message: what is extended into the PCR. */
+void tn_audit_checkpoint_digest(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
+				uint64_t covers,
+				const uint8_t head[TN_AUDIT_HASH_LEN],
+				uint8_t out[32]);
+
+/* A checkpoint known from elsewhere: the TPM's event log, or a peer's memory. */
+struct tn_audit_anchor {
+	uint8_t log_id[TN_AUDIT_LOGID_LEN];
+	uint64_t covers;
+	uint8_t head[TN_AUDIT_HASH_LEN];
+	const char *source;		/* "the TPM-anchored checkpoint", ... */
+};
+
+/* The detail of an "audit-checkpoint" measurement: "log <id> covers <S> head <head>". */
+#define TN_AUDIT_DETAIL_LEN (4 + 2 * TN_AUDIT_LOGID_LEN + 8 + 20 + 6 + \
+			     2 * TN_AUDIT_HASH_LEN + 1)
+void tn_audit_checkpoint_detail(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
+				uint64_t covers,
+				const uint8_t head[TN_AUDIT_HASH_LEN],
+				char out[TN_AUDIT_DETAIL_LEN]);
+/*
+ * The anchor an "audit-checkpoint" measurement vouches for: its detail,
+ * parsed strictly, and its digest, which must be tn_audit_checkpoint_digest
+ * of those values. a->source is left NULL for the caller to name.
+ */
+int tn_audit_anchor_parse(const char *detail, const uint8_t digest[32],
+			  struct tn_audit_anchor *a, struct tn_err *err);
+
+struct tn_audit_anchor_slot;
+
+/*
+ * A streaming verifier: feed it the log's lines in order, from seq 0 or from
+ * just after a known point (tn_audit_verify_start_at). The first problem
+ * stops it; error names the record (seq, and where: segment and line) and
+ * what is wrong, in words an operator can act on:
+ *   edited      "record N does not chain to record N-1 ... was edited"
+ *   deleted     "record N is missing: seq jumps from N-1 to N+1"
+ *   reordered   "record N comes after record M: records were reordered"
+ *   spliced     a record from another log (log id, chain) in this one
+ *   torn        a last line without its newline
+ *   truncated   (finish) the log ends before an anchor it must contain
+ *   restarted   (finish) the log id is not the anchor's: deleted and begun anew
+ *   bad signature on a checkpoint, with the node key given
+ */
+struct tn_audit_verifier {
+	/* inputs */
+	int have_key;
+	uint8_t node_key[32];		/* Ed25519 public key, when have_key */
+	struct tn_audit_anchor anchors[16];
+	int nanchors;
+
+	/* state and results */
+	int started;
+	int failed;
+	uint64_t records, checkpoints;
+	uint64_t next_seq;		/* the seq expected next */
+	uint8_t head[TN_AUDIT_HASH_LEN];	/* hash of the last record */
+	int have_log_id;
+	uint8_t log_id[TN_AUDIT_LOGID_LEN];
+	int have_checkpoint;
+	uint64_t cp_covers;		/* the latest checkpoint seen */
+	uint8_t cp_head[TN_AUDIT_HASH_LEN];
+	uint64_t bad_seq;		/* when failed */
+	char error[1024];
+	/*
+	 * No key was given: checkpoints were checked with the key the
+	 * log-start record names, which does not prove who wrote the log.
+	 */
+	int key_from_log;
+	uint64_t repairs;		/* log-repaired records */
+	uint64_t lost;			/* records-lost counts, summed */
+	uint64_t anchored;		/* anchors checked by finish */
+
+	/* internal */
+	int fed, finished;
+	char last_where[128];		/* where the last record accepted was */
+	int from_start_at, start_seen;
+	uint64_t start_seq;
+	uint8_t start_hash[TN_AUDIT_HASH_LEN];
+	int pending;			/* a chain break, judged on the next line */
+	uint64_t pend_seq;
+	uint8_t pend_hash[TN_AUDIT_HASH_LEN];
+	char pend_where[128];
+	struct tn_audit_anchor_slot *slots;	/* every anchor, by covers */
+	size_t nslots, slots_cap, next_slot;
+};
+
+void tn_audit_verify_init(struct tn_audit_verifier *v, const uint8_t *node_key);
+/* Start after a known record (seq, hash) instead of at log-start. */
+void tn_audit_verify_start_at(struct tn_audit_verifier *v,
+			      const uint8_t log_id[TN_AUDIT_LOGID_LEN],
+			      uint64_t seq, const uint8_t hash[TN_AUDIT_HASH_LEN]);
+/*
+ * Any number of anchors (anchors[] shows the first 16), all before the
+ * first line; -1 when out of memory or too late. a->source must outlive v.
+ */
+int tn_audit_verify_add_anchor(struct tn_audit_verifier *v,
+			       const struct tn_audit_anchor *a);
+/* Frees what add_anchor allocated; v can be inspected until then. */
+void tn_audit_verify_free(struct tn_audit_verifier *v);
+/*
+ * Feeds one line (without its newline; torn = it had none). where names it
+ * in errors ("audit-0000000000000000.jsonl:18"). Returns -1 once failed.
+ */
+int tn_audit_verify_line(struct tn_audit_verifier *v, const char *line,
+			 size_t len, int torn, const char *where);
+/*
+ * Checks the anchors against what was seen; -1 with error on failure.
+ * Once finished, later calls return the same answer.
+ */
+int tn_audit_verify_finish(struct tn_audit_verifier *v);
+
+/*
+ * Verifies every segment in dir, in order (uses the functions above), and
+ * finishes. After tn_audit_verify_start_at, records before the known one
+ * are skipped and the known one must hash as given.
+ */
+int tn_audit_verify_dir(struct tn_audit_verifier *v, const char *dir);
+
+/* Segment file names in dir, sorted; free with tn_audit_segments_free. */
+int tn_audit_segments(const char *dir, char ***names, int *n,
+		      struct tn_err *err);
+void tn_audit_segments_free(char **names, int n);
+
+#endif
