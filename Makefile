@@ -215,7 +215,7 @@ $(O)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_request \
-	$(O)/fuzz/fuzz_quote_response
+	$(O)/fuzz/fuzz_quote_response $(O)/fuzz/fuzz_audit_line
 	tests/fuzz/run.sh $(O) $(FUZZ_SECONDS)
 
 clean:

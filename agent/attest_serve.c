@@ -37,7 +37,7 @@ static int bind_listen(const char *spec, struct tn_err *err)
 	struct tn_endpoint ep;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
-	int fd, one = 1;
+	int fd, one = 1, bound;
 
 	if (tn_parse_endpoint(spec, &ep, err))
 		return -1;
@@ -60,7 +60,11 @@ static int bind_listen(const char *spec, struct tn_err *err)
 	if (fd < 0)
 		return tn_fail_errno(err, errno, "attestation service: socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+	/* A front of the previous agent may still be exiting: give it 3 s. */
+	for (int tries = 0; (bound = bind(fd, (struct sockaddr *)&ss, len)) &&
+	     errno == EADDRINUSE && tries < 30; tries++)
+		usleep(100 * 1000);
+	if (bound || listen(fd, 64)) {
 		int e = errno;
 
 		close(fd);

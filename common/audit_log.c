@@ -32,6 +32,9 @@ struct tn_audit_anchor_slot {
 
 static const uint8_t zero_hash[TN_AUDIT_HASH_LEN];
 
+/* What the verifier holds back to judge on the next line. */
+enum { PEND_NONE, PEND_BREAK, PEND_JUMP };
+
 /* sodium_init() picks the fast implementations; it is idempotent. */
 static void sodium_ready(void)
 {
@@ -621,23 +624,50 @@ static int check_repair(struct tn_audit_verifier *v, const struct tn_audit_rec *
 	return 0;
 }
 
+static void set_pending(struct tn_audit_verifier *v, int kind,
+			const struct tn_audit_rec *r, const char *where)
+{
+	v->pending = kind;
+	v->pend_seq = r->seq;
+	memcpy(v->pend_hash, r->hash, TN_AUDIT_HASH_LEN);
+	snprintf(v->pend_where, sizeof(v->pend_where), "%s", where ? where : "");
+}
+
+static int reordered(struct tn_audit_verifier *v, uint64_t seq, const char *where,
+		     uint64_t after, const char *after_where)
+{
+	char w[160], w2[160];
+
+	return vfail(v, seq, "record %" PRIu64 "%s comes after record %" PRIu64 "%s: records were reordered",
+		     seq, at(where, w), after, at(after_where, w2));
+}
+
+/* A forward jump, once the next line did not show the records moved. */
+static int deleted(struct tn_audit_verifier *v)
+{
+	uint64_t next = v->next_seq, last = next - 1, to = v->pend_seq;
+	char w[160];
+
+	if (to == next + 1)
+		return vfail(v, next, "record %" PRIu64 " is missing: seq jumps from %" PRIu64 " to %" PRIu64 "%s: it was deleted",
+			     next, last, to, at(v->pend_where, w));
+	return vfail(v, next, "records %" PRIu64 " to %" PRIu64 " are missing: seq jumps from %" PRIu64 " to %" PRIu64 "%s: they were deleted",
+		     next, to - 1, last, to, at(v->pend_where, w));
+}
+
+/*
+ * Going back is reordering. Jumping ahead is deletion, unless the next
+ * line brings the skipped record: judged there (resolve_pending).
+ */
 static int check_seq(struct tn_audit_verifier *v, const struct tn_audit_rec *r,
 		     const char *where)
 {
-	uint64_t next = v->next_seq, last = next - 1;
-	char w[160];
-
 	if (!strcmp(r->type, "log-repaired"))
 		return check_repair(v, r, where);
-	if (r->seq < next)
-		return vfail(v, r->seq, "record %" PRIu64 "%s comes after record %" PRIu64 ": records were reordered",
-			     r->seq, at(where, w), last);
-	if (r->seq == next + 1)
-		return vfail(v, next, "record %" PRIu64 " is missing: seq jumps from %" PRIu64 " to %" PRIu64 "%s: it was deleted",
-			     next, last, r->seq, at(where, w));
-	if (r->seq > next)
-		return vfail(v, next, "records %" PRIu64 " to %" PRIu64 " are missing: seq jumps from %" PRIu64 " to %" PRIu64 "%s: they were deleted",
-			     next, r->seq - 1, last, r->seq, at(where, w));
+	if (r->seq < v->next_seq)
+		return reordered(v, r->seq, where, v->next_seq - 1, v->last_where);
+	if (r->seq > v->next_seq)
+		set_pending(v, PEND_JUMP, r, where);
 	return 0;
 }
 
@@ -658,7 +688,7 @@ static int signed_over_prev(struct tn_audit_verifier *v, const struct tn_audit_r
 
 /*
  * Record N does not chain to N-1. Whether N-1 was edited or N was put in
- * from elsewhere shows on the next line: judged there (resolve_break).
+ * from elsewhere shows on the next line: judged there (resolve_pending).
  */
 static int chain_break(struct tn_audit_verifier *v, const struct tn_audit_rec *r,
 		       const char *where)
@@ -668,10 +698,7 @@ static int chain_break(struct tn_audit_verifier *v, const struct tn_audit_rec *r
 	if (signed_over_prev(v, r))
 		return vfail(v, r->seq - 1, "record %" PRIu64 "%s was edited: checkpoint %" PRIu64 "%s, signed by the node key, vouches for a different record %" PRIu64,
 			     r->seq - 1, at(v->last_where, w), r->seq, at(where, w2), r->seq - 1);
-	v->pending = 1;
-	v->pend_seq = r->seq;
-	memcpy(v->pend_hash, r->hash, TN_AUDIT_HASH_LEN);
-	snprintf(v->pend_where, sizeof(v->pend_where), "%s", where ? where : "");
+	set_pending(v, PEND_BREAK, r, where);
 	return 0;
 }
 
@@ -684,12 +711,16 @@ static int break_unclear(struct tn_audit_verifier *v)
 		     n, at(v->pend_where, w), n - 1, at(v->last_where, w2), n - 1, n);
 }
 
-static int resolve_break(struct tn_audit_verifier *v, const struct tn_audit_rec *r,
-			 const char *where)
+/* The line after a chain break or a jump tells what happened (r: NULL if unreadable). */
+static int resolve_pending(struct tn_audit_verifier *v, const struct tn_audit_rec *r,
+			   const char *where)
 {
 	uint64_t n = v->pend_seq;
 	char w[160], w2[160], w3[160];
 
+	if (v->pending == PEND_JUMP)
+		return r && r->seq < n ? reordered(v, r->seq, where, n, v->pend_where) :
+		       deleted(v);
 	if (!r || r->seq != n + 1)
 		return break_unclear(v);
 	if (!memcmp(r->prev, v->pend_hash, TN_AUDIT_HASH_LEN))
@@ -737,6 +768,8 @@ static int take_next(struct tn_audit_verifier *v, const struct tn_audit_rec *r,
 
 	if (check_spliced(v, r, where) || check_seq(v, r, where))
 		return -1;
+	if (v->pending)
+		return 0;
 	if (memcmp(r->prev, v->head, TN_AUDIT_HASH_LEN))
 		return chain_break(v, r, where);
 	if (!strcmp(r->type, "checkpoint") && check_checkpoint(v, r, where))
@@ -753,7 +786,7 @@ static int line_unusable(struct tn_audit_verifier *v, const char *where,
 	char w[160];
 
 	if (v->pending)
-		return break_unclear(v);
+		return resolve_pending(v, NULL, where);
 	if (torn && !v->started)
 		return vfail(v, 0, "the log's first line%s is torn: it has no newline, so it was cut short while being written",
 			     at(where, w));
@@ -777,16 +810,15 @@ int tn_audit_verify_line(struct tn_audit_verifier *v, const char *line,
 		return -1;
 	if (v->finished)
 		return vfail(v, v->next_seq, "a line was fed to the verifier after it finished");
-	if (!v->fed) {
+	if (!v->fed && v->nslots)
 		qsort(v->slots, v->nslots, sizeof(*v->slots), by_covers);
-		v->fed = 1;
-	}
+	v->fed = 1;
 	if (torn)
 		return line_unusable(v, where, 1, NULL);
 	if (tn_audit_parse(line, len, &r, &err))
 		return line_unusable(v, where, 0, err.msg);
 	if (v->pending)
-		ret = resolve_break(v, &r, where);
+		ret = resolve_pending(v, &r, where);
 	else if (!v->started)
 		ret = take_start(v, &r, where);
 	else
@@ -838,7 +870,7 @@ int tn_audit_verify_finish(struct tn_audit_verifier *v)
 	}
 	v->finished = 1;
 	if (v->pending)
-		return break_unclear(v);
+		return resolve_pending(v, NULL, NULL);
 	if (!v->started)
 		return vfail(v, 0, "the log is empty: it has no log-start record");
 	for (size_t i = 0; i < v->nslots; i++)
@@ -883,17 +915,21 @@ int tn_audit_segments(const char *dir, char ***names, int *n,
 		if (!is_segment(e->d_name))
 			continue;
 		grown = realloc(v, (count + 1) * sizeof(*v));
-		if (!grown || !(grown[count] = strdup(e->d_name))) {
-			tn_audit_segments_free(grown ? grown : v, count);
+		if (grown) {
+			v = grown;
+			v[count] = strdup(e->d_name);
+		}
+		if (!grown || !v[count]) {
+			tn_audit_segments_free(v, count);
 			closedir(d);
 			return tn_fail(err, "out of memory listing %s", dir);
 		}
-		v = grown;
 		count++;
 	}
 	closedir(d);
 	/* Fixed-width numbers: name order is seq order. */
-	qsort(v, count, sizeof(*v), by_name);
+	if (count)
+		qsort(v, count, sizeof(*v), by_name);
 	*names = v;
 	*n = count;
 	return 0;

@@ -121,7 +121,7 @@ struct tn_audit_verifier {
 	int from_start_at, start_seen;
 	uint64_t start_seq;
 	uint8_t start_hash[TN_AUDIT_HASH_LEN];
-	int pending;			/* a chain break, judged on the next line */
+	int pending;			/* a chain break or seq jump, judged on the next line */
 	uint64_t pend_seq;
 	uint8_t pend_hash[TN_AUDIT_HASH_LEN];
 	char pend_where[128];

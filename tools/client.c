@@ -93,6 +93,17 @@ static const char *socket_path(void)
 	return p && *p ? p : TN_DEFAULT_RUN_DIR "/" TN_CONTROL_SOCKET_NAME;
 }
 
+int ctl_call_quiet(json_object *req, json_object **reply)
+{
+	/* Only when an agent is there: no error message otherwise. */
+	if (access(socket_path(), W_OK)) {
+		json_object_put(req);
+		*reply = NULL;
+		return TN_EXIT_NO_AGENT;
+	}
+	return ctl_call(req, reply);
+}
+
 int ctl_call(json_object *req, json_object **reply)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };

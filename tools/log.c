@@ -575,8 +575,7 @@ static int export_line(void *ctx, const char *line, size_t len)
 	struct export_ctx *x = ctx;
 	uint64_t seq;
 
-	/* An unreadable line goes out where a record from since would be:
-	 * the receiver's verifier must see the damage. */
+	/* Unreadable, it goes out if a record from since would: the receiver must see it. */
 	if (!quick_seq(line, len, &seq)) {
 		x->have_last = 1;
 		x->last = seq;

@@ -311,44 +311,94 @@ static int enroll_run(int argc, char **argv)
 	return enroll(&e);
 }
 
+/* The agent's verdict on peer name (attested-peers mode), or NULL. */
+static json_object *verdict_of(json_object *verdicts, const char *name)
+{
+	for (size_t i = 0; verdicts && i < json_object_array_length(verdicts); i++) {
+		json_object *v = json_object_array_get_idx(verdicts, i);
+		const char *n = tn_json_str(v, "name");
+
+		if (n && !strcmp(n, name))
+			return v;
+	}
+	return NULL;
+}
+
+static void print_peer_line(const char *name, const char *url, json_object *v)
+{
+	long long age = -1;
+	const char *verdict = v ? tn_json_str(v, "verdict") : NULL;
+	char agebuf[32] = "-";
+
+	if (v && !tn_json_int(v, "age_s", &age))
+		snprintf(agebuf, sizeof(agebuf), "%llds", age);
+	printf("%-16s %-28s %-9s %-6s %s\n", name, url,
+	       verdict ? verdict : v ? "?" : "-", agebuf,
+	       v && tn_json_str(v, "reason") ? tn_json_str(v, "reason") :
+	       v ? "" : "(not in the loaded policy)");
+}
+
 static int list_run(int json)
 {
-	json_object *arr = json_object_new_array();
+	json_object *arr = json_object_new_array(), *reply = NULL, *verdicts = NULL;
 	struct tn_err err;
 	char **names;
 	int n;
 
 	if (tn_peer_names(ctl_state_dir(), &names, &n, &err))
 		return ctl_error(TN_EXIT_FAILED, "%s", err.msg);
-	if (!json && !n)
-		printf("no enrolled peers\n");
+	/* Verdicts live in the agent; without one, enrolment is all we know. */
+	if (!ctl_call_quiet(ctl_request("peers"), &reply))
+		verdicts = json_object_object_get(reply, "peers");
+	if (!json)
+		printf("%-16s %-28s %-9s %-6s %s\n", "NAME", "URL", "VERDICT", "AGE", "REASON");
 	for (int i = 0; i < n; i++) {
 		struct tn_peer p;
-		char hex[2 * TN_DIGEST_LEN + 1];
-		json_object *o;
+		json_object *o, *v;
 
 		if (tn_peer_load(ctl_state_dir(), names[i], &p, &err)) {
 			fprintf(stderr, "trustctl: %s\n", err.msg);
 			continue;
 		}
-		tn_hex_encode(p.policies[0], TN_DIGEST_LEN, hex);
+		v = verdict_of(verdicts, p.name);
 		if (!json) {
-			printf("%-16s %s  policy %.16s…%s\n", p.name, p.url, hex,
-			       p.npolicies > 1 ? " (and others)" : "");
+			print_peer_line(p.name, p.url, v);
 			continue;
 		}
 		o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(p.name));
 		json_object_object_add(o, "url", json_object_new_string(p.url));
+		json_object_object_add(o, "enrolled", json_object_new_boolean(1));
 		json_object_object_add(o, "ek_certificate_verified",
 				       json_object_new_boolean(p.ek_cert_verified));
 		json_object_object_add(o, "accepted_policies", json_object_new_int(p.npolicies));
 		json_object_object_add(o, "enrolled_at", json_object_new_int64(p.enrolled_at));
+		json_object_object_add(o, "attestation", json_object_get(v));
+		json_object_array_add(arr, o);
+	}
+	/* Peers the policy names that were never enrolled. */
+	for (size_t i = 0; verdicts && i < json_object_array_length(verdicts); i++) {
+		json_object *v = json_object_array_get_idx(verdicts, i), *o;
+		const char *name = tn_json_str(v, "name");
+		struct tn_peer p;
+
+		if (!name || !tn_peer_load(ctl_state_dir(), name, &p, &err))
+			continue;
+		if (!json) {
+			print_peer_line(name, tn_json_str(v, "url"), v);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "url", json_object_new_string(tn_json_str(v, "url")));
+		json_object_object_add(o, "enrolled", json_object_new_boolean(0));
+		json_object_object_add(o, "attestation", json_object_get(v));
 		json_object_array_add(arr, o);
 	}
 	if (json)
 		ctl_print_json(arr);
 	json_object_put(arr);
+	json_object_put(reply);
 	tn_peer_names_free(names, n);
 	return 0;
 }
@@ -382,7 +432,7 @@ const struct subcommand cmd_peer = {
 "usage: trustctl peer enroll URL [--name NAME] [--ca FILE]... [--ek FILE]\n"
 "                                [--accept-policy DIGEST]... [--json]\n"
 "       trustctl peer log PEER [--show TEXT] [--json]\n"
-"       trustctl peer list [--json]\n"
+"       trustctl peer list [--json]     enrolled peers, and the agent's verdicts\n"
 "       trustctl peer remove NAME\n"
 "\n"
 "enroll reads the peer's identity at URL (its trustnoded --listen address),\n"

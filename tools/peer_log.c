@@ -19,26 +19,6 @@
 #include "trustctl.h"
 #include "trustnode/attest.h"
 
-/* "log <log_id> covers <S> head <head>", checked against its digest. */
-static int anchor_from_measurement(const struct tn_measurement *m,
-				   struct tn_audit_anchor *a)
-{
-	char id[2 * TN_AUDIT_LOGID_LEN + 2], head[2 * TN_AUDIT_HASH_LEN + 2];
-	unsigned long long covers;
-	uint8_t digest[32];
-	struct tn_err e;
-	size_t n1, n2;
-
-	if (sscanf(m->detail, "log %33s covers %llu head %65s", id, &covers, head) != 3 ||
-	    tn_hex_decode(id, a->log_id, sizeof(a->log_id), &n1, "log id", &e) ||
-	    tn_hex_decode(head, a->head, sizeof(a->head), &n2, "head", &e) ||
-	    n1 != sizeof(a->log_id) || n2 != sizeof(a->head))
-		return -1;
-	a->covers = covers;
-	tn_audit_checkpoint_digest(a->log_id, a->covers, a->head, digest);
-	return memcmp(digest, m->digest, sizeof(digest)) ? -1 : 0;
-}
-
 /* The checkpoints in the part of the event log that the quote covers. */
 static int tpm_anchors(json_object *resp, const struct tn_verdict *v,
 		       struct tn_audit_verifier *ver, int *count,
@@ -55,14 +35,13 @@ static int tpm_anchors(json_object *resp, const struct tn_verdict *v,
 			return -1;
 		if (strcmp(m.type, TN_MEASURE_CHECKPOINT))
 			continue;
-		if (anchor_from_measurement(&m, &a))
-			return tn_fail(err, "measurement %llu: its detail does not match its digest",
-				       (unsigned long long)m.seq);
-		/* Only the newest few fit; they imply the older ones. */
-		if (ver->nanchors == (int)(sizeof(ver->anchors) / sizeof(ver->anchors[0])))
-			memmove(ver->anchors + 1, ver->anchors + 2,
-				(ver->nanchors-- - 2) * sizeof(ver->anchors[0]));
-		tn_audit_verify_add_anchor(ver, &a);
+		if (tn_audit_anchor_parse(m.detail, m.digest, &a, err))
+			return tn_fail(err, "measurement %llu: %s",
+				       (unsigned long long)m.seq, err->msg);
+		a.source = "the TPM-anchored checkpoint";
+		/* Every one counts: a rewrite between two shows only at the older. */
+		if (tn_audit_verify_add_anchor(ver, &a))
+			return tn_fail(err, "%s", ver->error);
 		(*count)++;
 		*latest = a.covers;
 	}
@@ -232,17 +211,23 @@ int peer_log_run(int argc, char **argv)
 	ok = !ver.failed && !tn_audit_verify_finish(&ver);
 	print_result(&p, &ver, ok, n_tpm, tpm_latest, had_seen, shown, json);
 	json_object_put(shown);
-	if (!ok)
-		return ctl_error(TN_EXIT_FAILED, "the audit log of %s does not verify: %s",
-				 p.name, ver.error);
+	if (!ok) {
+		c = ctl_error(TN_EXIT_FAILED, "the audit log of %s does not verify: %s",
+			      p.name, ver.error);
+		tn_audit_verify_free(&ver);
+		return c;
+	}
 	/* Remember the newest checkpoint: the next check must still find it. */
 	if (ver.have_checkpoint) {
 		p.have_log_cp = 1;
 		memcpy(p.log_id, ver.log_id, sizeof(p.log_id));
 		p.log_cp_covers = ver.cp_covers;
 		memcpy(p.log_cp_head, ver.cp_head, sizeof(p.log_cp_head));
-		if (tn_peer_save(ctl_state_dir(), &p, &err))
+		if (tn_peer_save(ctl_state_dir(), &p, &err)) {
+			tn_audit_verify_free(&ver);
 			return ctl_error(TN_EXIT_FAILED, "%s", err.msg);
+		}
 	}
+	tn_audit_verify_free(&ver);
 	return 0;
 }

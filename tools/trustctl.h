@@ -25,6 +25,8 @@ extern const struct subcommand cmd_policy, cmd_tag, cmd_untag, cmd_workload,
  */
 int ctl_call(json_object *req, json_object **reply);
 json_object *ctl_request(const char *cmd);
+/* As ctl_call, but says nothing when no agent is running (its socket is absent). */
+int ctl_call_quiet(json_object *req, json_object **reply);
 
 /* Prints "trustctl: MSG" to stderr and returns code. */
 int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Attested-peers mode with three nodes on one LAN, each with its own swtpm
+ * and agent, each agent in its node's network namespace:
+ *
+ *            bridge (netns tnpL<id>)
+ *     A 192.0.2.1      B 192.0.2.2      C 192.0.2.3
+ *
+ * A and B name each other as peers and are enrolled both ways; C is in
+ * nobody's policy. A tainted workload on A reaches B (attested) and not C;
+ * what B's workload receives from A taints it, so it cannot reach C; when B
+ * changes its policy, A refuses B within an interval and cuts the flow that
+ * was open; B restored is allowed again. Workloads act through
+ * `trustctl run` in their node's namespace, as an operator would.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "attnode.h"
+
+#define ADDR(n) "192.0.2." #n
+
+struct mesh_node {
+	struct att_node att;
+	const char *addr;
+};
+
+FIXTURE(mesh) {
+	struct mesh_node a, b, c;
+	char id[16];
+	char out[16384];
+};
+
+/* The test policy plus peers: this node's workloads, its secret, its peer. */
+static void write_policy(struct tn_node *n, char *buf, size_t len,
+			 const char *peer_name, const char *peer_addr,
+			 const char *extra_prefix)
+{
+	snprintf(buf, len,
+		 "mode = \"enforce\";\n"
+		 "local_prefixes = [ \"198.51.100.0/24\"%s%s%s ];\n"
+		 "tags = ( { path = \"%s/secret\"; labels = [ \"phi\" ]; } );\n"
+		 "workloads = ( { name = \"wl\"; cgroup = \"%s\"; },\n"
+		 "              { name = \"wl2\"; cgroup = \"%s\"; } );\n"
+		 "peers = ( { name = \"%s\"; url = \"http://%s:" ATT_PORT "\";\n"
+		 "            addresses = [ \"%s\" ]; } );\n"
+		 "attestation = { interval = 1; max_age = 3; };\n",
+		 extra_prefix ? ", \"" : "", extra_prefix ? extra_prefix : "",
+		 extra_prefix ? "\"" : "", n->data, n->wl_cg, n->wl2_cg,
+		 peer_name, peer_addr, peer_addr);
+}
+
+/* Runs a shell command as workload wl of node m, in m's namespace. */
+static int as_workload(struct mesh_node *m, const char *script)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "run --workload wl -- nsenter --net=/run/netns/%s bash -c '%s'",
+		 m->att.ns, script);
+	return ctl(&m->att.n, NULL, 0, "%s", cmd);
+}
+
+/* Waits (up to secs) until node m's verdict on peer is want. */
+static int wait_verdict(struct mesh_node *m, const char *peer, const char *want,
+			int secs)
+{
+	char out[8192], needle[128];
+
+	snprintf(needle, sizeof(needle), "\"verdict\":\"%s\"", want);
+	for (int i = 0; i < secs * 5; i++) {
+		char *p;
+
+		if (!ctl(&m->att.n, out, sizeof(out), "--state-dir %s/state peer list --json",
+			 m->att.n.tmp)) {
+			p = strstr(out, peer);
+			if (p && strstr(p, needle))
+				return 0;
+		}
+		usleep(200 * 1000);
+	}
+	fprintf(stderr, "# %s: no verdict %s on %s: %s\n", m->att.n.id, want, peer, out);
+	return -1;
+}
+
+/* Waits (up to secs) until node m's peer list mentions text for peer. */
+static int wait_reason(struct mesh_node *m, const char *peer, const char *text,
+		       int secs)
+{
+	char out[8192];
+
+	for (int i = 0; i < secs * 5; i++) {
+		char *p;
+
+		if (!ctl(&m->att.n, out, sizeof(out), "--state-dir %s/state peer list",
+			 m->att.n.tmp) && (p = strstr(out, peer)) && strstr(p, text))
+			return 0;
+		usleep(200 * 1000);
+	}
+	fprintf(stderr, "# %s: peer list never said \"%s\" about %s:\n%s\n",
+		m->att.n.id, text, peer, out);
+	return -1;
+}
+
+static int up(struct mesh_node *m, const char *ns, const char *addr,
+	      const char *peer_name, const char *peer_addr)
+{
+	char policy[4096];
+
+	m->addr = addr;
+	snprintf(m->att.ns, sizeof(m->att.ns), "%s", ns);
+	if (att_node_up(&m->att, addr, 0, NULL, NULL, NULL))
+		return -1;
+	/* The policy names the node's own paths: written once they exist. */
+	write_policy(&m->att.n, policy, sizeof(policy), peer_name, peer_addr, NULL);
+	if (write_file(m->att.n.policy, policy))
+		return -1;
+	return ctl(&m->att.n, NULL, 0, "policy load %s", m->att.n.policy);
+}
+
+/* Enrols peer p at node m: trustctl with the agent's own state dir. */
+static int enrol(struct mesh_node *m, struct mesh_node *p, const char *name)
+{
+	char sdir[300], out[8192];
+
+	snprintf(sdir, sizeof(sdir), "%s/state", m->att.n.tmp);
+	return att_ctl(&m->att, sdir, out, sizeof(out), "peer enroll %s --name %s",
+		       p->att.url, name);
+}
+
+/* Waits until something listens on addr:port in namespace ns. */
+static int wait_listen(const char *ns, const char *addrport)
+{
+	for (int i = 0; i < 100; i++) {
+		if (!run_cmd("ip netns exec %s ss -ltnH | grep -q ' %s '", ns, addrport))
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
+FIXTURE_SETUP(mesh)
+{
+	const char *id = self->id;
+
+	snprintf(self->id, sizeof(self->id), "%d", getpid() % 100000);
+	ASSERT_EQ(0, run_cmd("ip netns add tnpL%s && ip -n tnpL%s link add br0 type bridge && "
+			     "ip -n tnpL%s link set br0 up", id, id, id));
+	for (int i = 0; i < 3; i++) {
+		char c = "ABC"[i];
+
+		ASSERT_EQ(0, run_cmd("ip netns add tnp%c%s && ip -n tnp%c%s link set lo up && "
+				     "ip link add tnp%c%s type veth peer name tnl%c%s && "
+				     "ip link set tnp%c%s netns tnp%c%s && ip link set tnl%c%s netns tnpL%s && "
+				     "ip -n tnpL%s link set tnl%c%s master br0 && ip -n tnpL%s link set tnl%c%s up && "
+				     "ip -n tnp%c%s addr add 192.0.2.%d/24 dev tnp%c%s && "
+				     "ip -n tnp%c%s link set tnp%c%s up",
+				     c, id, c, id, c, id, c, id, c, id, c, id, c, id, id,
+				     id, c, id, id, c, id, c, id, i + 1, c, id, c, id, c, id));
+	}
+	{
+		char ns[32];
+
+		snprintf(ns, sizeof(ns), "tnpA%s", id);
+		ASSERT_EQ(0, up(&self->a, ns, ADDR(1), "node-b", ADDR(2)));
+		snprintf(ns, sizeof(ns), "tnpB%s", id);
+		ASSERT_EQ(0, up(&self->b, ns, ADDR(2), "node-a", ADDR(1)));
+		snprintf(ns, sizeof(ns), "tnpC%s", id);
+		ASSERT_EQ(0, up(&self->c, ns, ADDR(3), "node-a", ADDR(1)));
+	}
+	ASSERT_EQ(0, enrol(&self->a, &self->b, "node-b"));
+	ASSERT_EQ(0, enrol(&self->b, &self->a, "node-a"));
+	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "attested", 10));
+	ASSERT_EQ(0, wait_verdict(&self->b, "node-a", "attested", 10));
+	/* C listens on 9000, and B on 9002, for anyone who gets through. */
+	ASSERT_EQ(0, run_cmd("ip netns exec tnpC%s python3 -c 'import socket,time\n"
+			     "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+			     "s.bind((\"192.0.2.3\", 9000)); s.listen(8); s.settimeout(120)\n"
+			     "while True: s.accept()[0].close()' >/dev/null 2>&1 &", id));
+	ASSERT_EQ(0, run_cmd("ip netns exec tnpB%s python3 -c 'import socket,time\n"
+			     "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+			     "s.bind((\"192.0.2.2\", 9002)); s.listen(8); s.settimeout(120)\n"
+			     "while True: s.accept()[0].close()' >/dev/null 2>&1 &", id));
+	{
+		char ns[32];
+
+		snprintf(ns, sizeof(ns), "tnpB%s", id);
+		ASSERT_EQ(0, wait_listen(ns, "192.0.2.2:9002"));
+		snprintf(ns, sizeof(ns), "tnpC%s", id);
+		ASSERT_EQ(0, wait_listen(ns, "192.0.2.3:9000"));
+	}
+}
+
+FIXTURE_TEARDOWN(mesh)
+{
+	for (int i = 0; i < 3; i++)
+		run_cmd("ip netns pids tnp%c%s 2>/dev/null | xargs -r kill 2>/dev/null; true",
+			"ABC"[i], self->id);
+	att_node_down(&self->a.att);
+	att_node_down(&self->b.att);
+	att_node_down(&self->c.att);
+	for (int i = 0; i < 3; i++)
+		run_cmd("ip netns del tnp%c%s 2>/dev/null; true", "ABC"[i], self->id);
+	run_cmd("ip netns del tnpL%s 2>/dev/null; true", self->id);
+}
+
+/* Starts python code as workload wl of node m, in m's namespace, in the background. */
+static int spawn_workload_py(struct mesh_node *m, const char *name, const char *code)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s.py", m->att.n.tmp, name);
+	if (write_file(path, code))
+		return -1;
+	return run_cmd("TRUSTNODE_SOCKET=%s %s/trustctl run --workload wl -- "
+		       "nsenter --net=/run/netns/%s python3 %s >%s.log 2>&1 &",
+		       m->att.n.socket, tn_build(), m->att.ns, path, path);
+}
+
+static int wait_file(const char *path, int secs)
+{
+	for (int i = 0; i < secs * 10; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
+/* B's workload: takes one connection on 9000, then tries to reach C. */
+#define B_RECEIVER \
+	"import socket,errno\n" \
+	"s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" \
+	"s.bind(('192.0.2.2', 9000)); s.listen(1); s.settimeout(30)\n" \
+	"c=s.accept()[0]; d=c.recv(100)\n" \
+	"t=socket.socket()\n" \
+	"try:\n t.connect(('192.0.2.3', 9000)); r='connected'\n" \
+	"except OSError as e:\n r=errno.errorcode.get(e.errno, str(e.errno))\n" \
+	"open('%s.tmp', 'w').write(d.decode().strip() + ' ' + r)\n" \
+	"import os; os.rename('%s.tmp', '%s')\n"
+
+TEST_F_TIMEOUT(mesh, tainted_data_reaches_the_attested_peer_only_and_stays_tainted_there, 240)
+{
+	char result[300], code[2048], script[1024], text[256];
+	FILE *f;
+
+	snprintf(result, sizeof(result), "%s/b-result", self->b.att.n.tmp);
+	snprintf(code, sizeof(code), B_RECEIVER, result, result, result);
+	ASSERT_EQ(0, spawn_workload_py(&self->b, "receiver", code));
+	ASSERT_EQ(0, wait_listen(self->b.att.ns, "192.0.2.2:9000"));
+	/* A's workload reads tagged data, then sends to B: B is attested. */
+	snprintf(script, sizeof(script), "cat %s/secret >/dev/null && echo hello >/dev/tcp/192.0.2.2/9000",
+		 self->a.att.n.data);
+	EXPECT_EQ(0, as_workload(&self->a, script));
+	/* ... and not to C, which nobody attests. */
+	snprintf(script, sizeof(script), "cat %s/secret >/dev/null && echo hello >/dev/tcp/192.0.2.3/9000",
+		 self->a.att.n.data);
+	EXPECT_NE(0, as_workload(&self->a, script));
+	/* B's receiving workload was tainted by what came from A. */
+	ASSERT_EQ(0, wait_file(result, 20));
+	f = fopen(result, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(text, sizeof(text), f));
+	fclose(f);
+	EXPECT_STREQ("hello EPERM", text);
+	ASSERT_EQ(0, ctl(&self->b.att.n, self->out, sizeof(self->out), "workload list"));
+	EXPECT_NE(NULL, strstr(self->out, "peer.node-a")) TH_LOG("%s", self->out);
+}
+
+/* A's workload: sends a line to B every 100 ms, counting what B acknowledges. */
+#define A_SENDER \
+	"import socket,time\n" \
+	"s=socket.create_connection(('192.0.2.2', 9001), timeout=1)\n" \
+	"while True:\n" \
+	" try: s.sendall(b'x')\n" \
+	" except OSError: pass\n" \
+	" time.sleep(0.1)\n"
+
+/* B's workload: counts bytes received on 9001 into a file. */
+#define B_COUNTER \
+	"import socket\n" \
+	"s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" \
+	"s.bind(('192.0.2.2', 9001)); s.listen(1)\n" \
+	"c=s.accept()[0]; n=0\n" \
+	"while True:\n" \
+	" d=c.recv(100)\n" \
+	" if not d: break\n" \
+	" n+=len(d); open('%s', 'w').write(str(n))\n"
+
+static long read_count(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+TEST_F_TIMEOUT(mesh, a_peer_whose_policy_changed_is_cut_off_and_restored_when_attested_again, 240)
+{
+	char count[300], code[2048], other[300], policy[4096], script[1024];
+	long before, after;
+
+	snprintf(count, sizeof(count), "%s/b-count", self->b.att.n.tmp);
+	snprintf(code, sizeof(code), B_COUNTER, count);
+	ASSERT_EQ(0, spawn_workload_py(&self->b, "counter", code));
+	ASSERT_EQ(0, wait_listen(self->b.att.ns, "192.0.2.2:9001"));
+	/* A's workload is tainted, then keeps a flow to B open and busy. */
+	snprintf(script, sizeof(script), "cat %s/secret >/dev/null", self->a.att.n.data);
+	ASSERT_EQ(0, as_workload(&self->a, script));
+	ASSERT_EQ(0, spawn_workload_py(&self->a, "sender", A_SENDER));
+	ASSERT_EQ(0, wait_file(count, 10));
+	usleep(500 * 1000);
+	EXPECT_LT(0, read_count(count));
+
+	/* B loads another policy: A refuses B at its next attestation. */
+	snprintf(other, sizeof(other), "%s/other.conf", self->b.att.n.tmp);
+	write_policy(&self->b.att.n, policy, sizeof(policy), "node-a", ADDR(1), "10.99.0.0/16");
+	ASSERT_EQ(0, write_file(other, policy));
+	ASSERT_EQ(0, ctl(&self->b.att.n, NULL, 0, "policy load %s", other));
+	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "failed", 5));
+	EXPECT_EQ(0, wait_reason(&self->a, "node-b", "not in the accepted set", 1));
+	/* The open flow carries nothing more... */
+	usleep(300 * 1000);
+	before = read_count(count);
+	sleep(2);
+	after = read_count(count);
+	EXPECT_EQ(before, after);
+	/* ... and a new connection is refused. */
+	snprintf(script, sizeof(script), "echo again >/dev/tcp/192.0.2.2/9000");
+	EXPECT_NE(0, as_workload(&self->a, script));
+
+	/* B goes back to the policy A accepted: attested and allowed again. */
+	ASSERT_EQ(0, ctl(&self->b.att.n, NULL, 0, "policy load %s", self->b.att.n.policy));
+	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "attested", 5));
+	sleep(1);
+	EXPECT_LT(after, read_count(count));
+	ASSERT_EQ(0, ctl(&self->a.att.n, self->out, sizeof(self->out), "events --json"));
+	EXPECT_NE(NULL, strstr(self->out, "peer-verdict"));
+}
+
+TEST_F_TIMEOUT(mesh, an_unreachable_peer_is_removed_and_a_restarted_verifier_attests_again, 240)
+{
+	char script[1024];
+
+	/* B's agent stops: A cannot attest it and removes it. */
+	node_kill_agent(&self->b.att.n);
+	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "failed", 6));
+	snprintf(script, sizeof(script), "cat %s/secret >/dev/null && echo x >/dev/tcp/192.0.2.2/9002",
+		 self->a.att.n.data);
+	EXPECT_NE(0, as_workload(&self->a, script));
+	ASSERT_EQ(0, node_start_agent(&self->b.att.n));
+	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "attested", 6));
+	/* A restarts: nothing is allowed on trust; B is attested again. */
+	node_kill_agent(&self->a.att.n);
+	ASSERT_EQ(0, node_start_agent(&self->a.att.n));
+	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "attested", 6));
+	EXPECT_EQ(0, as_workload(&self->a, script));
+}
+
+TEST_F_TIMEOUT(mesh, a_peer_with_a_new_identity_key_is_refused, 240)
+{
+	node_kill_agent(&self->b.att.n);
+	ASSERT_EQ(0, run_cmd("rm %s/state/identity.key", self->b.att.n.tmp));
+	ASSERT_EQ(0, node_start_agent(&self->b.att.n));
+	/* (While B restarts, A may first fail to reach it.) */
+	EXPECT_EQ(0, wait_reason(&self->a, "node-b", "identity key", 8));
+	EXPECT_EQ(0, wait_verdict(&self->a, "node-b", "failed", 1));
+}
+
+TEST_HARNESS_MAIN
