@@ -1,7 +1,8 @@
 #!/bin/bash
 # trustnode demo: a workload reads a tagged file and can no longer reach an
 # outside host; an untainted workload still can; the events say why. Then a
-# second node enrols this one and verifies its TPM-backed attestation.
+# second node enrols this one, verifies its TPM-backed attestation, and
+# verifies the denial in its audit log against a TPM-anchored checkpoint.
 #
 # Everything happens in network namespaces and a cgroup this script creates
 # (names carry its pid), and is removed on every exit path. The "outside"
@@ -125,5 +126,12 @@ run peer peer enroll http://203.0.113.1:8443 --name node1 \
 
 say "The peer verifies a fresh quote: what runs, what policy it enforces"
 run peer attest node1
+
+say "The node signs a checkpoint of its audit log and extends it into its TPM"
+run "$BUILD/trustctl" log checkpoint
+run "$BUILD/trustctl" --state-dir "$tmp/state" log verify
+
+say "The peer fetches the node's audit log and verifies the denial against the TPM-anchored checkpoint"
+run peer peer log node1 --show '"decision":"deny"'
 
 say "Done; cleaning up"
