@@ -453,6 +453,31 @@ TEST_F(httpd, identity_is_relayed_as_op_identity_and_the_agents_body_returned)
 			    "\",\"pcr\":13,\"hash\":\"sha256\"}")) TH_LOG("%s", body);
 }
 
+TEST_F(httpd, log_relays_since_and_limit_and_refuses_anything_else)
+{
+	static const char *const bad[] = { "since=-1", "since=x", "limit=0",
+					   "limit=100000", "since=1&since=2", "from=3" };
+	char body[8192];
+	json_object *msg;
+	long long since = -1, limit = -1;
+	FILE *c;
+
+	c = curl_start(self, "'" URL "/v1/log?since=42&limit=7'");
+	msg = agent_recv(self, 5000);
+	EXPECT_TRUE(is_op(msg, "log", 3)) TH_LOG("relayed: %s", json_object_to_json_string(msg));
+	tn_json_int(msg, "since", &since);
+	tn_json_int(msg, "limit", &limit);
+	EXPECT_EQ(42, since);
+	EXPECT_EQ(7, limit);
+	json_object_put(msg);
+	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"records\":[]}}"));
+	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(400, CURL(self, body, "'" URL "/v1/log?%s'", bad[i])) TH_LOG("%s", bad[i]);
+		EXPECT_TRUE(agent_saw_nothing(self)) TH_LOG("%s", bad[i]);
+	}
+}
+
 TEST_F(httpd, quote_relays_exactly_the_nonce_in_lowercase)
 {
 	const char *reply = "{\"status\":200,\"body\":{\"nonce\":\"" NONCE_LOWER "\",\"attest\":\"ff\"}}";
@@ -586,7 +611,7 @@ TEST_F(httpd, query_parameters_other_than_nonce_are_400)
 TEST_F(httpd, unknown_paths_are_404)
 {
 	static const char *const paths[] = { "/", "/v1", "/v1/identity/", "/v1/Identity",
-					     "/v1/%69dentity", "/v2/identity", "/v1/log" };
+					     "/v1/%69dentity", "/v2/identity", "/v1/logs" };
 	char body[8192];
 
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
