@@ -134,4 +134,7 @@ run "$BUILD/trustctl" --state-dir "$tmp/state" log verify
 say "The peer fetches the node's audit log and verifies the denial against the TPM-anchored checkpoint"
 run peer peer log node1 --show '"decision":"deny"'
 
+say "Three nodes in attested-peers mode (scripts/demo-peers.sh)"
+"$(dirname "$0")"/demo-peers.sh "$BUILD"
+
 say "Done; cleaning up"

@@ -103,39 +103,55 @@ FIXTURE(pair) {
 	char file[300];
 };
 
-FIXTURE_SETUP(pair)
+static void pair_down(FIXTURE_DATA(pair) *self)
+{
+	att_node_down(&self->a);
+	att_node_down(&self->b);
+	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; true",
+		self->a.ns, self->b.ns);
+}
+
+static int pair_up(FIXTURE_DATA(pair) *self)
 {
 	char id[16];
 
 	snprintf(id, sizeof(id), "%d", getpid() % 100000);
-	ASSERT_EQ(0, run_cmd("ip netns add tnatA%s && ip netns add tnatB%s && "
-			     "ip link add tnatA%s type veth peer name tnatB%s && "
-			     "ip link set tnatA%s netns tnatA%s && ip link set tnatB%s netns tnatB%s && "
-			     "ip -n tnatA%s link set lo up && ip -n tnatB%s link set lo up && "
-			     "ip -n tnatA%s addr add " ADDR_A "/24 dev tnatA%s && "
-			     "ip -n tnatB%s addr add " ADDR_B "/24 dev tnatB%s && "
-			     "ip -n tnatA%s link set tnatA%s up && ip -n tnatB%s link set tnatB%s up",
-			     id, id, id, id, id, id, id, id, id, id, id, id, id, id, id, id, id, id));
 	snprintf(self->a.ns, sizeof(self->a.ns), "tnatA%s", id);
 	snprintf(self->b.ns, sizeof(self->b.ns), "tnatB%s", id);
-	ASSERT_EQ(0, node_up(&self->a, ADDR_A, 1));
-	ASSERT_EQ(0, node_up(&self->b, ADDR_B, 0));
+	if (run_cmd("ip netns add tnatA%s && ip netns add tnatB%s && "
+		    "ip link add tnatA%s type veth peer name tnatB%s && "
+		    "ip link set tnatA%s netns tnatA%s && ip link set tnatB%s netns tnatB%s && "
+		    "ip -n tnatA%s link set lo up && ip -n tnatB%s link set lo up && "
+		    "ip -n tnatA%s addr add " ADDR_A "/24 dev tnatA%s && "
+		    "ip -n tnatB%s addr add " ADDR_B "/24 dev tnatB%s && "
+		    "ip -n tnatA%s link set tnatA%s up && ip -n tnatB%s link set tnatB%s up",
+		    id, id, id, id, id, id, id, id, id, id, id, id, id, id, id, id, id, id))
+		return -1;
+	if (node_up(&self->a, ADDR_A, 1) || node_up(&self->b, ADDR_B, 0))
+		return -1;
 	snprintf(self->file, sizeof(self->file), "%s/quote.json", self->b.n.tmp);
 	/* B enrols A, checking A's EK certificate against swtpm's local CA. */
 	if (verifier(&self->b, self->out, sizeof(self->out),
 		     "peer enroll %s --name node-a --ca " CA_DIR "/swtpm-localca-rootca-cert.pem --ca " CA_DIR "/issuercert.pem",
 		     self->a.url)) {
 		run_cmd("echo '# node A agent log:'; sed 's/^/#   /' %s/agent.log >&2", self->a.n.tmp);
+		return -1;
+	}
+	return 0;
+}
+
+FIXTURE_SETUP(pair)
+{
+	/* A failed setup gets no teardown: take apart what was built. */
+	if (pair_up(self)) {
+		pair_down(self);
 		ASSERT_TRUE(0);
 	}
 }
 
 FIXTURE_TEARDOWN(pair)
 {
-	att_node_down(&self->a);
-	att_node_down(&self->b);
-	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; true",
-		self->a.ns, self->b.ns);
+	pair_down(self);
 }
 
 TEST_F_TIMEOUT(pair, enrolment_pins_the_peer_and_attestation_passes_both_ways, ATTEST_TIMEOUT)

@@ -140,59 +140,7 @@ static int wait_listen(const char *ns, const char *addrport)
 	return -1;
 }
 
-FIXTURE_SETUP(mesh)
-{
-	const char *id = self->id;
-
-	snprintf(self->id, sizeof(self->id), "%d", getpid() % 100000);
-	ASSERT_EQ(0, run_cmd("ip netns add tnpL%s && ip -n tnpL%s link add br0 type bridge && "
-			     "ip -n tnpL%s link set br0 up", id, id, id));
-	for (int i = 0; i < 3; i++) {
-		char c = "ABC"[i];
-
-		ASSERT_EQ(0, run_cmd("ip netns add tnp%c%s && ip -n tnp%c%s link set lo up && "
-				     "ip link add tnp%c%s type veth peer name tnl%c%s && "
-				     "ip link set tnp%c%s netns tnp%c%s && ip link set tnl%c%s netns tnpL%s && "
-				     "ip -n tnpL%s link set tnl%c%s master br0 && ip -n tnpL%s link set tnl%c%s up && "
-				     "ip -n tnp%c%s addr add 192.0.2.%d/24 dev tnp%c%s && "
-				     "ip -n tnp%c%s link set tnp%c%s up",
-				     c, id, c, id, c, id, c, id, c, id, c, id, c, id, id,
-				     id, c, id, id, c, id, c, id, i + 1, c, id, c, id, c, id));
-	}
-	{
-		char ns[32];
-
-		snprintf(ns, sizeof(ns), "tnpA%s", id);
-		ASSERT_EQ(0, up(&self->a, ns, ADDR(1), "node-b", ADDR(2)));
-		snprintf(ns, sizeof(ns), "tnpB%s", id);
-		ASSERT_EQ(0, up(&self->b, ns, ADDR(2), "node-a", ADDR(1)));
-		snprintf(ns, sizeof(ns), "tnpC%s", id);
-		ASSERT_EQ(0, up(&self->c, ns, ADDR(3), "node-a", ADDR(1)));
-	}
-	ASSERT_EQ(0, enrol(&self->a, &self->b, "node-b"));
-	ASSERT_EQ(0, enrol(&self->b, &self->a, "node-a"));
-	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "attested", 10));
-	ASSERT_EQ(0, wait_verdict(&self->b, "node-a", "attested", 10));
-	/* C listens on 9000, and B on 9002, for anyone who gets through. */
-	ASSERT_EQ(0, run_cmd("ip netns exec tnpC%s python3 -c 'import socket,time\n"
-			     "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-			     "s.bind((\"192.0.2.3\", 9000)); s.listen(8); s.settimeout(120)\n"
-			     "while True: s.accept()[0].close()' >/dev/null 2>&1 &", id));
-	ASSERT_EQ(0, run_cmd("ip netns exec tnpB%s python3 -c 'import socket,time\n"
-			     "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-			     "s.bind((\"192.0.2.2\", 9002)); s.listen(8); s.settimeout(120)\n"
-			     "while True: s.accept()[0].close()' >/dev/null 2>&1 &", id));
-	{
-		char ns[32];
-
-		snprintf(ns, sizeof(ns), "tnpB%s", id);
-		ASSERT_EQ(0, wait_listen(ns, "192.0.2.2:9002"));
-		snprintf(ns, sizeof(ns), "tnpC%s", id);
-		ASSERT_EQ(0, wait_listen(ns, "192.0.2.3:9000"));
-	}
-}
-
-FIXTURE_TEARDOWN(mesh)
+static void mesh_down(FIXTURE_DATA(mesh) *self)
 {
 	for (int i = 0; i < 3; i++)
 		run_cmd("ip netns pids tnp%c%s 2>/dev/null | xargs -r kill 2>/dev/null; true",
@@ -203,6 +151,81 @@ FIXTURE_TEARDOWN(mesh)
 	for (int i = 0; i < 3; i++)
 		run_cmd("ip netns del tnp%c%s 2>/dev/null; true", "ABC"[i], self->id);
 	run_cmd("ip netns del tnpL%s 2>/dev/null; true", self->id);
+}
+
+static int mesh_up(FIXTURE_DATA(mesh) *self)
+{
+	const char *id = self->id;
+
+	snprintf(self->id, sizeof(self->id), "%d", getpid() % 100000);
+	if (run_cmd("ip netns add tnpL%s && ip -n tnpL%s link add br0 type bridge && "
+		    "ip -n tnpL%s link set br0 up", id, id, id))
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		char c = "ABC"[i];
+
+		if (run_cmd("ip netns add tnp%c%s && ip -n tnp%c%s link set lo up && "
+			    "ip link add tnp%c%s type veth peer name tnl%c%s && "
+			    "ip link set tnp%c%s netns tnp%c%s && ip link set tnl%c%s netns tnpL%s && "
+			    "ip -n tnpL%s link set tnl%c%s master br0 && ip -n tnpL%s link set tnl%c%s up && "
+			    "ip -n tnp%c%s addr add 192.0.2.%d/24 dev tnp%c%s && "
+			    "ip -n tnp%c%s link set tnp%c%s up",
+			    c, id, c, id, c, id, c, id, c, id, c, id, c, id, id,
+			    id, c, id, id, c, id, c, id, i + 1, c, id, c, id, c, id))
+			return -1;
+	}
+	{
+		char ns[32];
+
+		snprintf(ns, sizeof(ns), "tnpA%s", id);
+		if (up(&self->a, ns, ADDR(1), "node-b", ADDR(2)))
+			return -1;
+		snprintf(ns, sizeof(ns), "tnpB%s", id);
+		if (up(&self->b, ns, ADDR(2), "node-a", ADDR(1)))
+			return -1;
+		snprintf(ns, sizeof(ns), "tnpC%s", id);
+		if (up(&self->c, ns, ADDR(3), "node-a", ADDR(1)))
+			return -1;
+	}
+	if (enrol(&self->a, &self->b, "node-b") || enrol(&self->b, &self->a, "node-a") ||
+	    wait_verdict(&self->a, "node-b", "attested", 10) ||
+	    wait_verdict(&self->b, "node-a", "attested", 10))
+		return -1;
+	/* C listens on 9000, and B on 9002, for anyone who gets through. */
+	if (run_cmd("ip netns exec tnpC%s python3 -c 'import socket,time\n"
+		    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+		    "s.bind((\"192.0.2.3\", 9000)); s.listen(8); s.settimeout(120)\n"
+		    "while True: s.accept()[0].close()' >/dev/null 2>&1 &", id) ||
+	    run_cmd("ip netns exec tnpB%s python3 -c 'import socket,time\n"
+		    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+		    "s.bind((\"192.0.2.2\", 9002)); s.listen(8); s.settimeout(120)\n"
+		    "while True: s.accept()[0].close()' >/dev/null 2>&1 &", id))
+		return -1;
+	{
+		char ns[32];
+
+		snprintf(ns, sizeof(ns), "tnpB%s", id);
+		if (wait_listen(ns, "192.0.2.2:9002"))
+			return -1;
+		snprintf(ns, sizeof(ns), "tnpC%s", id);
+		if (wait_listen(ns, "192.0.2.3:9000"))
+			return -1;
+	}
+	return 0;
+}
+
+FIXTURE_SETUP(mesh)
+{
+	/* A failed setup gets no teardown: take apart what was built. */
+	if (mesh_up(self)) {
+		mesh_down(self);
+		ASSERT_TRUE(0);
+	}
+}
+
+FIXTURE_TEARDOWN(mesh)
+{
+	mesh_down(self);
 }
 
 /* Starts python code as workload wl of node m, in m's namespace, in the background. */

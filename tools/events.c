@@ -52,6 +52,14 @@ static void print_event(json_object *e)
 		printf(" from=%s", tn_json_str(e, "from"));
 	if (tn_json_str(e, "policy"))
 		printf(" policy=%s", tn_json_str(e, "policy"));
+	/* Attested-peers mode: a peer's verdict and why. */
+	if (tn_json_str(e, "peer"))
+		printf(" peer=%s verdict=%s", tn_json_str(e, "peer"),
+		       tn_json_str(e, "verdict") ?: "?");
+	if (tn_json_str(e, "check"))
+		printf(" check=%s", tn_json_str(e, "check"));
+	if (tn_json_str(e, "reason"))
+		printf(" reason=\"%s\"", tn_json_str(e, "reason"));
 	printf("\n");
 }
 

@@ -46,9 +46,13 @@ int att_node_up(struct att_node *a, const char *addr, int with_cert,
 
 void att_node_down(struct att_node *a)
 {
+	if (!a->n.id[0])
+		return;		/* never built */
+	/* The swtpm first: node_destroy removes the directory with its pid. */
+	if (a->tpm_dir[0])
+		run_cmd("test -f %s/pid && kill $(cat %s/pid) 2>/dev/null; true",
+			a->tpm_dir, a->tpm_dir);
 	node_destroy(&a->n);
-	run_cmd("test -f %s/pid && kill $(cat %s/pid) 2>/dev/null; true",
-		a->tpm_dir, a->tpm_dir);
 }
 
 int att_ctl(struct att_node *v, const char *sdir, char *out, size_t len,
