@@ -24,6 +24,7 @@ struct agent_options {
 	const char *policy_path;	/* loaded at start when given */
 	enum tn_attach_mode attach;
 	uint32_t ringbuf_size;		/* 0: the object's default */
+	int no_kmod;			/* leave trustnode.ko to another agent */
 	struct attest_options attest;
 	struct {
 		uint64_t segment_bytes;

@@ -140,7 +140,7 @@ void kmod_sync(struct agent *a)
 	struct tn_err err;
 	int i;
 
-	if (!module(a))
+	if (a->opt.no_kmod || !module(a))
 		return;
 	subscribe_drops(a);
 	/* A module unloaded and loaded again has lost its state: notice it. */

@@ -42,6 +42,8 @@ static void usage(FILE *f)
 "  --socket PATH       control socket (default RUN_DIR/" TN_CONTROL_SOCKET_NAME ")\n"
 "  --pin-dir DIR       bpffs directory for pins (default " TN_DEFAULT_PIN_DIR ")\n"
 "  --ringbuf-size N    event ring buffer bytes, a power of 2 pages (tests)\n"
+"  --no-kmod           do not drive trustnode.ko (another agent on this\n"
+"                      kernel does: tests that run several nodes on one)\n"
 "\n"
 "Attestation (see README, \"Attestation\"):\n"
 "  --tcti STRING       the TPM, as a tpm2-tss TCTI string (default\n"
@@ -163,6 +165,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "ringbuf-size", required_argument, NULL, 'R' },
 		{ "unload", no_argument, NULL, 'U' },
+		{ "no-kmod", no_argument, NULL, 'M' },
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "pcr", required_argument, NULL, 'C' },
 		{ "quote-pcrs", required_argument, NULL, 'Q' },
@@ -188,6 +191,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 		case 'S': o->socket_path = optarg; break;
 		case 'P': o->pin_dir = optarg; break;
 		case 'U': *unload = 1; break;
+		case 'M': o->no_kmod = 1; break;
 		case 'T': o->attest.tcti = optarg; break;
 		case 'L': o->attest.listen = optarg; break;
 		case 'W': o->attest.httpd_user = optarg; break;

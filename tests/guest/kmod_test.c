@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include "kmod_nl.h"
 #include "linux/trustnode.h"
+#include "attnode.h"
 #include "node_fixture.h"
 
 static int module_loaded(void)
@@ -474,6 +475,96 @@ static void audit_mode(struct nl_msg *m)
 static void clear_any(struct nl_msg *m)
 {
 	nla_put_u64(m, TRUSTNODE_A_CGROUP_ID, 4242);
+}
+
+/*
+ * Attested-peers mode reaches the module too: an attested peer's address is
+ * in the module's allowed set, and leaves it when its attestation fails.
+ * Node B's agent leaves the module to node A's (--no-kmod): one kernel.
+ */
+static int peer_policy(struct att_node *a, const char *extra)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "local_prefixes = [ \"198.51.100.0/24\", \"2001:db8:2::/64\"%s ];\n"
+		 "workloads = ( { name = \"wl\"; cgroup = \"%s\"; } );\n"
+		 "peers = ( { name = \"node-b\"; url = \"http://192.0.2.2:8443\";\n"
+		 "            addresses = [ \"192.0.2.2\" ]; } );\n"
+		 "attestation = { interval = 1; max_age = 3; };\n",
+		 extra, a->n.wl_cg);
+	if (write_file(a->n.policy, text))
+		return -1;
+	return ctl(&a->n, NULL, 0, "policy load %s", a->n.policy);
+}
+
+/* Waits up to secs for the module to hold n prefixes. */
+static int wait_prefixes(unsigned int n, int secs)
+{
+	for (int i = 0; i < secs * 10; i++) {
+		if (status().nprefixes == n)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
+static int peers_in_module(struct att_node *a, struct att_node *b)
+{
+	char sdir[300], other[400], out[4096];
+
+	if (run_cmd("ip netns add tnkA && ip netns add tnkB && "
+		    "ip link add tnkA type veth peer name tnkB && "
+		    "ip link set tnkA netns tnkA && ip link set tnkB netns tnkB && "
+		    "ip -n tnkA link set lo up && ip -n tnkB link set lo up && "
+		    "ip -n tnkA addr add 192.0.2.1/24 dev tnkA && "
+		    "ip -n tnkB addr add 192.0.2.2/24 dev tnkB && "
+		    "ip -n tnkA link set tnkA up && ip -n tnkB link set tnkB up"))
+		return 1;
+	snprintf(a->ns, sizeof(a->ns), "tnkA");
+	snprintf(b->ns, sizeof(b->ns), "tnkB");
+	b->extra_args = "--no-kmod";
+	if (load_module() || att_node_up(b, "192.0.2.2", 0, NULL, NULL, NULL) ||
+	    att_node_up(a, "192.0.2.1", 0, NULL, NULL, NULL))
+		return 2;
+	snprintf(sdir, sizeof(sdir), "%s/state", a->n.tmp);
+	if (att_ctl(a, sdir, out, sizeof(out), "peer enroll %s --name node-b", b->url) ||
+	    peer_policy(a, ""))
+		return 3;
+	/* The two prefixes of the policy, and B once attested. */
+	if (wait_prefixes(3, 15))
+		return 4;
+	/* B changes its policy: A drops B from the module's set too. */
+	snprintf(other, sizeof(other), "%s/other.conf", b->n.tmp);
+	if (write_file(other, "local_prefixes = [ \"10.99.0.0/16\" ];\n") ||
+	    ctl(&b->n, NULL, 0, "policy load %s", other))
+		return 5;
+	if (wait_prefixes(2, 10))
+		return 6;
+	return 0;
+}
+
+/*
+ * A node fixture only to run before the seal test; its own agent goes, so
+ * that node A's alone drives the module. The guest emulates its CPU: node
+ * B's own swtpm makes RSA keys slowly.
+ */
+TEST_F_TIMEOUT(node, the_module_allows_an_attested_peer_only_while_its_attestation_holds, 300)
+{
+	struct att_node a = { 0 }, b = { 0 };
+	int step;
+
+	node_kill_agent(&self->n);
+	step = peers_in_module(&a, &b);
+
+	if (step)
+		run_cmd("for f in %s/agent.log %s/agent.log; do echo \"# $f:\"; sed 's/^/#   /' $f; done >&2",
+			a.n.tmp, b.n.tmp);
+	att_node_down(&a);
+	att_node_down(&b);
+	run_cmd("ip netns del tnkA 2>/dev/null; ip netns del tnkB 2>/dev/null; true");
+	EXPECT_EQ(0, step) TH_LOG("failed at step %d; module prefixes %u", step,
+				 status().nprefixes);
 }
 
 TEST_F(node, after_seal_the_module_stays_and_only_gets_stricter)

@@ -41,6 +41,7 @@ int att_node_up(struct att_node *a, const char *addr, int with_cert,
 	a->n.state = state;
 	a->n.listen = a->listen;
 	a->n.agent_netns = a->ns;
+	a->n.extra_args = a->extra_args;
 	return node_start_agent(&a->n);
 }
 

@@ -21,6 +21,7 @@ struct att_node {
 	char listen[32];
 	char url[64];
 	char vstate[200];	/* trustctl's state dir as a verifier */
+	const char *extra_args;	/* one more trustnoded option */
 };
 
 /*

@@ -234,7 +234,8 @@ int node_start_agent(struct tn_node *n)
 		}
 		_exit(127);
 	}
-	for (i = 0; i < 500; i++) {
+	/* An agent with a TPM makes keys first: slow under emulation. */
+	for (i = 0; i < (n->tcti ? 6000 : 500); i++) {
 		int st;
 
 		if (!access(n->socket, F_OK))
