@@ -396,4 +396,21 @@ TEST_F_TIMEOUT(mesh, a_peer_with_a_new_identity_key_is_refused, 240)
 	EXPECT_EQ(0, wait_verdict(&self->a, "node-b", "failed", 1));
 }
 
+TEST_F_TIMEOUT(mesh, a_peer_running_other_software_is_refused, 240)
+{
+	char bin[300];
+
+	/* B restarts with a different trustnoded (one byte more): the quote's
+	 * log measures a binary A never accepted. */
+	snprintf(bin, sizeof(bin), "%s/trustnoded-other", self->b.att.n.tmp);
+	ASSERT_EQ(0, run_cmd("cp %s/trustnoded %s && printf x >> %s && "
+			     "ln -sf $(readlink -f %s/trustnode-httpd) %s/trustnode-httpd",
+			     tn_build(), bin, bin, tn_build(), self->b.att.n.tmp));
+	node_kill_agent(&self->b.att.n);
+	self->b.att.n.agent_bin = bin;
+	ASSERT_EQ(0, node_start_agent(&self->b.att.n));
+	EXPECT_EQ(0, wait_reason(&self->a, "node-b", "not an accepted measurement", 8));
+	EXPECT_EQ(0, wait_verdict(&self->a, "node-b", "failed", 1));
+}
+
 TEST_HARNESS_MAIN

@@ -189,6 +189,8 @@ int node_start_agent(struct tn_node *n)
 	int i;
 
 	snprintf(bin, sizeof(bin), "%s/trustnoded", tn_build());
+	if (n->agent_bin)
+		snprintf(bin, sizeof(bin), "%s", n->agent_bin);
 	snprintf(state, sizeof(state), "%s/state", n->tmp);
 	if (n->state)
 		snprintf(state, sizeof(state), "%s", n->state);
