@@ -5,6 +5,7 @@
 #   make demo       install dependencies if missing, build, run the demo
 #   make bench      benchmarks (ratios against no trustnode and against nftables;
 #                   attestation against tpm2-tools; make bench-attest alone)
+#   make bench-mesh attested-peers mode with N nodes in a full mesh (MESH_N=10)
 #   make fuzz       fuzz the policy parser and the control protocol (bounded)
 #
 # Everything generated goes to build/ (O=DIR to change); nothing there is
@@ -185,6 +186,10 @@ bench: deps
 	tests/bench/attest-bench.sh $(O)
 	tests/bench/audit-bench.sh $(O)
 
+bench-mesh: deps
+	$(MAKE) all
+	tests/bench/mesh-bench.sh $(O)
+
 bench-audit: deps
 	$(MAKE) $(O)/bench/auditbench
 	tests/bench/audit-bench.sh $(O)
@@ -221,5 +226,5 @@ fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_req
 clean:
 	rm -rf $(O)
 
-.PHONY: all tests deps check demo bench bench-attest bench-audit fuzz clean kmod dkms-deb checkpatch
+.PHONY: all tests deps check demo bench bench-attest bench-audit bench-mesh fuzz clean kmod dkms-deb checkpatch
 .DELETE_ON_ERROR:

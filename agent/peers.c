@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Attested-peers mode: the peers the policy names are attested on an
- * interval (jittered), by a worker thread so the main loop never waits on
+ * interval (jittered), by worker threads so the main loop never waits on
  * the network. A peer's addresses are in the allowed set — BPF and the
  * module alike — only while its last attestation passed and is younger than
  * max_age; a failure or expiry removes them at once, and the egress programs
@@ -10,6 +10,7 @@
  * declares, plus "peer.<name>" for what no policy names (its admin tags):
  * over-tainting is acceptable, under-tainting is not.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -50,13 +51,17 @@ struct peer_job {
 	int64_t done_us;
 };
 
+/* Attestations wait on the network: a few run at once, so a large mesh
+ * is not attested one peer after another. */
+#define PEER_WORKERS 4
+
 struct peers {
 	struct peer_rt *p;
 	int n;
 	unsigned interval, max_age;
 	uint8_t local_digest[32];
 	int job_fd[2], result_fd[2];
-	pthread_t thread;
+	pthread_t thread[PEER_WORKERS];
 	int running;
 };
 
@@ -155,8 +160,12 @@ static int start_worker(struct agent *a, struct tn_err *err)
 		return 0;
 	if (pipe2(ps->job_fd, O_CLOEXEC) || pipe2(ps->result_fd, O_CLOEXEC))
 		return tn_fail_errno(err, errno, "attested peers: pipe");
-	if (pthread_create(&ps->thread, NULL, worker, ps))
-		return tn_fail(err, "attested peers: cannot start the worker thread");
+	/* Before any thread: libcurl's global setup is not thread-safe. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* Pointer-sized reads and writes of a pipe are atomic: one queue. */
+	for (int i = 0; i < PEER_WORKERS; i++)
+		if (pthread_create(&ps->thread[i], NULL, worker, ps))
+			return tn_fail(err, "attested peers: cannot start the worker threads");
 	ev.data.fd = ps->result_fd[0];
 	epoll_ctl(a->ep, EPOLL_CTL_ADD, ps->result_fd[0], &ev);
 	ps->running = 1;
@@ -340,10 +349,11 @@ void peers_tick(struct agent *a)
 		if (pr->allowed && now - pr->ok_us > (int64_t)ps->max_age * 1000000) {
 			pr->allowed = 0;
 			pr->ok = 0;
+			pr->failures++;
 			snprintf(pr->check, sizeof(pr->check), "age");
 			snprintf(pr->reason, sizeof(pr->reason),
-				 "its last passing attestation is %lld s old, more than max_age %u s",
-				 (long long)((now - pr->ok_us) / 1000000), ps->max_age);
+				 "its last passing attestation is %.1f s old, more than max_age %u s",
+				 (now - pr->ok_us) / 1e6, ps->max_age);
 			verdict_event(a, pr, "expired");
 			changed = 1;
 		}
@@ -455,11 +465,12 @@ void peers_stop(struct agent *a)
 	if (!ps)
 		return;
 	if (ps->running) {
-		/* The worker may be waiting on a peer (up to the HTTP timeout):
-		 * tell it to stop and let the process exit take it. */
-		if (write(ps->job_fd[1], &none, sizeof(none)) != sizeof(none))
-			fprintf(stderr, "trustnoded: stopping the peer worker: %s\n",
-				strerror(errno));
+		/* A worker may be waiting on a peer (up to the HTTP timeout):
+		 * tell them to stop and let the process exit take them. */
+		for (int i = 0; i < PEER_WORKERS; i++)
+			if (write(ps->job_fd[1], &none, sizeof(none)) != sizeof(none))
+				fprintf(stderr, "trustnoded: stopping the peer workers: %s\n",
+					strerror(errno));
 		return;
 	}
 	free(ps->p);
