@@ -40,7 +40,7 @@ int att_node_up(struct att_node *a, const char *addr, int with_cert,
 	a->n.tcti = a->tcti;
 	a->n.state = state;
 	a->n.listen = a->listen;
-	a->n.agent_netns = a->ns;
+	a->n.agent_netns = a->ns[0] ? a->ns : NULL;	/* "": the initial one */
 	a->n.extra_args = a->extra_args;
 	return node_start_agent(&a->n);
 }
@@ -68,8 +68,9 @@ int att_ctl(struct att_node *v, const char *sdir, char *out, size_t len,
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s %s/trustctl --state-dir %s %s 2>&1",
-		 v->ns, tn_build(), sdir ? sdir : v->vstate, args);
+	snprintf(cmd, sizeof(cmd), "%s%s %s/trustctl --state-dir %s %s 2>&1",
+		 v->ns[0] ? "ip netns exec " : "", v->ns, tn_build(),
+		 sdir ? sdir : v->vstate, args);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;

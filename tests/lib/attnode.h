@@ -15,7 +15,7 @@
 
 struct att_node {
 	struct tn_node n;
-	char ns[32];		/* set by the test before att_node_up */
+	char ns[32];		/* set by the test before att_node_up; "": the initial one */
 	char tpm_dir[200];
 	char tcti[240];
 	char listen[32];
