@@ -26,8 +26,9 @@ static const char *const gaps_cgroup[] = {
 	"files opened through io_uring (IORING_OP_OPENAT) do not taint: no syscall exit to observe",
 	"descriptors received over a unix socket (SCM_RIGHTS) or inherited from outside the workload do not taint",
 	"a tagged file run with execve() or loaded as a library without open() does not taint",
-	"data sent to local processes over unix sockets or pipes does not taint them (TCP and UDP over loopback or local addresses do)",
+	"unix stream and datagram sockets, pipes and FIFOs are not seen: data a tainted workload sends through them does not taint the receiver (needs BPF LSM; TCP and UDP over loopback or local addresses do taint)",
 	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
+	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
@@ -36,8 +37,10 @@ static const char *const gaps_cgroup[] = {
 
 static const char *const gaps_lsm[] = {
 	"descriptors inherited from a process outside the workload do not taint",
-	"data sent to local processes over unix sockets or pipes does not taint them (TCP and UDP over loopback or local addresses do)",
 	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
+	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint",
+	"unix sockets, pipes and FIFOs: a reader that cannot be recorded (more than 8 reader workloads on one channel, or tn_channels full) makes tainted writes into that channel fail closed (refused in enforce mode), but splice, tee and vmsplice into a pipe cannot be refused, and a reader left out while the map was full is missed if the channel is only recorded later; each case is a channel-untracked event",
+	"vmsplice(2) on a pipe by a 32-bit process does not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
@@ -73,6 +76,14 @@ static const struct prog_slot slots[] = {
 	{ "tn_lsm_file_receive",   0, 1, 0 },
 	{ "tn_lsm_socket_connect", 0, 1, 0 },
 	{ "tn_lsm_socket_sendmsg", 0, 1, 0 },
+	{ "tn_lsm_file_permission", 0, 1, 0 },
+	{ "tn_lsm_socket_recvmsg", 0, 1, 0 },
+	{ "tn_lsm_unix_may_send",  0, 1, 0 },
+	{ "tn_lsm_sk_free",        0, 1, 0 },
+	{ "tn_lsm_inode_free",     0, 1, 0 },
+	{ "tn_splice",             0, 1, 0 },
+	{ "tn_tee",                0, 1, 0 },
+	{ "tn_vmsplice",           0, 1, 0 },
 	{ "tn_sys_exit_open",      0, 0, 1 },
 };
 

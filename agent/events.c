@@ -5,6 +5,7 @@
  * Losses are never silent: the kernel counts what the ring buffer could not
  * take, and the agent turns every increase into an "events-lost" record.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +47,41 @@ static const char *decision_name(__u32 d)
 	return "unknown";
 }
 
+/* Through what a flow event's data went. */
+static const char *channel_name(const struct tn_event *e)
+{
+	switch (e->channel) {
+	case TN_CHAN_UNIX_STREAM:    return "unix-stream";
+	case TN_CHAN_UNIX_DGRAM:     return "unix-dgram";
+	case TN_CHAN_UNIX_SEQPACKET: return "unix-seqpacket";
+	case TN_CHAN_PIPE:           return "pipe";
+	case TN_CHAN_FIFO:           return "fifo";
+	}
+	return e->protocol == 6 ? "tcp" : e->protocol == 17 ? "udp" : "ip";
+}
+
+/*
+ * The receiving object of a unix socket, pipe or FIFO: named as in
+ * /proc/PID/fd and ss -x for sockets and pipes, by inode for FIFOs.
+ */
+static void add_channel_object(json_object *o, const struct tn_event *e)
+{
+	char buf[96];
+
+	if (e->channel == TN_CHAN_FIFO)
+		snprintf(buf, sizeof(buf), "fifo inode %llu:%llu:%llu",
+			 (unsigned long long)(e->dev >> 20),
+			 (unsigned long long)(e->dev & 0xfffff),
+			 (unsigned long long)e->ino);
+	else if (e->channel == TN_CHAN_PIPE)
+		snprintf(buf, sizeof(buf), "pipe:[%llu]", (unsigned long long)e->ino);
+	else if (e->ino)
+		snprintf(buf, sizeof(buf), "socket:[%llu]", (unsigned long long)e->ino);
+	else
+		snprintf(buf, sizeof(buf), "socket (not yet accepted)");
+	json_object_object_add(o, "object", json_object_new_string(buf));
+}
+
 static void format_time(char *buf, size_t n, int64_t real_ns)
 {
 	time_t sec = real_ns / 1000000000LL;
@@ -72,6 +108,7 @@ static void write_record(struct agent *a, json_object *o, int64_t real_ns)
 	format_time(when, sizeof(when), real_ns);
 	json_object_object_add(o, "seq", json_object_new_int64(a->next_seq++));
 	json_object_object_add(o, "time", json_object_new_string(when));
+	audit_record(a, tn_json_str(o, "type") ? tn_json_str(o, "type") : "event", o);
 	if (a->events_log) {
 		fprintf(a->events_log, "%s\n",
 			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -187,6 +224,9 @@ static int on_event(void *ctx, void *data, size_t size)
 			 (unsigned long long)e->ino);
 		json_object_object_add(o, "file", json_object_new_string(f));
 		note_derived(a, w, e);
+	} else if ((e->type == TN_EV_TAINT_FLOW || e->type == TN_EV_TRUSTED_FLOW) &&
+		   e->channel != TN_CHAN_IP) {
+		add_channel_object(o, e);
 	} else {
 		add_dest(o, e);
 	}
@@ -199,7 +239,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		json_object_object_add(o, "from", json_object_new_string(
 					       from ? from->name : "(unknown workload)"));
 		json_object_object_add(o, "channel", json_object_new_string(
-			e->protocol == 6 ? "tcp" : e->protocol == 17 ? "udp" : "ip"));
+					       channel_name(e)));
 	}
 	if (e->type == TN_EV_TAINT_FILE || e->type == TN_EV_TAINT_NET ||
 	    e->type == TN_EV_TAINT_FLOW)
@@ -240,6 +280,7 @@ int events_open(struct agent *a, struct tn_err *err)
 		return tn_fail_errno(err, errno, "cannot open the event ring buffer");
 	/* Losses before this agent started are reported once, now. */
 	a->lost_reported = 0;
+	a->channels_untracked_reported = 0;
 	return 0;
 }
 
@@ -263,6 +304,34 @@ int events_poll(struct agent *a)
 	return ring_buffer__consume(a->rb);
 }
 
+/*
+ * Unix sockets, pipes and FIFOs the kernel could not fully track (lsm mode),
+ * and the tainted writes into them that it refused (enforce mode) or could
+ * only let through. Never silent: each increase becomes an event.
+ */
+static void check_channel_stats(struct agent *a)
+{
+	uint64_t v[TN_CHST__MAX] = { 0 }, total;
+	json_object *o;
+	__u32 i;
+
+	for (i = 0; i < TN_CHST__MAX; i++)
+		bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.tn_channel_stats), &i, &v[i]);
+	total = v[TN_CHST_UNTRACKED] + v[TN_CHST_READERS_FULL] + v[TN_CHST_REFUSED];
+	if (total <= a->channels_untracked_reported)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int64(
+		total - a->channels_untracked_reported));
+	json_object_object_add(o, "map_full", json_object_new_int64(v[TN_CHST_UNTRACKED]));
+	json_object_object_add(o, "readers_full", json_object_new_int64(v[TN_CHST_READERS_FULL]));
+	json_object_object_add(o, "tainted_writes", json_object_new_int64(v[TN_CHST_REFUSED]));
+	json_object_object_add(o, "note", json_object_new_string(
+		"unix sockets, pipes or FIFOs whose readers could not all be recorded (tn_channels full, or more than 8 reader workloads on one): tainted writes into them are refused in enforce mode, let through in audit mode and by splice, tee and vmsplice"));
+	a->channels_untracked_reported = total;
+	events_record(a, "channel-untracked", o);
+}
+
 void events_check_counters(struct agent *a)
 {
 	uint64_t c[TN_CNT__MAX];
@@ -280,6 +349,7 @@ void events_check_counters(struct agent *a)
 		a->lost_reported = c[TN_CNT_EVENTS_LOST];
 		events_record(a, "events-lost", o);
 	}
+	check_channel_stats(a);
 }
 
 json_object *events_query(struct agent *a, long long limit, long long since)

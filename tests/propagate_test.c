@@ -6,8 +6,11 @@
  * go only by an explicit, recorded untag.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "node_fixture.h"
@@ -229,6 +232,322 @@ TEST_F(node, a_trusted_receiver_stays_untainted_and_every_flow_into_it_is_record
 			      "\"from\":\"wl\"", "\"labels\":[\"phi\"]"));
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
 	EXPECT_NE(NULL, strstr(out, "trusted:    resolver")) TH_LOG("%s", out);
+}
+
+/* ---- unix sockets, pipes and FIFOs ---------------------------------------- */
+
+/*
+ * lsm mode sees these channels; cgroup mode cannot, and says so. Each test
+ * has a relay in wl2 receive from wl and then connect to the outside host:
+ * refused in lsm mode (wl2 was tainted before it could), allowed in cgroup
+ * mode, where status must list the gap.
+ */
+#define IPC_GAP "unix stream and datagram sockets, pipes and FIFOs are not seen"
+
+enum ipc_kind {
+	IPC_UNIX_STREAM,
+	IPC_UNIX_DGRAM,
+	IPC_PIPE,
+	IPC_FIFO,
+	IPC_PIPE_SPLICE,	/* splice(2) into the pipe, splice(2) out of it */
+	IPC_PIPE_VMSPLICE_TEE,	/* vmsplice(2) into the pipe, tee(2) out of it */
+};
+
+struct ipc {
+	enum ipc_kind kind;
+	char path[300];		/* the unix socket or the FIFO */
+	int pipe[2];		/* the anonymous pipe, made before the fork */
+	const char *secret;	/* the sender reads it first: a tainted sender */
+};
+
+static int unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+/* Receives once, then tries the outside host: 0 or the connect's errno. */
+static int ipc_relay(void *arg)
+{
+	struct ipc *p = arg;
+	struct sockaddr_un sun;
+	char buf[64];
+	int fd, c, p2[2];
+
+	switch (p->kind) {
+	case IPC_UNIX_STREAM:
+	case IPC_UNIX_DGRAM:
+		fd = socket(AF_UNIX, p->kind == IPC_UNIX_STREAM ? SOCK_STREAM : SOCK_DGRAM, 0);
+		if (fd < 0 || unix_addr(p->path, &sun) ||
+		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
+			return 200;
+		if (p->kind == IPC_UNIX_DGRAM) {
+			if (recv(fd, buf, sizeof(buf), 0) <= 0)
+				return 201;
+			break;
+		}
+		if (listen(fd, 1) || (c = accept(fd, NULL, NULL)) < 0)
+			return 202;
+		/* Blocked in read() before the data comes (see the sender). */
+		if (read(c, buf, sizeof(buf)) <= 0)
+			return 203;
+		break;
+	case IPC_PIPE:
+		close(p->pipe[1]);
+		if (read(p->pipe[0], buf, sizeof(buf)) <= 0)
+			return 204;
+		break;
+	case IPC_FIFO:
+		fd = open(p->path, O_RDONLY);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+			return 205;
+		break;
+	case IPC_PIPE_SPLICE:
+		close(p->pipe[1]);
+		fd = open("/dev/null", O_WRONLY);
+		if (fd < 0 || splice(p->pipe[0], NULL, fd, NULL, sizeof(buf), 0) <= 0)
+			return 206;
+		break;
+	case IPC_PIPE_VMSPLICE_TEE:
+		close(p->pipe[1]);
+		if (pipe(p2) || tee(p->pipe[0], p2[1], sizeof(buf), 0) <= 0)
+			return 207;
+		break;
+	}
+	return do_connect(OUT4, PORT);
+}
+
+/*
+ * The sender opens or connects its end first and only then reads the
+ * secret: the channel was set up while it was clean (so a FIFO is no
+ * derived tag), and only the data written afterwards carries the taint.
+ */
+static int ipc_send(void *arg)
+{
+	struct ipc *p = arg;
+	struct sockaddr_un sun;
+	struct iovec iov = { .iov_base = "data", .iov_len = 4 };
+	int i, fd;
+
+	switch (p->kind) {
+	case IPC_UNIX_STREAM:
+	case IPC_UNIX_DGRAM:
+		if (unix_addr(p->path, &sun))
+			return 211;
+		for (i = 0; i < 50; i++) {	/* until the relay has bound */
+			fd = socket(AF_UNIX, p->kind == IPC_UNIX_STREAM ? SOCK_STREAM : SOCK_DGRAM, 0);
+			if (p->kind == IPC_UNIX_DGRAM) {
+				if (p->secret && do_open(p->secret))
+					return 210;
+				if (sendto(fd, "data", 4, 0, (struct sockaddr *)&sun,
+					   sizeof(sun)) == 4)
+					return 0;
+			} else if (!connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+				if (p->secret && do_open(p->secret))
+					return 210;
+				/* Let the relay block in read() first. */
+				usleep(200 * 1000);
+				return write(fd, "data", 4) == 4 ? 0 : 212;
+			}
+			close(fd);
+			usleep(50 * 1000);
+		}
+		return 213;
+	case IPC_PIPE:
+		if (p->secret && do_open(p->secret))
+			return 210;
+		return write(p->pipe[1], "data", 4) == 4 ? 0 : 214;
+	case IPC_FIFO:
+		fd = open(p->path, O_WRONLY);	/* until the relay opens it */
+		if (p->secret && do_open(p->secret))
+			return 210;
+		/* Let the relay block in read() first. */
+		usleep(200 * 1000);
+		return fd >= 0 && write(fd, "data", 4) == 4 ? 0 : 215;
+	case IPC_PIPE_SPLICE:
+		/* The file's bytes go into the pipe without a write(2). */
+		fd = open(p->secret ? p->secret : "/etc/hostname", O_RDONLY);
+		return fd >= 0 && splice(fd, NULL, p->pipe[1], NULL, 4, 0) > 0 ? 0 : 216;
+	case IPC_PIPE_VMSPLICE_TEE:
+		if (p->secret && do_open(p->secret))
+			return 210;
+		return vmsplice(p->pipe[1], &iov, 1, 0) == 4 ? 0 : 217;
+	}
+	return 218;
+}
+
+/*
+ * Runs the relay in cg, then (after it blocks in its receive) the sender in
+ * wl; with sender_first, the sender's data is queued before the relay
+ * starts. Returns the relay's result.
+ */
+static int ipc_relay_in(struct tn_node *n, const char *cg, struct ipc *p,
+			int sender_first)
+{
+	int st, sent = 0;
+	pid_t pid;
+
+	if (p->kind >= IPC_PIPE && p->kind != IPC_FIFO && pipe(p->pipe))
+		return -1;
+	if (p->kind == IPC_FIFO && mkfifo(p->path, 0666))
+		return -1;
+	if (sender_first)
+		sent = in_cgroup(n, n->wl_cg, ipc_send, p);
+	pid = fork();
+	if (pid == 0)
+		_exit(in_cgroup(n, cg, ipc_relay, p));
+	if (!sender_first) {
+		usleep(200 * 1000);
+		sent = in_cgroup(n, n->wl_cg, ipc_send, p);
+	}
+	if (sent)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		st = -1;
+	if (p->kind >= IPC_PIPE && p->kind != IPC_FIFO) {
+		close(p->pipe[0]);
+		close(p->pipe[1]);
+	}
+	if (st < 0)
+		return -1;
+	return sent ? 300 + sent : WEXITSTATUS(st);
+}
+
+/* The relay in wl2, tainted (lsm) or a listed gap (cgroup); the event names channel. */
+static void check_ipc_relay(struct __test_metadata *_metadata, struct tn_node *n,
+			    enum ipc_kind kind, int sender_first, const char *channel)
+{
+	struct ipc p = { .kind = kind, .secret = data(n, "secret") };
+	char ev[64];
+	int lsm = node_lsm_mode(n);
+
+	ASSERT_TRUE(lsm || !lsm_expected());
+	snprintf(p.path, sizeof(p.path), "%s/relay.sock", n->tmp);
+	if (lsm) {
+		EXPECT_EQ(EPERM, ipc_relay_in(n, n->wl2_cg, &p, sender_first));
+		EXPECT_STREQ("phi", taint_of(n, "wl2"));
+		snprintf(ev, sizeof(ev), "\"channel\":\"%s\"", channel);
+		EXPECT_TRUE(HAS_EVENT(n, "\"type\":\"taint-flow\"", "\"workload\":\"wl2\"",
+				      "\"from\":\"wl\"", "\"labels\":[\"phi\"]", ev));
+	} else {
+		EXPECT_EQ(0, ipc_relay_in(n, n->wl2_cg, &p, sender_first));
+		EXPECT_STREQ("-", taint_of(n, "wl2"));
+		EXPECT_TRUE(gap_listed(n, IPC_GAP));
+	}
+	EXPECT_STREQ("phi", taint_of(n, "wl"));
+}
+
+TEST_F(node, a_unix_stream_relay_already_blocked_in_read_is_tainted_and_refused)
+{
+	check_ipc_relay(_metadata, &self->n, IPC_UNIX_STREAM, 0, "unix-stream");
+}
+
+TEST_F(node, a_unix_datagram_relay_is_tainted_and_refused)
+{
+	check_ipc_relay(_metadata, &self->n, IPC_UNIX_DGRAM, 0, "unix-dgram");
+}
+
+TEST_F(node, a_pipe_relay_reading_queued_data_is_tainted_and_refused)
+{
+	check_ipc_relay(_metadata, &self->n, IPC_PIPE, 1, "pipe");
+}
+
+TEST_F(node, a_fifo_relay_already_blocked_is_tainted_and_refused)
+{
+	check_ipc_relay(_metadata, &self->n, IPC_FIFO, 0, "fifo");
+}
+
+TEST_F(node, a_pipe_relay_using_splice_is_tainted_and_refused)
+{
+	check_ipc_relay(_metadata, &self->n, IPC_PIPE_SPLICE, 0, "pipe");
+}
+
+TEST_F(node, a_pipe_relay_using_vmsplice_and_tee_is_tainted_and_refused)
+{
+	check_ipc_relay(_metadata, &self->n, IPC_PIPE_VMSPLICE_TEE, 0, "pipe");
+}
+
+TEST_F(node, unix_socket_and_pipe_traffic_between_untainted_workloads_taints_nobody)
+{
+	enum ipc_kind kinds[] = { IPC_UNIX_STREAM, IPC_UNIX_DGRAM, IPC_PIPE, IPC_FIFO };
+	struct ipc p;
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.kind = kinds[i];
+		snprintf(p.path, sizeof(p.path), "%s/clean%zu", self->n.tmp, i);
+		EXPECT_EQ(0, ipc_relay_in(&self->n, self->n.wl2_cg, &p, 0)) TH_LOG("kind %d", kinds[i]);
+	}
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+	EXPECT_FALSE(HAS_EVENT(&self->n, "\"type\":\"taint-flow\""));
+}
+
+TEST_F(node, a_trusted_receiver_on_a_unix_socket_stays_untainted_and_is_recorded)
+{
+	struct ipc p = { .kind = IPC_UNIX_DGRAM, .secret = data(&self->n, "secret") };
+	int lsm = node_lsm_mode(&self->n);
+
+	ASSERT_TRUE(lsm || !lsm_expected());
+	snprintf(p.path, sizeof(p.path), "%s/resolver.sock", self->n.tmp);
+	EXPECT_EQ(0, ipc_relay_in(&self->n, self->n.trusted_cg, &p, 0));
+	if (lsm)
+		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"trusted-flow\"",
+				      "\"receiver\":\"resolver\"", "\"from\":\"wl\"",
+				      "\"channel\":\"unix-dgram\""));
+}
+
+static int read_nonblocking(void *arg)
+{
+	char b[8];
+	int fd = *(int *)arg;
+
+	/* EAGAIN: the read is empty, but the reader has been seen. */
+	return read(fd, b, sizeof(b)) < 0 && errno == EAGAIN ? 0 : 1;
+}
+
+static int write_tainted(void *arg)
+{
+	struct ipc *p = arg;
+
+	if (do_open(p->secret))
+		return 210;
+	return write(p->pipe[1], "data", 4) == 4 ? 0 : errno;
+}
+
+TEST_F(node, a_pipe_with_more_reader_workloads_than_recorded_fails_closed)
+{
+	struct ipc p = { .kind = IPC_PIPE, .secret = data(&self->n, "secret") };
+	char cg[400];
+	int lsm = node_lsm_mode(&self->n), i;
+
+	ASSERT_TRUE(lsm || !lsm_expected());
+	ASSERT_EQ(0, pipe2(p.pipe, O_NONBLOCK));
+	/* wl2 and eight more workloads read from it: one more than recorded. */
+	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl2_cg, read_nonblocking, &p.pipe[0]));
+	for (i = 0; i < 8; i++) {
+		snprintf(cg, sizeof(cg), "%s/r%d", self->n.cgroot, i);
+		ASSERT_EQ(0, mkdir(cg, 0755));
+		ASSERT_EQ(0, ctl(&self->n, NULL, 0, "workload add r%d %s", i, cg));
+		ASSERT_EQ(0, in_cgroup(&self->n, cg, read_nonblocking, &p.pipe[0]));
+	}
+	if (lsm) {
+		/* Where not every reader is known, tainted data does not go. */
+		EXPECT_EQ(EPERM, in_cgroup(&self->n, self->n.wl_cg, write_tainted, &p));
+		EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"channel-untracked\"",
+				      "\"readers_full\":1", "\"tainted_writes\":1"));
+	} else {
+		EXPECT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, write_tainted, &p));
+		EXPECT_TRUE(gap_listed(&self->n, IPC_GAP));
+	}
+	close(p.pipe[0]);
+	close(p.pipe[1]);
 }
 
 TEST_HARNESS_MAIN

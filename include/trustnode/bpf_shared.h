@@ -87,12 +87,66 @@ struct tn_flow {
 	__u64 trusted_reported;	/* a trusted receiver's event was sent */
 };
 
+/*
+ * map "tn_channels" (lsm mode): local IPC channels, keyed by the kernel
+ * address of the object whose queue holds the data: the receiving unix
+ * socket (struct sock) or the pipe's or FIFO's inode. An entry lives as
+ * long as the object (sk_free_security and inode_free_security delete it).
+ *
+ * A tainted workload that writes into a channel adds its labels and taints
+ * every recorded reader before the data is queued; a workload that reads
+ * from one is recorded first, then tainted if the channel carries labels,
+ * before it gets the data. Either order taints the reader in time, even one
+ * that was already blocked in read() when the data came. A channel that
+ * cannot be tracked (map full, or more reader workloads than slots) fails
+ * closed: in enforce mode a tainted workload's write into it is refused.
+ */
+#define TN_MAX_CHANNELS		65536
+#define TN_CHANNEL_READERS	8
+
+enum tn_channel_kind {
+	TN_CHAN_IP = 0,		/* TCP or UDP (tn_flows), not a tn_channels entry */
+	TN_CHAN_UNIX_STREAM,
+	TN_CHAN_UNIX_DGRAM,
+	TN_CHAN_UNIX_SEQPACKET,
+	TN_CHAN_PIPE,		/* anonymous pipe (pipefs) */
+	TN_CHAN_FIFO,		/* named pipe on a file system */
+};
+
+struct tn_channel {
+	__u64 labels;		/* what tainted writers put into it */
+	__u64 from_cgid;	/* the last workload that added labels */
+	__u64 readers[TN_CHANNEL_READERS];	/* cgroup ids of the workloads
+						 * (or trusted receivers) that
+						 * read from it; 0: free */
+	__u64 trusted_reported;	/* a trusted receiver's event was sent */
+	__u64 readers_full;	/* a reader found no free slot: not recorded */
+	__u32 kind;		/* enum tn_channel_kind */
+	__u32 pad;
+};
+
+/*
+ * map "tn_channel_stats" (array): what the channel tracking could not do;
+ * the agent turns every increase into a "channel-untracked" event.
+ */
+enum tn_channel_stat {
+	TN_CHST_UNTRACKED,	/* tn_channels full: a channel went unrecorded */
+	TN_CHST_READERS_FULL,	/* a reader beyond TN_CHANNEL_READERS not recorded */
+	TN_CHST_REFUSED,	/* a tainted write into such a channel, refused
+				 * (enforce) or let through (audit, splice) */
+	TN_CHST__MAX,
+};
+
 /* map "tn_trusted": cgroup id of a trusted receiver -> 1. */
 #define TN_MAX_TRUSTED		256
 
 #define TN_MAX_FLOWS		65536
 
-/* map "tn_endpoints": a tagged network endpoint -> labels. */
+/*
+ * map "tn_endpoints": a tagged network endpoint -> labels. Port 0 stands
+ * for every port of the address (an attested peer's, whose clients come
+ * from ephemeral ports); an exact (address, port) entry is looked up first.
+ */
 struct tn_endpoint_key {
 	__u8 family;		/* AF_INET or AF_INET6 */
 	__u8 pad;
@@ -143,7 +197,8 @@ enum tn_event_type {
 	TN_EV_SENDMSG,		/* unconnected send to outside */
 	TN_EV_EGRESS,		/* packet of an open flow to outside */
 	TN_EV_DERIVE_FILE,	/* a tainted workload wrote a file: derived tag */
-	TN_EV_TAINT_FLOW,	/* received data from a tainted workload */
+	TN_EV_TAINT_FLOW,	/* received data from a tainted workload (TCP,
+				 * UDP, unix socket, pipe, FIFO: see channel) */
 	TN_EV_TRUSTED_FLOW,	/* a trusted receiver got tainted data, untainted */
 };
 
@@ -176,6 +231,12 @@ struct tn_event {
 	__u8 protocol;		/* IPPROTO_TCP/UDP, 0 when unknown */
 	__u16 port;		/* network byte order */
 	__u8 addr[16];
+	__u8 channel;		/* TN_EV_TAINT_FLOW, TN_EV_TRUSTED_FLOW: enum
+				 * tn_channel_kind; for unix sockets, pipes
+				 * and FIFOs dev and ino name the receiving
+				 * object's inode (ino 0: a socket not yet
+				 * accepted) and family is 0 */
+	__u8 pad2[3];
 };
 
 #endif /* TRUSTNODE_BPF_SHARED_H */

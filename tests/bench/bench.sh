@@ -8,7 +8,10 @@
 #
 # Operations (tests/bench/tnbench.c): open()+close() of an untagged file,
 # TCP connect() on loopback, loopback TCP throughput, UDP sendto() on
-# loopback. Configurations:
+# loopback; and the hot paths of taint propagation: 64-byte pwrite()s to a
+# file, loopback TCP throughput to a reader in another cgroup (a second
+# workload), 64-byte write()s on a unix stream socket and on a pipe to a
+# reader in that other cgroup. Configurations:
 #
 #   baseline     nothing loaded (agent stopped, trustnoded --unload run)
 #   A/A          the baseline again, measured separately: the noise floor
@@ -23,6 +26,11 @@
 #                workload cgroups' traffic (socket cgroupv2) to anything but
 #                the same prefixes and loopback
 #
+# The reader of the two-cgroup operations is in the untainted workload
+# "clean2" for baseline, A/A, untainted and nftables; in the sender's own
+# cgroup for tainted (so nothing new gets tainted), outside wl and outside
+# cg.
+#
 # Timings on a small VM drift by 10% and more within seconds, so the run is
 # many short rounds; each round measures every configuration (in a rotating
 # order), loading and unloading trustnode and the nftables rules. The report
@@ -32,8 +40,10 @@
 # cgroup this script creates. Informational: the exit status is 0 unless the
 # benchmark could not run.
 #
-# Environment: TNBENCH_ROUNDS (24), TNBENCH_OPEN (40000), TNBENCH_CONNECT
-# (3000), TNBENCH_TPUT_SECONDS (0.15), TNBENCH_UDP (20000); TNBENCH_RAW=DIR
+# Environment: TNBENCH_ROUNDS (24), TNBENCH_OPEN (40000), TNBENCH_WRITE
+# (40000), TNBENCH_CONNECT (3000), TNBENCH_TPUT_SECONDS (0.15), TNBENCH_UDP
+# (20000), TNBENCH_MSGS (20000, unix and pipe writes); TNBENCH_OPS (all of
+# "open write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
 # keeps the per-round numbers there.
 
 set -u
@@ -44,10 +54,12 @@ N_OPEN=${TNBENCH_OPEN:-40000}
 N_CONNECT=${TNBENCH_CONNECT:-3000}
 TPUT_SECONDS=${TNBENCH_TPUT_SECONDS:-0.15}
 N_UDP=${TNBENCH_UDP:-20000}
+N_WRITE=${TNBENCH_WRITE:-40000}
+N_MSGS=${TNBENCH_MSGS:-20000}
 
 PREFIX=198.51.100.0/24		# the policy's local prefix
 PROBE=192.0.2.1			# exists only on lo in our network namespace
-OPS="open connect tput udp"
+OPS=${TNBENCH_OPS:-open write connect tput tput2 udp unix pipe}
 
 fail() {
 	echo "bench: $*" >&2
@@ -119,7 +131,7 @@ cleanup() {
 	stop_agent
 	unload
 	ip netns del "$NS" 2> /dev/null
-	for cg in "$R/tainted" "$R/clean" "$R/outside" "$R" "$EXT/w" "$EXT"; do
+	for cg in "$R/tainted" "$R/clean" "$R/clean2" "$R/outside" "$R" "$EXT/w" "$EXT"; do
 		remove_cgroup "$cg"
 	done
 	[ -n "$TMP" ] && rm -rf "$TMP"
@@ -130,7 +142,8 @@ trap 'exit 130' INT TERM HUP
 
 # ---- setup ---------------------------------------------------------------
 
-TMP=$(mktemp -d /tmp/tnbench.XXXXXX) || fail "mktemp failed"
+# TMPDIR if set: the tagged file must not be on overlayfs (the guest suite).
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tnbench.XXXXXX") || fail "mktemp failed"
 # The untagged files go on tmpfs if there is one: the cheapest open(), so
 # the largest relative overhead.
 if [ "$(stat -f -c %T /dev/shm 2> /dev/null)" = tmpfs ]; then
@@ -139,7 +152,7 @@ else
 	mkdir "$TMP/files" && FILES=$TMP/files
 fi
 echo "not really secret" > "$TMP/secret"
-mkdir -p "$R/tainted" "$R/clean" "$R/outside" "$EXT/w" ||
+mkdir -p "$R/tainted" "$R/clean" "$R/clean2" "$R/outside" "$EXT/w" ||
 	fail "cannot create cgroups below $CG2"
 
 ip netns add "$NS" || fail "cannot create network namespace $NS"
@@ -150,7 +163,8 @@ cat > "$TMP/policy" <<EOF
 mode = "enforce";
 local_prefixes = [ "$PREFIX" ];
 workloads = ( { name = "tainted"; cgroup = "$R/tainted"; },
-              { name = "clean"; cgroup = "$R/clean"; } );
+              { name = "clean"; cgroup = "$R/clean"; },
+              { name = "clean2"; cgroup = "$R/clean2"; } );
 EOF
 
 # nftables resolves "socket cgroupv2" paths below /sys/fs/cgroup, relative
@@ -221,9 +235,10 @@ start_trustnode() {
 	"$TRUSTCTL" tag "$TMP/secret" --label phi > /dev/null || fail "trustctl tag failed"
 	in_cgroup "$R/tainted" cat "$TMP/secret" > /dev/null || fail "cannot read $TMP/secret"
 	taint=$("$TRUSTCTL" workload list |
-		awk '$1 == "tainted" { t = $2 } $1 == "clean" { c = $2 } END { print t "/" c }')
-	[ "$taint" = "phi/-" ] ||
-		fail "expected workload 'tainted' tainted with phi and 'clean' untainted, got $taint"
+		awk '$1 == "tainted" { t = $2 } $1 == "clean" { c = $2 } $1 == "clean2" { d = $2 }
+		     END { print t "/" c "/" d }')
+	[ "$taint" = "phi/-/-" ] ||
+		fail "expected workload 'tainted' tainted with phi and 'clean', 'clean2' untainted, got $taint"
 	# The checks must be live: a tainted workload may not reach $PROBE.
 	expect_reach "$R/tainted" denied trustnode
 	expect_reach "$R/clean" allowed trustnode
@@ -261,16 +276,29 @@ cgroup_of() {
 	esac
 }
 
+# Where the reader of the two-cgroup operations runs.
+peer_of() {
+	case $1 in
+	base|aa|nft|clean)	echo "$R/clean2" ;;
+	*)			cgroup_of "$1" ;;
+	esac
+}
+
 measure() {
-	local round=$1 cfg=$2 cg op v
+	local round=$1 cfg=$2 cg peer op v
 
 	cg=$(cgroup_of "$cfg")
+	peer=$(peer_of "$cfg")
 	for op in $OPS; do
 		case $op in
 		open)		v=$(in_cgroup "$cg" "$TNBENCH" open "$N_OPEN" "$FILES") ;;
+		write)		v=$(in_cgroup "$cg" "$TNBENCH" write "$N_WRITE" "$FILES") ;;
 		connect)	v=$(in_cgroup "$cg" "$TNBENCH" connect "$N_CONNECT") ;;
 		tput)		v=$(in_cgroup "$cg" "$TNBENCH" tput "$TPUT_SECONDS") ;;
+		tput2)		v=$(in_cgroup "$cg" "$TNBENCH" tput2 "$TPUT_SECONDS" "$peer") ;;
 		udp)		v=$(in_cgroup "$cg" "$TNBENCH" udp "$N_UDP") ;;
+		unix)		v=$(in_cgroup "$cg" "$TNBENCH" unix "$N_MSGS" "$peer") ;;
+		pipe)		v=$(in_cgroup "$cg" "$TNBENCH" pipe "$N_MSGS" "$peer") ;;
 		esac
 		[ -n "$v" ] || fail "tnbench $op failed in $cg ($cfg)"
 		echo "$round $v" >> "$TMP/res.$op.$cfg"
@@ -309,7 +337,7 @@ foreign_cg=$(bpftool cgroup show "$CG2" 2> /dev/null | awk 'NR > 1 && NF' | wc -
 [ "$(attached_below_r)" = 0 ] || fail "$R already has programs attached"
 
 MODE='?'
-printf 'bench: %d rounds of every configuration, about 8 s each: ' "$ROUNDS" >&2
+printf 'bench: %d rounds of every configuration, about 12 s each: ' "$ROUNDS" >&2
 start=$(date +%s)
 for round in $(seq "$ROUNDS"); do
 	set -- base nft tn aa
@@ -370,9 +398,13 @@ rate() {
 label() {
 	case $1 in
 	open)		echo "open()+close()" ;;
+	write)		echo "write() 64 B" ;;
 	connect)	echo "TCP connect()" ;;
 	tput)		echo "TCP throughput" ;;
+	tput2)		echo "TCP tput wl>wl" ;;
 	udp)		echo "UDP sendto()" ;;
+	unix)		echo "unix write()" ;;
+	pipe)		echo "pipe write()" ;;
 	esac
 }
 
@@ -399,7 +431,7 @@ for op in $OPS; do
 	cat "$TMP/res.$op.base" "$TMP/res.$op.aa" > "$TMP/all.$op.base"
 	read -r m _ _ < <(stats < "$TMP/all.$op.base")
 	printf '%-15s %-19s' "$(label "$op")" \
-		"$(rate "$m" "$([ "$op" = tput ] && echo 1 || echo 0)") ±$(spread < "$TMP/all.$op.base")%"
+		"$(rate "$m" "$(case $op in tput*) echo 1 ;; *) echo 0 ;; esac)") ±$(spread < "$TMP/all.$op.base")%"
 	for cfg in aa tainted clean outside ext nft; do
 		read -r m lo hi < <(ratios "$op" "$cfg" | stats)
 		MED[$op.$cfg]=$m LO[$op.$cfg]=$lo HI[$op.$cfg]=$hi
@@ -423,6 +455,12 @@ can resolve (it is wider than the others, whose reference is a mean).
   outside cg          in a cgroup that is not below trustnode's
   nftables            no trustnode; an output chain rejecting the workload
                       cgroups (socket cgroupv2) to all but $PREFIX and loopback
+The propagation hot paths: "write() 64 B" is pwrite() to an untagged file;
+"TCP tput wl>wl", "unix write()" and "pipe write()" send to a reader in
+another cgroup: the untainted workload clean2 (baseline, A/A, untainted,
+nftables), or the sender's own cgroup (tainted, outside wl, outside cg).
+In cgroup mode unix sockets and pipes are not watched at all; in lsm mode
+every read and write of a pipe or socket passes lsm/file_permission.
 
 Targets, for each trustnode configuration: "met" if the whole interval is
 within the target, "missed" if it is entirely outside, "unclear" otherwise.
@@ -440,8 +478,15 @@ verdict() {
 	echo "$out"
 }
 printf '  %-22s  %-18s  %-18s  %-18s  %s\n' "" tainted untainted "outside wl" "outside cg"
-printf '  %-22s%s\n' "open() within 5%" "$(verdict open 0.95)"
-printf '  %-22s%s\n' "connect() within 5%" "$(verdict connect 0.95)"
-printf '  %-22s%s\n' "throughput within 3%" "$(verdict tput 0.97)"
-echo "  (UDP sendto() has no target.)"
+target() {
+	case " $OPS " in
+	*" $2 "*) printf '  %-22s%s\n' "$1" "$(verdict "$2" "$3")" ;;
+	esac
+}
+target "open() within 5%" open 0.95
+target "connect() within 5%" connect 0.95
+target "throughput within 3%" tput 0.97
+target "write() within 5%" write 0.95
+target "wl>wl tput within 3%" tput2 0.97
+echo "  (UDP sendto(), unix and pipe writes have no target.)"
 exit 0

@@ -18,6 +18,18 @@
  *                           unconnected socket (so the cgroup sendmsg hook
  *                           runs on every call), N times; a thread drains
  *                           the receiving socket. Prints sends/s.
+ *   tnbench write N DIR     pwrite() of 64 bytes at offset 0 of one untagged
+ *                           file, DIR/tnbench.wfile, N times (the file is
+ *                           opened once). Prints writes/s.
+ *   tnbench tput2 SECONDS CGROUP
+ *                           like tput, but the reading end is a child
+ *                           process that moves itself into CGROUP and
+ *                           listens there: throughput between two
+ *                           workloads. Prints MB/s written.
+ *   tnbench unix N CGROUP   write() of 64-byte messages on a unix stream
+ *                           socket pair, N times; a child process in CGROUP
+ *                           reads them. Prints writes/s.
+ *   tnbench pipe N CGROUP   the same over a pipe. Prints writes/s.
  *   tnbench reach ADDR      one TCP connect() to ADDR (an address on a local
  *                           interface, e.g. one bench.sh adds in its own
  *                           network namespace) where this process listens.
@@ -39,12 +51,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_SECONDS	20.0
 #define TPUT_CHUNK	(128 * 1024)
 #define UDP_LEN		64
+#define MSG_LEN		64
 
 static void die(const char *what)
 {
@@ -310,6 +324,194 @@ static int bench_udp(long n)
 	return 0;
 }
 
+/* ---- write ---------------------------------------------------------- */
+
+static int bench_write(long n, const char *dir)
+{
+	char path[4096], msg[MSG_LEN];
+	double t0, t;
+	long i;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tnbench.wfile", dir);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die(path);
+	memset(msg, 'w', sizeof(msg));
+	for (i = 0; i < n / 10; i++)
+		if (pwrite(fd, msg, sizeof(msg), 0) != sizeof(msg))
+			die("pwrite");
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		if (pwrite(fd, msg, sizeof(msg), 0) != sizeof(msg))
+			die("pwrite");
+		if ((i & 1023) == 1023 && now() - t0 > MAX_SECONDS)
+			break;
+	}
+	t = now() - t0;
+	printf("%.0f\n", i / t);
+	close(fd);
+	return 0;
+}
+
+/* ---- between two cgroups ------------------------------------------- */
+
+static void join_cgroup(const char *cgroup)
+{
+	char procs[4096];
+	FILE *f;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
+	f = fopen(procs, "w");
+	if (!f || fprintf(f, "0\n") < 0 || fclose(f))
+		die(procs);
+}
+
+static void drain_fd(int fd)
+{
+	static char buf[TPUT_CHUNK];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/*
+ * Forks the reading end: a child that moves into cgroup and reads fd until
+ * EOF. With fd < 0 it first listens on a loopback port of its own (so the
+ * receiving socket, too, belongs to cgroup), tells the parent the port in
+ * *port and reads the one connection it accepts. The parent's copy of fd is
+ * closed, the child's of other. Returns once the child is ready.
+ */
+static pid_t reader_in(const char *cgroup, int fd, int other, in_port_t *port)
+{
+	struct sockaddr_in a = loopback();
+	int ready[2], lfd;
+	pid_t pid;
+
+	if (pipe(ready))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(ready[0]);
+		if (other >= 0)
+			close(other);
+		join_cgroup(cgroup);
+		if (fd < 0) {
+			lfd = bound_socket(SOCK_STREAM, &a);
+			if (listen(lfd, 1))
+				die("listen");
+		}
+		if (write(ready[1], &a.sin_port, sizeof(a.sin_port)) != sizeof(a.sin_port))
+			_exit(1);
+		if (fd < 0) {
+			fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				die("accept");
+		}
+		drain_fd(fd);
+		_exit(0);
+	}
+	close(ready[1]);
+	if (fd >= 0)
+		close(fd);
+	if (read(ready[0], &a.sin_port, sizeof(a.sin_port)) != sizeof(a.sin_port)) {
+		fprintf(stderr, "tnbench: the reader could not join %s\n", cgroup);
+		exit(1);
+	}
+	close(ready[0]);
+	if (port)
+		*port = a.sin_port;
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "tnbench: the reader failed\n");
+		exit(1);
+	}
+}
+
+static int bench_tput2(double seconds, const char *cgroup)
+{
+	static char buf[TPUT_CHUNK];
+	struct sockaddr_in to = loopback();
+	long long bytes = 0;
+	double t0, t;
+	ssize_t w;
+	pid_t pid;
+	int fd;
+
+	if (seconds > MAX_SECONDS)
+		seconds = MAX_SECONDS;
+	pid = reader_in(cgroup, -1, -1, &to.sin_port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)))
+		die("connect");
+	memset(buf, 0x5a, sizeof(buf));
+	t0 = now();
+	while ((t = now() - t0) < seconds) {
+		w = write(fd, buf, sizeof(buf));
+		if (w < 0 && errno != EINTR)
+			die("write");
+		if (w > 0)
+			bytes += w;
+	}
+	close(fd);
+	reap(pid);
+	printf("%.1f\n", bytes / t / 1e6);
+	return 0;
+}
+
+/* Writes of MSG_LEN bytes on fd, n times, to a reader in cgroup. */
+static int bench_msgs(long n, const char *cgroup, int fd, int rfd)
+{
+	char msg[MSG_LEN];
+	double t0, t;
+	pid_t pid;
+	long i;
+
+	pid = reader_in(cgroup, rfd, fd, NULL);
+	memset(msg, 'm', sizeof(msg));
+	for (i = 0; i < n / 10; i++)
+		if (write(fd, msg, sizeof(msg)) != sizeof(msg))
+			die("write");
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		if (write(fd, msg, sizeof(msg)) != sizeof(msg))
+			die("write");
+		if ((i & 1023) == 1023 && now() - t0 > MAX_SECONDS)
+			break;
+	}
+	t = now() - t0;
+	close(fd);
+	reap(pid);
+	printf("%.0f\n", i / t);
+	return 0;
+}
+
+static int bench_unix(long n, const char *cgroup)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	return bench_msgs(n, cgroup, sv[0], sv[1]);
+}
+
+static int bench_pipe(long n, const char *cgroup)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		die("pipe");
+	return bench_msgs(n, cgroup, p[1], p[0]);
+}
+
 /* ---- reach ---------------------------------------------------------- */
 
 static int reach(const char *addr)
@@ -347,9 +549,19 @@ int main(int argc, char **argv)
 		return bench_tput(parse_seconds(argv[2]));
 	if (!strcmp(op, "udp") && argc == 3)
 		return bench_udp(parse_count(argv[2]));
+	if (!strcmp(op, "write") && argc == 4)
+		return bench_write(parse_count(argv[2]), argv[3]);
+	if (!strcmp(op, "tput2") && argc == 4)
+		return bench_tput2(parse_seconds(argv[2]), argv[3]);
+	if (!strcmp(op, "unix") && argc == 4)
+		return bench_unix(parse_count(argv[2]), argv[3]);
+	if (!strcmp(op, "pipe") && argc == 4)
+		return bench_pipe(parse_count(argv[2]), argv[3]);
 	if (!strcmp(op, "reach") && argc == 3)
 		return reach(argv[2]);
 	fprintf(stderr,
-		"usage: tnbench open N DIR | connect N | tput SECONDS | udp N | reach ADDR\n");
+		"usage: tnbench open N DIR | write N DIR | connect N | tput SECONDS |\n"
+		"       tput2 SECONDS CGROUP | udp N | unix N CGROUP | pipe N CGROUP |\n"
+		"       reach ADDR\n");
 	return 2;
 }
