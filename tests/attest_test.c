@@ -176,6 +176,7 @@ TEST_F_TIMEOUT(pair, enrolment_pins_the_peer_and_attestation_passes_both_ways, A
 	EXPECT_NE(NULL, strstr(self->out, "node-a"));
 }
 
+#ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, a_changed_policy_fails_the_policy_check, ATTEST_TIMEOUT)
 {
 	char policy[400];
@@ -188,6 +189,7 @@ TEST_F_TIMEOUT(pair, a_changed_policy_fails_the_policy_check, ATTEST_TIMEOUT)
 	EXPECT_NE(NULL, strstr(self->out, "policy check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "not in the accepted set"));
 }
+#endif
 
 #ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, whitespace_and_comments_do_not_change_the_policy_digest, ATTEST_TIMEOUT)
@@ -292,12 +294,14 @@ TEST_F_TIMEOUT(pair, an_ek_certificate_from_another_ca_fails_enrolment, ATTEST_T
 }
 #endif
 
+#ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, a_restarted_agent_continues_its_log_and_still_attests, ATTEST_TIMEOUT)
 {
 	node_kill_agent(&self->a.n);
 	ASSERT_EQ(0, node_start_agent(&self->a.n));
 	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 }
+#endif
 
 #ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, garbage_requests_get_4xx_and_change_nothing, ATTEST_TIMEOUT)

@@ -10,7 +10,7 @@
 # printed as it comes, and kept in BUILD/guest/console.log.
 set -u
 BUILD=$1 CMD=$2
-TIMEOUT=${TN_GUEST_TIMEOUT:-900}
+TIMEOUT=${TN_GUEST_TIMEOUT:-2400}
 here=$(cd "$(dirname "$0")" && pwd)
 kver=${TN_GUEST_KERNEL:-$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)}
 [ -n "$kver" ] || { echo "guest: no /boot/vmlinuz-*-amd64: install linux-image-amd64" >&2; exit 1; }
