@@ -182,7 +182,7 @@ TEST_F_TIMEOUT(pair, a_changed_policy_fails_the_policy_check, ATTEST_TIMEOUT)
 	char policy[400];
 
 	snprintf(policy, sizeof(policy), "%s/other.conf", self->a.n.tmp);
-	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/198.51.0.0\\/16/' %s > %s",
+	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
 			     self->a.n.policy, policy));
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
