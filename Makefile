@@ -69,19 +69,21 @@ $(O)/vmlinux.h:
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BPF_OBJ): bpf/trustnode.bpf.c include/trustnode/bpf_shared.h $(O)/vmlinux.h
+$(BPF_OBJ): bpf/trustnode.bpf.c $(O)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) -Wall -Werror \
-		-Iinclude -I$(O) -c $< -o $@
+		-MMD -MP -Iinclude -I$(O) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name trustnode_bpf > $@.tmp && mv $@.tmp $@
 
-$(O)/%.o: %.c $(wildcard include/trustnode/*.h common/*.h agent/*.h agent/httpd/*.h tools/*.h)
+# Each object depends on the headers it includes (-MMD -MP writes them to
+# a .d file next to it), the UAPI header and the generated skeleton included.
+$(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(AGENT_OBJ): $(SKEL)
 
@@ -120,14 +122,16 @@ TEST_LIB_OBJ := $(TEST_LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC     := $(wildcard tests/*_test.c)
 TEST_BIN     := $(TEST_SRC:tests/%.c=$(O)/tests/%)
 TEST_CFLAGS  := $(CFLAGS) -I$(KSFT_INC) -Itests/lib -Wno-missing-prototypes
+# Kept between builds (make would delete them as intermediates).
+.SECONDARY: $(TEST_LIB_OBJ)
 
-$(O)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) $(KSFT_INC)/kselftest_harness.h
+$(O)/tests/lib/%.o: tests/lib/%.c $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -c $< -o $@
+	$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/tests/%_test: tests/%_test.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
+	$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
 		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
 # ---- kernel module ---------------------------------------------------------
@@ -164,7 +168,7 @@ GUEST_TEST_BIN := $(GUEST_TEST_SRC:tests/guest/%.c=$(O)/tests/guest/%)
 $(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
 		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
 tests: all kmod $(DKMS_DEB) $(TEST_BIN) $(GUEST_TEST_BIN)
@@ -228,3 +232,6 @@ clean:
 
 .PHONY: all tests deps check demo bench bench-attest bench-audit bench-mesh fuzz clean kmod dkms-deb checkpatch
 .DELETE_ON_ERROR:
+
+# Header dependencies recorded by -MMD (absent on a first build: all is built).
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

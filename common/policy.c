@@ -194,6 +194,31 @@ static int parse_labels(struct parse_ctx *c, struct tn_policy_tag *t,
 	return 0;
 }
 
+/*
+ * Every setting the parser accepts, per level. Anything else is refused by
+ * name; docs/policy.md documents each (policy_test checks that it does).
+ */
+static const char *const top_members[] = {
+	"version", "mode", "local_prefixes", "tags", "workloads",
+	"trusted_receivers", "local_network", "peers", "attestation", NULL
+};
+static const char *const tag_members[] = { "path", "net", "labels", NULL };
+static const char *const cgroup_members[] = { "name", "cgroup", NULL };
+static const char *const peer_members[] = {
+	"name", "url", "addresses", "accept_policy", NULL
+};
+static const char *const attestation_members[] = { "interval", "max_age", NULL };
+
+const struct tn_policy_level tn_policy_levels[] = {
+	{ "", top_members },
+	{ "tags", tag_members },
+	{ "workloads", cgroup_members },
+	{ "trusted_receivers", cgroup_members },
+	{ "peers", peer_members },
+	{ "attestation", attestation_members },
+	{ NULL, NULL }
+};
+
 static int check_members(struct parse_ctx *c, const config_setting_t *entry,
 			 const char *what, const char *const *allowed)
 {
@@ -215,7 +240,6 @@ static int check_members(struct parse_ctx *c, const config_setting_t *entry,
 static int parse_tags(struct parse_ctx *c, struct tn_policy *p,
 		      const config_setting_t *s)
 {
-	static const char *const members[] = { "path", "net", "labels", NULL };
 	int i, n;
 
 	if (config_setting_type(s) != CONFIG_TYPE_LIST)
@@ -233,7 +257,7 @@ static int parse_tags(struct parse_ctx *c, struct tn_policy *p,
 		t->line = config_setting_source_line(e);
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 			return fail_at(c, e, "each tag must be a group { ... }");
-		if (check_members(c, e, "tag", members))
+		if (check_members(c, e, "tag", tag_members))
 			return -1;
 		path = config_setting_get_member(e, "path");
 		net = config_setting_get_member(e, "net");
@@ -270,7 +294,6 @@ static int parse_cgroups(struct parse_ctx *c, const config_setting_t *s,
 			 const char *what, struct tn_policy_workload **out,
 			 int *count)
 {
-	static const char *const members[] = { "name", "cgroup", NULL };
 	struct tn_policy_workload *list;
 	int i, j, n;
 
@@ -290,7 +313,7 @@ static int parse_cgroups(struct parse_ctx *c, const config_setting_t *s,
 		w->line = config_setting_source_line(e);
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 			return fail_at(c, e, "each %s must be a group { name = ...; cgroup = ...; }", what);
-		if (check_members(c, e, what, members))
+		if (check_members(c, e, what, cgroup_members))
 			return -1;
 		name = config_setting_get_member(e, "name");
 		cg = config_setting_get_member(e, "cgroup");
@@ -355,9 +378,6 @@ static int parse_accept(struct parse_ctx *c, struct tn_policy_peer *pe,
 static int parse_peer(struct parse_ctx *c, struct tn_policy *p, int i,
 		      const config_setting_t *e)
 {
-	static const char *const members[] = {
-		"name", "url", "addresses", "accept_policy", NULL
-	};
 	struct tn_policy_peer *pe = &p->peers[i];
 	const config_setting_t *name, *url, *addrs, *acc;
 	const char *v;
@@ -366,7 +386,7 @@ static int parse_peer(struct parse_ctx *c, struct tn_policy *p, int i,
 	pe->line = config_setting_source_line(e);
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return fail_at(c, e, "each peer must be a group { name = ...; url = ...; addresses = [...]; }");
-	if (check_members(c, e, "peer", members))
+	if (check_members(c, e, "peer", peer_members))
 		return -1;
 	name = config_setting_get_member(e, "name");
 	url = config_setting_get_member(e, "url");
@@ -430,12 +450,11 @@ static int parse_peers(struct parse_ctx *c, struct tn_policy *p,
 static int parse_attestation(struct parse_ctx *c, struct tn_policy *p,
 			     const config_setting_t *s)
 {
-	static const char *const members[] = { "interval", "max_age", NULL };
 	const config_setting_t *m;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 		return fail_at(c, s, "attestation must be a group { interval = 10; max_age = 30; }");
-	if (check_members(c, s, "attestation", members))
+	if (check_members(c, s, "attestation", attestation_members))
 		return -1;
 	if ((m = config_setting_get_member(s, "interval"))) {
 		if (config_setting_type(m) != CONFIG_TYPE_INT ||
@@ -494,10 +513,6 @@ static int reject_includes(struct parse_ctx *c, const char *text)
 int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
 		    struct tn_err *err)
 {
-	static const char *const top[] = {
-		"version", "mode", "local_prefixes", "tags", "workloads",
-		"trusted_receivers", "local_network", "peers", "attestation", NULL
-	};
 	struct parse_ctx c = { .name = name, .err = err };
 	const config_setting_t *root, *s;
 	config_t cfg;
@@ -519,7 +534,7 @@ int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
 		goto out;
 	}
 	root = config_root_setting(&cfg);
-	if (check_members(&c, root, "policy (top level)", top))
+	if (check_members(&c, root, "policy (top level)", top_members))
 		goto out;
 	s = config_setting_get_member(root, "version");
 	if (s && (config_setting_type(s) != CONFIG_TYPE_INT ||

@@ -76,6 +76,14 @@ struct tn_policy {
 #define TN_ATTEST_INTERVAL_DEFAULT 10
 #define TN_ATTEST_MAX_AGE_DEFAULT 30
 
+/* The settings the parser accepts: at the top level (group ""), and in each
+ * entry of a group or list setting. Ends with { NULL, NULL }. */
+struct tn_policy_level {
+	const char *group;
+	const char *const *members;	/* NULL-terminated */
+};
+extern const struct tn_policy_level tn_policy_levels[];
+
 /* Parses text (the contents of file name) into p. */
 int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
 		    struct tn_err *err);

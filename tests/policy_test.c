@@ -196,4 +196,73 @@ TEST(trustctl_policy_check_reports_file_line_and_exits_5)
 		TH_LOG("%s", out);
 }
 
+/*
+ * docs/policy.md and the parser cannot drift: every setting the parser
+ * accepts has a row "| `NAME` |" in the table of its level (the top-level
+ * table, or the section "### `GROUP`").
+ */
+static char *read_doc(const char *path)
+{
+	static char buf[64 * 1024];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The text of a level's table: from its heading to the next heading. */
+static int section_of(const char *doc, const char *group, const char **start,
+		      const char **end)
+{
+	char head[80];
+	const char *s;
+
+	if (group[0])
+		snprintf(head, sizeof(head), "\n### `%s`\n", group);
+	else
+		snprintf(head, sizeof(head), "\n## Top-level settings\n");
+	s = strstr(doc, head);
+	if (!s)
+		return -1;
+	*start = s + 1;
+	*end = strstr(*start + strlen(head) - 1, "\n#");
+	if (!*end)
+		*end = *start + strlen(*start);
+	return 0;
+}
+
+TEST(docs_policy_md_documents_every_setting_the_parser_accepts)
+{
+	const char *doc = read_doc("docs/policy.md");
+	const struct tn_policy_level *l;
+	int checked = 0;
+
+	ASSERT_NE(NULL, doc) TH_LOG("run from the repository top: docs/policy.md not found");
+	for (l = tn_policy_levels; l->members; l++) {
+		const char *start, *end;
+		const char *const *m;
+
+		ASSERT_EQ(0, section_of(doc, l->group, &start, &end))
+			TH_LOG("docs/policy.md has no section for \"%s\"", l->group);
+		for (m = l->members; *m; m++) {
+			char row[80];
+			const char *hit;
+
+			snprintf(row, sizeof(row), "\n| `%s` |", *m);
+			hit = strstr(start, row);
+			EXPECT_TRUE(hit && hit < end)
+				TH_LOG("docs/policy.md does not document %s%s%s",
+				       l->group, l->group[0] ? "." : "", *m);
+			checked++;
+		}
+	}
+	/* The table is not empty by accident: 9 top-level settings and more. */
+	EXPECT_GE(checked, 9 + 3 + 2 + 2 + 4 + 2);
+}
+
 TEST_HARNESS_MAIN
