@@ -346,29 +346,52 @@ int BPF_PROG(tn_lsm_file_receive, struct file *file)
 
 /*
  * cgroup mode: no LSM hook, so catch the successful return of the open
- * family and resolve the new descriptor to its file. Numbers are x86-64.
+ * family and resolve the new descriptor to its file. The numbers are the
+ * x86-64 ones and, for a task inside a 32-bit syscall (int $0x80, which a
+ * 64-bit process can use too), the ia32 ones.
  */
+#ifndef __TARGET_ARCH_x86
+#error "cgroup mode decodes x86 syscall numbers: port tn_sys_exit_open first"
+#endif
 #define NR_open			2
 #define NR_creat		85
 #define NR_openat		257
 #define NR_open_by_handle_at	304
 #define NR_openat2		437
 
+#define NR32_open		5
+#define NR32_creat		8
+#define NR32_openat		295
+#define NR32_open_by_handle_at	342
+#define NR32_openat2		437
+
+#define TS_COMPAT_		0x0002	/* thread_info.status: in an ia32 syscall */
+
+static __always_inline bool is_open_nr(long nr, bool compat)
+{
+	if (compat)
+		return nr == NR32_openat || nr == NR32_open || nr == NR32_openat2 ||
+		       nr == NR32_creat || nr == NR32_open_by_handle_at;
+	return nr == NR_openat || nr == NR_open || nr == NR_openat2 ||
+	       nr == NR_creat || nr == NR_open_by_handle_at;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task;
 	struct file **fds, *file = NULL;
-	long nr;
+	bool compat;
 
 	if (ret < 0)
 		return 0;
-	nr = regs->orig_ax;
-	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 &&
-	    nr != NR_creat && nr != NR_open_by_handle_at)
+	task = bpf_get_current_task_btf();
+	/* Set on entry to an ia32 syscall, cleared only on return to user;
+	 * a direct load (BTF pointer), as cheap as the number check. */
+	compat = task->thread_info.status & TS_COMPAT_;
+	if (!is_open_nr(regs->orig_ax, compat))
 		return 0;
 
-	task = bpf_get_current_task_btf();
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), fds + ret) || !file)
 		return 0;

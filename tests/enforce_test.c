@@ -11,7 +11,9 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "node_fixture.h"
 
 /* ---- taint ------------------------------------------------------------ */
@@ -84,6 +86,38 @@ TEST_F(node, taint_covers_the_whole_cgroup_subtree)
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
 	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 	EXPECT_EQ(EPERM, ACT(&self->n, sub, .connect = OUT4));
+}
+
+/*
+ * The attacker's way around an open hook that decodes x86-64 syscall
+ * numbers: the 32-bit entry (int $0x80) works from a 64-bit process, with
+ * ia32 numbers (open is 5) and a path below 4 GiB.
+ */
+static int open_through_int80(void *path)
+{
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long ret;
+
+	if (low == MAP_FAILED)
+		return 90;
+	snprintf(low, 4096, "%s", (const char *)path);
+	asm volatile("int $0x80"
+		     : "=a"(ret)
+		     : "a"(5L), "b"((long)low), "c"((long)O_RDONLY)
+		     : "memory", "r8", "r9", "r10", "r11");
+	if (ret < 0)
+		return 91;	/* no ia32 emulation: the channel does not exist */
+	close((int)ret);
+	return 0;
+}
+
+TEST_F(node, opening_a_tagged_file_through_the_32_bit_syscall_entry_taints)
+{
+	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, open_through_int80,
+			       (void *)data(&self->n, "secret")));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 }
 
 /* ---- enforcement of a tainted workload -------------------------------- */
