@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -32,16 +33,52 @@ uint64_t tn_kernel_dev(uint64_t st_dev)
 	return ((uint64_t)major(st_dev) << 20) | minor(st_dev);
 }
 
+/*
+ * The device the kernel hooks see for a file is its super block's s_dev.
+ * stat() usually reports the same, but not everywhere: btrfs reports each
+ * subvolume's own anonymous device. /proc/self/mountinfo prints s_dev of
+ * every mount, found by the mount id statx() gives.
+ */
+static int sb_dev_of_mount(uint64_t mnt_id, uint64_t *dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		unsigned long long id, parent;
+		unsigned maj, min;
+
+		if (sscanf(line, "%llu %llu %u:%u", &id, &parent, &maj, &min) == 4 &&
+		    id == mnt_id) {
+			*dev = makedev(maj, min);
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 int tn_stat_tag_path(const char *path, uint64_t *dev, uint64_t *ino,
 		     struct tn_err *err)
 {
 	struct statfs sfs;
+	struct statx stx;
 	struct stat st;
+	uint64_t sb_dev;
 
 	if (path[0] != '/')
 		return tn_fail(err, "'%s' is not an absolute path", path);
 	if (stat(path, &st))
 		return tn_fail_errno(err, errno, "cannot tag '%s'", path);
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx))
+		return tn_fail_errno(err, errno, "cannot tag '%s'", path);
+	if (!(stx.stx_mask & STATX_MNT_ID) || stx.stx_ino != st.st_ino ||
+	    sb_dev_of_mount(stx.stx_mnt_id, &sb_dev))
+		return tn_fail(err, "cannot tag '%s': its mount is not in /proc/self/mountinfo (the file changed while it was looked up, or /proc is not mounted)", path);
+	st.st_dev = sb_dev;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return tn_fail(err, "cannot tag '%s': only regular files and directories can be tagged", path);
 	/*

@@ -9,7 +9,7 @@ procps python3 libclang-rt-14-dev liburing-dev
 qemu-system-x86 linux-image-amd64 linux-headers-amd64 swtpm swtpm-tools busybox-static
 cpio xz-utils kmod dkms libnl-genl-3-dev
 libtss2-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev tpm2-tools curl
-libsystemd-dev"
+libsystemd-dev btrfs-progs"
 
 missing=""
 for p in $PKGS; do

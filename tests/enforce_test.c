@@ -120,6 +120,51 @@ TEST_F(node, opening_a_tagged_file_through_the_32_bit_syscall_entry_taints)
 	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 }
 
+/*
+ * btrfs gives each subvolume its own st_dev, while the kernel hooks see the
+ * file system's device: a tag made from stat() alone never matched there.
+ * The file lives in a subvolume of a btrfs made for the test (loop device).
+ */
+TEST_F(node, a_tagged_file_in_a_btrfs_subvolume_taints)
+{
+	char img[160], mnt[160], file[200];
+	const char *taint_file, *taint_dir;
+	int tagged, denied;
+
+	snprintf(img, sizeof(img), "%s/btrfs.img", self->n.tmp);
+	snprintf(mnt, sizeof(mnt), "%s/btrfs", self->n.tmp);
+	snprintf(file, sizeof(file), "%s/sub/records", mnt);
+	if (mkdir(mnt, 0755) ||
+	    run_cmd("truncate -s 300M %s && mkfs.btrfs -q %s >/dev/null 2>&1", img, img) ||
+	    run_cmd("mount -o loop %s %s", img, mnt))
+		SKIP(return, "cannot make a btrfs here (btrfs-progs, loop devices, btrfs in the kernel)");
+	run_cmd("btrfs -q subvolume create %s/sub >/dev/null && mkdir %s/sub/dir && "
+		"echo records > %s && echo more > %s/sub/dir/f", mnt, mnt, file, mnt);
+
+	tagged = ctl(&self->n, NULL, 0, "tag %s --label bt", file);
+	ACT(&self->n, self->n.wl_cg, .open = file);
+	taint_file = strdupa(taint_of(&self->n, "wl"));
+	denied = ACT(&self->n, self->n.wl_cg, .connect = OUT4);
+	/* A directory tag in the subvolume covers the files below it. */
+	ctl(&self->n, NULL, 0, "tag %s/sub/dir --label btd", mnt);
+	{
+		char f2[220];
+
+		snprintf(f2, sizeof(f2), "%s/sub/dir/f", mnt);
+		ACT(&self->n, self->n.wl2_cg, .open = f2);
+	}
+	taint_dir = strdupa(taint_of(&self->n, "wl2"));
+	ctl(&self->n, NULL, 0, "untag %s", file);
+	ctl(&self->n, NULL, 0, "untag %s/sub/dir", mnt);
+	run_cmd("umount %s", mnt);
+	unlink(img);
+
+	ASSERT_EQ(0, tagged);
+	EXPECT_STREQ("bt", taint_file);
+	EXPECT_EQ(EPERM, denied);
+	EXPECT_STREQ("btd", taint_dir);
+}
+
 /* ---- enforcement of a tainted workload -------------------------------- */
 
 TEST_F(node, tainted_tcp_connect_to_outside_ipv4_fails_with_eperm)
