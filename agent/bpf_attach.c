@@ -32,6 +32,7 @@ static const char *const gaps_cgroup[] = {
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
+	"a file renamed or hard-linked out of a tagged directory (or a directory moved out) loses the directory's labels: no hook sees rename or link without BPF LSM; keep tagged trees unwritable by workloads and their users without CAP_FOWNER (fs.protected_hardlinks=1)",
 	NULL,
 };
 
@@ -81,6 +82,8 @@ static const struct prog_slot slots[] = {
 	{ "tn_lsm_unix_may_send",  0, 1, 0 },
 	{ "tn_lsm_sk_free",        0, 1, 0 },
 	{ "tn_lsm_inode_free",     0, 1, 0 },
+	{ "tn_lsm_inode_rename",   0, 1, 0 },
+	{ "tn_lsm_inode_link",     0, 1, 0 },
 	{ "tn_splice",             0, 1, 0 },
 	{ "tn_tee",                0, 1, 0 },
 	{ "tn_vmsplice",           0, 1, 0 },

@@ -223,7 +223,9 @@ static int on_event(void *ctx, void *data, size_t size)
 			 (unsigned long long)(e->dev & 0xfffff),
 			 (unsigned long long)e->ino);
 		json_object_object_add(o, "file", json_object_new_string(f));
-		note_derived(a, w, e);
+		/* deny / allow-audit: a move out of a tagged tree that made no tag. */
+		if (e->decision == TN_DEC_DERIVE)
+			note_derived(a, w, e);
 	} else if ((e->type == TN_EV_TAINT_FLOW || e->type == TN_EV_TRUSTED_FLOW) &&
 		   e->channel != TN_CHAN_IP) {
 		add_channel_object(o, e);
