@@ -28,7 +28,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: trustnoded [options]\n"
-"       trustnoded --unload [--pin-dir DIR]\n"
+"       trustnoded --unload [--pin-dir DIR] [--state-dir DIR] [--tcti TCTI] [--pcr N]\n"
 "\n"
 "Runs in the foreground (for systemd or a supervisor); logs to stderr.\n"
 "\n"
@@ -63,7 +63,9 @@ static void usage(FILE *f)
 "  --anchor-seconds T       extend at most one checkpoint per T seconds into\n"
 "                           the PCR (default %u)\n"
 "  --unload            detach everything pinned under --pin-dir and exit;\n"
-"                      this drops enforcement and the kernel's taint\n"
+"                      this drops enforcement and the kernel's taint; it is\n"
+"                      measured first (give the agent's --state-dir, --tcti\n"
+"                      and --pcr) so that peers' verifiers see it\n"
 "  -h, --help\n", TN_DEFAULT_PCR, TN_DEFAULT_AK_HANDLE, TN_AUDIT_CP_RECORDS,
 		TN_AUDIT_CP_SECONDS, TN_AUDIT_ANCHOR_SECONDS);
 }
@@ -468,6 +470,39 @@ static int run(struct agent *a)
 	return 0;
 }
 
+/*
+ * --unload ends enforcement: measured first, so that peers see it in this
+ * boot's quotes (the agent, when it runs again, serves the entry). Without
+ * a TPM (--tcti none, or none usable) there is nothing to measure into, and
+ * peers cannot attest this node anyway. Run it with the agent's --state-dir,
+ * --tcti and --pcr, after the agent has stopped: the log has one writer.
+ */
+static void measure_unload(struct agent *a)
+{
+	struct tn_err err;
+	char log[4200];
+
+	/* No log: no agent measured here with this state dir, so no peer can
+	 * have attested it; nothing is created for an unload. */
+	snprintf(log, sizeof(log), "%s/measurements.jsonl", a->opt.state_dir);
+	if (access(log, F_OK)) {
+		fprintf(stderr, "trustnoded: the unload is not measured: no measurement log in %s\n",
+			a->opt.state_dir);
+		return;
+	}
+	a->att->opt = a->opt.attest;
+	a->att->opt.listen = NULL;
+	if (attest_start(a, &err)) {
+		fprintf(stderr, "trustnoded: cannot measure the unload: %s\n", err.msg);
+		return;
+	}
+	if (a->att->tpm)
+		measure_weakening(a, "trustnoded --unload: BPF programs and pins removed");
+	else
+		fprintf(stderr, "trustnoded: the unload is not measured: %s\n", a->att->unavailable);
+	attest_stop(a);
+}
+
 int main(int argc, char **argv)
 {
 	struct agent a = {
@@ -507,6 +542,7 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	if (unload) {
+		measure_unload(&a);
 		if (bpf_unload_pins(a.opt.pin_dir, &err)) {
 			fprintf(stderr, "trustnoded: %s\n", err.msg);
 			return 1;

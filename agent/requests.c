@@ -355,6 +355,14 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 		return fail(r, TN_EXIT_FAILED);
 	}
 	events_record(a, "tag-remove", json_object_get(json_object_object_get(r->o, "tag")));
+	{
+		char what[600];
+
+		/* Data under that tag no longer taints: peers must see it. */
+		snprintf(what, sizeof(what), "untag %.500s", path ? path :
+			 tn_json_str(req, "net") ? tn_json_str(req, "net") : "?");
+		measure_weakening(a, what);
+	}
 	return 0;
 }
 
@@ -470,6 +478,13 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(r->o, "workload", json_object_get(ev));
 	json_object_object_add(ev, "note", json_object_new_string("taint cleared by the administrator"));
 	events_record(a, "workload-reset", ev);
+	{
+		char what[128];
+
+		/* Its data may now leave: peers must see it. */
+		snprintf(what, sizeof(what), "workload reset %s", w->name);
+		measure_weakening(a, what);
+	}
 	return 0;
 }
 
@@ -513,7 +528,7 @@ static int h_log_checkpoint(struct agent *a, json_object *req, struct reply *r)
 
 static int h_seal(struct agent *a, json_object *req, struct reply *r)
 {
-	static const char what[] = "trustnode.ko sealed";
+	static const char what[] = TN_SEAL_TEXT;
 	uint8_t d[TN_DIGEST_LEN];
 	struct tn_err e;
 

@@ -28,6 +28,7 @@ struct enroll_args {
 	size_t nca;
 	uint8_t policies[TN_PEER_MAX_ACCEPT][TN_DIGEST_LEN];
 	int npolicies;
+	unsigned pcr;
 	int json;
 };
 
@@ -163,6 +164,8 @@ static int enroll(struct enroll_args *e)
 	int ret;
 
 	memset(&p, 0, sizeof(p));
+	/* The verifier decides the measurement PCR; the quote must match. */
+	tn_peer_pin_pcr(&p, e->pcr);
 	snprintf(p.name, sizeof(p.name), "%s", e->name);
 	snprintf(p.url, sizeof(p.url), "%s", e->url);
 	if (!tn_valid_name(p.name))
@@ -224,6 +227,10 @@ static int enroll(struct enroll_args *e)
 	}
 	memcpy(p.software, v.software, sizeof(p.software));
 	p.nsoftware = v.nsoftware;
+	p.quote_mask = v.quote_mask;
+	p.require_module = v.have_module;
+	/* The log up to this quote is accepted by enrolling: later checks of
+	 * this boot judge only what follows it. */
 	tn_peer_note_clock(&p, &v);
 	p.enrolled_at = time(NULL);
 	if (tn_peer_save(ctl_state_dir(), &p, &err)) {
@@ -246,7 +253,11 @@ static int enroll(struct enroll_args *e)
 		printf("  AK:               proven to be in the EK's TPM; pinned\n");
 		printf("  identity key:     pinned (bound by the quote)\n");
 		printf("  accepted policy:  %s%s\n", hex, e->npolicies ? " (given)" : " (what it enforces now)");
-		printf("  accepted software: %d measurements (what it runs now)\n", p.nsoftware);
+		printf("  accepted software: %d measurements (what it runs now)%s\n", p.nsoftware,
+		       p.require_module ? ", a module required" : "");
+		printf("  measurement PCR:  %u in " TN_PEER_BANK " (pinned)\n", p.pcr);
+		printf("  log accepted:     %zu entries of this boot (TPM reset count %u)\n",
+		       v.log_used, v.reset_count);
 	}
 	tn_verdict_free(&v);
 	return 0;
@@ -271,9 +282,10 @@ static int enroll_run(int argc, char **argv)
 		{ "ek", required_argument, NULL, 'e' },
 		{ "accept-policy", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pcr", required_argument, NULL, 'P' },
 		{ 0 }
 	};
-	struct enroll_args e = { 0 };
+	struct enroll_args e = { .pcr = TN_DEFAULT_PCR };
 	char name[33];
 	int c;
 
@@ -283,6 +295,18 @@ static int enroll_run(int argc, char **argv)
 		case 'n': e.name = optarg; break;
 		case 'e': e.ek_file = optarg; break;
 		case 'j': e.json = 1; break;
+		case 'P': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (end == optarg || *end || v > 23)
+				return ctl_error(TN_EXIT_USAGE, "--pcr needs a PCR number 0..15");
+			if (tn_pcr_resettable(v))
+				return ctl_error(TN_EXIT_USAGE, "--pcr %lu: PCRs 16..23 can be reset without a reboot (16 and 23 by any software at locality 0), so they cannot be measurement PCRs; use 0..15",
+						 v);
+			e.pcr = v;
+			break;
+		}
 		case 'c':
 			if (e.nca == MAX_CA)
 				return ctl_error(TN_EXIT_USAGE, "at most %d --ca files", MAX_CA);
@@ -430,7 +454,7 @@ const struct subcommand cmd_peer = {
 	.summary = "enroll, list and remove attested peers",
 	.usage =
 "usage: trustctl peer enroll URL [--name NAME] [--ca FILE]... [--ek FILE]\n"
-"                                [--accept-policy DIGEST]... [--json]\n"
+"                                [--accept-policy DIGEST]... [--pcr N] [--json]\n"
 "       trustctl peer log PEER [--show TEXT] [--json]\n"
 "       trustctl peer list [--json]     enrolled peers, and the agent's verdicts\n"
 "       trustctl peer remove NAME\n"
@@ -445,7 +469,11 @@ const struct subcommand cmd_peer = {
 "instead of the one the peer reports. The policy the peer enforces now is\n"
 "accepted unless --accept-policy names the digests to accept; the software\n"
 "it runs now (agent, BPF object, module) is accepted. NAME defaults to the\n"
-"URL's host.\n"
+"URL's host. --pcr N is the peer's measurement PCR (its trustnoded --pcr;\n"
+"default 13), pinned with the bank (sha256) and the quote's selection: every\n"
+"later quote must select exactly those; 16..23 are refused (resettable).\n"
+"The peer's measurement log up to the first quote is accepted; later checks\n"
+"of the same boot judge every entry after it.\n"
 "\n"
 "log fetches the peer's audit log and verifies it: the chain of records, the\n"
 "checkpoints' signatures by its pinned identity key, the checkpoints its TPM\n"

@@ -34,7 +34,10 @@
  *         "pcr_values":{"<N>":hex,...},    the quoted PCRs as read after the quote
  *         "pcr":N,                         the measurement PCR
  *         "event_log":[{"seq":S,"type":"<tn_measure type>","digest":hex(32),
- *                       "detail":"<text>"},...],
+ *                       "detail":"<text>","time":T},...],
+ *                                          T: unix seconds, the node's clock
+ *                                          (informative, like detail;
+ *                                          absent in older logs)
  *         "policy":"<canonical policy JSON text>",
  *         "policy_digest":hex(32)}         SHA-256 of the "policy" string
  *
@@ -96,6 +99,16 @@
 #define TN_MEASURE_POLICY	"policy"
 #define TN_MEASURE_SEAL		"seal"
 #define TN_MEASURE_CHECKPOINT	"audit-checkpoint"
-#define TN_MEASURE_START	"agent-start"
+#define TN_MEASURE_START	"agent-start"	/* reserved; refused by verifiers */
+/*
+ * Something done at run time that weakens enforcement (a workload's taint
+ * cleared, a tag removed, trustnoded --unload); the digest is SHA-256 of the
+ * detail, which says what it was. Verifiers refuse one they have not
+ * accepted (trustctl peer accept).
+ */
+#define TN_MEASURE_WEAKENING	"weakening"
+
+/* The seal's measurement is SHA-256 of this text (no NUL). */
+#define TN_SEAL_TEXT		"trustnode.ko sealed"
 
 #endif
