@@ -173,7 +173,13 @@ static int check_entries(json_object *log, size_t used, struct tn_err *err)
 		describe(&m, what, sizeof(what));
 		if (!strcmp(m.type, TN_MEASURE_POLICY) || tn_is_software_measurement(m.type))
 			continue;
-		if (!strcmp(m.type, TN_MEASURE_SEAL)) {
+		if (!strcmp(m.type, TN_MEASURE_WEAKENING)) {
+			uint8_t d[TN_DIGEST_LEN];
+
+			SHA256((const unsigned char *)m.detail, strlen(m.detail), d);
+			if (memcmp(m.digest, d, TN_DIGEST_LEN))
+				return tn_fail(err, "%s: a weakening's digest must be SHA-256 of its detail", what);
+		} else if (!strcmp(m.type, TN_MEASURE_SEAL)) {
 			if (memcmp(m.digest, seal, TN_DIGEST_LEN))
 				return tn_fail(err, "%s claims to be the seal, but its digest is not the seal's", what);
 		} else if (!strcmp(m.type, TN_MEASURE_CHECKPOINT)) {
@@ -231,20 +237,30 @@ static long check_history(const struct tn_peer *p, json_object *log,
 	return (long)p->seen_entries;
 }
 
+/* In accept mode, what would have failed is noted as accepted instead. */
+static void accepting(struct tn_verdict *v, const char *what)
+{
+	size_t n = strlen(v->accepted);
+
+	note(v, "accept", 1, "accepted by the operator: %s", what);
+	if (n + 3 < sizeof(v->accepted))
+		snprintf(v->accepted + n, sizeof(v->accepted) - n, "%s%s", n ? "; " : "", what);
+}
+
 /*
- * Every policy entry since start and every software entry of the boot must
- * be accepted; the boot must have measured the agent and its BPF object
- * (and the module, if the peer ran one at enrolment); the policy text sent
- * must be the one measured last, and that one accepted.
+ * Every policy and weakening entry since start and every software entry of
+ * the boot must be accepted; the boot must have measured the agent and its
+ * BPF object (and the module, if the peer ran one at enrolment); the policy
+ * text sent must be the one measured last, and that one accepted.
  */
 static void judge_log(const struct tn_peer *p, json_object *resp,
 		      json_object *log, size_t used, size_t start,
-		      int enrolling, struct tn_verdict *v)
+		      int mode, struct tn_verdict *v)
 {
 	const char *text = tn_json_str(resp, "policy");
 	char hex[2 * TN_DIGEST_LEN + 1], bad_sw[800] = "", bad_pol[800] = "";
-	char what[700], since[160] = "";
-	int have_agent = 0, have_bpf = 0;
+	char bad_weak[900] = "", what[700], since[160] = "";
+	int have_agent = 0, have_bpf = 0, judging = mode == TN_VERIFY;
 	uint8_t d[TN_DIGEST_LEN];
 	struct tn_err e;
 
@@ -263,21 +279,37 @@ static void judge_log(const struct tn_peer *p, json_object *resp,
 		if (!strcmp(m.type, TN_MEASURE_POLICY)) {
 			memcpy(v->policy, m.digest, TN_DIGEST_LEN);
 			v->have_policy = 1;
-			if (!enrolling && i >= start && !bad_pol[0] &&
-			    !digest_in(m.digest, p->policies, p->npolicies))
-				snprintf(bad_pol, sizeof(bad_pol), "%s is not an accepted policy of this peer%s: it enforced that policy, even if it has changed back since",
-					 what, since);
+			if (mode != TN_VERIFY_ENROL && i >= start &&
+			    !digest_in(m.digest, p->policies, p->npolicies)) {
+				if (!judging)
+					accepting(v, what);
+				else if (!bad_pol[0])
+					snprintf(bad_pol, sizeof(bad_pol), "%s is not an accepted policy of this peer%s: it enforced that policy, even if it has changed back since",
+						 what, since);
+			}
 		} else if (!strcmp(m.type, TN_MEASURE_SEAL)) {
 			v->sealed = 1;
+		} else if (!strcmp(m.type, TN_MEASURE_WEAKENING)) {
+			if (mode != TN_VERIFY_ENROL && i >= start) {
+				if (!judging)
+					accepting(v, what);
+				else if (!bad_weak[0])
+					snprintf(bad_weak, sizeof(bad_weak), "%s weakened enforcement at run time%s; refused until trustctl peer accept %s (or a new enrolment)",
+						 what, since, p->name);
+			}
 		} else if (tn_is_software_measurement(m.type)) {
 			have_agent |= !strcmp(m.type, TN_MEASURE_AGENT);
 			have_bpf |= !strcmp(m.type, TN_MEASURE_BPF);
 			v->have_module |= !strcmp(m.type, TN_MEASURE_MODULE);
-			if (!enrolling && !bad_sw[0] &&
-			    !digest_in(m.digest, p->software, p->nsoftware))
-				snprintf(bad_sw, sizeof(bad_sw), "%s is not an accepted measurement of this peer",
-					 what);
-			if (enrolling && v->nsoftware < TN_PEER_MAX_ACCEPT &&
+			if (!digest_in(m.digest, p->software, p->nsoftware)) {
+				if (judging && !bad_sw[0])
+					snprintf(bad_sw, sizeof(bad_sw), "%s is not an accepted measurement of this peer",
+						 what);
+				if (mode == TN_VERIFY_ACCEPT)
+					accepting(v, what);
+			}
+			/* Enrolment and acceptance record what runs. */
+			if (!judging && v->nsoftware < TN_PEER_MAX_ACCEPT &&
 			    !digest_in(m.digest, (const uint8_t (*)[TN_DIGEST_LEN])v->software,
 				       v->nsoftware))
 				memcpy(v->software[v->nsoftware++], m.digest, TN_DIGEST_LEN);
@@ -288,16 +320,19 @@ static void judge_log(const struct tn_peer *p, json_object *resp,
 		     !have_agent ? "agent (" TN_MEASURE_AGENT ")" : "BPF object (" TN_MEASURE_BPF ")");
 		return;
 	}
-	if (!enrolling && p->require_module && !v->have_module) {
-		note(v, "software", 0, "the quoted log of this boot has no kernel module measurement, but the peer ran trustnode.ko at enrolment");
-		return;
+	if (mode != TN_VERIFY_ENROL && p->require_module && !v->have_module) {
+		if (judging) {
+			note(v, "software", 0, "the quoted log of this boot has no kernel module measurement, but the peer ran trustnode.ko at enrolment");
+			return;
+		}
+		accepting(v, "no kernel module measured in this boot");
 	}
 	if (bad_sw[0]) {
 		note(v, "software", 0, "%s", bad_sw);
 		return;
 	}
 	note(v, "software", 1, "the agent and BPF object%s of this boot are measured, and every software measurement is %s",
-	     v->have_module ? " (and module)" : "", enrolling ? "recorded" : "accepted");
+	     v->have_module ? " (and module)" : "", judging ? "accepted" : "recorded");
 	if (!v->have_policy) {
 		note(v, "policy", 0, "the quoted event log measures no policy");
 		return;
@@ -316,13 +351,23 @@ static void judge_log(const struct tn_peer *p, json_object *resp,
 		note(v, "policy", 0, "the policy text sent is not the policy measured (%.16s…)", hex);
 		return;
 	}
-	if (!enrolling && !digest_in(v->policy, p->policies, p->npolicies)) {
-		note(v, "policy", 0, "policy digest %s is not in the accepted set of this peer (it changed its policy?)",
-		     hex);
-		return;
+	if (!digest_in(v->policy, p->policies, p->npolicies)) {
+		if (judging) {
+			note(v, "policy", 0, "policy digest %s is not in the accepted set of this peer (it changed its policy?)",
+			     hex);
+			return;
+		}
+		if (mode == TN_VERIFY_ACCEPT)
+			accepting(v, "the current policy");
 	}
 	note(v, "policy", 1, "policy %s %s; every policy entry judged (from entry %zu) was accepted",
-	     hex, enrolling ? "measured" : "accepted", start);
+	     hex, judging ? "accepted" : "measured", start);
+	if (bad_weak[0]) {
+		note(v, "weakening", 0, "%s", bad_weak);
+		return;
+	}
+	note(v, "weakening", 1, "no run-time weakening %s since entry %zu",
+	     judging ? "measured" : "left unaccepted", start);
 }
 
 /* "13,14" */
@@ -425,7 +470,7 @@ static void check_clock(const struct tn_peer *p, const TPMS_ATTEST *at,
 }
 
 void tn_verify_quote(const struct tn_peer *p, const uint8_t *nonce,
-		     size_t nonce_len, json_object *resp, int enrolling,
+		     size_t nonce_len, json_object *resp, int mode,
 		     struct tn_verdict *v)
 {
 	uint8_t idkey[TN_IDKEY_LEN], *attest = NULL, *sig = NULL;
@@ -493,7 +538,7 @@ void tn_verify_quote(const struct tn_peer *p, const uint8_t *nonce,
 	if (!v->ok)
 		goto out;
 
-	if (check_pcr(p, resp, &at, enrolling, v))
+	if (check_pcr(p, resp, &at, mode == TN_VERIFY_ENROL, v))
 		goto out;
 	if (!json_object_object_get_ex(resp, "event_log", &log) ||
 	    !json_object_is_type(log, json_type_array)) {
@@ -513,10 +558,10 @@ void tn_verify_quote(const struct tn_peer *p, const uint8_t *nonce,
 	v->log_total = json_object_array_length(log);
 	note(v, "event-log", 1, "%ld of %zu event log entries replay to the quoted PCR %u",
 	     used, v->log_total, p->pcr);
-	start = check_history(p, log, (size_t)used, enrolling, v);
+	start = check_history(p, log, (size_t)used, mode == TN_VERIFY_ENROL, v);
 	if (start < 0)
 		goto out;
-	judge_log(p, resp, log, (size_t)used, (size_t)start, enrolling, v);
+	judge_log(p, resp, log, (size_t)used, (size_t)start, mode, v);
 out:
 	free(attest);
 	free(sig);
@@ -541,7 +586,7 @@ void tn_peer_note_clock(struct tn_peer *p, const struct tn_verdict *v)
 	p->seen_at = time(NULL);
 }
 
-int tn_attest_peer(const struct tn_peer *p, int enrolling, struct tn_verdict *v,
+int tn_attest_peer(const struct tn_peer *p, int mode, struct tn_verdict *v,
 		   json_object **resp_out, struct tn_err *err)
 {
 	uint8_t nonce[32];
@@ -553,7 +598,7 @@ int tn_attest_peer(const struct tn_peer *p, int enrolling, struct tn_verdict *v,
 	snprintf(path, sizeof(path), "/v1/quote?nonce=%s", hex);
 	if (http_json(p->url, path, NULL, &resp, err))
 		return -1;
-	tn_verify_quote(p, nonce, sizeof(nonce), resp, enrolling, v);
+	tn_verify_quote(p, nonce, sizeof(nonce), resp, mode, v);
 	if (resp_out)
 		*resp_out = resp;
 	else

@@ -111,6 +111,14 @@ int tn_peer_save(const char *dir, const struct tn_peer *p, struct tn_err *err)
 		json_object_object_add(o, "quote_pcrs", pcr_list(p->quote_mask));
 	}
 	json_object_object_add(o, "require_module", json_object_new_boolean(p->require_module));
+	if (p->acceptances) {
+		json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "count", json_object_new_int(p->acceptances));
+		json_object_object_add(l, "at", json_object_new_int64(p->accepted_at));
+		json_object_object_add(l, "what", json_object_new_string(p->accepted_what));
+		json_object_object_add(o, "last_acceptance", l);
+	}
 	if (p->have_log_seen) {
 		json_object *l = json_object_new_object();
 
@@ -252,6 +260,16 @@ static int parse_peer(json_object *o, const char *path, struct tn_peer *p,
 		return -1;
 	p->require_module = json_object_get_boolean(
 		json_object_object_get(o, "require_module"));
+	if (json_object_object_get_ex(o, "last_acceptance", &c)) {
+		const char *what = tn_json_str(c, "what");
+
+		if (tn_json_int(c, "count", &v) || v < 1 || v > INT32_MAX)
+			return tn_fail(err, "%s: last_acceptance is malformed", path);
+		p->acceptances = (int)v;
+		if (!tn_json_int(c, "at", &v))
+			p->accepted_at = v;
+		snprintf(p->accepted_what, sizeof(p->accepted_what), "%s", what ? what : "");
+	}
 	if (json_object_object_get_ex(o, "measurement_log_seen", &c)) {
 		if (tn_json_int(c, "reset_count", &v) || v < 0 || v > UINT32_MAX)
 			return tn_fail(err, "%s: measurement_log_seen.reset_count is malformed", path);

@@ -51,6 +51,10 @@ struct tn_peer {
 	uint64_t seen_entries;
 	uint8_t seen_digest[TN_DIGEST_LEN];
 	int64_t seen_at;		/* unix seconds, this verifier's clock */
+	/* trustctl peer accept: how often, the last time, and what. */
+	int acceptances;
+	int64_t accepted_at;
+	char accepted_what[1024];
 	/* The newest audit-log checkpoint verified from this peer. */
 	int have_log_cp;
 	uint8_t log_id[16];

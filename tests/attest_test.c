@@ -672,6 +672,54 @@ TEST_F_TIMEOUT(pair, a_log_rewritten_after_a_verification_fails_the_history_chec
 	EXPECT_NE(NULL, strstr(self->out, "history check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "the log was rewritten"));
 }
+
+/*
+ * What weakens enforcement at run time is measured: a workload's taint
+ * cleared, a tag removed, the BPF side unloaded. Each fails the weakening
+ * check by default, until the verifier's operator accepts the peer as it is.
+ */
+TEST_F_TIMEOUT(pair, a_workload_reset_an_untag_and_an_unload_each_fail_the_weakening_check, 240)
+{
+	char state[300], plain[400];
+
+	snprintf(state, sizeof(state), "%s", self->a.n.state ? self->a.n.state : "");
+	if (!state[0])
+		snprintf(state, sizeof(state), "%s/state", self->a.n.tmp);
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "workload reset wl"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "\"workload reset wl\""));
+	EXPECT_NE(NULL, strstr(self->out, "trustctl peer accept node-a"));
+	/* Accepted by the operator: recorded, and passing again. */
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer accept node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "workload reset wl"));
+	EXPECT_EQ(0, run_cmd("grep -q last_acceptance %s/peers/node-a.json", self->b.vstate));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+
+	snprintf(plain, sizeof(plain), "%s/plain", self->a.n.data);
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "tag %s --label extra", plain));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "untag %s", plain));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "untag "));
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer accept node-a"));
+
+	/* The unload runs with the agent stopped, as an operator would. */
+	node_kill_agent(&self->a.n);
+	ASSERT_EQ(0, run_cmd("TRUSTNODE_QUIET_LIBBPF=1 %s/trustnoded --unload --pin-dir %s "
+			     "--state-dir %s --tcti %s", tn_build(), self->a.n.pin, state,
+			     self->a.tcti));
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "trustnoded --unload"));
+	/* Not a --response replay: accept needs a fresh quote that verifies. */
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer accept node-a"));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+}
 #endif
 
 TEST_F_TIMEOUT(pair, an_unexplained_pcr_is_reported_and_fails_attestation, ATTEST_TIMEOUT)

@@ -32,7 +32,10 @@
  *         "attest":hex,                    marshalled TPMS_ATTEST (the signed bytes)
  *         "signature":hex,                 marshalled TPMT_SIGNATURE
  *         "pcr_values":{"<N>":hex,...},    the quoted PCRs as read after the quote
- *         "pcr":N,                         the measurement PCR
+ *         "pcr":N,                         the measurement PCR; a verifier
+ *                                          requires the one it pinned at
+ *                                          enrolment, and a quote selecting
+ *                                          exactly the pinned PCRs (sha256)
  *         "event_log":[{"seq":S,"type":"<tn_measure type>","digest":hex(32),
  *                       "detail":"<text>","time":T},...],
  *                                          T: unix seconds, the node's clock
@@ -56,7 +59,11 @@
  *   pcr_n = SHA-256(pcr_{n-1} || e_n.digest), pcr_0 = 32 zero bytes.
  * A verifier replays the log prefix by prefix and accepts the first prefix
  * whose value makes the quoted PCR digest: the log may run ahead of the
- * quote, never behind it.
+ * quote, never behind it. The PCR binds each entry's digest only: a
+ * verifier also requires every entry's type to be known and, for seal,
+ * audit-checkpoint and weakening entries, the digest their detail implies;
+ * and it remembers what it judged (entries and a digest of their text) to
+ * require that a later log of the same boot begins with exactly those.
  */
 #ifndef TRUSTNODE_ATTEST_H
 #define TRUSTNODE_ATTEST_H
