@@ -97,7 +97,7 @@ static int parse_pcr(const char *s, unsigned *pcr)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v > 15) {
-		fprintf(stderr, "trustnoded: PCR \"%s\" is not 0..15 (16 and up can be reset by software)\n", s);
+		fprintf(stderr, "trustnoded: PCR \"%s\" is not 0..15: 16..23 can be reset without a reboot (16 and 23 by any software at locality 0, 17..22 by a dynamic launch), so a quote over one proves nothing\n", s);
 		return -1;
 	}
 	*pcr = v;

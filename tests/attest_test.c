@@ -537,6 +537,20 @@ TEST_F_TIMEOUT(pair, a_forged_quote_over_a_resettable_pcr_fails_the_pcr_check, A
 			      "peer enroll %s --name sixteen --pcr 16", self->a.url));
 	EXPECT_NE(NULL, strstr(self->out, "cannot be measurement PCRs"));
 	EXPECT_EQ(0, run_cmd("test ! -e %s/peers/sixteen.json", self->b.vstate));
+	/* And the agent does not measure into one. */
+	EXPECT_EQ(0, run_cmd("! %s/trustnoded --pcr 16 2>/dev/null && "
+			     "%s/trustnoded --pcr 16 2>&1 | grep -q 'can be reset without a reboot'",
+			     tn_build(), tn_build()));
+}
+
+/* A peer file written before pinning: PCR 13 alone is assumed, and said. */
+TEST_F_TIMEOUT(pair, a_peer_file_from_before_pinning_is_read_as_pcr_13_and_says_so, ATTEST_TIMEOUT)
+{
+	ASSERT_EQ(0, run_cmd("python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); "
+			     "[p.pop(k) for k in (\"measurement_pcr\", \"pcr_bank\", \"quote_pcrs\")]; "
+			     "json.dump(p, open(sys.argv[1], \"w\"))' %s/peers/node-a.json", self->b.vstate));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "measurement PCR 13 (assumed"));
 }
 
 /* The pinned PCR index, but in another bank, or with another selection. */
