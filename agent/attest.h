@@ -74,9 +74,9 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
 	    const char *detail, struct tn_err *err);
 /*
  * Measures a run-time weakening of enforcement (what: "workload reset wl"),
- * so that a quote after it shows it; failures are reported, not returned.
+ * so that a quote after it shows it; a failure is also reported on stderr.
  */
-void measure_weakening(struct agent *a, const char *what);
+int measure_weakening(struct agent *a, const char *what);
 /* Measures the loaded policy's canonical form when it changed. */
 void measure_policy(struct agent *a);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
+#include "audit_writer.h"
 #include "trustnode/attest.h"
 #include "trustnode/audit.h"
 #include "trustnode/control.h"
@@ -470,36 +471,68 @@ static int run(struct agent *a)
 	return 0;
 }
 
+/* The unload's audit record, written here: the agent is not running. */
+static void audit_unload(struct agent *a, int measured)
+{
+	struct tn_audit_writer w;
+	json_object *d = json_object_new_object();
+	char dir[4200];
+	struct tn_err err;
+
+	snprintf(dir, sizeof(dir), "%s/" TN_AUDIT_DIR, a->opt.state_dir);
+	json_object_object_add(d, "pin_dir", json_object_new_string(a->opt.pin_dir));
+	json_object_object_add(d, "measured", json_object_new_boolean(measured));
+	memset(&w, 0, sizeof(w));
+	if (tn_audit_open(&w, dir, a->att->idkey_sk, a->opt.audit.segment_bytes,
+			  a->opt.audit.cp_records, a->opt.audit.cp_seconds, &err)) {
+		fprintf(stderr, "trustnoded: the unload is not in the audit log: %s\n", err.msg);
+	} else {
+		if (tn_audit_append(&w, "unload", d, tn_audit_now_us(), &err) ||
+		    tn_audit_commit(&w, &err))
+			fprintf(stderr, "trustnoded: the unload is not in the audit log: %s\n", err.msg);
+		tn_audit_close(&w);
+	}
+	json_object_put(d);
+}
+
 /*
  * --unload ends enforcement: measured first, so that peers see it in this
- * boot's quotes (the agent, when it runs again, serves the entry). Without
- * a TPM (--tcti none, or none usable) there is nothing to measure into, and
- * peers cannot attest this node anyway. Run it with the agent's --state-dir,
- * --tcti and --pcr, after the agent has stopped: the log has one writer.
+ * boot's quotes (the agent, when it runs again, serves the entry), and an
+ * audit record. Without a TPM (--tcti none, or none usable) there is nothing
+ * to measure into, and peers cannot attest this node anyway. Run it with the
+ * agent's --state-dir, --tcti and --pcr, after the agent has stopped: the
+ * logs have one writer.
  */
 static void measure_unload(struct agent *a)
 {
 	struct tn_err err;
-	char log[4200];
+	char log[4200], audit[4200];
+	int measured = 0;
 
-	/* No log: no agent measured here with this state dir, so no peer can
+	/* Neither log: no agent ran here with this state dir, so no peer can
 	 * have attested it; nothing is created for an unload. */
 	snprintf(log, sizeof(log), "%s/measurements.jsonl", a->opt.state_dir);
-	if (access(log, F_OK)) {
-		fprintf(stderr, "trustnoded: the unload is not measured: no measurement log in %s\n",
+	snprintf(audit, sizeof(audit), "%s/" TN_AUDIT_DIR, a->opt.state_dir);
+	if (access(log, F_OK) && access(audit, F_OK)) {
+		fprintf(stderr, "trustnoded: the unload is neither measured nor audited: no agent state in %s\n",
 			a->opt.state_dir);
 		return;
 	}
 	a->att->opt = a->opt.attest;
 	a->att->opt.listen = NULL;
+	if (access(log, F_OK))
+		a->att->opt.tcti = "none";	/* never measured here: keep it so */
 	if (attest_start(a, &err)) {
 		fprintf(stderr, "trustnoded: cannot measure the unload: %s\n", err.msg);
 		return;
 	}
-	if (a->att->tpm)
-		measure_weakening(a, "trustnoded --unload: BPF programs and pins removed");
-	else
+	if (a->att->tpm) {
+		measured = !measure_weakening(a, "trustnoded --unload: BPF programs and pins removed");
+	} else {
 		fprintf(stderr, "trustnoded: the unload is not measured: %s\n", a->att->unavailable);
+	}
+	if (!access(audit, F_OK))
+		audit_unload(a, measured);
 	attest_stop(a);
 }
 

@@ -258,14 +258,16 @@ static void measure_software(struct agent *a)
 	}
 }
 
-void measure_weakening(struct agent *a, const char *what)
+int measure_weakening(struct agent *a, const char *what)
 {
 	uint8_t d[TN_DIGEST_LEN];
 	struct tn_err e;
 
 	crypto_hash_sha256(d, (const uint8_t *)what, strlen(what));
-	if (measure(a, TN_MEASURE_WEAKENING, d, what, &e))
-		fprintf(stderr, "trustnoded: measuring \"%s\": %s\n", what, e.msg);
+	if (!measure(a, TN_MEASURE_WEAKENING, d, what, &e))
+		return 0;
+	fprintf(stderr, "trustnoded: measuring \"%s\": %s\n", what, e.msg);
+	return -1;
 }
 
 void measure_policy(struct agent *a)

@@ -733,6 +733,11 @@ TEST_F_TIMEOUT(pair, a_workload_reset_an_untag_and_an_unload_each_fail_the_weake
 	/* Not a --response replay: accept needs a fresh quote that verifies. */
 	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer accept node-a"));
 	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	/* Each is an audit record too, the unload's written by --unload itself. */
+	EXPECT_EQ(0, run_cmd("cd %s/audit && grep -q '\"type\":\"workload-reset\"' audit-*.jsonl && "
+			     "grep -q '\"type\":\"tag-remove\"' audit-*.jsonl && "
+			     "grep -q '\"type\":\"unload\",.*\"measured\":true' audit-*.jsonl", state));
+	EXPECT_EQ(0, ctl(&self->a.n, self->out, sizeof(self->out), "--state-dir %s log verify", state));
 }
 #endif
 
