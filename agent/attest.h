@@ -72,6 +72,11 @@ void measure_close(struct agent *a);
  */
 int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LEN],
 	    const char *detail, struct tn_err *err);
+/*
+ * Measures a run-time weakening of enforcement (what: "workload reset wl"),
+ * so that a quote after it shows it; a failure is also reported on stderr.
+ */
+int measure_weakening(struct agent *a, const char *what);
 /* Measures the loaded policy's canonical form when it changed. */
 void measure_policy(struct agent *a);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
+#include "audit_writer.h"
 #include "trustnode/attest.h"
 #include "trustnode/audit.h"
 #include "trustnode/control.h"
@@ -28,7 +29,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: trustnoded [options]\n"
-"       trustnoded --unload [--pin-dir DIR]\n"
+"       trustnoded --unload [--pin-dir DIR] [--state-dir DIR] [--tcti TCTI] [--pcr N]\n"
 "\n"
 "Runs in the foreground (for systemd or a supervisor); logs to stderr.\n"
 "\n"
@@ -63,7 +64,9 @@ static void usage(FILE *f)
 "  --anchor-seconds T       extend at most one checkpoint per T seconds into\n"
 "                           the PCR (default %u)\n"
 "  --unload            detach everything pinned under --pin-dir and exit;\n"
-"                      this drops enforcement and the kernel's taint\n"
+"                      this drops enforcement and the kernel's taint; it is\n"
+"                      measured first (give the agent's --state-dir, --tcti\n"
+"                      and --pcr) so that peers' verifiers see it\n"
 "  -h, --help\n", TN_DEFAULT_PCR, TN_DEFAULT_AK_HANDLE, TN_AUDIT_CP_RECORDS,
 		TN_AUDIT_CP_SECONDS, TN_AUDIT_ANCHOR_SECONDS);
 }
@@ -95,7 +98,7 @@ static int parse_pcr(const char *s, unsigned *pcr)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v > 15) {
-		fprintf(stderr, "trustnoded: PCR \"%s\" is not 0..15 (16 and up can be reset by software)\n", s);
+		fprintf(stderr, "trustnoded: PCR \"%s\" is not 0..15: 16..23 can be reset without a reboot (16 and 23 by any software at locality 0, 17..22 by a dynamic launch), so a quote over one proves nothing\n", s);
 		return -1;
 	}
 	*pcr = v;
@@ -468,6 +471,71 @@ static int run(struct agent *a)
 	return 0;
 }
 
+/* The unload's audit record, written here: the agent is not running. */
+static void audit_unload(struct agent *a, int measured)
+{
+	struct tn_audit_writer w;
+	json_object *d = json_object_new_object();
+	char dir[4200];
+	struct tn_err err;
+
+	snprintf(dir, sizeof(dir), "%s/" TN_AUDIT_DIR, a->opt.state_dir);
+	json_object_object_add(d, "pin_dir", json_object_new_string(a->opt.pin_dir));
+	json_object_object_add(d, "measured", json_object_new_boolean(measured));
+	memset(&w, 0, sizeof(w));
+	if (tn_audit_open(&w, dir, a->att->idkey_sk, a->opt.audit.segment_bytes,
+			  a->opt.audit.cp_records, a->opt.audit.cp_seconds, &err)) {
+		fprintf(stderr, "trustnoded: the unload is not in the audit log: %s\n", err.msg);
+	} else {
+		if (tn_audit_append(&w, "unload", d, tn_audit_now_us(), &err) ||
+		    tn_audit_commit(&w, &err))
+			fprintf(stderr, "trustnoded: the unload is not in the audit log: %s\n", err.msg);
+		tn_audit_close(&w);
+	}
+	json_object_put(d);
+}
+
+/*
+ * --unload ends enforcement: measured first, so that peers see it in this
+ * boot's quotes (the agent, when it runs again, serves the entry), and an
+ * audit record. Without a TPM (--tcti none, or none usable) there is nothing
+ * to measure into, and peers cannot attest this node anyway. Run it with the
+ * agent's --state-dir, --tcti and --pcr, after the agent has stopped: the
+ * logs have one writer.
+ */
+static void measure_unload(struct agent *a)
+{
+	struct tn_err err;
+	char log[4200], audit[4200];
+	int measured = 0;
+
+	/* Neither log: no agent ran here with this state dir, so no peer can
+	 * have attested it; nothing is created for an unload. */
+	snprintf(log, sizeof(log), "%s/measurements.jsonl", a->opt.state_dir);
+	snprintf(audit, sizeof(audit), "%s/" TN_AUDIT_DIR, a->opt.state_dir);
+	if (access(log, F_OK) && access(audit, F_OK)) {
+		fprintf(stderr, "trustnoded: the unload is neither measured nor audited: no agent state in %s\n",
+			a->opt.state_dir);
+		return;
+	}
+	a->att->opt = a->opt.attest;
+	a->att->opt.listen = NULL;
+	if (access(log, F_OK))
+		a->att->opt.tcti = "none";	/* never measured here: keep it so */
+	if (attest_start(a, &err)) {
+		fprintf(stderr, "trustnoded: cannot measure the unload: %s\n", err.msg);
+		return;
+	}
+	if (a->att->tpm) {
+		measured = !measure_weakening(a, "trustnoded --unload: BPF programs and pins removed");
+	} else {
+		fprintf(stderr, "trustnoded: the unload is not measured: %s\n", a->att->unavailable);
+	}
+	if (!access(audit, F_OK))
+		audit_unload(a, measured);
+	attest_stop(a);
+}
+
 int main(int argc, char **argv)
 {
 	struct agent a = {
@@ -507,6 +575,7 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	if (unload) {
+		measure_unload(&a);
 		if (bpf_unload_pins(a.opt.pin_dir, &err)) {
 			fprintf(stderr, "trustnoded: %s\n", err.msg);
 			return 1;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "agent.h"
 #include "attest.h"
@@ -172,6 +173,8 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
 	snprintf(m.type, sizeof(m.type), "%s", type);
 	memcpy(m.digest, digest, TN_DIGEST_LEN);
 	snprintf(m.detail, sizeof(m.detail), "%s", detail);
+	/* Informative: lets a verifier say when an entry it refuses was made. */
+	m.time = time(NULL);
 	o = tn_measurement_json(&m);
 	if (append_line(t, o, err)) {
 		json_object_put(o);
@@ -253,6 +256,18 @@ static void measure_software(struct agent *a)
 		crypto_hash_sha256(d, (const uint8_t *)text, strlen(text));
 		measure_once(a, TN_MEASURE_MODULE, d, text);
 	}
+}
+
+int measure_weakening(struct agent *a, const char *what)
+{
+	uint8_t d[TN_DIGEST_LEN];
+	struct tn_err e;
+
+	crypto_hash_sha256(d, (const uint8_t *)what, strlen(what));
+	if (!measure(a, TN_MEASURE_WEAKENING, d, what, &e))
+		return 0;
+	fprintf(stderr, "trustnoded: measuring \"%s\": %s\n", what, e.msg);
+	return -1;
 }
 
 void measure_policy(struct agent *a)

@@ -314,6 +314,7 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 	struct registry next;
 	struct reg_tag t;
 	int i, found = -1, from_policy = 0;
+	char what[600];
 
 	if (request_tag(req, &t, r)) {
 		/* A tagged file that is gone can still be untagged by path. */
@@ -355,6 +356,10 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 		return fail(r, TN_EXIT_FAILED);
 	}
 	events_record(a, "tag-remove", json_object_get(json_object_object_get(r->o, "tag")));
+	/* Data under that tag no longer taints: peers must see it. */
+	snprintf(what, sizeof(what), "untag %.500s", path ? path :
+		 tn_json_str(req, "net") ? tn_json_str(req, "net") : "?");
+	measure_weakening(a, what);
 	return 0;
 }
 
@@ -449,6 +454,7 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 	struct reg_workload *w;
 	json_object *ev;
 	struct tn_err e;
+	char what[128];
 
 	refresh_taint(a);
 	w = request_workload(a, req, r);
@@ -470,6 +476,9 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(r->o, "workload", json_object_get(ev));
 	json_object_object_add(ev, "note", json_object_new_string("taint cleared by the administrator"));
 	events_record(a, "workload-reset", ev);
+	/* Its data may now leave: peers must see it. */
+	snprintf(what, sizeof(what), "workload reset %s", w->name);
+	measure_weakening(a, what);
 	return 0;
 }
 
@@ -513,7 +522,7 @@ static int h_log_checkpoint(struct agent *a, json_object *req, struct reply *r)
 
 static int h_seal(struct agent *a, json_object *req, struct reply *r)
 {
-	static const char what[] = "trustnode.ko sealed";
+	static const char what[] = TN_SEAL_TEXT;
 	uint8_t d[TN_DIGEST_LEN];
 	struct tn_err e;
 

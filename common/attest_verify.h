@@ -11,10 +11,21 @@
  *   binding    ... and over the pinned identity key
  *   clock      TPM reset/restart counts and clock are newer than the newest
  *              quote seen from this peer (an older quote replayed is refused)
- *   event-log  a prefix of the event log replays to the quoted PCR digest
- *   policy     the policy text's digest is the last one measured, and it is
- *              in the accepted set
- *   software   every agent, BPF and module measurement is accepted
+ *   pcr        the answer's measurement PCR and the quote's selection are
+ *              exactly what was pinned at enrolment (bank sha256); PCRs
+ *              16..23 are never acceptable measurement PCRs
+ *   event-log  a prefix of the event log replays to the quoted PCR digest,
+ *              and every entry in it has a known type, consistent with its
+ *              digest where the detail fixes it (seal, audit checkpoint)
+ *   history    in the boot this verifier judged last (TPM reset count), the
+ *              log starts with exactly the entries judged then
+ *   software   the boot's log measures the agent and the BPF object (and the
+ *              module if the peer ran one at enrolment), and every agent,
+ *              BPF and module measurement is accepted
+ *   policy     every policy entry not judged before is accepted; the policy
+ *              text's digest is the last one measured, and it is accepted
+ *   weakening  no run-time weakening (workload reset, untag, unload) was
+ *              measured after the entries judged before
  */
 #ifndef TN_ATTEST_VERIFY_H
 #define TN_ATTEST_VERIFY_H
@@ -36,17 +47,30 @@ struct tn_verdict {
 	int sealed;
 	uint32_t reset_count, restart_count;
 	uint64_t clock;
+	uint32_t quote_mask;		/* the quote's PCR selection */
+	int have_module;		/* the boot measured a module */
+	uint8_t seen_digest[TN_DIGEST_LEN];	/* of the log_used entries */
+	char accepted[1024];		/* TN_VERIFY_ACCEPT: what was accepted */
 };
 
 /*
- * With enrolling set, the policy and software checks record what the peer
- * runs instead of comparing it to an accepted set (nothing is accepted yet).
+ * TN_VERIFY judges against what p accepts. TN_VERIFY_ENROL records what
+ * the peer runs and enforces instead (nothing is accepted yet) and takes
+ * the quote's selection and log as they are. TN_VERIFY_ACCEPT checks the
+ * quote, the PCR and the log's history as TN_VERIFY does, but notes each
+ * policy, software and weakening entry that would fail as accepted (an
+ * "accept" check) and records what runs: trustctl peer accept.
  */
+enum { TN_VERIFY = 0, TN_VERIFY_ENROL = 1, TN_VERIFY_ACCEPT = 2 };
+
 void tn_verify_quote(const struct tn_peer *p, const uint8_t *nonce,
-		     size_t nonce_len, json_object *resp, int enrolling,
+		     size_t nonce_len, json_object *resp, int mode,
 		     struct tn_verdict *v);
 void tn_verdict_free(struct tn_verdict *v);
-/* Updates p's newest clock from a verdict that passed. */
+/*
+ * Updates p from a verdict that passed: the newest clock, and the log as
+ * judged (boot, entries, digest), which the next verification must extend.
+ */
 void tn_peer_note_clock(struct tn_peer *p, const struct tn_verdict *v);
 int tn_is_software_measurement(const char *type);
 
@@ -56,7 +80,7 @@ int tn_is_software_measurement(const char *type);
  * verdict says what held. The answer is handed back in *resp when resp is
  * not NULL (caller frees).
  */
-int tn_attest_peer(const struct tn_peer *p, int enrolling, struct tn_verdict *v,
+int tn_attest_peer(const struct tn_peer *p, int mode, struct tn_verdict *v,
 		   json_object **resp, struct tn_err *err);
 
 #endif

@@ -12,6 +12,7 @@
 #include "peer_store.h"
 #include "policy.h"
 #include "proto.h"
+#include "trustnode/attest.h"
 
 static int peer_path(const char *dir, const char *name, char *out, size_t n,
 		     struct tn_err *err)
@@ -53,6 +54,23 @@ static json_object *digest_list(const uint8_t (*d)[TN_DIGEST_LEN], int n)
 	return a;
 }
 
+void tn_peer_pin_pcr(struct tn_peer *p, unsigned pcr)
+{
+	p->pcr = pcr;
+	p->quote_mask = 1u << pcr;
+	p->pcr_assumed = 0;
+}
+
+static json_object *pcr_list(uint32_t mask)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < 32; i++)
+		if (mask & (1u << i))
+			json_object_array_add(a, json_object_new_int(i));
+	return a;
+}
+
 int tn_peer_save(const char *dir, const struct tn_peer *p, struct tn_err *err)
 {
 	char path[4096], tmp[4200];
@@ -86,6 +104,30 @@ int tn_peer_save(const char *dir, const struct tn_peer *p, struct tn_err *err)
 		json_object_object_add(o, "last_quote_clock", c);
 	}
 	json_object_object_add(o, "enrolled_at", json_object_new_int64(p->enrolled_at));
+	/* An assumed pin stays assumed: only an enrolment decides it. */
+	if (!p->pcr_assumed) {
+		json_object_object_add(o, "measurement_pcr", json_object_new_int(p->pcr));
+		json_object_object_add(o, "pcr_bank", json_object_new_string(TN_PEER_BANK));
+		json_object_object_add(o, "quote_pcrs", pcr_list(p->quote_mask));
+	}
+	json_object_object_add(o, "require_module", json_object_new_boolean(p->require_module));
+	if (p->acceptances) {
+		json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "count", json_object_new_int(p->acceptances));
+		json_object_object_add(l, "at", json_object_new_int64(p->accepted_at));
+		json_object_object_add(l, "what", json_object_new_string(p->accepted_what));
+		json_object_object_add(o, "last_acceptance", l);
+	}
+	if (p->have_log_seen) {
+		json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "reset_count", json_object_new_int64(p->seen_reset_count));
+		json_object_object_add(l, "entries", json_object_new_int64((int64_t)p->seen_entries));
+		add_hex(l, "digest", p->seen_digest, TN_DIGEST_LEN);
+		json_object_object_add(l, "verified_at", json_object_new_int64(p->seen_at));
+		json_object_object_add(o, "measurement_log_seen", l);
+	}
 	if (p->have_log_cp) {
 		json_object *l = json_object_new_object();
 
@@ -139,6 +181,48 @@ static int get_digests(json_object *o, const char *k,
 	return 0;
 }
 
+/*
+ * The pinned measurement PCR. A file from before pinning has none: it gets
+ * PCR 13 in sha256 quoted alone, what every agent used unless started with
+ * --pcr, and the verdict says it was assumed (re-enrolling pins it).
+ */
+static int parse_pcr_pin(json_object *o, const char *path, struct tn_peer *p,
+			 struct tn_err *err)
+{
+	json_object *a;
+	const char *bank;
+	long long v;
+
+	if (!json_object_object_get_ex(o, "measurement_pcr", NULL)) {
+		tn_peer_pin_pcr(p, TN_DEFAULT_PCR);
+		p->pcr_assumed = 1;
+		return 0;
+	}
+	bank = tn_json_str(o, "pcr_bank");
+	if (tn_json_int(o, "measurement_pcr", &v) || v < 0 || v > 23)
+		return tn_fail(err, "%s: measurement_pcr must be 0..23", path);
+	if (!bank || strcmp(bank, TN_PEER_BANK))
+		return tn_fail(err, "%s: pcr_bank must be \"" TN_PEER_BANK "\" (the only bank supported)",
+			       path);
+	p->pcr = (unsigned)v;
+	p->quote_mask = 0;
+	if (!json_object_object_get_ex(o, "quote_pcrs", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return tn_fail(err, "%s: quote_pcrs must be a list of PCR numbers", path);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		int n = json_object_get_int(e);
+
+		if (!json_object_is_type(e, json_type_int) || n < 0 || n > 23)
+			return tn_fail(err, "%s: quote_pcrs must be a list of PCR numbers 0..23", path);
+		p->quote_mask |= 1u << n;
+	}
+	if (!(p->quote_mask & (1u << p->pcr)))
+		return tn_fail(err, "%s: quote_pcrs does not include the measurement PCR %u",
+			       path, p->pcr);
+	return 0;
+}
+
 static int parse_peer(json_object *o, const char *path, struct tn_peer *p,
 		      struct tn_err *err)
 {
@@ -172,6 +256,33 @@ static int parse_peer(json_object *o, const char *path, struct tn_peer *p,
 	}
 	if (!tn_json_int(o, "enrolled_at", &v))
 		p->enrolled_at = v;
+	if (parse_pcr_pin(o, path, p, err))
+		return -1;
+	p->require_module = json_object_get_boolean(
+		json_object_object_get(o, "require_module"));
+	if (json_object_object_get_ex(o, "last_acceptance", &c)) {
+		const char *what = tn_json_str(c, "what");
+
+		if (tn_json_int(c, "count", &v) || v < 1 || v > INT32_MAX)
+			return tn_fail(err, "%s: last_acceptance is malformed", path);
+		p->acceptances = (int)v;
+		if (!tn_json_int(c, "at", &v))
+			p->accepted_at = v;
+		snprintf(p->accepted_what, sizeof(p->accepted_what), "%s", what ? what : "");
+	}
+	if (json_object_object_get_ex(o, "measurement_log_seen", &c)) {
+		if (tn_json_int(c, "reset_count", &v) || v < 0 || v > UINT32_MAX)
+			return tn_fail(err, "%s: measurement_log_seen.reset_count is malformed", path);
+		p->seen_reset_count = (uint32_t)v;
+		if (tn_json_int(c, "entries", &v) || v < 0 ||
+		    tn_hex_decode(tn_json_str(c, "digest"), p->seen_digest, TN_DIGEST_LEN,
+				  &n, "measurement_log_seen.digest", err) || n != TN_DIGEST_LEN)
+			return tn_fail(err, "%s: measurement_log_seen is malformed", path);
+		p->seen_entries = (uint64_t)v;
+		if (!tn_json_int(c, "verified_at", &v))
+			p->seen_at = v;
+		p->have_log_seen = 1;
+	}
 	if (json_object_object_get_ex(o, "audit_checkpoint_seen", &c)) {
 		if (tn_hex_decode(tn_json_str(c, "log_id"), p->log_id, sizeof(p->log_id),
 				  &n, "audit_checkpoint_seen.log_id", err) || n != sizeof(p->log_id) ||

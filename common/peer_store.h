@@ -3,7 +3,8 @@
  * Enrolled peers, one JSON file each under STATE_DIR/peers/: what was pinned
  * at enrolment (identity key, AK, EK) and what the verifier accepts from
  * the peer (policy and software digests), plus the newest TPM clock seen,
- * so that an older quote replayed later is refused.
+ * so that an older quote replayed later is refused, and how far this
+ * verifier has judged the peer's measurement log in its current boot.
  */
 #ifndef TN_PEER_STORE_H
 #define TN_PEER_STORE_H
@@ -30,12 +31,52 @@ struct tn_peer {
 	uint32_t reset_count, restart_count;
 	uint64_t clock;
 	int64_t enrolled_at;		/* unix seconds */
+	/*
+	 * What the quote must select, decided by the verifier at enrolment:
+	 * the measurement PCR, its bank, and the whole selection (the
+	 * measurement PCR plus any the peer quoted besides at enrolment).
+	 * pcr_assumed: the file predates pinning; PCR 13, sha256 assumed.
+	 */
+	unsigned pcr;
+	uint32_t quote_mask;		/* bit N: PCR N is selected */
+	int pcr_assumed;
+	int require_module;		/* a module was measured at enrolment */
+	/*
+	 * The measurement log as far as judged (a verification that passed):
+	 * in the boot with this TPM reset count, the first seen_entries
+	 * entries, whose serialisations hash to seen_digest.
+	 */
+	int have_log_seen;
+	uint32_t seen_reset_count;
+	uint64_t seen_entries;
+	uint8_t seen_digest[TN_DIGEST_LEN];
+	int64_t seen_at;		/* unix seconds, this verifier's clock */
+	/* trustctl peer accept: how often, the last time, and what. */
+	int acceptances;
+	int64_t accepted_at;
+	char accepted_what[1024];
 	/* The newest audit-log checkpoint verified from this peer. */
 	int have_log_cp;
 	uint8_t log_id[16];
 	uint64_t log_cp_covers;
 	uint8_t log_cp_head[32];
 };
+
+/* The only bank a measurement PCR may be pinned in. */
+#define TN_PEER_BANK "sha256"
+/*
+ * PCRs 16..23 are not acceptable measurement PCRs: 16 (debug) and 23
+ * (application) are reset by software at locality 0 (TPM2_PCR_Reset), and
+ * 17..22 belong to the dynamic root of trust, which resets them at a late
+ * launch. Only 0..15 keep what was extended until the platform resets.
+ */
+static inline int tn_pcr_resettable(unsigned pcr)
+{
+	return pcr >= 16;
+}
+
+/* The defaults an enrolment starts from: PCR 13 in sha256, quoted alone. */
+void tn_peer_pin_pcr(struct tn_peer *p, unsigned pcr);
 
 int tn_peer_load(const char *state_dir, const char *name, struct tn_peer *p,
 		 struct tn_err *err);

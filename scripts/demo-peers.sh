@@ -293,7 +293,7 @@ t0=$(date +%s%N)
 on B trustctl policy load "$tmp/B/policy-wider.conf"
 wait_verdict A node-b failed 5
 t1=$(date +%s%N)
-in_node A trustctl --state-dir "$tmp/A/state" peer list | grep -q 'not in the accepted set' ||
+in_node A trustctl --state-dir "$tmp/A/state" peer list | grep -q 'not an accepted policy' ||
 	{ echo "demo: A refused B, but not for its policy" >&2; exit 1; }
 cut=$(((t1 - t0 + 99999999) / 100000000))	# tenths of a second, rounded up
 cut=$((cut / 10)).$((cut % 10))

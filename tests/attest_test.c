@@ -14,6 +14,7 @@
  * directory that outlives each test, as a node's /var/lib/trustnode does:
  * the PCR is not reset between tests, so the measurement log must continue.
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +25,10 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "kselftest_harness.h"
+#include "attest_wire.h"
 #include "attnode.h"
+#include "hex.h"
+#include "trustnode/attest.h"
 
 #define ADDR_A "192.0.2.1"
 #define ADDR_B "192.0.2.2"
@@ -102,6 +106,112 @@ FIXTURE(pair) {
 	char out[16384];
 	char file[300];
 };
+
+/* ---- a peer that is root on its own node, with the TPM to itself ------ */
+
+/* The hex of a binary file (tpm2_quote's outputs). */
+static int hex_file(const char *path, char *hex, size_t max)
+{
+	uint8_t buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (2 * n + 1 > max)
+		return -1;
+	tn_hex_encode(buf, n, hex);
+	return 0;
+}
+
+/*
+ * Quotes selection (tpm2-tools syntax, e.g. "sha256:16") with node A's
+ * persisted AK over NONCE1 bound to A's identity key, as the agent would,
+ * and puts the result into the answer o. A's agent must be stopped: the
+ * swtpm serves one client at a time. A quote with a persistent key loads
+ * nothing; the flush is for whatever tpm2-tools leaves behind anyway.
+ */
+static int forge_quote(FIXTURE_DATA(pair) *self, json_object *o,
+		       const char *selection)
+{
+	uint8_t nonce[32], idkey[TN_IDKEY_LEN], qual[TN_DIGEST_LEN];
+	char qhex[65], attest[8200], sig[2100];
+	size_t n;
+
+	if (tn_hex_decode(NONCE1, nonce, sizeof(nonce), &n, "nonce", NULL) ||
+	    tn_hex_decode(json_object_get_string(json_object_object_get(o, "identity_key")),
+			  idkey, sizeof(idkey), &n, "identity_key", NULL))
+		return -1;
+	tn_qualifying_data(nonce, sizeof(nonce), idkey, qual);
+	tn_hex_encode(qual, sizeof(qual), qhex);
+	if (run_cmd("cd %s && TPM2TOOLS_TCTI=%s tpm2_quote -Q -c 0x%x -l %s -q %s -g sha256 "
+		    "-m forged.msg -s forged.sig && TPM2TOOLS_TCTI=%s tpm2_flushcontext -t",
+		    self->b.n.tmp, self->a.tcti, TN_DEFAULT_AK_HANDLE, selection, qhex,
+		    self->a.tcti))
+		return -1;
+	snprintf(self->file, sizeof(self->file), "%s/forged.msg", self->b.n.tmp);
+	if (hex_file(self->file, attest, sizeof(attest)))
+		return -1;
+	snprintf(self->file, sizeof(self->file), "%s/forged.sig", self->b.n.tmp);
+	if (hex_file(self->file, sig, sizeof(sig)))
+		return -1;
+	snprintf(self->file, sizeof(self->file), "%s/quote.json", self->b.n.tmp);
+	json_object_object_add(o, "attest", json_object_new_string(attest));
+	json_object_object_add(o, "signature", json_object_new_string(sig));
+	return 0;
+}
+
+/*
+ * Extends pcr (after resetting it when reset) with every entry of log and
+ * returns the value it then holds, computed as a verifier replays it.
+ */
+static int extend_log(FIXTURE_DATA(pair) *self, unsigned pcr, int reset,
+		      json_object *log, char value[65])
+{
+	uint8_t v[TN_DIGEST_LEN] = { 0 };
+	char cmd[16384];
+	size_t off = 0;
+
+	off += snprintf(cmd + off, sizeof(cmd) - off, "export TPM2TOOLS_TCTI=%s; %s true",
+			self->a.tcti, reset ? "tpm2_pcrreset 16 && " : "");
+	if (reset)	/* only 16 is reset here; say so if that changes */
+		assert(pcr == 16);
+	for (size_t i = 0; i < json_object_array_length(log); i++) {
+		struct tn_measurement m;
+		char hex[65];
+
+		if (tn_measurement_parse(json_object_array_get_idx(log, i), &m, NULL))
+			return -1;
+		tn_pcr_extend_sw(v, m.digest);
+		tn_hex_encode(m.digest, sizeof(m.digest), hex);
+		off += snprintf(cmd + off, sizeof(cmd) - off, " && tpm2_pcrextend %u:sha256=%s",
+				pcr, hex);
+	}
+	tn_hex_encode(v, sizeof(v), value);
+	return off < sizeof(cmd) ? run_cmd("%s", cmd) : -1;
+}
+
+/* The answer's pcr and its one pcr_values member. */
+static void claim_pcr(json_object *o, unsigned pcr, const char *value)
+{
+	json_object *vals = json_object_new_object();
+	char key[8];
+
+	snprintf(key, sizeof(key), "%u", pcr);
+	json_object_object_add(vals, key, json_object_new_string(value));
+	json_object_object_add(o, "pcr_values", vals);
+	json_object_object_add(o, "pcr", json_object_new_int(pcr));
+}
+
+static int save_answer(const char *file, json_object *o)
+{
+	int ret = json_object_to_file(file, o);
+
+	json_object_put(o);
+	return ret;
+}
 
 static void pair_down(FIXTURE_DATA(pair) *self)
 {
@@ -187,7 +297,7 @@ TEST_F_TIMEOUT(pair, a_changed_policy_fails_the_policy_check, ATTEST_TIMEOUT)
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "policy check failed"));
-	EXPECT_NE(NULL, strstr(self->out, "not in the accepted set"));
+	EXPECT_NE(NULL, strstr(self->out, "is not an accepted policy of this peer"));
 }
 #endif
 
@@ -383,6 +493,251 @@ TEST_F_TIMEOUT(pair, the_agent_leaves_no_transient_object_or_session_behind, ATT
 			     self->a.tcti));
 	EXPECT_EQ(0, run_cmd("test -z \"$(TPM2TOOLS_TCTI=%s tpm2_getcap handles-loaded-session)\"",
 			     self->a.tcti));
+}
+#endif
+
+#ifndef ATTEST_GUEST_SUBSET
+/*
+ * A peer that runs no trustnode but is root on a node with a real TPM: it
+ * resets PCR 16, extends it with a log the verifier would accept (the real
+ * one), and quotes PCR 16 with the node's AK over the verifier's nonce.
+ */
+TEST_F_TIMEOUT(pair, a_forged_quote_over_a_resettable_pcr_fails_the_pcr_check, ATTEST_TIMEOUT)
+{
+	char value[65], peer[400];
+	json_object *o;
+
+	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
+	o = json_object_from_file(self->file);
+	ASSERT_NE(NULL, o);
+	node_kill_agent(&self->a.n);
+	ASSERT_EQ(0, extend_log(self, 16, 1, json_object_object_get(o, "event_log"), value));
+	ASSERT_EQ(0, forge_quote(self, o, "sha256:16"));
+	claim_pcr(o, 16, value);
+	ASSERT_EQ(0, save_answer(self->file, o));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	/* A genuine quote by the pinned AK over this nonce: only the PCR is wrong. */
+	EXPECT_NE(NULL, strstr(self->out, "the quote is signed by the pinned AK"));
+	EXPECT_NE(NULL, strstr(self->out, "pcr check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "claims measurement PCR 16"));
+
+	/* Even a verifier whose peer file pins PCR 16 refuses it. */
+	snprintf(peer, sizeof(peer), "%s/peers/node-a.json", self->b.vstate);
+	ASSERT_EQ(0, run_cmd("python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); "
+			     "p[\"measurement_pcr\"]=16; p[\"quote_pcrs\"]=[16]; "
+			     "json.dump(p, open(sys.argv[1], \"w\"))' %s", peer));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	EXPECT_NE(NULL, strstr(self->out, "pcr check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "not acceptable as a measurement PCR"));
+
+	/* Nor can an enrolment pin one, and nothing is written. */
+	EXPECT_NE(0, verifier(&self->b, self->out, sizeof(self->out),
+			      "peer enroll %s --name sixteen --pcr 16", self->a.url));
+	EXPECT_NE(NULL, strstr(self->out, "cannot be measurement PCRs"));
+	EXPECT_EQ(0, run_cmd("test ! -e %s/peers/sixteen.json", self->b.vstate));
+	/* And the agent does not measure into one. */
+	EXPECT_EQ(0, run_cmd("! %s/trustnoded --pcr 16 2>/dev/null && "
+			     "%s/trustnoded --pcr 16 2>&1 | grep -q 'can be reset without a reboot'",
+			     tn_build(), tn_build()));
+}
+
+/* A peer file written before pinning: PCR 13 alone is assumed, and said. */
+TEST_F_TIMEOUT(pair, a_peer_file_from_before_pinning_is_read_as_pcr_13_and_says_so, ATTEST_TIMEOUT)
+{
+	ASSERT_EQ(0, run_cmd("python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); "
+			     "[p.pop(k) for k in (\"measurement_pcr\", \"pcr_bank\", \"quote_pcrs\")]; "
+			     "json.dump(p, open(sys.argv[1], \"w\"))' %s/peers/node-a.json", self->b.vstate));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "measurement PCR 13 (assumed"));
+}
+
+/* The pinned PCR index, but in another bank, or with another selection. */
+TEST_F_TIMEOUT(pair, a_quote_in_another_bank_or_selection_fails_the_pcr_check, ATTEST_TIMEOUT)
+{
+	json_object *o;
+
+	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
+	node_kill_agent(&self->a.n);
+	o = json_object_from_file(self->file);
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, forge_quote(self, o, "sha1:13"));
+	ASSERT_EQ(0, save_answer(self->file, o));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	EXPECT_NE(NULL, strstr(self->out, "the quote is signed by the pinned AK"));
+	EXPECT_NE(NULL, strstr(self->out, "pcr check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "not exactly the sha256 bank"));
+
+	o = json_object_from_file(self->file);
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, forge_quote(self, o, "sha256:13,16"));
+	ASSERT_EQ(0, save_answer(self->file, o));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	EXPECT_NE(NULL, strstr(self->out, "pcr check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "not exactly the PCRs pinned at enrolment (13)"));
+}
+
+/*
+ * After a reboot, a peer that runs no trustnode extends the measurement
+ * PCR with the accepted policy alone and quotes it: the PCR, the log and
+ * the policy agree, but nothing shows the agent or its BPF object ran.
+ */
+TEST_F_TIMEOUT(pair, a_log_without_the_agent_and_bpf_object_fails_the_software_check, ATTEST_TIMEOUT)
+{
+	json_object *o, *log, *only = json_object_new_array();
+	char value[65];
+
+	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
+	o = json_object_from_file(self->file);
+	ASSERT_NE(NULL, o);
+	log = json_object_object_get(o, "event_log");
+	for (size_t i = 0; i < json_object_array_length(log); i++) {
+		json_object *e = json_object_array_get_idx(log, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(e, "type")),
+			    TN_MEASURE_POLICY))
+			json_object_array_add(only, json_object_get(e));
+	}
+	ASSERT_EQ(1, (int)json_object_array_length(only));
+	json_object_object_add(o, "event_log", only);
+	node_kill_agent(&self->a.n);
+	/* A platform reset: the TPM's reset count moves on, its PCRs are zero. */
+	ASSERT_EQ(0, run_cmd("swtpm_ioctl --unix %s/sock.ctrl -i >/dev/null && "
+			     "TPM2TOOLS_TCTI=%s tpm2_startup -c", self->a.tpm_dir, self->a.tcti));
+	ASSERT_EQ(0, extend_log(self, 13, 0, only, value));
+	ASSERT_EQ(0, forge_quote(self, o, "sha256:13"));
+	claim_pcr(o, 13, value);
+	ASSERT_EQ(0, save_answer(self->file, o));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	EXPECT_NE(NULL, strstr(self->out, "ok   event-log"));
+	EXPECT_NE(NULL, strstr(self->out, "a new boot"));
+	EXPECT_NE(NULL, strstr(self->out, "software check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "has no agent"));
+}
+
+/* Loosen, let data out, restore: the next verification still sees it. */
+TEST_F_TIMEOUT(pair, a_policy_loosened_and_restored_between_two_verifications_fails_the_policy_check, ATTEST_TIMEOUT)
+{
+	char policy[400];
+
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	snprintf(policy, sizeof(policy), "%s/loose.conf", self->a.n.tmp);
+	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
+			     self->a.n.policy, policy));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", self->a.n.policy));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "policy check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "is not an accepted policy of this peer"));
+	EXPECT_NE(NULL, strstr(self->out, "even if it has changed back since"));
+	/* When: the entry, the peer's time for it, and the check before it. */
+	EXPECT_NE(NULL, strstr(self->out, "(policy "));
+	EXPECT_NE(NULL, strstr(self->out, "UTC by the peer's clock"));
+	EXPECT_NE(NULL, strstr(self->out, "after this verifier's check at"));
+	/* It stays refused: the entry is in this boot's log for good. */
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "policy check failed"));
+}
+
+/* The loosened policy relabelled as an audit checkpoint: its digest says not. */
+TEST_F_TIMEOUT(pair, a_loosened_policy_relabelled_in_the_log_fails_the_event_log_check, ATTEST_TIMEOUT)
+{
+	char policy[400], state[300];
+
+	snprintf(state, sizeof(state), "%s", self->a.n.state ? self->a.n.state : "");
+	if (!state[0])
+		snprintf(state, sizeof(state), "%s/state", self->a.n.tmp);
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	snprintf(policy, sizeof(policy), "%s/loose.conf", self->a.n.tmp);
+	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
+			     self->a.n.policy, policy));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", self->a.n.policy));
+	node_kill_agent(&self->a.n);
+	/* The next-to-last policy entry is the loose one. */
+	ASSERT_EQ(0, run_cmd("f=%s/measurements.jsonl; "
+			     "n=$(grep -n '\"type\":\"policy\"' $f | tail -2 | head -1 | cut -d: -f1); "
+			     "sed -i \"${n}s/\\\"type\\\":\\\"policy\\\"/\\\"type\\\":\\\"audit-checkpoint\\\"/\" $f && "
+			     "grep -c audit-checkpoint $f", state));
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "event-log check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "audit-checkpoint"));
+}
+
+/* Within a boot, the part of the log a verifier judged cannot change. */
+TEST_F_TIMEOUT(pair, a_log_rewritten_after_a_verification_fails_the_history_check, ATTEST_TIMEOUT)
+{
+	char state[300];
+
+	snprintf(state, sizeof(state), "%s", self->a.n.state ? self->a.n.state : "");
+	if (!state[0])
+		snprintf(state, sizeof(state), "%s/state", self->a.n.tmp);
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	node_kill_agent(&self->a.n);
+	/* The detail is not in the PCR: only the verifier's memory catches it. */
+	ASSERT_EQ(0, run_cmd("sed -i '1s/\"detail\":\"/\"detail\":\"x/' %s/measurements.jsonl", state));
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "history check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "the log was rewritten"));
+}
+
+/*
+ * What weakens enforcement at run time is measured: a workload's taint
+ * cleared, a tag removed, the BPF side unloaded. Each fails the weakening
+ * check by default, until the verifier's operator accepts the peer as it is.
+ */
+TEST_F_TIMEOUT(pair, a_workload_reset_an_untag_and_an_unload_each_fail_the_weakening_check, 240)
+{
+	char state[300], plain[400];
+
+	snprintf(state, sizeof(state), "%s", self->a.n.state ? self->a.n.state : "");
+	if (!state[0])
+		snprintf(state, sizeof(state), "%s/state", self->a.n.tmp);
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "workload reset wl"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "\"workload reset wl\""));
+	EXPECT_NE(NULL, strstr(self->out, "trustctl peer accept node-a"));
+	/* Accepted by the operator: recorded, and passing again. */
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer accept node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "workload reset wl"));
+	EXPECT_EQ(0, run_cmd("grep -q last_acceptance %s/peers/node-a.json", self->b.vstate));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+
+	snprintf(plain, sizeof(plain), "%s/plain", self->a.n.data);
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "tag %s --label extra", plain));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "untag %s", plain));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "untag "));
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer accept node-a"));
+
+	/* The unload runs with the agent stopped, as an operator would. */
+	node_kill_agent(&self->a.n);
+	ASSERT_EQ(0, run_cmd("TRUSTNODE_QUIET_LIBBPF=1 %s/trustnoded --unload --pin-dir %s "
+			     "--state-dir %s --tcti %s", tn_build(), self->a.n.pin, state,
+			     self->a.tcti));
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "trustnoded --unload"));
+	/* Not a --response replay: accept needs a fresh quote that verifies. */
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer accept node-a"));
+	EXPECT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	/* Each is an audit record too, the unload's written by --unload itself. */
+	EXPECT_EQ(0, run_cmd("cd %s/audit && grep -q '\"type\":\"workload-reset\"' audit-*.jsonl && "
+			     "grep -q '\"type\":\"tag-remove\"' audit-*.jsonl && "
+			     "grep -q '\"type\":\"unload\",.*\"measured\":true' audit-*.jsonl", state));
+	EXPECT_EQ(0, ctl(&self->a.n, self->out, sizeof(self->out), "--state-dir %s log verify", state));
 }
 #endif
 

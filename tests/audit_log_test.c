@@ -1287,7 +1287,15 @@ static void add_measurement(json_object *log, int seq, const char *type,
 	json_object_array_add(log, m);
 }
 
-/* The event log: the policy, then checkpoints 10 and 20 (covering 9, 19). */
+/* Stand-ins for the agent's and the BPF object's measurements. */
+static void software_digest(int i, uint8_t d[32])
+{
+	const char *what = i ? "bpf object" : "agent binary";
+
+	crypto_hash_sha256(d, (const uint8_t *)what, strlen(what));
+}
+
+/* The event log: software, the policy, then checkpoints 10 and 20 (covering 9, 19). */
 static json_object *event_log(const struct tlog *l, char *extends, size_t n)
 {
 	json_object *log = json_object_new_array();
@@ -1295,14 +1303,24 @@ static json_object *event_log(const struct tlog *l, char *extends, size_t n)
 	uint8_t d[32];
 	uint64_t covers[] = { 9, 19 };
 
+	/* A verifier requires the agent and its BPF object in the boot's log. */
+	extends[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		software_digest(i, d);
+		add_measurement(log, i, i ? TN_MEASURE_BPF : TN_MEASURE_AGENT, d, "software");
+		tn_hex_encode(d, 32, hex);
+		snprintf(extends + strlen(extends), n - strlen(extends),
+			 "tpm2_pcrextend %d:sha256=%s && ", QPCR, hex);
+	}
 	crypto_hash_sha256(d, (const uint8_t *)POLICY_TEXT, strlen(POLICY_TEXT));
-	add_measurement(log, 0, TN_MEASURE_POLICY, d, "policy");
+	add_measurement(log, 2, TN_MEASURE_POLICY, d, "policy");
 	tn_hex_encode(d, 32, hex);
-	snprintf(extends, n, "tpm2_pcrextend %d:sha256=%s", QPCR, hex);
+	snprintf(extends + strlen(extends), n - strlen(extends),
+		 "tpm2_pcrextend %d:sha256=%s", QPCR, hex);
 	for (int i = 0; i < 2; i++) {
 		tn_audit_checkpoint_digest(l->log_id, covers[i], l->hashes[covers[i]], d);
 		tn_audit_checkpoint_detail(l->log_id, covers[i], l->hashes[covers[i]], detail);
-		add_measurement(log, i + 1, TN_MEASURE_CHECKPOINT, d, detail);
+		add_measurement(log, i + 3, TN_MEASURE_CHECKPOINT, d, detail);
 		tn_hex_encode(d, 32, hex);
 		snprintf(extends + strlen(extends), n - strlen(extends),
 			 " && tpm2_pcrextend %d:sha256=%s", QPCR, hex);
@@ -1378,6 +1396,10 @@ static int enrol(FIXTURE_DATA(quote) *self, struct tn_err *e)
 	memcpy(p.idkey, self->l.pk, 32);
 	crypto_hash_sha256(p.policies[0], (const uint8_t *)POLICY_TEXT, strlen(POLICY_TEXT));
 	p.npolicies = 1;
+	software_digest(0, p.software[0]);
+	software_digest(1, p.software[1]);
+	p.nsoftware = 2;
+	tn_peer_pin_pcr(&p, QPCR);
 	return tn_peer_save(self->state, &p, e);
 }
 

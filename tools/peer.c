@@ -28,6 +28,7 @@ struct enroll_args {
 	size_t nca;
 	uint8_t policies[TN_PEER_MAX_ACCEPT][TN_DIGEST_LEN];
 	int npolicies;
+	unsigned pcr;
 	int json;
 };
 
@@ -163,6 +164,8 @@ static int enroll(struct enroll_args *e)
 	int ret;
 
 	memset(&p, 0, sizeof(p));
+	/* The verifier decides the measurement PCR; the quote must match. */
+	tn_peer_pin_pcr(&p, e->pcr);
 	snprintf(p.name, sizeof(p.name), "%s", e->name);
 	snprintf(p.url, sizeof(p.url), "%s", e->url);
 	if (!tn_valid_name(p.name))
@@ -224,6 +227,10 @@ static int enroll(struct enroll_args *e)
 	}
 	memcpy(p.software, v.software, sizeof(p.software));
 	p.nsoftware = v.nsoftware;
+	p.quote_mask = v.quote_mask;
+	p.require_module = v.have_module;
+	/* The log up to this quote is accepted by enrolling: later checks of
+	 * this boot judge only what follows it. */
 	tn_peer_note_clock(&p, &v);
 	p.enrolled_at = time(NULL);
 	if (tn_peer_save(ctl_state_dir(), &p, &err)) {
@@ -246,7 +253,11 @@ static int enroll(struct enroll_args *e)
 		printf("  AK:               proven to be in the EK's TPM; pinned\n");
 		printf("  identity key:     pinned (bound by the quote)\n");
 		printf("  accepted policy:  %s%s\n", hex, e->npolicies ? " (given)" : " (what it enforces now)");
-		printf("  accepted software: %d measurements (what it runs now)\n", p.nsoftware);
+		printf("  accepted software: %d measurements (what it runs now)%s\n", p.nsoftware,
+		       p.require_module ? ", a module required" : "");
+		printf("  measurement PCR:  %u in " TN_PEER_BANK " (pinned)\n", p.pcr);
+		printf("  log accepted:     %zu entries of this boot (TPM reset count %u)\n",
+		       v.log_used, v.reset_count);
 	}
 	tn_verdict_free(&v);
 	return 0;
@@ -271,9 +282,10 @@ static int enroll_run(int argc, char **argv)
 		{ "ek", required_argument, NULL, 'e' },
 		{ "accept-policy", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pcr", required_argument, NULL, 'P' },
 		{ 0 }
 	};
-	struct enroll_args e = { 0 };
+	struct enroll_args e = { .pcr = TN_DEFAULT_PCR };
 	char name[33];
 	int c;
 
@@ -283,6 +295,18 @@ static int enroll_run(int argc, char **argv)
 		case 'n': e.name = optarg; break;
 		case 'e': e.ek_file = optarg; break;
 		case 'j': e.json = 1; break;
+		case 'P': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (end == optarg || *end || v > 23)
+				return ctl_error(TN_EXIT_USAGE, "--pcr needs a PCR number 0..15");
+			if (tn_pcr_resettable(v))
+				return ctl_error(TN_EXIT_USAGE, "--pcr %lu: PCRs 16..23 can be reset without a reboot (16 and 23 by any software at locality 0), so they cannot be measurement PCRs; use 0..15",
+						 v);
+			e.pcr = v;
+			break;
+		}
 		case 'c':
 			if (e.nca == MAX_CA)
 				return ctl_error(TN_EXIT_USAGE, "at most %d --ca files", MAX_CA);
@@ -309,6 +333,86 @@ static int enroll_run(int argc, char **argv)
 		e.name = name;
 	}
 	return enroll(&e);
+}
+
+/* Adds d to set unless it is there; -1 when the set is full. */
+static int add_digest(uint8_t (*set)[TN_DIGEST_LEN], int *n, const uint8_t *d)
+{
+	for (int i = 0; i < *n; i++)
+		if (!memcmp(set[i], d, TN_DIGEST_LEN))
+			return 0;
+	if (*n == TN_PEER_MAX_ACCEPT)
+		return -1;
+	memcpy(set[(*n)++], d, TN_DIGEST_LEN);
+	return 0;
+}
+
+/*
+ * trustctl peer accept NAME: after an upgrade, a policy change or a
+ * run-time weakening the operator has looked into, the peer as it is now
+ * (its policy, software and log) becomes what is accepted, without a new
+ * enrolment: the AK, EK, identity key and PCR stay pinned, and the quote
+ * must still pass every check up to the log's history.
+ */
+static int accept_run(int argc, char **argv)
+{
+	struct tn_verdict v;
+	struct tn_peer p;
+	struct tn_err err;
+	char hex[2 * TN_DIGEST_LEN + 1];
+	int json = argc == 3 && !strcmp(argv[2], "--json"), full = 0, ret;
+
+	if (argc != 2 && !json)
+		return ctl_usage(&cmd_peer);
+	if (tn_peer_load(ctl_state_dir(), argv[1], &p, &err))
+		return ctl_error(TN_EXIT_NOT_FOUND, "%s", err.msg);
+	if (tn_attest_peer(&p, TN_VERIFY_ACCEPT, &v, NULL, &err))
+		return ctl_error(TN_EXIT_FAILED, "accepting %s: %s", p.name, err.msg);
+	if (!v.ok) {
+		print_verdict(&p, &v);
+		ret = ctl_error(TN_EXIT_FAILED, "nothing accepted for %s: the %s check failed: %s",
+				p.name, v.check, v.reason);
+		tn_verdict_free(&v);
+		return ret;
+	}
+	full |= add_digest(p.policies, &p.npolicies, v.policy);
+	for (int i = 0; i < v.nsoftware; i++)
+		full |= add_digest(p.software, &p.nsoftware, v.software[i]);
+	if (full) {
+		tn_verdict_free(&v);
+		return ctl_error(TN_EXIT_FAILED, "nothing accepted for %s: it would accept more than %d policies or software measurements; enrol it again (trustctl peer remove %s, then peer enroll)",
+				 p.name, TN_PEER_MAX_ACCEPT, p.name);
+	}
+	p.require_module = v.have_module;
+	tn_peer_note_clock(&p, &v);
+	p.acceptances++;
+	p.accepted_at = time(NULL);
+	snprintf(p.accepted_what, sizeof(p.accepted_what), "%s",
+		 v.accepted[0] ? v.accepted : "nothing new (already accepted)");
+	if (tn_peer_save(ctl_state_dir(), &p, &err)) {
+		tn_verdict_free(&v);
+		return ctl_error(TN_EXIT_FAILED, "%s", err.msg);
+	}
+	if (json) {
+		json_object *o = verdict_json(&p, &v);
+
+		json_object_object_add(o, "accepted", json_object_new_string(p.accepted_what));
+		json_object_object_add(o, "log_entries_accepted", json_object_new_int64((int64_t)v.log_used));
+		ctl_print_json(o);
+		json_object_put(o);
+	} else {
+		tn_hex_encode(v.policy, TN_DIGEST_LEN, hex);
+		printf("accepted peer %s as it is now (acceptance %d, recorded in its peer file)\n",
+		       p.name, p.acceptances);
+		printf("  accepted:         %s\n", p.accepted_what);
+		printf("  policy:           %s\n", hex);
+		printf("  software:         %d measurements accepted%s\n", p.nsoftware,
+		       p.require_module ? ", a module required" : "");
+		printf("  log accepted:     %zu entries of this boot (TPM reset count %u)\n",
+		       v.log_used, v.reset_count);
+	}
+	tn_verdict_free(&v);
+	return 0;
 }
 
 /* The agent's verdict on peer name (attested-peers mode), or NULL. */
@@ -411,6 +515,8 @@ static int peer_run(int argc, char **argv)
 		return enroll_run(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "log"))
 		return peer_log_run(argc - 1, argv + 1);
+	if (argc >= 3 && !strcmp(argv[1], "accept"))
+		return accept_run(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "list"))
 		return list_run(0);
 	if (argc == 3 && !strcmp(argv[1], "list") && !strcmp(argv[2], "--json"))
@@ -427,10 +533,11 @@ static int peer_run(int argc, char **argv)
 const struct subcommand cmd_peer = {
 	.name = "peer",
 	.run = peer_run,
-	.summary = "enroll, list and remove attested peers",
+	.summary = "enroll, accept, list and remove attested peers",
 	.usage =
 "usage: trustctl peer enroll URL [--name NAME] [--ca FILE]... [--ek FILE]\n"
-"                                [--accept-policy DIGEST]... [--json]\n"
+"                                [--accept-policy DIGEST]... [--pcr N] [--json]\n"
+"       trustctl peer accept NAME [--json]\n"
 "       trustctl peer log PEER [--show TEXT] [--json]\n"
 "       trustctl peer list [--json]     enrolled peers, and the agent's verdicts\n"
 "       trustctl peer remove NAME\n"
@@ -445,7 +552,20 @@ const struct subcommand cmd_peer = {
 "instead of the one the peer reports. The policy the peer enforces now is\n"
 "accepted unless --accept-policy names the digests to accept; the software\n"
 "it runs now (agent, BPF object, module) is accepted. NAME defaults to the\n"
-"URL's host.\n"
+"URL's host. --pcr N is the peer's measurement PCR (its trustnoded --pcr;\n"
+"default 13), pinned with the bank (sha256) and the quote's selection: every\n"
+"later quote must select exactly those; 16..23 are refused (resettable).\n"
+"The peer's measurement log up to the first quote is accepted; later checks\n"
+"of the same boot judge every entry after it.\n"
+"\n"
+"accept takes a fresh quote from an enrolled peer and, if it passes every\n"
+"check up to the log's history (the same pinned AK, identity key and PCR,\n"
+"a log that extends the one judged before), accepts the peer as it is now:\n"
+"its current policy and software join the accepted ones, and the policy,\n"
+"software and run-time weakening entries that would have failed (named in\n"
+"the output) are accepted with its log. Recorded in the peer file\n"
+"(last_acceptance). Use it after an upgrade, or once a weakening such as a\n"
+"workload reset was looked into; it does not re-enrol.\n"
 "\n"
 "log fetches the peer's audit log and verifies it: the chain of records, the\n"
 "checkpoints' signatures by its pinned identity key, the checkpoints its TPM\n"

@@ -32,9 +32,15 @@
  *         "attest":hex,                    marshalled TPMS_ATTEST (the signed bytes)
  *         "signature":hex,                 marshalled TPMT_SIGNATURE
  *         "pcr_values":{"<N>":hex,...},    the quoted PCRs as read after the quote
- *         "pcr":N,                         the measurement PCR
+ *         "pcr":N,                         the measurement PCR; a verifier
+ *                                          requires the one it pinned at
+ *                                          enrolment, and a quote selecting
+ *                                          exactly the pinned PCRs (sha256)
  *         "event_log":[{"seq":S,"type":"<tn_measure type>","digest":hex(32),
- *                       "detail":"<text>"},...],
+ *                       "detail":"<text>","time":T},...],
+ *                                          T: unix seconds, the node's clock
+ *                                          (informative, like detail;
+ *                                          absent in older logs)
  *         "policy":"<canonical policy JSON text>",
  *         "policy_digest":hex(32)}         SHA-256 of the "policy" string
  *
@@ -53,7 +59,11 @@
  *   pcr_n = SHA-256(pcr_{n-1} || e_n.digest), pcr_0 = 32 zero bytes.
  * A verifier replays the log prefix by prefix and accepts the first prefix
  * whose value makes the quoted PCR digest: the log may run ahead of the
- * quote, never behind it.
+ * quote, never behind it. The PCR binds each entry's digest only: a
+ * verifier also requires every entry's type to be known and, for seal,
+ * audit-checkpoint and weakening entries, the digest their detail implies;
+ * and it remembers what it judged (entries and a digest of their text) to
+ * require that a later log of the same boot begins with exactly those.
  */
 #ifndef TRUSTNODE_ATTEST_H
 #define TRUSTNODE_ATTEST_H
@@ -96,6 +106,16 @@
 #define TN_MEASURE_POLICY	"policy"
 #define TN_MEASURE_SEAL		"seal"
 #define TN_MEASURE_CHECKPOINT	"audit-checkpoint"
-#define TN_MEASURE_START	"agent-start"
+#define TN_MEASURE_START	"agent-start"	/* reserved; refused by verifiers */
+/*
+ * Something done at run time that weakens enforcement (a workload's taint
+ * cleared, a tag removed, trustnoded --unload); the digest is SHA-256 of the
+ * detail, which says what it was. Verifiers refuse one they have not
+ * accepted (trustctl peer accept).
+ */
+#define TN_MEASURE_WEAKENING	"weakening"
+
+/* The seal's measurement is SHA-256 of this text (no NUL). */
+#define TN_SEAL_TEXT		"trustnode.ko sealed"
 
 #endif

@@ -474,10 +474,13 @@ a=[x for x in json.load(sys.stdin) if x["name"]=="node-1"][0]["attestation"]
 print(a["verdict"], str(a.get("failed_check")) + ":", a.get("reason"))'
 done | sort | uniq -c >&2
 
-say "Restore: node 1 loads its original policy again"
+# The changed policy stays in node 1's log of this boot: every other node
+# refuses it until its operator accepts it (trustctl peer accept), timed too.
+say "Restore: node 1 loads its original policy again, and every other node accepts it"
 # shellcheck disable=SC2046,SC2086
 mesh watch node-1 attested $((MAXAGE + 10)) $(socks $others) -- \
-	env TRUSTNODE_SOCKET="$work/n1/run/control.sock" "$O/trustctl" policy load "$work/n1/policy.conf" \
+	bash -c "TRUSTNODE_SOCKET='$work/n1/run/control.sock' '$O/trustctl' policy load '$work/n1/policy.conf' &&
+		for j in $others; do '$O/trustctl' --state-dir '$work/n'\$j/state peer accept node-1 >/dev/null || exit 1; done" \
 	>"$work/restore.times" || echo "mesh-bench: not every node attested node 1 again" >&2
 echo "+ (each other node's first \"attested\" verdict on node-1, s after the restore):" >&2
 sed 's/^/  node-/' "$work/restore.times" >&2

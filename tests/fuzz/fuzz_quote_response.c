@@ -46,6 +46,7 @@ static void setup(void)
 		abort();
 	}
 	peer.nsoftware = 2;
+	tn_peer_pin_pcr(&peer, 13);
 	ready = 1;
 }
 
