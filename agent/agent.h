@@ -118,6 +118,8 @@ json_object *bpf_programs_json(struct agent *a);
 
 /* bpf_sync.c: make the kernel maps say what the registry says. */
 int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);
+/* New expiries of the peers already allowed, written in place. */
+int bpf_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err);
 int bpf_read_counters(struct agent *a, uint64_t *out, int n);
 int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint);
 int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);

@@ -105,7 +105,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 2 * TN_MAX_PREFIXES);
 	__type(key, struct tn_prefix_key);
-	__type(value, __u8);
+	__type(value, struct tn_prefix_val);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tn_prefixes SEC(".maps");
@@ -413,6 +413,7 @@ static __always_inline bool dest_allowed(const struct dest *d)
 {
 	struct tn_config *cfg = get_config();
 	struct tn_prefix_key key = {};
+	struct tn_prefix_val *v;
 
 	if (is_local_always(d))
 		return true;
@@ -422,7 +423,11 @@ static __always_inline bool dest_allowed(const struct dest *d)
 	key.gen = cfg->prefix_gen;
 	key.family = d->family;
 	__builtin_memcpy(key.addr, d->addr, sizeof(key.addr));
-	return bpf_map_lookup_elem(&tn_prefixes, &key) != NULL;
+	v = bpf_map_lookup_elem(&tn_prefixes, &key);
+	if (!v)
+		return false;
+	/* A peer whose attestation was not renewed: no agent needed. */
+	return !v->valid_until || bpf_ktime_get_boot_ns() < v->valid_until;
 }
 
 static __always_inline void fill_dest(struct tn_event *e, const struct dest *d)

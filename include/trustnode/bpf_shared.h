@@ -167,6 +167,16 @@ struct tn_prefix_key {
 	__u8 addr[16];
 };
 
+/*
+ * The value of a tn_prefixes entry. An attested peer's permission ends at
+ * valid_until (bpf_ktime_get_boot_ns(): its last passing attestation plus
+ * max_age) whether or not the agent is there to remove it: the programs
+ * treat an expired entry as outside. 0: no expiry (the policy's prefixes).
+ */
+struct tn_prefix_val {
+	__u64 valid_until;
+};
+
 /* map "tn_workloads": cgroup id of a workload's root -> its state. */
 struct tn_workload {
 	__u32 id;		/* agent-assigned, stable across restarts */
