@@ -361,6 +361,16 @@ int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)
 	return 0;
 }
 
+int bpf_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n)
+{
+	struct tn_workload w;
+
+	if (bpf_map_lookup_elem(map_fd(a->skel->maps.tn_workloads), &cgid, &w))
+		return -1;
+	*n = w.denials_unreported;
+	return 0;
+}
+
 int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 		       struct tn_err *err)
 {
@@ -381,6 +391,7 @@ int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err)
 		return tn_fail_errno(err, errno, "workload is not in the kernel map");
 	w.taint = 0;
 	w.last_drop_report_ns = 0;
+	w.last_deny_report_ns = 0;
 	if (bpf_map_update_elem(fd, &cgid, &w, BPF_EXIST))
 		return tn_fail_errno(err, errno, "cannot clear taint");
 	return 0;

@@ -40,6 +40,7 @@ struct reg_workload {
 	uint32_t id;
 	uint64_t taint;		/* last seen in the kernel; restored after reboot */
 	uint64_t kmod_taint;	/* what trustnode.ko has been told (not saved) */
+	uint64_t denials_reported; /* of the kernel's denials_unreported (not saved) */
 };
 
 /*

@@ -480,6 +480,7 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 	struct tn_config *cfg;
 	struct tn_event *e;
 	__u32 decision;
+	__u64 now;
 
 	if (!w->taint || dest_allowed(d))
 		return true;
@@ -492,6 +493,18 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 		count(ev_type == TN_EV_CONNECT ? TN_CNT_DENY_CONNECT :
 						 TN_CNT_DENY_SEND);
 	}
+	/*
+	 * A workload looping on refused sends: one event per workload per
+	 * interval, the rest counted (exactly: each denial is either an
+	 * event, a lost event, or one count here).
+	 */
+	now = bpf_ktime_get_boot_ns();
+	if (now - w->last_deny_report_ns < TN_DENY_REPORT_NS) {
+		__sync_fetch_and_add(&w->denials_unreported, 1);
+		count(TN_CNT_DENIALS_UNREPORTED);
+		return decision != TN_DEC_DENY;
+	}
+	w->last_deny_report_ns = now;
 	e = event_start(ev_type, decision, wl_cgid, w->taint, true);
 	if (e) {
 		fill_dest(e, d);

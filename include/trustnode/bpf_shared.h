@@ -30,6 +30,13 @@
 
 /* Egress-drop events are reported at most once per workload per interval. */
 #define TN_DROP_REPORT_NS	(1000ULL * 1000 * 1000)
+/*
+ * So are connect/sendmsg denials: a workload looping on a refused sendto()
+ * cannot flood the ring buffer or the agent. The rest are counted, per
+ * workload (tn_workload.denials_unreported) and in
+ * TN_CNT_DENIALS_UNREPORTED; the agent reports the counts.
+ */
+#define TN_DENY_REPORT_NS	(1000ULL * 1000 * 1000)
 
 enum tn_mode {
 	TN_MODE_AUDIT = 0,	/* allow and record */
@@ -183,6 +190,8 @@ struct tn_workload {
 	__u32 pad;
 	__u64 taint;		/* labels; only trustctl workload reset clears */
 	__u64 last_drop_report_ns;
+	__u64 last_deny_report_ns;
+	__u64 denials_unreported;	/* only grows; the agent reports increases */
 };
 
 enum tn_counter {
@@ -197,6 +206,8 @@ enum tn_counter {
 	TN_CNT_DERIVE_FAILED,	/* tn_derived full: a written file is untracked */
 	TN_CNT_FLOW_UNREGISTERED,/* tainted data reached a cgroup in no workload */
 	TN_CNT_TRUSTED_FLOWS,	/* packets of tainted flows into trusted receivers */
+	TN_CNT_DENIALS_UNREPORTED,/* connect/sendmsg denials (or audit-allows)
+				 * folded by the rate limit: counted, no event */
 	TN_CNT__MAX,
 };
 
