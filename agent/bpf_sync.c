@@ -391,7 +391,7 @@ int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err)
 		return tn_fail_errno(err, errno, "workload is not in the kernel map");
 	w.taint = 0;
 	w.last_drop_report_ns = 0;
-	w.last_deny_report_ns = 0;
+	w.deny_tat_ns = 0;
 	if (bpf_map_update_elem(fd, &cgid, &w, BPF_EXIST))
 		return tn_fail_errno(err, errno, "cannot clear taint");
 	return 0;

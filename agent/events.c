@@ -387,7 +387,7 @@ static void check_denials(struct agent *a)
 		json_object_object_add(o, "count", json_object_new_int64(n - w->denials_reported));
 		json_object_object_add(o, "total", json_object_new_int64(n));
 		json_object_object_add(o, "note", json_object_new_string(
-			"connect/sendmsg denials beyond one event per workload per second: counted, not reported one by one"));
+			"connect/sendmsg denials beyond a burst of 10 events and 10 a second per workload: counted, not reported one by one"));
 		w->denials_reported = n;
 		events_record(a, "denials-unreported", o);
 	}

@@ -480,7 +480,7 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 	struct tn_config *cfg;
 	struct tn_event *e;
 	__u32 decision;
-	__u64 now;
+	__u64 now, tat;
 
 	if (!w->taint || dest_allowed(d))
 		return true;
@@ -494,17 +494,21 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 						 TN_CNT_DENY_SEND);
 	}
 	/*
-	 * A workload looping on refused sends: one event per workload per
-	 * interval, the rest counted (exactly: each denial is either an
-	 * event, a lost event, or one count here).
+	 * A workload looping on refused sends: a burst of events, then one
+	 * per interval, the rest counted (exactly: each denial is either an
+	 * event, a lost event, or one count here). Racing CPUs may both
+	 * report; none goes uncounted.
 	 */
 	now = bpf_ktime_get_boot_ns();
-	if (now - w->last_deny_report_ns < TN_DENY_REPORT_NS) {
+	tat = w->deny_tat_ns;
+	if (tat < now)
+		tat = now;
+	if (tat - now > (TN_DENY_BURST - 1) * TN_DENY_REPORT_NS) {
 		__sync_fetch_and_add(&w->denials_unreported, 1);
 		count(TN_CNT_DENIALS_UNREPORTED);
 		return decision != TN_DEC_DENY;
 	}
-	w->last_deny_report_ns = now;
+	w->deny_tat_ns = tat + TN_DENY_REPORT_NS;
 	e = event_start(ev_type, decision, wl_cgid, w->taint, true);
 	if (e) {
 		fill_dest(e, d);

@@ -31,12 +31,16 @@
 /* Egress-drop events are reported at most once per workload per interval. */
 #define TN_DROP_REPORT_NS	(1000ULL * 1000 * 1000)
 /*
- * So are connect/sendmsg denials: a workload looping on a refused sendto()
- * cannot flood the ring buffer or the agent. The rest are counted, per
+ * Connect/sendmsg denials (and audit-allows) are reported per workload at
+ * up to TN_DENY_BURST at once and one per TN_DENY_REPORT_NS on average (a
+ * token bucket, as GCRA: tn_workload.deny_tat_ns), so a workload looping
+ * on a refused sendto() cannot flood the ring buffer or the agent, while
+ * a few distinct denials are each reported. The rest are counted, per
  * workload (tn_workload.denials_unreported) and in
  * TN_CNT_DENIALS_UNREPORTED; the agent reports the counts.
  */
-#define TN_DENY_REPORT_NS	(1000ULL * 1000 * 1000)
+#define TN_DENY_REPORT_NS	(100ULL * 1000 * 1000)
+#define TN_DENY_BURST		10
 
 enum tn_mode {
 	TN_MODE_AUDIT = 0,	/* allow and record */
@@ -190,7 +194,7 @@ struct tn_workload {
 	__u32 pad;
 	__u64 taint;		/* labels; only trustctl workload reset clears */
 	__u64 last_drop_report_ns;
-	__u64 last_deny_report_ns;
+	__u64 deny_tat_ns;	/* rate limit of denial events (see above) */
 	__u64 denials_unreported;	/* only grows; the agent reports increases */
 };
 
