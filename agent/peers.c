@@ -220,7 +220,7 @@ static int apply(struct agent *a, struct tn_err *err);
 
 /*
  * A peer attested again, with nothing else changed: its new expiry goes
- * into the kernel maps in place, and to the module at once.
+ * into the BPF maps in place, and to the module at the next tick.
  */
 static int renew(struct agent *a, struct tn_err *err)
 {
@@ -242,8 +242,11 @@ static int renew(struct agent *a, struct tn_err *err)
 		return apply(a, err);
 	if (bpf_renew_peers(a, &a->reg, err))
 		return -1;
+	/*
+	 * The module gets it at the next tick (within a second): one
+	 * SET_POLICY, and one kernel audit record, a second at most.
+	 */
 	a->policy_gen++;
-	kmod_sync(a);
 	return 0;
 }
 

@@ -336,7 +336,7 @@ static void out4_until(struct nl_msg *m)
  * tainted workload until then and nothing after: the module checks the
  * boot clock per packet.
  */
-TEST_F(node, an_expired_prefix_in_the_module_allows_nothing)
+TEST_F_TIMEOUT(node, an_expired_prefix_in_the_module_allows_nothing, 180)
 {
 	char why[1024];
 
