@@ -9,6 +9,12 @@
 #include "attest.h"
 #include "registry.h"
 
+/*
+ * Ring-buffer records handled per turn of the main loop: a flood of events
+ * cannot keep the loop from the control socket, timers and peers.
+ */
+#define TN_EVENTS_PER_SLICE	256
+
 struct trustnode_bpf;
 struct nl_sock;
 struct ring_buffer;
@@ -56,6 +62,8 @@ struct agent {
 	uint64_t lost_reported;		/* counters already turned into events */
 	uint64_t channels_untracked_reported;	/* tn_channel_stats, summed */
 	uint64_t unreported_drops_reported;
+	unsigned slice_events;		/* events handled in this slice */
+	int state_dirty;		/* registry changed by events, not saved */
 	int64_t boot_to_real_ns;
 
 	int listen_fd;
@@ -118,8 +126,12 @@ json_object *bpf_programs_json(struct agent *a);
 
 /* bpf_sync.c: make the kernel maps say what the registry says. */
 int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);
+/* New expiries of the peers already allowed, written in place. */
+int bpf_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err);
 int bpf_read_counters(struct agent *a, uint64_t *out, int n);
 int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint);
+/* Denials the rate limit folded, since the workload entered the map. */
+int bpf_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n);
 int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);
 int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 		       struct tn_err *err);
@@ -140,7 +152,14 @@ void kmod_close(struct agent *a);
 /* events.c */
 int events_open(struct agent *a, struct tn_err *err);
 void events_close(struct agent *a);
+/*
+ * One bounded slice of the ring buffer (at most TN_EVENTS_PER_SLICE
+ * records), then the state those events changed is saved, once. Returns
+ * >0 when records are left for the next turn of the loop.
+ */
 int events_poll(struct agent *a);
+/* Drains everything (at exit), slice after slice. */
+void events_drain(struct agent *a);
 int events_fd(struct agent *a);
 void events_check_counters(struct agent *a);
 /* Records an agent-side event (takes ownership of obj). */

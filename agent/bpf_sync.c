@@ -160,6 +160,68 @@ static uint64_t tag_labels(const struct registry *r, const struct reg_tag *t)
 	return labels;
 }
 
+/*
+ * Writes one allowed prefix into generation gen. Where two entries share a
+ * key (two peers with one address, or a peer at a policy prefix), the
+ * longer permission stands: either alone allows the address.
+ */
+static int put_prefix(struct agent *a, const struct tn_prefix *p, __u8 gen,
+		      __u64 valid_until, __u64 flags)
+{
+	int fd = map_fd(a->skel->maps.tn_prefixes);
+	struct tn_prefix_key k = { .prefixlen = 16 + p->len, .gen = gen,
+				   .family = p->family };
+	struct tn_prefix_val v = { .valid_until = valid_until }, cur;
+
+	memcpy(k.addr, p->addr, 16);
+	if (!bpf_map_lookup_elem(fd, &k, &cur)) {
+		if (!cur.valid_until || (valid_until && cur.valid_until >= valid_until))
+			return 0;
+	} else if (flags == BPF_EXIST) {
+		return 0;	/* not in this generation: nothing to renew */
+	}
+	return bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+}
+
+/*
+ * A peer address inside a policy prefix is not written: the trie answers
+ * with the longest match, and an expired peer entry there would hide the
+ * policy's permanent one.
+ */
+static int peer_prefix_covered(const struct registry *r, int i)
+{
+	const struct tn_prefix *p = &r->peer_prefixes[i].pfx;
+
+	for (int k = 0; k < r->nprefixes; k++)
+		if (r->prefixes[k].len <= p->len &&
+		    tn_prefix_contains(&r->prefixes[k], p->family, p->addr))
+			return 1;
+	return 0;
+}
+
+/*
+ * A peer attested again: its entries in the live generation get the new
+ * expiry in place (one atomic update each), without a policy flip.
+ */
+int bpf_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err)
+{
+	struct tn_config cfg = { 0 };
+	__u32 zero = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(map_fd(a->skel->maps.tn_config), &zero, &cfg) ||
+	    !cfg.loaded)
+		return tn_fail(err, "no policy in the kernel to renew");
+	for (i = 0; i < r->npeer_prefixes; i++) {
+		if (peer_prefix_covered(r, i))
+			continue;
+		if (put_prefix(a, &r->peer_prefixes[i].pfx, cfg.prefix_gen,
+			       r->peer_prefixes[i].valid_until, BPF_EXIST))
+			return tn_fail_errno(err, errno, "cannot renew peer prefix %d", i);
+	}
+	return 0;
+}
+
 static int add_everything(struct agent *a, const struct registry *r,
 			  __u8 gen, struct tn_err *err)
 {
@@ -169,17 +231,17 @@ static int add_everything(struct agent *a, const struct registry *r,
 	if (prune(map_fd(s->maps.tn_prefixes), sizeof(struct tn_prefix_key),
 		  keep_gen, &(__u8){ !gen }, err))
 		return -1;
-	for (i = 0; i < r->nprefixes + r->npeer_prefixes; i++) {
-		/* The policy's prefixes, then the peers attested now. */
-		const struct tn_prefix *p = i < r->nprefixes ? &r->prefixes[i] :
-			&r->peer_prefixes[i - r->nprefixes];
-		struct tn_prefix_key k = { .prefixlen = 16 + p->len, .gen = gen,
-					   .family = p->family };
-		__u8 one = 1;
-
-		memcpy(k.addr, p->addr, 16);
-		if (bpf_map_update_elem(map_fd(s->maps.tn_prefixes), &k, &one, BPF_ANY))
+	for (i = 0; i < r->nprefixes; i++) {
+		if (put_prefix(a, &r->prefixes[i], gen, 0, BPF_ANY))
 			return tn_fail_errno(err, errno, "cannot load prefix %d", i);
+	}
+	/* Then the peers attested now, each with its expiry. */
+	for (i = 0; i < r->npeer_prefixes; i++) {
+		if (peer_prefix_covered(r, i))
+			continue;
+		if (put_prefix(a, &r->peer_prefixes[i].pfx, gen,
+			       r->peer_prefixes[i].valid_until, BPF_ANY))
+			return tn_fail_errno(err, errno, "cannot load peer prefix %d", i);
 	}
 	for (i = 0; i < r->ntags; i++) {
 		const struct reg_tag *t = &r->tags[i];
@@ -299,6 +361,16 @@ int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)
 	return 0;
 }
 
+int bpf_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n)
+{
+	struct tn_workload w;
+
+	if (bpf_map_lookup_elem(map_fd(a->skel->maps.tn_workloads), &cgid, &w))
+		return -1;
+	*n = w.denials_unreported;
+	return 0;
+}
+
 int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 		       struct tn_err *err)
 {
@@ -319,6 +391,7 @@ int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err)
 		return tn_fail_errno(err, errno, "workload is not in the kernel map");
 	w.taint = 0;
 	w.last_drop_report_ns = 0;
+	w.deny_tat_ns = 0;
 	if (bpf_map_update_elem(fd, &cgid, &w, BPF_EXIST))
 		return tn_fail_errno(err, errno, "cannot clear taint");
 	return 0;

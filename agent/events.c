@@ -140,16 +140,17 @@ static void add_dest(json_object *o, const struct tn_event *e)
 		e->protocol == 6 ? "tcp" : e->protocol == 17 ? "udp" : "other"));
 }
 
-/* A workload gained labels: remember them, so a reboot cannot lose them. */
+/*
+ * A workload gained labels: remember them, so a reboot cannot lose them.
+ * Saved once per slice of events, not per event: the kernel map holds the
+ * taint already, the file is for after a reboot.
+ */
 static void note_taint(struct agent *a, struct reg_workload *w, __u64 labels)
 {
-	struct tn_err err;
-
 	if (!w || (w->taint | labels) == w->taint)
 		return;
 	w->taint |= labels;
-	if (registry_save(&a->reg, a->state_path, &err))
-		fprintf(stderr, "trustnoded: %s\n", err.msg);
+	a->state_dirty = 1;
 }
 
 /*
@@ -167,9 +168,10 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 	};
 	struct tn_err err;
 
-	if (registry_add_tag(&a->reg, &t, &err) ||
-	    registry_save(&a->reg, a->state_path, &err))
+	if (registry_add_tag(&a->reg, &t, &err))
 		fprintf(stderr, "trustnoded: %s\n", err.msg);
+	else
+		a->state_dirty = 1;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -248,6 +250,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		note_taint(a, w, e->labels);
 
 	write_record(a, o, e->ts_boot_ns + ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_BOOTTIME));
+	/* Past the slice: stop here (this record is consumed), rest next turn. */
+	if (++a->slice_events >= TN_EVENTS_PER_SLICE)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -301,9 +306,39 @@ int events_fd(struct agent *a)
 	return ring_buffer__epoll_fd(a->rb);
 }
 
+static void save_state(struct agent *a)
+{
+	struct tn_err err;
+
+	if (!a->state_dirty)
+		return;
+	if (registry_save(&a->reg, a->state_path, &err))
+		fprintf(stderr, "trustnoded: %s\n", err.msg);
+	else
+		a->state_dirty = 0;
+}
+
+/*
+ * libbpf 1.1 (Debian 12) has no ring_buffer__consume_n(): on_event ends
+ * the slice by returning -EAGAIN, which makes ring_buffer__consume() store
+ * the consumer position after that record and return. The ring buffer's
+ * epoll fd stays readable, so the main loop comes back after serving the
+ * control socket, timers and peers.
+ */
 int events_poll(struct agent *a)
 {
-	return ring_buffer__consume(a->rb);
+	int n;
+
+	a->slice_events = 0;
+	n = ring_buffer__consume(a->rb);
+	save_state(a);
+	return n == -EAGAIN;
+}
+
+void events_drain(struct agent *a)
+{
+	for (int i = 0; i < 1000 && events_poll(a) > 0; i++)
+		;
 }
 
 /*
@@ -334,6 +369,32 @@ static void check_channel_stats(struct agent *a)
 	events_record(a, "channel-untracked", o);
 }
 
+/*
+ * Denials the per-workload rate limit folded into a count: each increase
+ * becomes one "denials-unreported" record per workload, so that the events
+ * of a workload plus these counts add up to its denials.
+ */
+static void check_denials(struct agent *a)
+{
+	for (int i = 0; i < a->reg.nwls; i++) {
+		struct reg_workload *w = &a->reg.wls[i];
+		uint64_t n = 0;
+		json_object *o;
+
+		if (bpf_workload_denials(a, w->cgid, &n) || n <= w->denials_reported)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "workload", json_object_new_string(w->name));
+		json_object_object_add(o, "cgroup_id", json_object_new_int64(w->cgid));
+		json_object_object_add(o, "count", json_object_new_int64(n - w->denials_reported));
+		json_object_object_add(o, "total", json_object_new_int64(n));
+		json_object_object_add(o, "note", json_object_new_string(
+			"connect/sendmsg denials beyond a burst of 10 events and 10 a second per workload: counted, not reported one by one"));
+		w->denials_reported = n;
+		events_record(a, "denials-unreported", o);
+	}
+}
+
 void events_check_counters(struct agent *a)
 {
 	uint64_t c[TN_CNT__MAX];
@@ -352,6 +413,7 @@ void events_check_counters(struct agent *a)
 		events_record(a, "events-lost", o);
 	}
 	check_channel_stats(a);
+	check_denials(a);
 }
 
 json_object *events_query(struct agent *a, long long limit, long long since)

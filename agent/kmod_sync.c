@@ -161,19 +161,24 @@ void kmod_sync(struct agent *a)
 		/* The policy's prefixes and the peers attested now, as BPF has. */
 		int n = a->reg.nprefixes + a->reg.npeer_prefixes;
 		struct tn_prefix *all = calloc(n ? n : 1, sizeof(*all));
+		uint64_t *until = calloc(n ? n : 1, sizeof(*until));
 
-		if (all) {
+		if (all && until) {
 			memcpy(all, a->reg.prefixes, a->reg.nprefixes * sizeof(*all));
-			memcpy(all + a->reg.nprefixes, a->reg.peer_prefixes,
-			       a->reg.npeer_prefixes * sizeof(*all));
+			/* Each peer with its expiry: the module enforces it. */
+			for (i = 0; i < a->reg.npeer_prefixes; i++) {
+				all[a->reg.nprefixes + i] = a->reg.peer_prefixes[i].pfx;
+				until[a->reg.nprefixes + i] = a->reg.peer_prefixes[i].valid_until;
+			}
 		}
-		if (!all)
+		if (!all || !until)
 			fprintf(stderr, "trustnoded: pushing the policy: out of memory\n");
-		else if (tn_kmod_set_policy(a->kmod, a->reg.enforce, all, n, &err))
+		else if (tn_kmod_set_policy(a->kmod, a->reg.enforce, all, until, n, &err))
 			note(a, "pushing the policy", &err);
 		else
 			a->kmod_pushed_gen = a->policy_gen;
 		free(all);
+		free(until);
 	}
 	/* Only what is new: every TAINT is an audit record in the kernel. */
 	for (i = 0; i < a->reg.nwls; i++) {

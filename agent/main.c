@@ -465,7 +465,7 @@ static int run(struct agent *a)
 		/* Group commit: one fdatasync for all records of this turn. */
 		audit_commit(a);
 	}
-	events_poll(a);
+	events_drain(a);
 	close(sfd);
 	close(tfd);
 	return 0;

@@ -5,7 +5,10 @@
  * the network. A peer's addresses are in the allowed set — BPF and the
  * module alike — only while its last attestation passed and is younger than
  * max_age; a failure or expiry removes them at once, and the egress programs
- * then drop even flows already open to it. Data arriving from a peer taints
+ * then drop even flows already open to it. The kernel does not depend on
+ * this agent for the expiry: each peer entry carries its valid_until (start
+ * of the last passing attestation + max_age, boot clock), which BPF and the
+ * module check per packet, so a stopped or frozen agent still fails closed. Data arriving from a peer taints
  * the receiving workload with the labels the peer's attested policy
  * declares, plus "peer.<name>" for what no policy names (its admin tags):
  * over-tainting is acceptable, under-tainting is not.
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 #include "agent.h"
 #include "attest_verify.h"
@@ -33,6 +37,7 @@ struct peer_rt {
 	char name[33], url[512];
 	int have_verdict, ok, allowed, in_flight;
 	int64_t verdict_us, ok_us, next_us;
+	uint64_t ok_boot_ns;		/* when the last passing one started */
 	char check[32], reason[1100];
 	uint64_t attestations, failures;
 	char labels[16][33];		/* declared by its attested policy */
@@ -49,6 +54,7 @@ struct peer_job {
 	char labels[16][33];
 	int nlabels;
 	int64_t done_us;
+	uint64_t start_boot_ns;	/* CLOCK_BOOTTIME before the quote was asked */
 };
 
 /* Attestations wait on the network: a few run at once, so a large mesh
@@ -135,6 +141,14 @@ static void run_job(struct peer_job *j)
 	json_object_put(resp);
 }
 
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static void *worker(void *arg)
 {
 	struct peers *ps = arg;
@@ -143,6 +157,8 @@ static void *worker(void *arg)
 	while (read(ps->job_fd[0], &j, sizeof(j)) == sizeof(j)) {
 		if (!j)
 			break;
+		/* The evidence is no older than this: the kernel counts from it. */
+		j->start_boot_ns = boot_ns();
 		run_job(j);
 		j->done_us = tn_audit_now_us();
 		if (write(ps->result_fd[1], &j, sizeof(j)) != sizeof(j))
@@ -192,6 +208,49 @@ static void catch_all_label(const char *name, char out[33])
 }
 
 /*
+ * Where the kernel stops allowing a peer by itself: the start of its last
+ * passing attestation plus max_age, on the boot clock the programs read.
+ */
+static uint64_t valid_until(const struct peers *ps, const struct peer_rt *pr)
+{
+	return pr->ok_boot_ns + (uint64_t)ps->max_age * 1000000000ULL;
+}
+
+static int apply(struct agent *a, struct tn_err *err);
+
+/*
+ * A peer attested again, with nothing else changed: its new expiry goes
+ * into the BPF maps in place, and to the module at the next tick.
+ */
+static int renew(struct agent *a, struct tn_err *err)
+{
+	struct peers *ps = a->peers;
+	int i, k, n = 0;
+
+	for (i = 0; i < ps->n; i++) {
+		struct peer_rt *pr = &ps->p[i];
+
+		for (k = 0; pr->allowed && k < pr->pol.naddrs; k++, n++) {
+			if (n >= a->reg.npeer_prefixes ||
+			    memcmp(&a->reg.peer_prefixes[n].pfx, &pr->pol.addrs[k],
+				   sizeof(pr->pol.addrs[k])))
+				return apply(a, err);	/* out of step: redo all */
+			a->reg.peer_prefixes[n].valid_until = valid_until(ps, pr);
+		}
+	}
+	if (n != a->reg.npeer_prefixes)
+		return apply(a, err);
+	if (bpf_renew_peers(a, &a->reg, err))
+		return -1;
+	/*
+	 * The module gets it at the next tick (within a second): one
+	 * SET_POLICY, and one kernel audit record, a second at most.
+	 */
+	a->policy_gen++;
+	return 0;
+}
+
+/*
  * Makes the registry say what the verdicts say: the allowed peers'
  * addresses, and a tag on every peer address with its labels.
  */
@@ -207,7 +266,7 @@ static int apply(struct agent *a, struct tn_err *err)
 		if (next.tags[i].source == TN_SRC_PEER)
 			registry_remove_tag(&next, i);
 	free(next.peer_prefixes);
-	next.peer_prefixes = calloc(ps->n * TN_PEER_MAX_ADDRS + 1, sizeof(struct tn_prefix));
+	next.peer_prefixes = calloc(ps->n * TN_PEER_MAX_ADDRS + 1, sizeof(*next.peer_prefixes));
 	next.npeer_prefixes = 0;
 	if (!next.peer_prefixes) {
 		registry_free(&next);
@@ -231,8 +290,10 @@ static int apply(struct agent *a, struct tn_err *err)
 			struct reg_tag t = { .source = TN_SRC_PEER, .is_net = 1,
 					     .labels = bits, .workload = pr->name };
 
-			if (pr->allowed)
-				next.peer_prefixes[n++] = *pf;
+			if (pr->allowed) {
+				next.peer_prefixes[n].pfx = *pf;
+				next.peer_prefixes[n++].valid_until = valid_until(ps, pr);
+			}
 			t.ep.family = pf->family;
 			memcpy(t.ep.addr, pf->addr, sizeof(t.ep.addr));
 			if (registry_add_tag(&next, &t, err)) {
@@ -288,6 +349,7 @@ void peers_handle(struct agent *a)
 	relabel = 0;
 	if (j->ok) {
 		pr->ok_us = j->done_us;
+		pr->ok_boot_ns = j->start_boot_ns;
 		pr->allowed = 1;
 		relabel = j->nlabels != pr->nlabels ||
 			  memcmp(j->labels, pr->labels, sizeof(pr->labels));
@@ -305,6 +367,8 @@ void peers_handle(struct agent *a)
 		if (apply(a, &err))
 			fprintf(stderr, "trustnoded: applying peer %s's verdict: %s\n",
 				pr->name, err.msg);
+	} else if (pr->allowed && renew(a, &err)) {
+		fprintf(stderr, "trustnoded: renewing peer %s: %s\n", pr->name, err.msg);
 	}
 	if (!pr->ok || !was_ok)
 		verdict_event(a, pr, pr->ok ? "attested" : "failed");

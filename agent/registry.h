@@ -40,6 +40,16 @@ struct reg_workload {
 	uint32_t id;
 	uint64_t taint;		/* last seen in the kernel; restored after reboot */
 	uint64_t kmod_taint;	/* what trustnode.ko has been told (not saved) */
+	uint64_t denials_reported; /* of the kernel's denials_unreported (not saved) */
+};
+
+/*
+ * An attested peer's address and when its permission ends in the kernel
+ * (CLOCK_BOOTTIME ns: its last passing attestation's start plus max_age).
+ */
+struct reg_peer_prefix {
+	struct tn_prefix pfx;
+	uint64_t valid_until;
 };
 
 struct registry {
@@ -58,7 +68,7 @@ struct registry {
 	int nprefixes;
 	int peers_only;		/* attested-peers mode without local prefixes */
 	/* Addresses of peers whose attestation holds now (not saved). */
-	struct tn_prefix *peer_prefixes;
+	struct reg_peer_prefix *peer_prefixes;
 	int npeer_prefixes;
 	char *policy_name;	/* NULL until a policy is loaded */
 	char *policy_text;

@@ -107,7 +107,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 2 * TN_MAX_PREFIXES);
 	__type(key, struct tn_prefix_key);
-	__type(value, __u8);
+	__type(value, struct tn_prefix_val);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tn_prefixes SEC(".maps");
@@ -531,6 +531,7 @@ static __always_inline bool dest_allowed(const struct dest *d)
 {
 	struct tn_config *cfg = get_config();
 	struct tn_prefix_key key = {};
+	struct tn_prefix_val *v;
 
 	if (is_local_always(d))
 		return true;
@@ -540,7 +541,11 @@ static __always_inline bool dest_allowed(const struct dest *d)
 	key.gen = cfg->prefix_gen;
 	key.family = d->family;
 	__builtin_memcpy(key.addr, d->addr, sizeof(key.addr));
-	return bpf_map_lookup_elem(&tn_prefixes, &key) != NULL;
+	v = bpf_map_lookup_elem(&tn_prefixes, &key);
+	if (!v)
+		return false;
+	/* A peer whose attestation was not renewed: no agent needed. */
+	return !v->valid_until || bpf_ktime_get_boot_ns() < v->valid_until;
 }
 
 static __always_inline void fill_dest(struct tn_event *e, const struct dest *d)
@@ -593,6 +598,7 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 	struct tn_config *cfg;
 	struct tn_event *e;
 	__u32 decision;
+	__u64 now, tat;
 
 	if (!w->taint || dest_allowed(d))
 		return true;
@@ -605,6 +611,22 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 		count(ev_type == TN_EV_CONNECT ? TN_CNT_DENY_CONNECT :
 						 TN_CNT_DENY_SEND);
 	}
+	/*
+	 * A workload looping on refused sends: a burst of events, then one
+	 * per interval, the rest counted (exactly: each denial is either an
+	 * event, a lost event, or one count here). Racing CPUs may both
+	 * report; none goes uncounted.
+	 */
+	now = bpf_ktime_get_boot_ns();
+	tat = w->deny_tat_ns;
+	if (tat < now)
+		tat = now;
+	if (tat - now > (TN_DENY_BURST - 1) * TN_DENY_REPORT_NS) {
+		__sync_fetch_and_add(&w->denials_unreported, 1);
+		count(TN_CNT_DENIALS_UNREPORTED);
+		return decision != TN_DEC_DENY;
+	}
+	w->deny_tat_ns = tat + TN_DENY_REPORT_NS;
 	e = event_start(ev_type, decision, wl_cgid, w->taint, true);
 	if (e) {
 		fill_dest(e, d);

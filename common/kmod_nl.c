@@ -189,7 +189,8 @@ int tn_kmod_send(struct tn_kmod *k, struct nl_msg *msg, struct tn_err *err)
 }
 
 int tn_kmod_set_policy(struct tn_kmod *k, int enforce,
-		       const struct tn_prefix *p, int n, struct tn_err *err)
+		       const struct tn_prefix *p, const uint64_t *valid_until,
+		       int n, struct tn_err *err)
 {
 	struct nl_msg *msg = tn_kmod_request(k, TRUSTNODE_CMD_SET_POLICY);
 	struct nlattr *list, *one;
@@ -206,7 +207,9 @@ int tn_kmod_set_policy(struct tn_kmod *k, int enforce,
 		if (!one || nla_put_u8(msg, TRUSTNODE_A_PREFIX_FAMILY, p[i].family) ||
 		    nla_put(msg, TRUSTNODE_A_PREFIX_ADDR,
 			    p[i].family == AF_INET ? 4 : 16, p[i].addr) ||
-		    nla_put_u8(msg, TRUSTNODE_A_PREFIX_LEN, p[i].len))
+		    nla_put_u8(msg, TRUSTNODE_A_PREFIX_LEN, p[i].len) ||
+		    (valid_until && valid_until[i] &&
+		     nla_put_u64(msg, TRUSTNODE_A_PREFIX_VALID_UNTIL, valid_until[i])))
 			goto toolong;
 		nla_nest_end(msg, one);
 	}

@@ -24,8 +24,10 @@ struct tn_kmod_status {
 struct tn_kmod *tn_kmod_open(struct tn_err *err);
 void tn_kmod_close(struct tn_kmod *k);
 
+/* valid_until: per prefix, CLOCK_BOOTTIME ns, 0 none (NULL: all none). */
 int tn_kmod_set_policy(struct tn_kmod *k, int enforce,
-		       const struct tn_prefix *p, int n, struct tn_err *err);
+		       const struct tn_prefix *p, const uint64_t *valid_until,
+		       int n, struct tn_err *err);
 int tn_kmod_taint(struct tn_kmod *k, uint64_t cgid, uint64_t labels,
 		  struct tn_err *err);
 int tn_kmod_clear_taint(struct tn_kmod *k, uint64_t cgid, struct tn_err *err);

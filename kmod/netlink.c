@@ -47,6 +47,7 @@ static const struct nla_policy tn_prefix_policy[TRUSTNODE_A_PREFIX_MAX + 1] = {
 						sizeof(struct in_addr),
 						sizeof(struct in6_addr)),
 	[TRUSTNODE_A_PREFIX_LEN]	= NLA_POLICY_MAX(NLA_U8, 128),
+	[TRUSTNODE_A_PREFIX_VALID_UNTIL] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy tn_prefixes_policy[TRUSTNODE_A_PREFIXES_MAX + 1] = {
@@ -127,6 +128,8 @@ static int tn_nl_parse_prefix(const struct nlattr *nla, struct tn_prefix *p,
 				    "address has bits set after the prefix length");
 		return -EINVAL;
 	}
+	if (tb[TRUSTNODE_A_PREFIX_VALID_UNTIL])
+		p->valid_until = nla_get_u64(tb[TRUSTNODE_A_PREFIX_VALID_UNTIL]);
 	return 0;
 }
 
@@ -201,7 +204,7 @@ static int tn_nl_check_stricter(struct genl_info *info,
 			break;
 		if (!tn_prefixes_cover(cur->pfx, cur->nr, &next->pfx[i])) {
 			NL_SET_ERR_MSG_ATTR(extack, nla,
-					    "sealed: prefix is not inside the policy in force");
+					    "sealed: prefix is not inside the policy in force, or would not expire where it does");
 			return -EPERM;
 		}
 		i++;

@@ -8,6 +8,7 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include <uapi/linux/trustnode.h>
 
@@ -75,7 +76,13 @@ const struct tn_policy *tn_policy_current_rcu(void)
 
 bool tn_policy_allows(const struct tn_policy *p, const struct tn_addr *a)
 {
-	return tn_addr_local_always(a) || tn_prefixes_find(p->pfx, p->nr, a);
+	const struct tn_prefix *q;
+
+	if (tn_addr_local_always(a))
+		return true;
+	q = tn_prefixes_find(p->pfx, p->nr, a);
+	/* An expired peer is outside without the agent having to remove it. */
+	return q && tn_prefix_live(q, ktime_get_boottime_ns());
 }
 
 void tn_policy_exit(void)

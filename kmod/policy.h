@@ -41,7 +41,10 @@ void tn_policy_replace(struct tn_policy *p);
 /* Caller is in an RCU read-side section; NULL if none loaded. */
 const struct tn_policy *tn_policy_current_rcu(void);
 
-/* Is @a an allowed destination under @p (loopback always is)? */
+/*
+ * Is @a an allowed destination under @p (loopback always is), now? A prefix
+ * past its valid_until allows nothing.
+ */
 bool tn_policy_allows(const struct tn_policy *p, const struct tn_addr *a);
 
 /* Module exit, after the hooks are gone and a grace period has passed. */

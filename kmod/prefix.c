@@ -72,6 +72,7 @@ bool tn_prefix_init(struct tn_prefix *p, u8 family, const void *raw, u8 len)
 		tn_addr_from_in6(&p->addr, &v6);
 	}
 	p->len = len;
+	p->valid_until = 0;
 	tn_mask(len, &mhi, &mlo);
 	return !(p->addr.hi & ~mhi) && !(p->addr.lo & ~mlo);
 }
@@ -84,6 +85,11 @@ bool tn_prefix_contains(const struct tn_prefix *p, const struct tn_addr *a)
 		return false;
 	tn_mask(p->len, &mhi, &mlo);
 	return !((a->hi ^ p->addr.hi) & mhi) && !((a->lo ^ p->addr.lo) & mlo);
+}
+
+bool tn_prefix_live(const struct tn_prefix *p, u64 now)
+{
+	return !p->valid_until || now < p->valid_until;
 }
 
 static int tn_addr_cmp(const struct tn_addr *a, const struct tn_addr *b)
@@ -121,9 +127,17 @@ unsigned int tn_prefixes_normalize(struct tn_prefix *v, unsigned int n)
 	 * it would also contain the start of the last kept one).
 	 */
 	for (i = 0; i < n; i++) {
-		if (k && v[k - 1].len <= v[i].len &&
-		    tn_prefix_contains(&v[k - 1], &v[i].addr))
+		struct tn_prefix *last = k ? &v[k - 1] : NULL;
+
+		if (last && last->len <= v[i].len &&
+		    tn_prefix_contains(last, &v[i].addr)) {
+			/* The same prefix twice: either permission allows it. */
+			if (last->len == v[i].len && last->valid_until &&
+			    (!v[i].valid_until ||
+			     v[i].valid_until > last->valid_until))
+				last->valid_until = v[i].valid_until;
 			continue;
+		}
 		v[k++] = v[i];
 	}
 	return k;
@@ -156,5 +170,5 @@ bool tn_prefixes_cover(const struct tn_prefix *v, unsigned int n,
 	const struct tn_prefix *q = tn_prefixes_find(v, n, &p->addr);
 
 	/* q is the only prefix holding p's first address. */
-	return q && q->len <= p->len;
+	return q && q->len <= p->len && (!q->valid_until || p->valid_until);
 }

@@ -23,6 +23,12 @@ struct tn_addr {
 struct tn_prefix {
 	struct tn_addr addr;	/* host bits are zero */
 	u8 len;			/* 0..32 for AF_INET, 0..128 for AF_INET6 */
+	/*
+	 * Boot clock (ktime_get_boottime_ns()) from which the prefix no
+	 * longer allows anything: an attested peer's last passing
+	 * attestation plus max_age. 0: no expiry.
+	 */
+	u64 valid_until;
 };
 
 void tn_addr_from_in(struct tn_addr *a, __be32 v4);
@@ -40,9 +46,15 @@ bool tn_prefix_init(struct tn_prefix *p, u8 family, const void *raw, u8 len);
 
 bool tn_prefix_contains(const struct tn_prefix *p, const struct tn_addr *a);
 
+/* Does @p still allow anything at boot-clock time @now? */
+bool tn_prefix_live(const struct tn_prefix *p, u64 now);
+
 /*
  * Sorts @v and drops every prefix that lies inside another one (including
  * duplicates). The survivors are pairwise disjoint. Returns their number.
+ * A duplicate's expiry merges into the survivor (the longer one stands);
+ * a narrower prefix inside a wider one goes with the wider one's expiry,
+ * which may end its permission early (never late).
  */
 unsigned int tn_prefixes_normalize(struct tn_prefix *v, unsigned int n);
 
@@ -51,7 +63,11 @@ const struct tn_prefix *tn_prefixes_find(const struct tn_prefix *v,
 					 unsigned int n,
 					 const struct tn_addr *a);
 
-/* On a normalized array: does some prefix of @v contain all of @p? */
+/*
+ * On a normalized array: does some prefix of @v contain all of @p, and is
+ * @p not permanent where that prefix expires? (Expiry times themselves are
+ * not compared: renewing an attested peer is what the agent is for.)
+ */
 bool tn_prefixes_cover(const struct tn_prefix *v, unsigned int n,
 		       const struct tn_prefix *p);
 

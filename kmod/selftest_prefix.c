@@ -234,6 +234,47 @@ static void tn_test_set(void)
 	tn_ok(!tn_prefixes_cover(v, n, &q), "198.51.100/24 is not inside");
 }
 
+/* Attested peers: a prefix with valid_until allows nothing from then on. */
+static void tn_test_expiry(void)
+{
+	struct tn_prefix v[2], q;
+	unsigned int n;
+
+	q = tn_p("10.0.0.0/8");
+	tn_ok(tn_prefix_live(&q, U64_MAX), "a prefix without expiry never expires");
+	q.valid_until = 1000;
+	tn_ok(tn_prefix_live(&q, 999), "live before valid_until");
+	tn_ok(!tn_prefix_live(&q, 1000), "expired at valid_until");
+	tn_ok(!tn_prefix_live(&q, 5000), "expired after valid_until");
+
+	v[0] = tn_p("198.51.100.7/32");
+	v[0].valid_until = 100;
+	v[1] = v[0];
+	v[1].valid_until = 200;
+	n = tn_prefixes_normalize(v, 2);
+	tn_ok(n == 1 && v[0].valid_until == 200,
+	      "a duplicate keeps the later expiry");
+	v[0] = tn_p("198.51.100.7/32");
+	v[0].valid_until = 100;
+	v[1] = tn_p("198.51.100.7/32");
+	n = tn_prefixes_normalize(v, 2);
+	tn_ok(n == 1 && v[0].valid_until == 0,
+	      "a duplicate without expiry makes it permanent");
+	v[0] = tn_p("10.1.0.0/16");
+	v[1] = tn_p("10.0.0.0/8");
+	v[1].valid_until = 100;
+	n = tn_prefixes_normalize(v, 2);
+	tn_ok(n == 1 && v[0].len == 8 && v[0].valid_until == 100,
+	      "a narrower prefix goes with the wider one's expiry (early, never late)");
+
+	q = tn_p("10.1.0.0/16");
+	tn_ok(!tn_prefixes_cover(v, n, &q),
+	      "sealed: a permanent prefix is not inside an expiring one");
+	q.valid_until = 5000;
+	tn_ok(tn_prefixes_cover(v, n, &q),
+	      "sealed: an expiring prefix inside an expiring one may be renewed");
+}
+
 /* xorshift64: deterministic, so a failure can be reproduced. */
 static u64 tn_rnd_state = 0x9e3779b97f4a7c15ULL;
 
@@ -345,6 +386,7 @@ static int __init tn_selftest_init(void)
 	tn_test_host_bits();
 	tn_test_local();
 	tn_test_set();
+	tn_test_expiry();
 	tn_test_random();
 	pr_info("1..%u\n", tn_test_nr);
 	pr_info("# %u passed, %u failed\n", tn_test_nr - tn_test_failed,

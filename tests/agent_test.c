@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "node_fixture.h"
 
 /* Sends raw bytes to the control socket; returns the reply. */
@@ -242,13 +243,23 @@ TEST_F(node, tags_and_workloads_survive_an_agent_restart)
 	EXPECT_STREQ("fin", taint_of(&self->n, "wl"));
 }
 
-static int many_denied_connects(void *arg)
+/*
+ * Events that are not rate-limited (denials are): every new file a tainted
+ * workload writes is a derived tag and an event.
+ */
+static int many_derived_files(void *arg)
 {
-	int i;
+	struct tn_node *n = arg;
+	char path[400];
+	int i, fd;
 
-	for (i = 0; i < 300; i++)
-		if (do_connect(OUT4, PORT) != EPERM)
+	for (i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "%s/derived-%d", n->tmp, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
 			return 1;
+		close(fd);
+	}
 	return 0;
 }
 
@@ -264,13 +275,152 @@ TEST_F(node, a_ring_buffer_overflow_is_counted_and_reported)
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
 
 	kill(self->n.agent, SIGSTOP);
-	EXPECT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, many_denied_connects, NULL));
+	EXPECT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, many_derived_files, &self->n));
 	kill(self->n.agent, SIGCONT);
 	usleep(1500 * 1000);
 
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status --json"));
 	EXPECT_EQ(NULL, strstr(out, "\"events_lost\":0,")) TH_LOG("%s", out);
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"events-lost\"", "\"count\":"));
+}
+
+/* ---- a flood of denials ------------------------------------------------ */
+
+#define FLOOD_SECONDS 15
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * An unprivileged process of a tainted workload loops on sendto() to the
+ * outside host for FLOOD_SECONDS; it writes to the pipe how many calls were
+ * refused with EPERM and how many were not.
+ */
+static int flood_denials(void *arg)
+{
+	int wfd = *(int *)arg, fd, i;
+	struct sockaddr_storage ss;
+	long counts[2] = { 0, 0 };
+	socklen_t len;
+	double t0;
+	char b = 'x';
+
+	if (setgid(65534) || setuid(65534))
+		return 99;
+	if (sockaddr_of(OUT4, PORT, &ss, &len) < 0)
+		return 98;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 97;
+	t0 = now_s();
+	do {
+		for (i = 0; i < 1000; i++) {
+			if (sendto(fd, &b, 1, 0, (struct sockaddr *)&ss, len) < 0 &&
+			    errno == EPERM)
+				counts[0]++;
+			else
+				counts[1]++;
+		}
+	} while (now_s() - t0 < FLOOD_SECONDS);
+	if (write(wfd, counts, sizeof(counts)) != sizeof(counts))
+		return 96;
+	return 0;
+}
+
+/* Sum of the numbers after key in lines of f that contain every needle. */
+static long sum_lines(const char *path, const char *key, const char *n1,
+		      const char *n2, long *lines)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	long sum = 0;
+
+	*lines = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p;
+
+		if (!strstr(line, n1) || (n2 && !strstr(line, n2)))
+			continue;
+		(*lines)++;
+		p = key ? strstr(line, key) : NULL;
+		if (p)
+			sum += strtol(p + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return sum;
+}
+
+/*
+ * A tainted, unprivileged workload floods denials: the agent keeps
+ * answering (bounded slices of the ring buffer, denials rate-limited in
+ * BPF), and afterwards reported and counted denials add up exactly to the
+ * refused calls.
+ */
+TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count, 120)
+{
+	char out[16384], events[400];
+	long counts[2] = { -1, -1 }, reported, unreported, unreported_events, status_unreported = -1;
+	double worst = 0, t, t0;
+	int p[2], st = -1, answers = 0;
+	const char *s;
+	pid_t pid;
+
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(in_cgroup(&self->n, self->n.wl_cg, flood_denials, &p[1]));
+	}
+	close(p[1]);
+	usleep(500 * 1000);
+	t0 = now_s();
+	while (now_s() - t0 < FLOOD_SECONDS - 2) {
+		t = now_s();
+		EXPECT_EQ(0, ctl(&self->n, NULL, 0, "status"));
+		t = now_s() - t;
+		if (t > worst)
+			worst = t;
+		answers++;
+		usleep(300 * 1000);
+	}
+	EXPECT_EQ((ssize_t)sizeof(counts), read(p[0], counts, sizeof(counts)));
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	TH_LOG("flood: %ld sendto() refused, %ld not; %d status answers during it, slowest %.3f s",
+	       counts[0], counts[1], answers, worst);
+	EXPECT_LT(1000, counts[0]);
+	EXPECT_EQ(0, counts[1]);
+	/* A liveness bound, not a benchmark: the flood must not stall it. */
+	EXPECT_GT(2.0, worst);
+
+	/* The agent turns counter increases into records once a second. */
+	sleep(2);
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status --json"));
+	EXPECT_NE(NULL, strstr(out, "\"events_lost\":0")) TH_LOG("%s", out);
+	s = strstr(out, "\"denials_unreported\":");
+	if (s)
+		status_unreported = strtol(s + strlen("\"denials_unreported\":"), NULL, 10);
+	snprintf(events, sizeof(events), "%s/state/events.jsonl", self->n.tmp);
+	sum_lines(events, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", &reported);
+	unreported = sum_lines(events, "\"count\":", "\"type\":\"denials-unreported\"",
+			       "\"workload\":\"wl\"", &unreported_events);
+	TH_LOG("%ld denial events, %ld denials counted in %ld denials-unreported records",
+	       reported, unreported, unreported_events);
+	EXPECT_LE(1, reported);
+	/* A burst of 10, then 10 a second at most; the rest counted: exactly. */
+	EXPECT_GE(10 + (FLOOD_SECONDS + 2) * 10, reported);
+	EXPECT_EQ(counts[0], reported + unreported);
+	EXPECT_EQ(unreported, status_unreported);
 }
 
 TEST_F(node, workload_reset_clears_taint_and_is_recorded)

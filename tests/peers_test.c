@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "attnode.h"
@@ -383,6 +384,75 @@ TEST_F_TIMEOUT(mesh, a_peer_whose_policy_changed_is_cut_off_until_enrolled_again
 	EXPECT_LT(after, before);
 	ASSERT_EQ(0, ctl(&self->a.att.n, self->out, sizeof(self->out), "events --json"));
 	EXPECT_NE(NULL, strstr(self->out, "peer-verdict"));
+}
+
+/*
+ * Runs a shell command as workload wl of node m without its agent: the
+ * process moves itself into the workload's cgroup, then enters m's
+ * namespace. For when the agent cannot answer (frozen).
+ */
+static int as_workload_raw(struct mesh_node *m, const char *script)
+{
+	return run_cmd("sh -c 'echo $$ > %s/cgroup.procs && exec nsenter --net=/run/netns/%s "
+		       "timeout 5 bash -c \"%s\"' >/dev/null 2>&1",
+		       m->att.n.wl_cg, m->att.ns, script);
+}
+
+/*
+ * The kernel does not wait for the agent: a peer's permission carries its
+ * expiry (last passing attestation + max_age) into the kernel, so a frozen
+ * agent, which can neither renew nor remove it, still has it refused on
+ * time, and an open flow stops carrying data.
+ */
+TEST_F_TIMEOUT(mesh, a_frozen_agent_still_has_the_peer_refused_at_max_age, 240)
+{
+	char count[300], code[2048], script[1024], path[300];
+	long before, after, later = -1;
+	int refused, reached;
+
+	/*
+	 * B's counter is in no workload: B attests A too, and would stop a
+	 * tainted counter's acknowledgements when A (frozen) stops answering.
+	 * Only A's kernel may cut this flow.
+	 */
+	snprintf(count, sizeof(count), "%s/b-count", self->b.att.n.tmp);
+	snprintf(code, sizeof(code), B_COUNTER, count);
+	snprintf(path, sizeof(path), "%s/counter.py", self->b.att.n.tmp);
+	ASSERT_EQ(0, write_file(path, code));
+	ASSERT_EQ(0, run_cmd("ip netns exec %s timeout 120 python3 %s >/dev/null 2>&1 &",
+			     self->b.att.ns, path));
+	ASSERT_EQ(0, wait_listen(self->b.att.ns, "192.0.2.2:9001"));
+	snprintf(script, sizeof(script), "cat %s/secret >/dev/null", self->a.att.n.data);
+	ASSERT_EQ(0, as_workload(&self->a, script));
+	ASSERT_EQ(0, spawn_workload_py(&self->a, "sender", A_SENDER));
+	ASSERT_EQ(0, wait_file(count, 10));
+	usleep(500 * 1000);
+	EXPECT_LT(0, read_count(count));
+	/* Past max_age: renewed attestations renewed the kernel's expiry. */
+	sleep(4);
+	/* Without the agent's help, the tainted workload reaches B now. */
+	reached = as_workload_raw(&self->a, "echo x >/dev/tcp/192.0.2.2/9002");
+	EXPECT_EQ(0, reached);
+
+	/* A's agent freezes: it neither renews B nor removes it. */
+	ASSERT_EQ(0, kill(self->a.att.n.agent, SIGSTOP));
+	/* max_age is 3 s; the last passing attestation is at most ~1.2 s old. */
+	sleep(4);
+	refused = as_workload_raw(&self->a, "echo x >/dev/tcp/192.0.2.2/9002");
+	usleep(300 * 1000);
+	before = read_count(count);
+	sleep(2);
+	after = read_count(count);
+	kill(self->a.att.n.agent, SIGCONT);
+	EXPECT_NE(0, refused);
+	EXPECT_EQ(before, after);
+
+	/* Thawed, the agent attests B again and the flow resumes. */
+	ASSERT_EQ(0, wait_verdict(&self->a, "node-b", "attested", 6));
+	/* (TCP backs off while its packets were dropped: give it time.) */
+	for (int i = 0; i < 100 && (later = read_count(count)) <= after; i++)
+		usleep(100 * 1000);
+	EXPECT_LT(after, later);
 }
 
 TEST_F_TIMEOUT(mesh, an_unreachable_peer_is_removed_and_a_restarted_verifier_attests_again, 240)

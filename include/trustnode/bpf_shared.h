@@ -30,6 +30,17 @@
 
 /* Egress-drop events are reported at most once per workload per interval. */
 #define TN_DROP_REPORT_NS	(1000ULL * 1000 * 1000)
+/*
+ * Connect/sendmsg denials (and audit-allows) are reported per workload at
+ * up to TN_DENY_BURST at once and one per TN_DENY_REPORT_NS on average (a
+ * token bucket, as GCRA: tn_workload.deny_tat_ns), so a workload looping
+ * on a refused sendto() cannot flood the ring buffer or the agent, while
+ * a few distinct denials are each reported. The rest are counted, per
+ * workload (tn_workload.denials_unreported) and in
+ * TN_CNT_DENIALS_UNREPORTED; the agent reports the counts.
+ */
+#define TN_DENY_REPORT_NS	(100ULL * 1000 * 1000)
+#define TN_DENY_BURST		10
 
 enum tn_mode {
 	TN_MODE_AUDIT = 0,	/* allow and record */
@@ -167,12 +178,24 @@ struct tn_prefix_key {
 	__u8 addr[16];
 };
 
+/*
+ * The value of a tn_prefixes entry. An attested peer's permission ends at
+ * valid_until (bpf_ktime_get_boot_ns(): its last passing attestation plus
+ * max_age) whether or not the agent is there to remove it: the programs
+ * treat an expired entry as outside. 0: no expiry (the policy's prefixes).
+ */
+struct tn_prefix_val {
+	__u64 valid_until;
+};
+
 /* map "tn_workloads": cgroup id of a workload's root -> its state. */
 struct tn_workload {
 	__u32 id;		/* agent-assigned, stable across restarts */
 	__u32 pad;
 	__u64 taint;		/* labels; only trustctl workload reset clears */
 	__u64 last_drop_report_ns;
+	__u64 deny_tat_ns;	/* rate limit of denial events (see above) */
+	__u64 denials_unreported;	/* only grows; the agent reports increases */
 };
 
 enum tn_counter {
@@ -187,6 +210,8 @@ enum tn_counter {
 	TN_CNT_DERIVE_FAILED,	/* tn_derived full: a written file is untracked */
 	TN_CNT_FLOW_UNREGISTERED,/* tainted data reached a cgroup in no workload */
 	TN_CNT_TRUSTED_FLOWS,	/* packets of tainted flows into trusted receivers */
+	TN_CNT_DENIALS_UNREPORTED,/* connect/sendmsg denials (or audit-allows)
+				 * folded by the rate limit: counted, no event */
 	TN_CNT__MAX,
 };
 

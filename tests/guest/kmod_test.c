@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "kmod_nl.h"
 #include "linux/trustnode.h"
 #include "attnode.h"
@@ -299,6 +300,68 @@ static int raw(uint8_t cmd, void (*build)(struct nl_msg *), char *why, size_t n)
 	snprintf(why, n, "%s", err.msg);
 	tn_kmod_close(k);
 	return ret;
+}
+
+/* ---- an attested peer's expiry, enforced by the module alone ---------- */
+
+static uint64_t expiry_ns;
+
+static uint64_t boot_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Only OUT4's prefix, as a peer's, allowed until expiry_ns. */
+static void out4_until(struct nl_msg *m)
+{
+	static const uint8_t net[4] = { 203, 0, 113, 0 };
+	struct nlattr *l, *p;
+
+	nla_put_u8(m, TRUSTNODE_A_MODE, 1);
+	l = nla_nest_start(m, TRUSTNODE_A_PREFIXES | NLA_F_NESTED);
+	p = nla_nest_start(m, TRUSTNODE_A_PREFIX | NLA_F_NESTED);
+	nla_put_u8(m, TRUSTNODE_A_PREFIX_FAMILY, AF_INET);
+	nla_put(m, TRUSTNODE_A_PREFIX_ADDR, 4, net);
+	nla_put_u8(m, TRUSTNODE_A_PREFIX_LEN, 24);
+	nla_put_u64(m, TRUSTNODE_A_PREFIX_VALID_UNTIL, expiry_ns);
+	nla_nest_end(m, p);
+	nla_nest_end(m, l);
+}
+
+/*
+ * With no agent to remove it, a prefix pushed with a valid_until allows a
+ * tainted workload until then and nothing after: the module checks the
+ * boot clock per packet.
+ */
+TEST_F_TIMEOUT(node, an_expired_prefix_in_the_module_allows_nothing, 180)
+{
+	char why[1024];
+	unsigned int before;
+
+	ASSERT_EQ(0, load_module());
+	usleep(1500 * 1000);
+	/* Earlier tests' cgroups may still be in the table: count ours. */
+	before = status().ntainted;
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	ASSERT_EQ(0, wait_tainted(before + 1));
+	node_kill_agent(&self->n);
+	ASSERT_EQ(0, run_cmd("%s/trustnoded --unload --pin-dir %s >/dev/null 2>&1",
+			     tn_build(), self->n.pin));
+
+	expiry_ns = boot_now_ns() + 8000000000ULL;
+	ASSERT_EQ(0, raw(TRUSTNODE_CMD_SET_POLICY, out4_until, why, sizeof(why)))
+		TH_LOG("%s", why);
+	EXPECT_EQ(0, REACH(&self->n, self->n.wl_cg, OUT4));
+	/* The module alone guards: what the policy does not name is dropped. */
+	EXPECT_EQ(ETIMEDOUT, REACH(&self->n, self->n.wl_cg, OUT6));
+	while (boot_now_ns() < expiry_ns + 200000000ULL)
+		usleep(100 * 1000);
+	EXPECT_EQ(ETIMEDOUT, REACH(&self->n, self->n.wl_cg, OUT4));
+	/* An untainted workload is not affected. */
+	EXPECT_EQ(0, REACH(&self->n, self->n.wl2_cg, OUT4));
 }
 
 static void mode_as_u32(struct nl_msg *m)

@@ -57,7 +57,9 @@
  *   if the new policy is at least as strict as the current one: the mode
  *   never goes from enforce back to audit, and every new prefix lies inside
  *   a prefix of the current policy (if no policy is loaded yet, any policy
- *   is stricter than none). TAINT keeps working. Idempotent.
+ *   is stricter than none). A new prefix inside an expiring one must
+ *   expire too (any time: renewing an attested peer stays possible).
+ *   TAINT keeps working. Idempotent.
  *   Errors: -EBUSY the module is being unloaded.
  *
  * TRUSTNODE_CMD_DROP (notification only, multicast group "drops")
@@ -77,13 +79,27 @@
  *   SET_POLICY (in), GET_STATUS (out; 0 when no policy is loaded).
  * TRUSTNODE_A_PREFIXES: NLA_NESTED, SET_POLICY (in). Holds at most
  *   TRUSTNODE_MAX_PREFIXES attributes of type TRUSTNODE_A_PREFIX (any other
- *   type is refused), each itself NLA_NESTED with (all three required):
+ *   type is refused), each itself NLA_NESTED with (the first three
+ *   required):
  *     TRUSTNODE_A_PREFIX_FAMILY: NLA_U8, AF_INET (2) or AF_INET6 (10)
  *     TRUSTNODE_A_PREFIX_ADDR:   binary, network byte order, exactly 4
  *                                (AF_INET) or 16 (AF_INET6) bytes
  *     TRUSTNODE_A_PREFIX_LEN:    NLA_U8, at most 32 (AF_INET) or 128
  *                                (AF_INET6); the address bits after the
  *                                prefix length must be zero
+ *     TRUSTNODE_A_PREFIX_VALID_UNTIL: NLA_U64, optional. The boot clock
+ *                                (CLOCK_BOOTTIME, ns) from which the
+ *                                prefix allows nothing: the module checks
+ *                                it per packet, so a prefix expires on
+ *                                time without another request. Absent or
+ *                                0: no expiry. trustnoded sets it on an
+ *                                attested peer's addresses (start of its
+ *                                last passing attestation + max_age).
+ *                                A duplicate prefix keeps the later
+ *                                expiry; a prefix inside a wider one is
+ *                                dropped with its expiry (the wider one's
+ *                                governs, which may end it early, never
+ *                                late).
  *   Duplicates and prefixes inside other prefixes are accepted.
  *   Loopback (127.0.0.0/8, ::1) and unspecified (0.0.0.0, ::) destinations
  *   are always allowed, whatever the policy says.
@@ -192,6 +208,7 @@ enum trustnode_prefix_attr {
 	TRUSTNODE_A_PREFIX_FAMILY,
 	TRUSTNODE_A_PREFIX_ADDR,
 	TRUSTNODE_A_PREFIX_LEN,
+	TRUSTNODE_A_PREFIX_VALID_UNTIL,
 	__TRUSTNODE_A_PREFIX_MAX
 };
 
