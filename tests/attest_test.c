@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include <sodium.h>
@@ -555,6 +556,9 @@ TEST_F_TIMEOUT(pair, the_log_is_refused_to_an_unenrolled_caller, ATTEST_TIMEOUT)
 {
 	char url[200], body[8192];
 
+	/* A verifier that is no node at all: it has no identity key to sign with. */
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "identity.key"));
 	/* B enrolled A and has its identity key; A never enrolled B. */
 	ASSERT_EQ(0, enrol_in_agent(&self->b, &self->a, "node-a"));
 	EXPECT_EQ(1, reader(&self->b, self->out, sizeof(self->out), "peer log node-a"));
@@ -608,10 +612,13 @@ TEST_F_TIMEOUT(pair, an_enrolled_peer_reads_the_log_and_a_replay_is_refused, ATT
 /* The attacks on the signed request, one at a time; each must get a 401. */
 TEST_F_TIMEOUT(pair, forged_log_requests_are_refused, ATTEST_TIMEOUT)
 {
-	uint8_t ch[32], bsk[64], bpk[32], ask[64], apk[32], xsk[64], xpk[32];
+	uint8_t ch[32], old[32], first[32], bsk[64], bpk[32], ask[64], apk[32], xsk[64], xpk[32];
 	char url[600], body[65536];
 	long long sig0, enr0, ch0;
+	time_t t_old;
 
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, old));
+	t_old = time(NULL);
 	ASSERT_EQ(0, enrol_in_agent(&self->a, &self->b, "node-b"));
 	ASSERT_EQ(0, node_key(&self->b, bsk, bpk));
 	ASSERT_EQ(0, node_key(&self->a, ask, apk));
@@ -651,9 +658,24 @@ TEST_F_TIMEOUT(pair, forged_log_requests_are_refused, ATTEST_TIMEOUT)
 	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
 	EXPECT_EQ(NULL, strstr(body, "records"));
 
+	/* The oldest of more than the table holds is forgotten. */
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, first));
+	EXPECT_EQ(0, run_cmd("for i in $(seq %d); do echo '%s/v1/log/challenge'; done | "
+			     "ip netns exec %s xargs curl -sf --noproxy '*' -o /dev/null",
+			     TN_LOG_CHALLENGES, self->a.url, self->b.ns));
+	log_url(url, sizeof(url), &self->a, first, bpk, bsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	/* A challenge older than its 30 s. */
+	while (time(NULL) - t_old <= TN_LOG_CHALLENGE_TTL_S + 1)
+		sleep(1);
+	log_url(url, sizeof(url), &self->a, old, bpk, bsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_NE(NULL, strstr(body, "expired"));
+
 	EXPECT_EQ(sig0 + 3, log_reads(&self->a, "signature"));
 	EXPECT_EQ(enr0 + 1, log_reads(&self->a, "not_enrolled"));
-	EXPECT_EQ(ch0 + 2, log_reads(&self->a, "challenge"));
+	EXPECT_EQ(ch0 + 4, log_reads(&self->a, "challenge"));
 	EXPECT_EQ(0, log_reads(&self->a, "served"));
 	/* And the same request done right is served: the refusals were earned. */
 	ASSERT_EQ(0, get_challenge(&self->b, &self->a, ch));
