@@ -418,6 +418,7 @@ void serve_reply(struct agent *a, unsigned gen, int status, json_object *body)
 	/* The front it was for is gone: a new one must not get its answer. */
 	if (gen != t->httpd_gen || t->httpd_fd < 0) {
 		json_object_put(body);
+		front_reading(a, 1);
 		return;
 	}
 	reply = json_object_new_object();
@@ -441,13 +442,18 @@ void serve_handle(struct agent *a)
 	char *msg;
 	int status;
 
-	/* Only a hang-up wakes us while an answer is owed (reading is off). */
+	/*
+	 * While an answer is owed reading is off, so a hang-up woke us, or a
+	 * front restarted meanwhile has a request: it waits for the worker.
+	 */
 	if (log_serve_busy(a)) {
 		struct pollfd pfd = { .fd = t->httpd_fd, .events = POLLRDHUP };
 
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLRDHUP))) {
 			fprintf(stderr, "trustnoded: " HTTPD_NAME " went away; restarting it\n");
 			reap_httpd(a);
+		} else {
+			front_reading(a, 0);
 		}
 		return;
 	}
