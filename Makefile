@@ -185,7 +185,8 @@ demo: deps
 	scripts/demo.sh $(O)
 
 bench: deps
-	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnverify $(O)/bench/auditbench
+	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnverify $(O)/bench/auditbench \
+		$(O)/bench/logpagebench
 	tests/bench/bench.sh $(O)
 	tests/bench/attest-bench.sh $(O)
 	tests/bench/audit-bench.sh $(O)
@@ -195,8 +196,12 @@ bench-mesh: deps
 	tests/bench/mesh-bench.sh $(O)
 
 bench-audit: deps
-	$(MAKE) $(O)/bench/auditbench
+	$(MAKE) $(O)/bench/auditbench $(O)/bench/logpagebench
 	tests/bench/audit-bench.sh $(O)
+
+$(O)/bench/logpagebench: tests/bench/logpagebench.c $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 $(O)/bench/auditbench: tests/bench/auditbench.c $(COMMON_OBJ)
 	@mkdir -p $(@D)

@@ -111,9 +111,6 @@ void audit_commit(struct agent *a);
 void audit_tick(struct agent *a);
 int audit_checkpoint_now(struct agent *a, struct tn_err *err);
 json_object *audit_status_json(struct agent *a);
-/* A page of records for GET /v1/log. */
-json_object *audit_page(struct agent *a, uint64_t since, unsigned limit,
-			int *status);
 
 /* bpf_attach.c: load, pin, adopt and attach the BPF programs. */
 int bpf_attach_all(struct agent *a, struct tn_err *err);

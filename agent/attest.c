@@ -127,5 +127,6 @@ json_object *attest_status_json(struct agent *a)
 			       json_object_new_string(t->opt.listen) : NULL);
 	json_object_object_add(o, "httpd_pid", json_object_new_int(t->httpd_pid));
 	json_object_object_add(o, "quotes_served", json_object_new_int64(t->quotes_served));
+	json_object_object_add(o, "log_reads", log_serve_status_json(a));
 	return o;
 }

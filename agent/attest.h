@@ -51,8 +51,11 @@ struct attest {
 	int listen_fd;
 	int httpd_fd;			/* socketpair to trustnode-httpd */
 	pid_t httpd_pid;
+	unsigned httpd_gen;		/* bumped by every start of the front */
 	uint64_t quotes_served;
 	uint64_t activations;
+
+	struct log_serve *logs;		/* log_serve.c: GET /v1/log */
 };
 
 int attest_start(struct agent *a, struct tn_err *err);
@@ -87,5 +90,30 @@ int serve_fd(struct agent *a);
 void serve_handle(struct agent *a);
 /* Restarts trustnode-httpd when it died (from the 1 s timer). */
 void serve_tick(struct agent *a);
+/*
+ * Sends an answer owed to the front started as generation gen (dropped if
+ * that front is gone) and reads from the front again; takes body.
+ */
+void serve_reply(struct agent *a, unsigned gen, int status, json_object *body);
+
+/*
+ * log_serve.c: GET /v1/log/challenge and GET /v1/log, for enrolled peers
+ * only (include/trustnode/audit.h). Page reads run on a worker thread.
+ */
+struct log_serve;
+int log_serve_start(struct agent *a, struct tn_err *err);
+void log_serve_stop(struct agent *a);
+/* Readable when the worker finished; then call log_serve_handle. */
+int log_serve_fd(struct agent *a);
+void log_serve_handle(struct agent *a);
+/* A read is out: its answer is owed to the front before anything else. */
+int log_serve_busy(struct agent *a);
+json_object *log_serve_challenge(struct agent *a, int *status);
+/* The answer, or NULL when the worker will give it (serve_reply). */
+json_object *log_serve_request(struct agent *a, json_object *req, int *status);
+/* The rate-limited summary record (from the 1 s timer). */
+void log_serve_tick(struct agent *a);
+/* Counters for status; NULL when the service is off. */
+json_object *log_serve_status_json(struct agent *a);
 
 #endif

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -143,6 +144,7 @@ static int spawn_httpd(struct agent *a, struct tn_err *err)
 	close(sv[1]);
 	t->httpd_fd = sv[0];
 	t->httpd_pid = pid;
+	t->httpd_gen++;
 	ev.data.fd = t->httpd_fd;
 	if (a->ep >= 0)
 		epoll_ctl(a->ep, EPOLL_CTL_ADD, t->httpd_fd, &ev);
@@ -154,7 +156,7 @@ static int spawn_httpd(struct agent *a, struct tn_err *err)
 int serve_start(struct agent *a, struct tn_err *err)
 {
 	a->att->listen_fd = bind_listen(a->att->opt.listen, err);
-	if (a->att->listen_fd < 0)
+	if (a->att->listen_fd < 0 || log_serve_start(a, err))
 		return -1;
 	return spawn_httpd(a, err);
 }
@@ -180,6 +182,7 @@ static void reap_httpd(struct agent *a)
 void serve_stop(struct agent *a)
 {
 	reap_httpd(a);
+	log_serve_stop(a);
 	if (a->att->listen_fd >= 0)
 		close(a->att->listen_fd);
 	a->att->listen_fd = -1;
@@ -194,6 +197,7 @@ void serve_tick(struct agent *a)
 {
 	struct tn_err e;
 
+	log_serve_tick(a);
 	if (!a->att || a->att->listen_fd < 0 || a->att->httpd_pid > 0)
 		return;
 	if (spawn_httpd(a, &e))
@@ -367,16 +371,14 @@ static json_object *dispatch(struct agent *a, json_object *req, int *status)
 		*status = 400;
 		return error_body("request without an \"op\"");
 	}
+	/* The log is served without a TPM too: it is signed by the node key. */
 	if (!strcmp(op, "log")) {
-		long long since = 0, limit = 0;
-
 		json_object_put(body);
-		if (tn_json_int(req, "since", &since) || since < 0 ||
-		    tn_json_int(req, "limit", &limit) || limit < 1) {
-			*status = 400;
-			return error_body("log needs since >= 0 and limit >= 1");
-		}
-		return audit_page(a, (uint64_t)since, (unsigned)limit, status);
+		return log_serve_request(a, req, status);
+	}
+	if (!strcmp(op, "log-challenge")) {
+		json_object_put(body);
+		return log_serve_challenge(a, status);
 	}
 	if (!a->att->tpm) {
 		json_object_put(body);
@@ -397,15 +399,64 @@ static json_object *dispatch(struct agent *a, json_object *req, int *status)
 	return body;
 }
 
+/* Stops reading requests while an answer is owed, and starts again. */
+static void front_reading(struct agent *a, int on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+
+	ev.data.fd = a->att->httpd_fd;
+	if (a->ep >= 0 && a->att->httpd_fd >= 0)
+		epoll_ctl(a->ep, EPOLL_CTL_MOD, a->att->httpd_fd, &ev);
+}
+
+void serve_reply(struct agent *a, unsigned gen, int status, json_object *body)
+{
+	struct attest *t = a->att;
+	json_object *reply;
+	struct tn_err e;
+
+	/* The front it was for is gone: a new one must not get its answer. */
+	if (gen != t->httpd_gen || t->httpd_fd < 0) {
+		json_object_put(body);
+		front_reading(a, 1);
+		return;
+	}
+	reply = json_object_new_object();
+	json_object_object_add(reply, "status", json_object_new_int(status));
+	json_object_object_add(reply, "body", body);
+	if (tn_write_message(t->httpd_fd, reply, &e)) {
+		fprintf(stderr, "trustnoded: replying to " HTTPD_NAME ": %s\n", e.msg);
+		reap_httpd(a);
+	} else {
+		front_reading(a, 1);
+	}
+	json_object_put(reply);
+}
+
 void serve_handle(struct agent *a)
 {
 	struct attest *t = a->att;
-	json_object *req, *reply, *body;
+	json_object *req, *body;
 	struct tn_err e;
 	size_t len;
 	char *msg;
 	int status;
 
+	/*
+	 * While an answer is owed reading is off, so a hang-up woke us, or a
+	 * front restarted meanwhile has a request: it waits for the worker.
+	 */
+	if (log_serve_busy(a)) {
+		struct pollfd pfd = { .fd = t->httpd_fd, .events = POLLRDHUP };
+
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLRDHUP))) {
+			fprintf(stderr, "trustnoded: " HTTPD_NAME " went away; restarting it\n");
+			reap_httpd(a);
+		} else {
+			front_reading(a, 0);
+		}
+		return;
+	}
 	if (tn_read_message(t->httpd_fd, &msg, &len, 64 * 1024, 1000, &e)) {
 		fprintf(stderr, "trustnoded: " HTTPD_NAME " went away (%s); restarting it\n",
 			e.msg);
@@ -421,12 +472,10 @@ void serve_handle(struct agent *a)
 		body = dispatch(a, req, &status);
 	}
 	json_object_put(req);
-	reply = json_object_new_object();
-	json_object_object_add(reply, "status", json_object_new_int(status));
-	json_object_object_add(reply, "body", body);
-	if (tn_write_message(t->httpd_fd, reply, &e)) {
-		fprintf(stderr, "trustnoded: replying to " HTTPD_NAME ": %s\n", e.msg);
-		reap_httpd(a);
+	/* A log page comes from the worker; nothing else is read until then. */
+	if (!body) {
+		front_reading(a, 0);
+		return;
 	}
-	json_object_put(reply);
+	serve_reply(a, t->httpd_gen, status, body);
 }

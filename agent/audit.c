@@ -22,7 +22,6 @@
 #include "trustnode/audit.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
-#define PAGE_BYTES (512 * 1024)	/* stays below the HTTP front's reply limit */
 
 int audit_open(struct agent *a, struct tn_err *err)
 {
@@ -191,90 +190,4 @@ json_object *audit_status_json(struct agent *a)
 	json_object_object_add(o, "repaired", w->repaired[0] ?
 			       json_object_new_string(w->repaired) : NULL);
 	return o;
-}
-
-/* Adds the lines of one segment with seq >= since to out (within limits). */
-static int page_segment(const char *path, uint64_t since, unsigned limit,
-			json_object *out, size_t *bytes, json_object **cp,
-			uint64_t *next)
-{
-	char *line = malloc(TN_AUDIT_LINE_MAX + 2);
-	FILE *f = fopen(path, "r");
-	int more = 0;
-
-	if (!f || !line) {
-		free(line);
-		if (f)
-			fclose(f);
-		return 0;
-	}
-	while (fgets(line, TN_AUDIT_LINE_MAX + 2, f)) {
-		size_t n = strlen(line);
-		struct tn_audit_rec r;
-		struct tn_err e;
-
-		if (!n || line[n - 1] != '\n')
-			break;
-		line[--n] = '\0';
-		if (tn_audit_parse(line, n, &r, &e))
-			break;
-		if (!strcmp(r.type, "checkpoint")) {
-			json_object_put(*cp);
-			*cp = json_object_new_string(line);
-		}
-		if (r.seq >= since && !more) {
-			if (json_object_array_length(out) >= limit || *bytes + n > PAGE_BYTES) {
-				more = 1;
-			} else {
-				json_object_array_add(out, json_object_new_string_len(line, n));
-				*bytes += n;
-				*next = r.seq + 1;
-			}
-		}
-		tn_audit_rec_free(&r);
-	}
-	fclose(f);
-	free(line);
-	return more;
-}
-
-json_object *audit_page(struct agent *a, uint64_t since, unsigned limit,
-			int *status)
-{
-	json_object *body = json_object_new_object(), *recs, *cp = NULL;
-	char **names, hex[2 * TN_AUDIT_LOGID_LEN + 1];
-	size_t bytes = 0;
-	uint64_t next = since;
-	struct tn_err e;
-	int n, more = 0;
-
-	if (!a->audit) {
-		*status = 503;
-		json_object_object_add(body, "error", json_object_new_string("the audit log is not open"));
-		return body;
-	}
-	audit_commit(a);	/* serve only what is durable */
-	if (tn_audit_segments(a->audit->dir, &names, &n, &e)) {
-		*status = 500;
-		json_object_object_add(body, "error", json_object_new_string(e.msg));
-		return body;
-	}
-	if (!limit || limit > TN_AUDIT_PAGE)
-		limit = TN_AUDIT_PAGE;
-	recs = json_object_new_array();
-	for (int i = 0; i < n; i++) {
-		char path[8200];
-
-		snprintf(path, sizeof(path), "%s/%s", a->audit->dir, names[i]);
-		more |= page_segment(path, since, limit, recs, &bytes, &cp, &next);
-	}
-	tn_audit_segments_free(names, n);
-	tn_hex_encode(a->audit->log_id, TN_AUDIT_LOGID_LEN, hex);
-	json_object_object_add(body, "log_id", json_object_new_string(hex));
-	json_object_object_add(body, "records", recs);
-	json_object_object_add(body, "next", json_object_new_int64((int64_t)next));
-	json_object_object_add(body, "more", json_object_new_boolean(more));
-	json_object_object_add(body, "checkpoint", cp);
-	*status = 200;
-	return body;
 }

@@ -454,6 +454,8 @@ static int run(struct agent *a)
 				audit_tick(a);
 			} else if (fd == serve_fd(a)) {
 				serve_handle(a);
+			} else if (fd == log_serve_fd(a)) {
+				log_serve_handle(a);
 			} else if (fd == peers_fd(a)) {
 				peers_handle(a);
 			} else if (fd == kmod_drops_fd(a)) {

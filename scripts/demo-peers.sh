@@ -285,6 +285,12 @@ esac
 say "... so analytics cannot pass it on to C"
 refused B trustctl run --workload analytics -- bash -c 'echo "forwarded summary" >/dev/tcp/192.0.2.3/9000'
 
+say "A's audit log is for the peers A enrolled: B reads it, with the refusal, anchored in A's TPM"
+on A trustctl log checkpoint
+on B trustctl --state-dir "$tmp/B/state" peer log node-a --show '"decision":"deny"'
+say "... and C, which A never enrolled, gets 401 and no records"
+on_sh C "curl -s --noproxy '*' -w ' (HTTP %{http_code})\n' http://192.0.2.1:8443/v1/log"
+
 say "5. B's operator loads a different policy: the whole LAN, C included, becomes B's local network"
 sed 's|^mode = "enforce";|&\nlocal_prefixes = [ "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "192.0.2.0/24" ];|' \
 	"$tmp/B/policy.conf" > "$tmp/B/policy-wider.conf"
@@ -308,5 +314,6 @@ say "Summary"
 echo "  A -> B (attested peer):             tainted data allowed, and it arrived"
 echo "  A -> C (in nobody's policy):        refused (EPERM)"
 echo "  B -> C, with what came from A:      refused (analytics tainted phi, peer.node-a)"
+echo "  A's audit log:                      B (enrolled by A) reads and verifies it; C gets 401"
 echo "  B changed its policy:               A refused B within ${cut} s, and said why"
 say "Done; cleaning up"

@@ -22,13 +22,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include <sodium.h>
 #include "kselftest_harness.h"
 #include "attest_wire.h"
 #include "attnode.h"
 #include "hex.h"
 #include "trustnode/attest.h"
+#include "log_auth.h"
 
 #define ADDR_A "192.0.2.1"
 #define ADDR_B "192.0.2.2"
@@ -93,6 +96,162 @@ static void swap_identity(json_object *o)
 {
 	json_object_object_add(o, "identity_key", json_object_new_string(
 		"1111111111111111111111111111111111111111111111111111111111111111"));
+}
+
+/* ---- reading a peer's audit log (GET /v1/log, enrolled peers only) ---- */
+
+/* A node's agent state dir: its identity key and the peers it enrolled. */
+static void agent_state(struct att_node *n, char *buf, size_t len)
+{
+	if (n->n.state)
+		snprintf(buf, len, "%s", n->n.state);
+	else
+		snprintf(buf, len, "%s/state", n->n.tmp);
+}
+
+/*
+ * x enrols y as name in x's agent state dir, as `trustctl peer enroll` on
+ * node x does: that is what lets y read x's log. (In the guest, node A's
+ * state outlives each test: an old enrolment of that name goes first.)
+ */
+static int enrol_in_agent(struct att_node *x, struct att_node *y, const char *name)
+{
+	char sd[300];
+
+	agent_state(x, sd, sizeof(sd));
+	att_ctl(x, sd, NULL, 0, "peer remove %s", name);
+	return att_ctl(x, sd, NULL, 0, "peer enroll %s --name %s", y->url, name);
+}
+
+/* A and B enrol each other: B may read A's log. */
+static int enrol_both(struct att_node *a, struct att_node *b)
+{
+	return enrol_in_agent(a, b, "node-b") || enrol_in_agent(b, a, "node-a");
+}
+
+/* trustctl on node B as an operator runs it: B's own state dir and key. */
+static int reader(struct att_node *b, char *out, size_t len, const char *args)
+{
+	char sd[300];
+
+	agent_state(b, sd, sizeof(sd));
+	return att_ctl(b, sd, out, len, "%s", args);
+}
+
+/* GET url from v's namespace; the body in body, the HTTP status returned. */
+static int http_get(struct att_node *v, const char *url, char *body, size_t len)
+{
+	char cmd[2048], file[300], code[16] = "";
+	FILE *p;
+	size_t n;
+
+	snprintf(file, sizeof(file), "%s/http.out", v->n.tmp);
+	snprintf(cmd, sizeof(cmd), "rm -f %s; ip netns exec %s curl -s --noproxy '*' -o %s -w '%%{http_code}' '%s'",
+		 file, v->ns, file, url);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(code, sizeof(code), p))
+		code[0] = '\0';
+	pclose(p);
+	body[0] = '\0';
+	p = fopen(file, "r");
+	if (p) {
+		n = fread(body, 1, len - 1, p);
+		body[n] = '\0';
+		fclose(p);
+	}
+	fprintf(stderr, "# GET %.120s -> %s %.300s\n", url, code, body);
+	return atoi(code);
+}
+
+/* A fresh challenge from server, asked from v's namespace. */
+static int get_challenge(struct att_node *v, struct att_node *server,
+			 uint8_t ch[TN_LOG_CHALLENGE_LEN])
+{
+	char url[200], body[4096];
+	json_object *o;
+	struct tn_err e;
+	size_t n;
+	int ret;
+
+	snprintf(url, sizeof(url), "%s/v1/log/challenge", server->url);
+	if (http_get(v, url, body, sizeof(body)) != 200)
+		return -1;
+	o = json_tokener_parse(body);
+	ret = tn_hex_decode(o ? json_object_get_string(json_object_object_get(o, "challenge")) : NULL,
+			    ch, TN_LOG_CHALLENGE_LEN, &n, "challenge", &e) ||
+	      n != TN_LOG_CHALLENGE_LEN ? -1 : 0;
+	json_object_put(o);
+	return ret;
+}
+
+static int node_key(struct att_node *n, uint8_t sk[64], uint8_t pk[32])
+{
+	char sd[300];
+	struct tn_err e;
+
+	agent_state(n, sd, sizeof(sd));
+	return tn_identity_read(sd, sk, pk, &e);
+}
+
+/*
+ * The URL of GET /v1/log on server asking for since and limit, with
+ * challenge ch, peer= claimed and a signature by sk over the message for
+ * server_key, reader claimed and signed_since: each a forger's choice.
+ */
+static void log_url(char *url, size_t len, struct att_node *server,
+		    const uint8_t ch[32], const uint8_t claimed[32],
+		    const uint8_t sk[64], const uint8_t server_key[32],
+		    uint64_t since, uint64_t signed_since, uint64_t limit)
+{
+	uint8_t msg[TN_LOG_READ_MSG_LEN], sig[64];
+	char chx[65], pkx[65], sigx[129];
+
+	tn_log_read_msg(ch, server_key, claimed, signed_since, limit, msg);
+	crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
+	tn_hex_encode(ch, 32, chx);
+	tn_hex_encode(claimed, 32, pkx);
+	tn_hex_encode(sig, 64, sigx);
+	snprintf(url, len, "%s/v1/log?since=%llu&limit=%llu&challenge=%s&peer=%s&sig=%s",
+		 server->url, (unsigned long long)since, (unsigned long long)limit,
+		 chx, pkx, sigx);
+}
+
+/* attestation.log_reads.<key> (or .refused_by_reason.<key>) of n's status. */
+static long long log_reads(struct att_node *n, const char *key)
+{
+	static char out[65536];
+	json_object *o, *lr, *v = NULL;
+	long long r = -1;
+
+	if (ctl(&n->n, out, sizeof(out), "status --json"))
+		return -1;
+	o = json_tokener_parse(out);
+	lr = json_object_object_get(json_object_object_get(o, "attestation"), "log_reads");
+	if (!json_object_object_get_ex(lr, key, &v))
+		json_object_object_get_ex(json_object_object_get(lr, "refused_by_reason"), key, &v);
+	if (v)
+		r = json_object_get_int64(v);
+	json_object_put(o);
+	return r;
+}
+
+/* Records in n's audit log, on disk. */
+static long count_records(struct att_node *n)
+{
+	char sd[300], cmd[400], buf[32] = "";
+	FILE *p;
+
+	agent_state(n, sd, sizeof(sd));
+	snprintf(cmd, sizeof(cmd), "cat %s/audit/audit-*.jsonl | wc -l", sd);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = '\0';
+	pclose(p);
+	return buf[0] ? atol(buf) : -1;
 }
 
 /* The guest emulates its CPU: its own swtpm makes RSA keys slowly. */
@@ -429,10 +588,11 @@ TEST_F_TIMEOUT(pair, garbage_requests_get_4xx_and_change_nothing, ATTEST_TIMEOUT
 
 TEST_F_TIMEOUT(pair, a_peer_verifies_the_log_against_the_tpm_anchored_checkpoint, ATTEST_TIMEOUT)
 {
+	ASSERT_EQ(0, enrol_both(&self->a, &self->b));
 	/* A's policy load is a record; a checkpoint now puts it in the PCR. */
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
-	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out),
-			      "peer log node-a --show policy-load"));
+	ASSERT_EQ(0, reader(&self->b, self->out, sizeof(self->out),
+			    "peer log node-a --show policy-load"));
 	EXPECT_NE(NULL, strstr(self->out, "TPM-anchored checkpoints match"));
 	EXPECT_NE(NULL, strstr(self->out, "covered by the TPM-anchored checkpoint"));
 }
@@ -447,10 +607,11 @@ TEST_F_TIMEOUT(pair, a_log_cut_back_to_an_earlier_checkpoint_fails_at_the_peer, 
 	snprintf(state, sizeof(state), "%s", self->a.n.state ? self->a.n.state : "");
 	if (!state[0])
 		snprintf(state, sizeof(state), "%s/state", self->a.n.tmp);
+	ASSERT_EQ(0, enrol_both(&self->a, &self->b));
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "workload add late %s", self->a.n.other_cg));
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
-	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	ASSERT_EQ(0, reader(&self->b, self->out, sizeof(self->out), "peer log node-a"));
 	/* A keeps only what precedes its first checkpoint, then goes on. */
 	node_kill_agent(&self->a.n);
 	ASSERT_EQ(0, run_cmd("f=$(ls %s/audit/audit-*.jsonl | tail -1); "
@@ -458,19 +619,20 @@ TEST_F_TIMEOUT(pair, a_log_cut_back_to_an_earlier_checkpoint_fails_at_the_peer, 
 			     "head -n $n $f > $f.cut && mv $f.cut $f", state));
 	ASSERT_EQ(0, node_start_agent(&self->a.n));
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
-	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	EXPECT_EQ(1, reader(&self->b, self->out, sizeof(self->out), "peer log node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "does not verify"));
 }
 
 TEST_F_TIMEOUT(pair, a_log_deleted_and_restarted_fails_at_the_peer, ATTEST_TIMEOUT)
 {
+	ASSERT_EQ(0, enrol_both(&self->a, &self->b));
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
-	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	ASSERT_EQ(0, reader(&self->b, self->out, sizeof(self->out), "peer log node-a"));
 	node_kill_agent(&self->a.n);
 	ASSERT_EQ(0, run_cmd("rm -rf %s/state/audit", self->a.n.tmp));
 	ASSERT_EQ(0, node_start_agent(&self->a.n));
 	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
-	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	EXPECT_EQ(1, reader(&self->b, self->out, sizeof(self->out), "peer log node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "started anew"));
 }
 #endif
@@ -738,6 +900,168 @@ TEST_F_TIMEOUT(pair, a_workload_reset_an_untag_and_an_unload_each_fail_the_weake
 			     "grep -q '\"type\":\"tag-remove\"' audit-*.jsonl && "
 			     "grep -q '\"type\":\"unload\",.*\"measured\":true' audit-*.jsonl", state));
 	EXPECT_EQ(0, ctl(&self->a.n, self->out, sizeof(self->out), "--state-dir %s log verify", state));
+}
+#endif
+
+#ifndef ATTEST_GUEST_SUBSET
+/* The attack: read a node's log (paths, pids, commands, destinations)
+ * without being a peer it enrolled. */
+TEST_F_TIMEOUT(pair, the_log_is_refused_to_an_unenrolled_caller, ATTEST_TIMEOUT)
+{
+	char url[200], body[8192];
+
+	/* A verifier that is no node at all: it has no identity key to sign with. */
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "identity.key"));
+	/* B enrolled A and has its identity key; A never enrolled B. */
+	ASSERT_EQ(0, enrol_in_agent(&self->b, &self->a, "node-a"));
+	EXPECT_EQ(1, reader(&self->b, self->out, sizeof(self->out), "peer log node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "not the identity key of a peer this node has enrolled"));
+	EXPECT_EQ(NULL, strstr(self->out, "records, chained"));
+	/* Anyone on the network, with no credentials at all. */
+	snprintf(url, sizeof(url), "%s/v1/log?since=0", self->a.url);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	EXPECT_NE(NULL, strstr(body, "enrolled peers only"));
+	EXPECT_LE(1, log_reads(&self->a, "not_enrolled"));
+	EXPECT_LE(1, log_reads(&self->a, "no_credentials"));
+	EXPECT_EQ(0, log_reads(&self->a, "served"));
+}
+
+/* The attack: record one good request of an enrolled peer and send it again. */
+TEST_F_TIMEOUT(pair, an_enrolled_peer_reads_the_log_and_a_replay_is_refused, ATTEST_TIMEOUT)
+{
+	uint8_t ch[32], bsk[64], bpk[32], ask[64], apk[32];
+	char url[600], body[65536];
+	json_object *o;
+
+	ASSERT_EQ(0, enrol_both(&self->a, &self->b));
+	ASSERT_EQ(0, reader(&self->b, self->out, sizeof(self->out), "peer log node-a --json"));
+	EXPECT_NE(NULL, strstr(self->out, "\"verified\":true"));
+	EXPECT_LE(1, log_reads(&self->a, "served"));
+	/* The same by hand: a page of 2 from seq 1. */
+	ASSERT_EQ(0, node_key(&self->b, bsk, bpk));
+	ASSERT_EQ(0, node_key(&self->a, ask, apk));
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, ch));
+	log_url(url, sizeof(url), &self->a, ch, bpk, bsk, apk, 1, 1, 2);
+	ASSERT_EQ(200, http_get(&self->b, url, body, sizeof(body)));
+	o = json_tokener_parse(body);
+	ASSERT_NE(NULL, o);
+	EXPECT_EQ((size_t)2, json_object_array_length(json_object_object_get(o, "records")));
+	EXPECT_NE(NULL, strstr(json_object_get_string(json_object_array_get_idx(
+		json_object_object_get(o, "records"), 0)), "{\"seq\":1,"));
+	EXPECT_EQ(3, json_object_get_int64(json_object_object_get(o, "next")));
+	EXPECT_TRUE(json_object_get_boolean(json_object_object_get(o, "more")));
+	EXPECT_STREQ("node-b", json_object_get_string(json_object_object_get(o, "reader")));
+	json_object_put(o);
+	/* Replayed: the challenge is used up. */
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	EXPECT_NE(NULL, strstr(body, "used or has expired"));
+	EXPECT_LE(1, log_reads(&self->a, "challenge"));
+	sodium_memzero(bsk, sizeof(bsk));
+	sodium_memzero(ask, sizeof(ask));
+}
+
+/* The attacks on the signed request, one at a time; each must get a 401. */
+TEST_F_TIMEOUT(pair, forged_log_requests_are_refused, ATTEST_TIMEOUT)
+{
+	uint8_t ch[32], old[32], first[32], bsk[64], bpk[32], ask[64], apk[32], xsk[64], xpk[32];
+	char url[600], body[65536];
+	long long sig0, enr0, ch0;
+	time_t t_old;
+
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, old));
+	t_old = time(NULL);
+	ASSERT_EQ(0, enrol_in_agent(&self->a, &self->b, "node-b"));
+	ASSERT_EQ(0, node_key(&self->b, bsk, bpk));
+	ASSERT_EQ(0, node_key(&self->a, ask, apk));
+	crypto_sign_keypair(xpk, xsk);		/* a key A never enrolled */
+	sig0 = log_reads(&self->a, "signature");
+	enr0 = log_reads(&self->a, "not_enrolled");
+	ch0 = log_reads(&self->a, "challenge");
+
+	/* B's key claimed, signed by another key. */
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, ch));
+	log_url(url, sizeof(url), &self->a, ch, bpk, xsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	/* A key of its own, correctly signed, but not enrolled. */
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, ch));
+	log_url(url, sizeof(url), &self->a, ch, xpk, xsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	/* B's genuine signature for another server (B itself) relayed to A. */
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, ch));
+	log_url(url, sizeof(url), &self->a, ch, bpk, bsk, bpk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	/* A challenge another server issued, signed for A. */
+	ASSERT_EQ(0, get_challenge(&self->a, &self->b, ch));
+	log_url(url, sizeof(url), &self->a, ch, bpk, bsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	/* A signature for another page. */
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, ch));
+	log_url(url, sizeof(url), &self->a, ch, bpk, bsk, apk, 1, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	/* A challenge made up. */
+	memset(ch, 0x5a, sizeof(ch));
+	log_url(url, sizeof(url), &self->a, ch, bpk, bsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+
+	/* The oldest of more than the table holds is forgotten. */
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, first));
+	EXPECT_EQ(0, run_cmd("for i in $(seq %d); do echo '%s/v1/log/challenge'; done | "
+			     "ip netns exec %s xargs curl -sf --noproxy '*' -o /dev/null",
+			     TN_LOG_CHALLENGES, self->a.url, self->b.ns));
+	log_url(url, sizeof(url), &self->a, first, bpk, bsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_EQ(NULL, strstr(body, "records"));
+	/* A challenge older than its 30 s. */
+	while (time(NULL) - t_old <= TN_LOG_CHALLENGE_TTL_S + 1)
+		sleep(1);
+	log_url(url, sizeof(url), &self->a, old, bpk, bsk, apk, 0, 0, 5);
+	EXPECT_EQ(401, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_NE(NULL, strstr(body, "expired"));
+
+	EXPECT_EQ(sig0 + 3, log_reads(&self->a, "signature"));
+	EXPECT_EQ(enr0 + 1, log_reads(&self->a, "not_enrolled"));
+	EXPECT_EQ(ch0 + 4, log_reads(&self->a, "challenge"));
+	EXPECT_EQ(0, log_reads(&self->a, "served"));
+	/* And the same request done right is served: the refusals were earned. */
+	ASSERT_EQ(0, get_challenge(&self->b, &self->a, ch));
+	log_url(url, sizeof(url), &self->a, ch, bpk, bsk, apk, 0, 0, 5);
+	EXPECT_EQ(200, http_get(&self->b, url, body, sizeof(body)));
+	EXPECT_NE(NULL, strstr(body, "\"records\":[\"{"));
+	sodium_memzero(bsk, sizeof(bsk));
+	sodium_memzero(ask, sizeof(ask));
+	sodium_memzero(xsk, sizeof(xsk));
+}
+
+/* The attack: fill the node's audit log (or its disk) by asking for the log. */
+TEST_F_TIMEOUT(pair, a_flood_of_unauthenticated_log_requests_is_counted_not_recorded, ATTEST_TIMEOUT)
+{
+	long long refused0 = log_reads(&self->a, "no_credentials");
+	long before, after;
+	char sd[300];
+
+	before = count_records(&self->a);
+	ASSERT_LT(0, before);
+	/* 300 requests on one connection (curl's URL globbing). */
+	EXPECT_EQ(0, run_cmd("test \"$(ip netns exec %s curl -s --noproxy '*' -o /dev/null -w '%%{http_code}\\n' "
+			     "'%s/v1/log?since=[1-300]' | grep -c '^401$')\" = 300",
+			     self->b.ns, self->a.url));
+	usleep(1500 * 1000);	/* the summary is written from the 1 s timer */
+	after = count_records(&self->a);
+	EXPECT_EQ(refused0 + 300, log_reads(&self->a, "no_credentials"));
+	/* One log-reads summary (and perhaps a checkpoint), not 300 records. */
+	EXPECT_GE(before + 3, after) TH_LOG("%ld records before, %ld after", before, after);
+	agent_state(&self->a, sd, sizeof(sd));
+	EXPECT_EQ(0, att_ctl(&self->a, sd, self->out, sizeof(self->out), "log tail -n 5 --json"));
+	EXPECT_NE(NULL, strstr(self->out, "\"type\":\"log-reads\"")) TH_LOG("%s", self->out);
 }
 #endif
 

@@ -29,6 +29,7 @@
 #include "kselftest_harness.h"
 #include "attest_wire.h"
 #include "audit_log.h"
+#include "audit_page.h"
 #include "hex.h"
 #include "peer_store.h"
 #include "tpm_verify.h"
@@ -973,6 +974,133 @@ TEST_F(alog, a_deleted_segment_and_a_torn_middle_segment_are_detected)
 			"audit-0000000000000014.jsonl follows it: the segment was cut short");
 	ASSERT_EQ(0, unlink(seg));
 	EXPECT_DETECTED("records 7 to 13 are missing: seq jumps from 6 to 14 (audit-0000000000000014.jsonl:1)");
+}
+
+/* ---- pages, as GET /v1/log serves them (common/audit_page.c) ------------ */
+
+/* The seq of a page's record i, or -1. */
+static long long page_seq(const struct tn_audit_page *pg, size_t i)
+{
+	const char *line = json_object_get_string(json_object_array_get_idx(pg->records, i));
+
+	return line && !strncmp(line, "{\"seq\":", 7) ? atoll(line + 7) : -1;
+}
+
+TEST_F(alog, a_page_starts_in_the_segment_holding_since_and_stops_when_full)
+{
+	struct tn_audit_page pg;
+	struct tn_err e;
+
+	/* Segments start at 0, 7, 14 and 21; records 0..24. */
+	ASSERT_EQ(0, standard_log(&self->l, self->log, 7, NULL, NULL));
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 16, 25, 5, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	ASSERT_EQ(5U, json_object_array_length(pg.records));
+	EXPECT_EQ(16, page_seq(&pg, 0));
+	EXPECT_EQ(20, page_seq(&pg, 4));
+	EXPECT_EQ(21ULL, pg.next);
+	EXPECT_TRUE(pg.more);
+	/* Segments 0 and 7 are never opened; 14 and 15 are skipped unparsed. */
+	EXPECT_EQ(2, pg.segments);
+	EXPECT_EQ(2ULL, pg.skipped);
+	tn_audit_page_free(&pg);
+	/* The rest: nothing more. */
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 21, 25, 5, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	EXPECT_EQ(4U, json_object_array_length(pg.records));
+	EXPECT_EQ(25ULL, pg.next);
+	EXPECT_FALSE(pg.more);
+	tn_audit_page_free(&pg);
+	/* Past the end, and beyond: empty, and next stays. */
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 25, 25, 5, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	EXPECT_EQ(0U, json_object_array_length(pg.records));
+	EXPECT_EQ(25ULL, pg.next);
+	EXPECT_FALSE(pg.more);
+	tn_audit_page_free(&pg);
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 1000, 25, 5, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	EXPECT_EQ(0U, json_object_array_length(pg.records));
+	EXPECT_EQ(1000ULL, pg.next);
+	tn_audit_page_free(&pg);
+}
+
+TEST_F(alog, a_page_holds_only_durable_records_and_stays_within_its_byte_bound)
+{
+	struct tn_audit_page pg;
+	struct tn_err e;
+	size_t len;
+
+	ASSERT_EQ(0, standard_log(&self->l, self->log, 7, NULL, NULL));
+	/* Records from 12 on are not durable yet: not sent, and not "more". */
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 0, 12, 1000, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	EXPECT_EQ(12U, json_object_array_length(pg.records));
+	EXPECT_EQ(12ULL, pg.next);
+	EXPECT_FALSE(pg.more);
+	/* The bound counts the records as the agent's reply encodes them. */
+	json_object_to_json_string_length(pg.records, JSON_C_TO_STRING_PLAIN, &len);
+	EXPECT_LE(len, pg.bytes + 2);
+	tn_audit_page_free(&pg);
+	/* A bound of 1000 bytes: a few records, then "more". */
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 0, 25, 1000, 1000, &pg, &e));
+	EXPECT_LT(0U, json_object_array_length(pg.records));
+	EXPECT_GT(10U, json_object_array_length(pg.records));
+	EXPECT_GE(1000U, pg.bytes);
+	json_object_to_json_string_length(pg.records, JSON_C_TO_STRING_PLAIN, &len);
+	EXPECT_GE(1000U + 2, len);
+	EXPECT_TRUE(pg.more);
+	EXPECT_EQ((unsigned long long)json_object_array_length(pg.records), pg.next);
+	tn_audit_page_free(&pg);
+}
+
+TEST_F(alog, pages_read_one_after_another_verify_as_the_whole_log)
+{
+	struct tn_audit_page pg;
+	struct tn_err e;
+	uint64_t since = 0;
+	int more = 1, pages = 0;
+
+	ASSERT_EQ(0, standard_log(&self->l, self->log, 7, NULL, NULL));
+	tn_audit_verify_init(&self->v, self->l.pk);
+	while (more) {
+		ASSERT_EQ(0, tn_audit_read_page(self->log, since, 25, 4, TN_AUDIT_PAGE_BYTES, &pg, &e));
+		for (size_t i = 0; i < json_object_array_length(pg.records); i++) {
+			const char *line = json_object_get_string(json_object_array_get_idx(pg.records, i));
+
+			ASSERT_EQ(0, tn_audit_verify_line(&self->v, line, strlen(line), 0, "page"))
+				TH_LOG("%s", self->v.error);
+		}
+		more = pg.more;
+		since = pg.next;
+		pages++;
+		tn_audit_page_free(&pg);
+	}
+	EXPECT_EQ(0, tn_audit_verify_finish(&self->v)) TH_LOG("%s", self->v.error);
+	EXPECT_EQ(25ULL, self->v.records);
+	EXPECT_EQ(7, pages);
+}
+
+/* A tampered line is sent, not hidden: the reader's verifier names it. */
+TEST_F(alog, a_line_without_a_seq_ends_the_page_and_is_sent_as_it_is)
+{
+	struct tn_audit_page pg;
+	struct lines ls;
+	struct tn_err e;
+	char seg[400];
+
+	ASSERT_EQ(0, standard_log(&self->l, self->log, 0, NULL, NULL));
+	seg_path(self->log, 0, seg, sizeof(seg));
+	ASSERT_EQ(0, lines_load(seg, &ls));
+	ASSERT_EQ(0, lines_edit(&ls, 10, "{\"seq\":10,", "{\"seq\":\"10\","));
+	ASSERT_EQ(0, lines_save(seg, &ls, 0));
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 8, 25, 1000, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	ASSERT_EQ(3U, json_object_array_length(pg.records));
+	EXPECT_EQ(9, page_seq(&pg, 1));
+	EXPECT_NE(NULL, strstr(json_object_get_string(json_object_array_get_idx(pg.records, 2)),
+			       "{\"seq\":\"10\","));
+	EXPECT_FALSE(pg.more);
+	tn_audit_page_free(&pg);
+	/* From after it, the page goes on from there. */
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 11, 25, 1000, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	EXPECT_EQ(11, page_seq(&pg, 0));
+	EXPECT_EQ(25ULL, pg.next);
+	tn_audit_page_free(&pg);
 }
 
 TEST_F(alog, an_empty_or_missing_log_does_not_verify)

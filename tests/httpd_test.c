@@ -478,6 +478,77 @@ TEST_F(httpd, log_relays_since_and_limit_and_refuses_anything_else)
 	}
 }
 
+#define CH64	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define CH64U	"00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+#define SIG128	CH64 CH64
+#define CREDS	"challenge=" CH64 "&peer=" CH64 "&sig=" SIG128
+
+TEST_F(httpd, log_relays_credentials_in_lowercase_and_challenge_as_its_own_op)
+{
+	char body[8192];
+	json_object *msg;
+	long long since = -1, limit = -1;
+	FILE *c;
+
+	/* Upper case in, lower case relayed; since and limit defaulted. */
+	c = curl_start(self, "'" URL "/v1/log?challenge=" CH64U "&peer=" CH64U "&sig=" CH64U CH64U "'");
+	msg = agent_recv(self, 5000);
+	EXPECT_TRUE(is_op(msg, "log", 6)) TH_LOG("relayed: %s", json_object_to_json_string(msg));
+	tn_json_int(msg, "since", &since);
+	tn_json_int(msg, "limit", &limit);
+	EXPECT_EQ(0, since);
+	EXPECT_EQ(1000, limit);
+	EXPECT_STREQ(CH64, tn_json_str(msg, "challenge") ?: "");
+	EXPECT_STREQ(CH64, tn_json_str(msg, "peer") ?: "");
+	EXPECT_STREQ(SIG128, tn_json_str(msg, "sig") ?: "");
+	json_object_put(msg);
+	ASSERT_EQ(0, agent_send(self, "{\"status\":401,\"body\":{\"error\":\"no\"}}"));
+	EXPECT_EQ(401, curl_finish(c, body, sizeof(body)));
+
+	c = curl_start(self, URL "/v1/log/challenge");
+	msg = agent_recv(self, 5000);
+	EXPECT_TRUE(is_op(msg, "log-challenge", 1)) TH_LOG("relayed: %s", json_object_to_json_string(msg));
+	json_object_put(msg);
+	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"challenge\":\"" CH64 "\",\"expires_in\":30}}"));
+	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(400, CURL(self, body, "'" URL "/v1/log/challenge?since=1'"));
+	EXPECT_TRUE(agent_saw_nothing(self));
+}
+
+TEST_F(httpd, malformed_log_credentials_are_400_and_never_relayed)
+{
+	static const char *const bad[] = {
+		/* one or two of the three */
+		"challenge=" CH64,
+		"challenge=" CH64 "&peer=" CH64,
+		"peer=" CH64 "&sig=" SIG128,
+		"sig=" SIG128,
+		/* wrong lengths, not hex, empty, twice */
+		"challenge=" CH64 "00&peer=" CH64 "&sig=" SIG128,
+		"challenge=0011&peer=" CH64 "&sig=" SIG128,
+		"challenge=" CH64 "&peer=" CH64 "ff&sig=" SIG128,
+		"challenge=" CH64 "&peer=" CH64 "&sig=" CH64,
+		"challenge=" CH64 "&peer=" CH64 "&sig=" SIG128 "00",
+		"challenge=zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff&peer=" CH64 "&sig=" SIG128,
+		"challenge=" CH64 "&peer=" CH64 "&sig=%41" SIG128,
+		"challenge=&peer=" CH64 "&sig=" SIG128,
+		"challenge&peer=" CH64 "&sig=" SIG128,
+		"challenge=" CH64 "&challenge=" CH64 "&peer=" CH64 "&sig=" SIG128,
+		"since=-1&" CREDS,
+		"limit=1001&" CREDS,
+		CREDS "&key=1",
+	};
+	char body[8192];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(400, CURL(self, body, "'" URL "/v1/log?%s'", bad[i])) TH_LOG("%s", bad[i]);
+		EXPECT_TRUE(is_error(body)) TH_LOG("%s: %s", bad[i], body);
+		EXPECT_TRUE(agent_saw_nothing(self)) TH_LOG("%s", bad[i]);
+	}
+	/* The longest valid request fits the 512-byte target limit. */
+	EXPECT_GT(512, (int)strlen("/v1/log?since=4611686018427387904&limit=1000&" CREDS));
+}
+
 TEST_F(httpd, quote_relays_exactly_the_nonce_in_lowercase)
 {
 	const char *reply = "{\"status\":200,\"body\":{\"nonce\":\"" NONCE_LOWER "\",\"attest\":\"ff\"}}";

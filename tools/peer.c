@@ -572,5 +572,8 @@ const struct subcommand cmd_peer = {
 "vouches for in a fresh verified quote, and the newest checkpoint seen by an\n"
 "earlier check (a log cut back or started anew fails here). --show TEXT\n"
 "prints the records containing TEXT and whether a TPM-anchored checkpoint\n"
-"covers them.\n",
+"covers them. A node serves its log only to peers it has enrolled: log\n"
+"signs each page's request with this node's identity key\n"
+"(STATE_DIR/identity.key, so it runs as root on a trustnode node) over a\n"
+"fresh challenge from the peer, and the peer must have enrolled this node.\n",
 };

@@ -6,6 +6,11 @@
  * (3) the newest checkpoint this verifier saw before. (3) is what catches a
  * log cut back to an earlier point, or deleted and started anew, which no
  * signature alone can show.
+ *
+ * The peer serves its log only to nodes it enrolled: every page is asked
+ * for with a request signed by this node's identity key over a fresh
+ * challenge (include/trustnode/audit.h), one page of TN_AUDIT_PAGE records
+ * at a time.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 #include "audit_log.h"
 #include "hex.h"
 #include "http.h"
+#include "log_auth.h"
 #include "trustctl.h"
 #include "trustnode/attest.h"
 
@@ -48,22 +54,53 @@ static int tpm_anchors(json_object *resp, const struct tn_verdict *v,
 	return 0;
 }
 
+/*
+ * GET /v1/log for one page, signed with this node's identity key over a
+ * fresh challenge and the peer's pinned key (include/trustnode/audit.h).
+ */
+static int fetch_page(const struct tn_peer *p, const uint8_t sk[64],
+		      uint64_t since, json_object **page, struct tn_err *err)
+{
+	uint8_t challenge[TN_LOG_CHALLENGE_LEN], pk[TN_IDKEY_LEN], sig[TN_LOG_SIG_LEN];
+	char path[512], ch_hex[2 * TN_LOG_CHALLENGE_LEN + 1];
+	char pk_hex[2 * TN_IDKEY_LEN + 1], sig_hex[2 * TN_LOG_SIG_LEN + 1];
+	json_object *ch;
+	size_t n;
+
+	if (http_json(p->url, "/v1/log/challenge", NULL, &ch, err))
+		return -1;
+	if (tn_hex_decode(tn_json_str(ch, "challenge"), challenge, sizeof(challenge),
+			  &n, "challenge", err) || n != sizeof(challenge)) {
+		json_object_put(ch);
+		return tn_fail(err, "%s answered /v1/log/challenge without a %d-byte challenge",
+			       p->url, TN_LOG_CHALLENGE_LEN);
+	}
+	json_object_put(ch);
+	/* The pinned key, not what the peer says: a challenge it relays
+	 * from another node is signed for the wrong node and worthless. */
+	tn_log_read_sign(challenge, p->idkey, sk, since, TN_AUDIT_PAGE, sig);
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	tn_hex_encode(challenge, sizeof(challenge), ch_hex);
+	tn_hex_encode(pk, sizeof(pk), pk_hex);
+	tn_hex_encode(sig, sizeof(sig), sig_hex);
+	snprintf(path, sizeof(path), "/v1/log?since=%llu&limit=%d&challenge=%s&peer=%s&sig=%s",
+		 (unsigned long long)since, TN_AUDIT_PAGE, ch_hex, pk_hex, sig_hex);
+	return http_json(p->url, path, NULL, page, err);
+}
+
 /* Fetches every page from seq 0 and feeds it to the verifier. */
-static int fetch_and_verify(struct tn_peer *p, struct tn_audit_verifier *ver,
-			    const char *show, json_object *shown, char *log_id,
-			    struct tn_err *err)
+static int fetch_and_verify(struct tn_peer *p, const uint8_t sk[64],
+			    struct tn_audit_verifier *ver, const char *show,
+			    json_object *shown, char *log_id, struct tn_err *err)
 {
 	uint64_t since = 0;
 	int more = 1;
 
 	while (more) {
-		char path[96];
 		json_object *page, *recs;
 		long long next;
 
-		snprintf(path, sizeof(path), "/v1/log?since=%llu&limit=%d",
-			 (unsigned long long)since, TN_AUDIT_PAGE);
-		if (http_json(p->url, path, NULL, &page, err))
+		if (fetch_page(p, sk, since, &page, err))
 			return -1;
 		recs = json_object_object_get(page, "records");
 		if (!json_object_is_type(recs, json_type_array) ||
@@ -158,6 +195,7 @@ int peer_log_run(int argc, char **argv)
 		{ 0 }
 	};
 	struct tn_audit_verifier ver;
+	uint8_t sk[64], pk[TN_IDKEY_LEN];
 	struct tn_verdict v;
 	struct tn_peer p;
 	struct tn_err err = { 0 };
@@ -180,6 +218,10 @@ int peer_log_run(int argc, char **argv)
 		return ctl_usage(&cmd_peer);
 	if (ctl_find_peer(argv[optind], &p, &err))
 		return ctl_error(TN_EXIT_NOT_FOUND, "%s", err.msg);
+	/* The log is for enrolled peers: this node proves it is one. */
+	if (tn_identity_read(ctl_state_dir(), sk, pk, &err))
+		return ctl_error(TN_EXIT_FAILED, "%s; peer log signs its requests with this node's identity key, so run it as root on a trustnode node that %s has enrolled",
+				 err.msg, p.name);
 	/* A fresh quote first: it says which checkpoints the TPM vouches for. */
 	if (attest_online_resp(&p, 0, &v, &resp, &err))
 		return ctl_error(TN_EXIT_FAILED, "attesting %s: %s", p.name, err.msg);
@@ -204,8 +246,11 @@ int peer_log_run(int argc, char **argv)
 		memcpy(a.head, p.log_cp_head, sizeof(a.head));
 		tn_audit_verify_add_anchor(&ver, &a);
 	}
-	if (fetch_and_verify(&p, &ver, show, shown, log_id, &err)) {
+	c = fetch_and_verify(&p, sk, &ver, show, shown, log_id, &err);
+	sodium_memzero(sk, sizeof(sk));
+	if (c) {
 		json_object_put(shown);
+		tn_audit_verify_free(&ver);
 		return ctl_error(TN_EXIT_FAILED, "%s", err.msg);
 	}
 	ok = !ver.failed && !tn_audit_verify_finish(&ver);

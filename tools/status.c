@@ -43,6 +43,11 @@ static int run(int argc, char **argv)
 		       (long long)json_object_get_int64(json_object_object_get(c, "drops")));
 	else
 		printf("module:     not loaded (no second egress guard)\n");
+	c = json_object_object_get(json_object_object_get(reply, "attestation"), "log_reads");
+	if (c)
+		printf("log reads:  %lld served, %lld refused (GET /v1/log: enrolled peers only)\n",
+		       (long long)json_object_get_int64(json_object_object_get(c, "served")),
+		       (long long)json_object_get_int64(json_object_object_get(c, "refused")));
 	a = json_object_object_get(reply, "trusted_receivers");
 	for (i = 0; i < json_object_array_length(a); i++) {
 		json_object *t = json_object_array_get_idx(a, i);

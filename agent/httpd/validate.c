@@ -12,12 +12,13 @@
 #include <string.h>
 #include <strings.h>
 #include "hex.h"
+#include "log_auth.h"
 #include "proto.h"
 #include "trustnode/attest.h"
 #include "trustnode/audit.h"
 #include "validate.h"
 
-#define MAX_PARAMS	4
+#define MAX_PARAMS	5
 
 /* A query parameter's value as sent, or val == NULL when absent. */
 struct param {
@@ -130,23 +131,70 @@ static int count_param(const struct param *p, const char *name,
 	return 0;
 }
 
-/* GET /v1/log?since=N[&limit=M]: a page of the audit log. */
+/*
+ * Copies a hex parameter of exactly bytes bytes into m as key, lowercase.
+ * Checked before copying: the value may be as long as the target.
+ */
+static int add_hex_param(json_object *m, const struct param *p, const char *key,
+			 size_t bytes, struct tn_http_refusal *no)
+{
+	char hex[2 * TN_LOG_SIG_LEN + 1];
+	uint8_t raw[TN_LOG_SIG_LEN];
+	struct tn_err err;
+	size_t n;
+
+	if (p->len != 2 * bytes)
+		return refuse(no, 400, "%s must be %zu bytes of hex", key, bytes);
+	memcpy(hex, p->val, p->len);
+	hex[p->len] = '\0';
+	if (tn_hex_decode(hex, raw, sizeof(raw), &n, key, &err))
+		return refuse(no, 400, "%s", err.msg);
+	tn_hex_encode(raw, n, hex);
+	if (json_object_object_add(m, key, json_object_new_string(hex)))
+		return out_of_memory(no);
+	return 0;
+}
+
+/*
+ * GET /v1/log?since=N&limit=M&challenge=HEX&peer=HEX&sig=HEX: a page of
+ * the audit log for an enrolled peer. The agent judges the credentials;
+ * here they must only be well formed, all three or none (a request
+ * without them is relayed so that the agent counts its refusal).
+ */
 static int from_log(const struct param *p, json_object **relay,
 		    struct tn_http_refusal *no)
 {
 	unsigned long long since = 0, limit = TN_AUDIT_PAGE;
+	int given = !!p[2].val + !!p[3].val + !!p[4].val;
 
 	if (count_param(&p[0], "since", (1ULL << 62), &since, no) ||
 	    count_param(&p[1], "limit", TN_AUDIT_PAGE, &limit, no))
 		return -1;
 	if (!limit)
 		return refuse(no, 400, "limit must be at least 1");
+	if (given && given != 3)
+		return refuse(no, 400, "challenge, peer and sig go together (include/trustnode/audit.h)");
 	*relay = message("log", NULL, NULL);
 	if (!*relay)
 		return out_of_memory(no);
 	json_object_object_add(*relay, "since", json_object_new_int64((int64_t)since));
 	json_object_object_add(*relay, "limit", json_object_new_int64((int64_t)limit));
+	if (given &&
+	    (add_hex_param(*relay, &p[2], "challenge", TN_LOG_CHALLENGE_LEN, no) ||
+	     add_hex_param(*relay, &p[3], "peer", TN_IDKEY_LEN, no) ||
+	     add_hex_param(*relay, &p[4], "sig", TN_LOG_SIG_LEN, no))) {
+		json_object_put(*relay);
+		*relay = NULL;
+		return -1;
+	}
 	return 0;
+}
+
+static int from_log_challenge(const struct param *p, json_object **relay,
+			      struct tn_http_refusal *no)
+{
+	*relay = message("log-challenge", NULL, NULL);
+	return *relay ? 0 : out_of_memory(no);
 }
 
 /* Decodes member key of body (1..max bytes) and adds it, lowercase, to m. */
@@ -204,7 +252,9 @@ static int from_enroll(json_object *body, json_object **relay,
 static const struct tn_http_route routes[] = {
 	{ "GET", "/v1/identity", { NULL }, from_identity, NULL, 0 },
 	{ "GET", "/v1/quote", { "nonce", NULL }, from_quote, NULL, 0 },
-	{ "GET", "/v1/log", { "since", "limit", NULL }, from_log, NULL, 0 },
+	{ "GET", "/v1/log", { "since", "limit", "challenge", "peer", "sig", NULL },
+	  from_log, NULL, 0 },
+	{ "GET", "/v1/log/challenge", { NULL }, from_log_challenge, NULL, 0 },
 	{ "POST", "/v1/enroll", { NULL }, NULL, from_enroll, TN_HTTP_MAX_BODY },
 };
 

@@ -11,6 +11,10 @@
  *   front -> agent: {"op":"identity"}
  *                   {"op":"quote","nonce":"<hex>"}
  *                   {"op":"activate","id_object":"<hex>","encrypted_secret":"<hex>"}
+ *                   {"op":"log-challenge"}
+ *                   {"op":"log","since":N,"limit":M
+ *                    [,"challenge":"<hex>","peer":"<hex>","sig":"<hex>"]}
+ *                   (GET /v1/log/challenge and GET /v1/log: audit.h)
  *   agent -> front: {"status":<http status>,"body":{...}}
  *
  * The agent validates again (the front is the exposed process), and the

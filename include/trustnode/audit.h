@@ -38,11 +38,46 @@
  * that the log held exactly that head at seq S: truncating or rewriting the
  * log behind that point is detected by anyone who checks the log against it.
  *
- * HTTP. GET /v1/log?since=N[&limit=M] answers
- *   {"log_id":hex, "records":["<line>",...], "next":K, "more":bool,
- *    "checkpoint":"<line of the latest checkpoint>" | null}
- * with records from seq N (whole lines, so hashes can be recomputed), at
- * most M (default and maximum TN_AUDIT_PAGE).
+ * HTTP: the log is for enrolled peers only. A reader proves that it holds
+ * the identity key of a node that this node has enrolled
+ * (STATE_DIR/peers/NAME.json pins it) by signing a fresh, single-use
+ * challenge this node issued:
+ *
+ *   GET /v1/log/challenge
+ *       {"challenge":hex(32), "expires_in":TN_LOG_CHALLENGE_TTL_S}
+ *       32 random bytes, accepted once, within TN_LOG_CHALLENGE_TTL_S
+ *       seconds; the node remembers at most TN_LOG_CHALLENGES (the oldest
+ *       is forgotten first). Unauthenticated: a challenge is not a secret.
+ *
+ *   GET /v1/log?since=N&limit=M&challenge=HEX&peer=HEX&sig=HEX
+ *       since defaults to 0, limit to TN_AUDIT_PAGE (its maximum);
+ *       challenge as issued (32 bytes), peer the reader's Ed25519 identity
+ *       public key (32 bytes), sig its Ed25519 signature (64 bytes) over
+ *       tn_log_read_msg (common/log_auth.h):
+ *         "trustnode-log-read-v1" NUL || challenge || this node's identity
+ *         key || the reader's key || since (8 bytes BE) || limit (8 bytes BE)
+ *       with since and limit as the node reads them (defaults filled in).
+ *       The node accepts only a challenge it issued, unused and unexpired
+ *       (it is used up by this request whatever its outcome), a signature
+ *       that verifies, and a key pinned by one of its enrolled peers.
+ *       Anything else is a 401 {"error":"<why>"} with no records; a request
+ *       the front finds malformed is a 400 and never reaches the agent.
+ *       Refusals are counted (trustctl status: attestation.log_reads), not
+ *       recorded one by one; a "log-reads" record sums up reads served and
+ *       refused, at most once per TN_LOG_SUMMARY_S.
+ *     answers
+ *       {"log_id":hex, "records":["<line>",...], "next":K, "more":bool,
+ *        "reader":"<the name this node enrolled the reader under>"}
+ *       with the records from seq N on (whole lines, so hashes can be
+ *       recomputed), at most M of them and at most TN_AUDIT_PAGE_BYTES once
+ *       encoded as JSON strings; next is the seq after the last one sent
+ *       (N when none), more says whether records from next on exist now.
+ *       Only records already on disk are sent.
+ *     The signature binds the challenge (no replay), this node's key (a
+ *     challenge answered for another node is worthless here) and the page.
+ *     It authenticates the request only: plain HTTP gives the answer no
+ *     confidentiality and no integrity of its own (the reader verifies the
+ *     records by their chain, the checkpoints and the TPM's anchors).
  */
 #ifndef TRUSTNODE_AUDIT_H
 #define TRUSTNODE_AUDIT_H
@@ -54,6 +89,15 @@
 #define TN_AUDIT_LINE_MAX	(64 * 1024)
 #define TN_AUDIT_PAGE		1000
 #define TN_AUDIT_CHECKPOINT_LABEL "trustnode-checkpoint-v1"
+/* A page's bound as JSON: well under the HTTP front's 1 MiB reply limit. */
+#define TN_AUDIT_PAGE_BYTES	(512 * 1024)
+
+/* Reading the log over HTTP (above). */
+#define TN_LOG_READ_LABEL	"trustnode-log-read-v1"
+#define TN_LOG_CHALLENGE_LEN	32
+#define TN_LOG_CHALLENGE_TTL_S	30
+#define TN_LOG_CHALLENGES	64
+#define TN_LOG_SUMMARY_S	60
 
 /* Defaults of the agent's options. */
 #define TN_AUDIT_SEGMENT_BYTES	(16 * 1024 * 1024)

@@ -64,11 +64,21 @@ static void check_relay(json_object *m)
 			fail("bad quote message", s);
 	} else if (!strcmp(op, "log")) {
 		long long since, limit;
+		int n = json_object_object_length(m);
 
-		if (json_object_object_length(m) != 3 ||
+		/* Without credentials (the agent refuses and counts it), or all three. */
+		if ((n != 3 && n != 6) ||
 		    tn_json_int(m, "since", &since) || since < 0 ||
 		    tn_json_int(m, "limit", &limit) || limit < 1 || limit > TN_AUDIT_PAGE)
 			fail("bad log message", s);
+		if (n == 6 &&
+		    (!lower_hex(tn_json_str(m, "challenge"), TN_LOG_CHALLENGE_LEN, TN_LOG_CHALLENGE_LEN) ||
+		     !lower_hex(tn_json_str(m, "peer"), TN_IDKEY_LEN, TN_IDKEY_LEN) ||
+		     !lower_hex(tn_json_str(m, "sig"), TN_LOG_SIG_LEN, TN_LOG_SIG_LEN)))
+			fail("bad log credentials", s);
+	} else if (!strcmp(op, "log-challenge")) {
+		if (json_object_object_length(m) != 1)
+			fail("log-challenge with extra members", s);
 	} else if (!strcmp(op, "activate")) {
 		if (json_object_object_length(m) != 3 ||
 		    !lower_hex(tn_json_str(m, "id_object"), 1, TN_ENROLL_MAX_ID_OBJECT) ||
