@@ -109,6 +109,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tn_cgfiles SEC(".maps");
 
+/* Index 0: nonzero once tn_cgfiles holds an entry; until then writes pass. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_cgarmed SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 2 * TN_MAX_PREFIXES);
@@ -498,27 +507,26 @@ static __always_inline __u32 written_pid(struct pt_regs *regs, long nr)
 
 /*
  * cgroup mode, after a successful write into a procs file: the move has
- * happened. The writer's workload is where it opened the file (tn_cgfiles),
- * or where it still is.
+ * happened. The writer's workload is where the file was opened (tn_cgfiles):
+ * a writer that moved itself is in the destination by now.
  */
 static __always_inline void cgroup_write_exit(struct file *file,
 					      struct pt_regs *regs, long nr)
 {
-	__u64 key = (__u64)file, wl_cgid = 0, tgid;
-	struct tn_workload *w = NULL;
+	__u64 key = (__u64)file, wl_cgid, tgid;
+	struct tn_workload *w;
 	struct tn_cgfile *cf;
-	struct cgroup *dst = procs_file_cgroup(file);
+	struct cgroup *dst;
 	__u32 pid;
 
-	if (!dst)
-		return;
 	cf = bpf_map_lookup_elem(&tn_cgfiles, &key);
-	if (cf && cf->dir_cgid == BPF_CORE_READ(dst, kn, id)) {
-		wl_cgid = cf->wl_cgid;
-		w = bpf_map_lookup_elem(&tn_workloads, &wl_cgid);
-	}
-	if (!w)
-		w = current_workload(&wl_cgid);
+	if (!cf)
+		return;
+	dst = procs_file_cgroup(file);
+	if (!dst || cf->dir_cgid != BPF_CORE_READ(dst, kn, id))
+		return;
+	wl_cgid = cf->wl_cgid;
+	w = bpf_map_lookup_elem(&tn_workloads, &wl_cgid);
 	if (!w || !w->taint)
 		return;
 	tgid = bpf_get_current_pid_tgid();
@@ -563,20 +571,31 @@ static __always_inline bool cgroup_move_refused(struct file *file)
 	return cgroup_move(w, wl_cgid, dst, 0, false) == TN_DEC_DENY;
 }
 
-/* cgroup mode: a workload task opened a procs file for writing. */
+/*
+ * cgroup mode: a workload task opened the procs file of a cgroup outside
+ * its workload for writing. Only such files are watched, so the write path
+ * costs one array load until one exists (a procs file inside the workload
+ * can only move tasks into it).
+ */
 static __always_inline void cgroup_file_opened(struct file *file)
 {
 	struct tn_cgfile v = {};
 	struct cgroup *dst;
-	__u64 key = (__u64)file;
+	__u64 key = (__u64)file, dw_cgid = 0;
+	__u32 zero = 0, *armed;
 
 	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
 		return;
 	dst = procs_file_cgroup(file);
 	if (!dst || !current_workload(&v.wl_cgid))
 		return;
+	if (cgroup_workload(dst, &dw_cgid) && dw_cgid == v.wl_cgid)
+		return;
 	v.dir_cgid = BPF_CORE_READ(dst, kn, id);
 	bpf_map_update_elem(&tn_cgfiles, &key, &v, BPF_ANY);
+	armed = bpf_map_lookup_elem(&tn_cgarmed, &zero);
+	if (armed)
+		*armed = 1;
 }
 
 /*
@@ -603,11 +622,13 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 	    nr == NR_pwritev || nr == NR_pwritev2) {
 		/* A write into a procs file may have moved a tainted task. */
 		long fd = regs->di;
+		__u32 zero = 0, *armed = bpf_map_lookup_elem(&tn_cgarmed, &zero);
 
-		if (ret == 0 || fd < 0)
+		if (!armed || !*armed || ret == 0 || fd < 0)
 			return 0;
+		/* BTF loads, not helper calls: this runs on every write. */
 		task = bpf_get_current_task_btf();
-		fds = BPF_CORE_READ(task, files, fdt, fd);
+		fds = task->files->fdt->fd;
 		if (bpf_probe_read_kernel(&file, sizeof(file), fds + fd) || !file)
 			return 0;
 		cgroup_write_exit(file, regs, nr);
