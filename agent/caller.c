@@ -14,7 +14,10 @@
  * than the accept (a process born after it cannot have connected). Either
  * way a caller with SIGKILL pending is refused too: in cgroup mode a tainted
  * process that moves itself out of its workload gets SIGKILL for it, and
- * may be read here in its new cgroup before it dies.
+ * may be read here in its new cgroup before it dies. The kill is sent when
+ * its write returns, so a read in the microseconds between the move and
+ * then still sees an outside caller (a residual race of cgroup mode; lsm
+ * mode refuses the move).
  */
 #include <errno.h>
 #include <fcntl.h>
