@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "err.h"
 #include "attest.h"
 #include "registry.h"
@@ -67,6 +68,7 @@ struct agent {
 	int64_t boot_to_real_ns;
 
 	int listen_fd;
+	const struct tn_caller *caller;	/* during a control request */
 	int ep;				/* the main loop's epoll */
 	int stopping;
 
@@ -171,5 +173,19 @@ void control_close(struct agent *a);
 /* requests.c: one handler per command; returns the reply. */
 json_object *requests_dispatch(struct agent *a, json_object *req,
 			       int privileged);
+
+/* caller.c: who is on the other end of the control socket */
+struct tn_caller {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	int pidfd_checked;	/* SO_PEERPIDFD closed the pid-reuse race */
+	char comm[17];
+	char cgroup[4096];	/* on the unified hierarchy, as /proc/PID/cgroup */
+	char refused[1024];	/* why it may not change anything; "" if it may */
+};
+
+void caller_identify(struct agent *a, int fd, struct tn_caller *c);
+json_object *caller_json(const struct tn_caller *c);
 
 #endif

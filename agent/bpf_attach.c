@@ -33,6 +33,8 @@ static const char *const gaps_cgroup[] = {
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	"a file renamed or hard-linked out of a tagged directory (or a directory moved out) loses the directory's labels: no hook sees rename or link without BPF LSM; keep tagged trees unwritable by workloads and their users without CAP_FOWNER (fs.protected_hardlinks=1)",
+	"a tainted process that writes a pid into cgroup.procs outside every workload is killed (with the process it moved) after the move, not refused: another thread of it may act in the microseconds between; such writes through io_uring, splice or sendfile, or through a cgroup.procs descriptor opened outside the workloads, are not seen (run workloads in a cgroup namespace on a cgroup2 mounted with nsdelegate: trustctl run)",
+	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
 	NULL,
 };
 
@@ -45,6 +47,7 @@ static const char *const gaps_lsm[] = {
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
+	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
 	NULL,
 };
 

@@ -96,11 +96,13 @@ void control_accept(struct agent *a)
 	json_object *req, *reply;
 	char *buf = NULL;
 	size_t len;
+	struct tn_caller caller;
 	int privileged = 0;
 	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
+	caller_identify(a, fd, &caller);
 	if (caller_privilege(fd, &privileged)) {
 		reply = error_reply(TN_EXIT_PERM, "permission denied: trustctl needs root, or membership in the trustnode group for read-only commands");
 	} else if (tn_read_message(fd, &buf, &len, TN_CTL_MAX_REQUEST,
@@ -109,7 +111,9 @@ void control_accept(struct agent *a)
 	} else if (!(req = tn_parse_request(buf, len, &err))) {
 		reply = error_reply(TN_EXIT_INVALID, err.msg);
 	} else {
+		a->caller = &caller;
 		reply = requests_dispatch(a, req, privileged);
+		a->caller = NULL;
 		json_object_put(req);
 	}
 	free(buf);

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_DERIVE_FILE: return "derive-file";
 	case TN_EV_TAINT_FLOW: return "taint-flow";
 	case TN_EV_TRUSTED_FLOW: return "trusted-flow";
+	case TN_EV_CGROUP_ESCAPE: return "cgroup-escape";
 	}
 	return "unknown";
 }
@@ -43,6 +45,7 @@ static const char *decision_name(__u32 d)
 	case TN_DEC_ALLOW_AUDIT: return "allow-audit";
 	case TN_DEC_DERIVE:      return "derive";
 	case TN_DEC_TRUSTED:     return "trusted";
+	case TN_DEC_KILL:        return "kill";
 	}
 	return "unknown";
 }
@@ -174,6 +177,52 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		a->state_dirty = 1;
 }
 
+/* A cgroup's path from its id: cgroup2 files open by handle (FILEID_KERNFS). */
+static void cgroup_path(struct agent *a, uint64_t id, char *out, size_t n)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = 0xfe } };
+	char link[64];
+	ssize_t len = -1;
+	int fd;
+
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(a->cgroup_fd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		len = readlink(link, out, n - 1);
+		close(fd);
+	}
+	if (len > 0)
+		out[len] = '\0';
+	else
+		snprintf(out, n, "cgroup:%llu", (unsigned long long)id);
+}
+
+/* Where a tainted task went, and what was done about it. */
+static void add_escape(struct agent *a, json_object *o, const struct tn_event *e)
+{
+	struct reg_workload *dw = registry_workload_by_cgid(&a->reg, e->from_cgid);
+	char path[4096];
+
+	cgroup_path(a, e->to_cgid, path, sizeof(path));
+	json_object_object_add(o, "dest_cgroup", json_object_new_string(path));
+	json_object_object_add(o, "dest_workload", dw ?
+			       json_object_new_string(dw->name) : NULL);
+	json_object_object_add(o, "moved_pid", json_object_new_int64(
+				       e->count ? e->count : e->pid));
+	json_object_object_add(o, "note", json_object_new_string(
+		e->decision == TN_DEC_TAINT ? "moved into another workload, which is now tainted too" :
+		e->decision == TN_DEC_DENY ? "the move out of every workload was refused" :
+		e->decision == TN_DEC_KILL ? "moved out of every workload: the writer and the moved task were killed" :
+		"moved out of every workload (audit mode: allowed)"));
+	/* The destination gained the writer's labels: remember them. */
+	if (dw && e->decision == TN_DEC_TAINT)
+		note_taint(a, dw, e->labels);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
@@ -228,6 +277,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		/* deny / allow-audit: a move out of a tagged tree that made no tag. */
 		if (e->decision == TN_DEC_DERIVE)
 			note_derived(a, w, e);
+	} else if (e->type == TN_EV_CGROUP_ESCAPE) {
+		add_escape(a, o, e);
 	} else if ((e->type == TN_EV_TAINT_FLOW || e->type == TN_EV_TRUSTED_FLOW) &&
 		   e->channel != TN_CHAN_IP) {
 		add_channel_object(o, e);

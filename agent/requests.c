@@ -62,6 +62,25 @@ int agent_commit(struct agent *a, struct registry *next, struct tn_err *err)
 	return 0;
 }
 
+/*
+ * An administrative record: what changed and who asked (uid, pid, command,
+ * cgroup), so a change from an unexpected place stands out in the log.
+ */
+static void admin_record(struct agent *a, const char *type, json_object *obj)
+{
+	json_object *o = json_object_new_object();
+
+	/* A copy: obj may be part of the reply, which needs no caller. */
+	if (obj) {
+		json_object_object_foreach(obj, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(obj);
+	}
+	if (a->caller)
+		json_object_object_add(o, "caller", caller_json(a->caller));
+	events_record(a, type, o);
+}
+
 /* Refreshes the registry's taint from the kernel, the source of truth. */
 static void refresh_taint(struct agent *a)
 {
@@ -224,7 +243,7 @@ static int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 		json_object_object_add(ev, "mode", json_object_new_string(p.enforce ? "enforce" : "audit"));
 		json_object_object_add(ev, "tags", json_object_new_int(p.ntags));
 		json_object_object_add(ev, "workloads", json_object_new_int(p.nworkloads));
-		events_record(a, "policy-load", ev);
+		admin_record(a, "policy-load", ev);
 	}
 	json_object_object_add(r->o, "mode", json_object_new_string(p.enforce ? "enforce" : "audit"));
 	json_object_object_add(r->o, "prefixes", registry_prefixes_json(&a->reg));
@@ -299,7 +318,7 @@ static int h_tag_add(struct agent *a, json_object *req, struct reply *r)
 
 		if (rt->source == TN_SRC_ADMIN && registry_same_source(rt, &t)) {
 			json_object_object_add(r->o, "tag", registry_tag_json(&a->reg, rt));
-			events_record(a, "tag-add", json_object_get(
+			admin_record(a, "tag-add", json_object_get(
 				json_object_object_get(r->o, "tag")));
 		}
 	}
@@ -356,7 +375,7 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 		registry_free(&next);
 		return fail(r, TN_EXIT_FAILED);
 	}
-	events_record(a, "tag-remove", json_object_get(json_object_object_get(r->o, "tag")));
+	admin_record(a, "tag-remove", json_object_get(json_object_object_get(r->o, "tag")));
 	/* Data under that tag no longer taints: peers must see it. */
 	snprintf(what, sizeof(what), "untag %.500s", path ? path :
 		 tn_json_str(req, "net") ? tn_json_str(req, "net") : "?");
@@ -419,7 +438,7 @@ static int h_workload_add(struct agent *a, json_object *req, struct reply *r)
 	}
 	json_object_object_add(r->o, "workload", registry_workload_json(&a->reg,
 				       registry_find_workload(&a->reg, name)));
-	events_record(a, "workload-add", json_object_get(json_object_object_get(r->o, "workload")));
+	admin_record(a, "workload-add", json_object_get(json_object_object_get(r->o, "workload")));
 	return 0;
 }
 
@@ -446,7 +465,7 @@ static int h_workload_remove(struct agent *a, json_object *req, struct reply *r)
 		registry_free(&next);
 		return fail(r, TN_EXIT_FAILED);
 	}
-	events_record(a, "workload-remove", json_object_get(json_object_object_get(r->o, "workload")));
+	admin_record(a, "workload-remove", json_object_get(json_object_object_get(r->o, "workload")));
 	return 0;
 }
 
@@ -476,7 +495,7 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 		fprintf(stderr, "trustnoded: %s\n", e.msg);
 	json_object_object_add(r->o, "workload", json_object_get(ev));
 	json_object_object_add(ev, "note", json_object_new_string("taint cleared by the administrator"));
-	events_record(a, "workload-reset", ev);
+	admin_record(a, "workload-reset", ev);
 	/* Its data may now leave: peers must see it. */
 	snprintf(what, sizeof(what), "workload reset %s", w->name);
 	measure_weakening(a, what);
@@ -529,7 +548,7 @@ static int h_seal(struct agent *a, json_object *req, struct reply *r)
 
 	if (kmod_seal(a, &r->err))
 		return fail(r, TN_EXIT_FAILED);
-	events_record(a, "seal", NULL);
+	admin_record(a, "seal", NULL);
 	/* Peers see the seal in the quote: it cannot be undone until reboot. */
 	crypto_hash_sha256(d, (const uint8_t *)what, sizeof(what) - 1);
 	if (measure(a, TN_MEASURE_SEAL, d, what, &e))
@@ -570,6 +589,16 @@ json_object *requests_dispatch(struct agent *a, json_object *req, int privileged
 			continue;
 		if (handlers[i].writes && !privileged) {
 			failf(&r, TN_EXIT_PERM, "permission denied: '%s' changes the node and needs root", cmd);
+			break;
+		}
+		/* A workload may be root: where it runs decides, not its uid. */
+		if (handlers[i].writes && a->caller && a->caller->refused[0]) {
+			json_object *ev = json_object_new_object();
+
+			failf(&r, TN_EXIT_PERM, "%s", a->caller->refused);
+			json_object_object_add(ev, "command", json_object_new_string(cmd));
+			json_object_object_add(ev, "reason", json_object_new_string(a->caller->refused));
+			admin_record(a, "control-refused", ev);
 			break;
 		}
 		handlers[i].fn(a, req, &r);

@@ -25,6 +25,7 @@
 #define TN_MAX_TAGS		65536
 #define TN_MAX_DERIVED		65536
 #define TN_MAX_ENDPOINTS	4096
+#define TN_MAX_CGFILES		4096	/* open cgroup.procs files of workloads */
 #define TN_MAX_PREFIXES		4096	/* per policy generation, both families */
 #define TN_RINGBUF_DEFAULT	(256 * 1024)
 
@@ -53,6 +54,17 @@ struct tn_config {
 	__u32 prefix_gen;	/* which generation of "tn_prefixes" is live (0/1) */
 	__u32 min_level;	/* cgroup level of the attach root; workloads are deeper */
 	__u32 loaded;		/* set by the agent once a policy has been applied */
+};
+
+/*
+ * map "tn_cgfiles" (cgroup mode): an open cgroup.procs or cgroup.threads
+ * file of cgroup2, keyed by its struct file, -> the workload of the task
+ * that opened it. A task that moves itself is in the destination by the
+ * time its write returns; this says where it came from.
+ */
+struct tn_cgfile {
+	__u64 wl_cgid;
+	__u64 dir_cgid;		/* the file's cgroup: a reused key is not trusted */
 };
 
 /*
@@ -225,6 +237,9 @@ enum tn_event_type {
 	TN_EV_TAINT_FLOW,	/* received data from a tainted workload (TCP,
 				 * UDP, unix socket, pipe, FIFO: see channel) */
 	TN_EV_TRUSTED_FLOW,	/* a trusted receiver got tainted data, untainted */
+	TN_EV_CGROUP_ESCAPE,	/* a tainted workload's task wrote a pid into
+				 * the cgroup.procs or cgroup.threads of a
+				 * cgroup outside its workload */
 };
 
 enum tn_decision {
@@ -233,6 +248,8 @@ enum tn_decision {
 	TN_DEC_ALLOW_AUDIT,
 	TN_DEC_DERIVE,
 	TN_DEC_TRUSTED,		/* passed untainted: a trusted receiver */
+	TN_DEC_KILL,		/* cgroup mode: the move happened, the writer
+				 * (and the task it moved) got SIGKILL */
 };
 
 #define TN_COMM_LEN 16
@@ -248,9 +265,14 @@ struct tn_event {
 	__u32 type;		/* enum tn_event_type */
 	__u32 decision;		/* enum tn_decision */
 	__u32 pid;		/* tgid; 0 when no process context (egress) */
-	__u32 count;		/* TN_EV_EGRESS: packets covered by this report */
-	__u64 from_cgid;	/* TN_EV_TAINT_FLOW, TN_EV_TRUSTED_FLOW: the sender */
-	__u64 to_cgid;		/* TN_EV_TRUSTED_FLOW: the trusted receiver */
+	__u32 count;		/* TN_EV_EGRESS: packets covered by this report;
+				 * TN_EV_CGROUP_ESCAPE: the pid written, as
+				 * the writer wrote it (0: itself) */
+	__u64 from_cgid;	/* TN_EV_TAINT_FLOW, TN_EV_TRUSTED_FLOW: the sender;
+				 * TN_EV_CGROUP_ESCAPE: the destination's
+				 * workload (0: none) */
+	__u64 to_cgid;		/* TN_EV_TRUSTED_FLOW: the trusted receiver;
+				 * TN_EV_CGROUP_ESCAPE: the destination cgroup */
 	char comm[TN_COMM_LEN];
 	__u8 family;		/* destination (or tagged endpoint) */
 	__u8 protocol;		/* IPPROTO_TCP/UDP, 0 when unknown */

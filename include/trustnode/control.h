@@ -11,8 +11,11 @@
  *          or {"ok": false, "code": <tn_exit>, "error": "<sentence>"}
  *
  * The agent checks the caller with SO_PEERCRED: root may call everything,
- * members of the "trustnode" group only the read-only commands. A request
- * that fails changes nothing.
+ * members of the "trustnode" group only the read-only commands. A caller
+ * inside a workload, or anywhere below trustnoded's cgroup, gets only the
+ * read-only commands whatever its uid (agent/caller.c). Every change is
+ * recorded with its caller (uid, pid, comm, cgroup). A request that fails
+ * changes nothing.
  *
  * Commands (arguments; results):
  *   status                       (); mode, attach, counters, gaps, ...
