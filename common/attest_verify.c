@@ -231,9 +231,9 @@ static long check_history(const struct tn_peer *p, json_object *log,
 		     (unsigned long long)p->seen_entries, when, v->reset_count);
 		return -1;
 	}
-	note(v, "history", 1, "extends the %llu entries judged at %s; entries %llu..%zu are new",
+	note(v, "history", 1, "extends the %llu entries judged at %s; %llu new entries are judged",
 	     (unsigned long long)p->seen_entries, when,
-	     (unsigned long long)p->seen_entries, used);
+	     (unsigned long long)(used - p->seen_entries));
 	return (long)p->seen_entries;
 }
 
@@ -579,6 +579,11 @@ void tn_peer_note_clock(struct tn_peer *p, const struct tn_verdict *v)
 	p->reset_count = v->reset_count;
 	p->restart_count = v->restart_count;
 	p->clock = v->clock;
+	/* Two verifiers sharing the file (the agent, trustctl): keep the
+	 * further point of this boot, never move back before it. */
+	if (p->have_log_seen && p->seen_reset_count == v->reset_count &&
+	    p->seen_entries > v->log_used)
+		return;
 	p->have_log_seen = 1;
 	p->seen_reset_count = v->reset_count;
 	p->seen_entries = v->log_used;
