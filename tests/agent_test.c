@@ -307,8 +307,11 @@ TEST_F(node, trustctl_run_puts_the_command_in_the_workload)
 {
 	char out[4096];
 
+	/* Its cgroup namespace is rooted at its run cgroup below wl. */
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "run --workload wl -- cat /proc/self/cgroup"));
-	EXPECT_NE(NULL, strstr(out, "/wl/run.")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "0::/\n")) TH_LOG("%s", out);
+	EXPECT_EQ(0, ctl(&self->n, NULL, 0, "run --workload wl -- sh -c 'grep -q . %s/run.*/cgroup.procs'",
+			 self->n.wl_cg));
 	EXPECT_EQ(7, ctl(&self->n, NULL, 0, "run --workload wl -- sh -c 'exit 7'"));
 	EXPECT_EQ(0, ctl(&self->n, NULL, 0, "run --workload wl -- cat %s", data(&self->n, "secret")));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
