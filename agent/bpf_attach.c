@@ -30,7 +30,8 @@ static const char *const gaps_cgroup[] = {
 	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
 	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
-	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
+	"packet sockets (AF_PACKET, needs CAP_NET_RAW) and vsock sockets (AF_VSOCK, to the hypervisor, no capability needed) are not refused: no cgroup hook sees their creation, and their frames bypass the egress programs (trustctl run drops CAP_NET_RAW; unload the vsock modules where there is no need for them)",
+	"a raw IP socket opened before the taint with IP_HDRINCL is judged by the address in the header it writes, not by where it is routed (tainted workloads cannot open new ones: cgroup/sock_create)",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	NULL,
 };
@@ -42,7 +43,7 @@ static const char *const gaps_lsm[] = {
 	"unix sockets, pipes and FIFOs: a reader that cannot be recorded (more than 8 reader workloads on one channel, or tn_channels full) makes tainted writes into that channel fail closed (refused in enforce mode), but splice, tee and vmsplice into a pipe cannot be refused, and a reader left out while the map was full is missed if the channel is only recorded later; each case is a channel-untracked event",
 	"vmsplice(2) on a pipe by a 32-bit process does not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
-	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
+	"packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint keep working: socket_create refuses only new ones, and their frames bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	NULL,
 };
@@ -85,6 +86,8 @@ static const struct prog_slot slots[] = {
 	{ "tn_tee",                0, 1, 0 },
 	{ "tn_vmsplice",           0, 1, 0 },
 	{ "tn_sys_exit_open",      0, 0, 1 },
+	{ "tn_sock_create",        1, 0, 1 },
+	{ "tn_lsm_socket_create",  0, 1, 0 },
 };
 
 static int slot_used(const struct prog_slot *s, enum tn_attach_mode m)

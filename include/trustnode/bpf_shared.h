@@ -187,6 +187,7 @@ enum tn_counter {
 	TN_CNT_DERIVE_FAILED,	/* tn_derived full: a written file is untracked */
 	TN_CNT_FLOW_UNREGISTERED,/* tainted data reached a cgroup in no workload */
 	TN_CNT_TRUSTED_FLOWS,	/* packets of tainted flows into trusted receivers */
+	TN_CNT_DENY_SOCKET,	/* raw, packet or vsock sockets refused */
 	TN_CNT__MAX,
 };
 
@@ -200,6 +201,10 @@ enum tn_event_type {
 	TN_EV_TAINT_FLOW,	/* received data from a tainted workload (TCP,
 				 * UDP, unix socket, pipe, FIFO: see channel) */
 	TN_EV_TRUSTED_FLOW,	/* a trusted receiver got tainted data, untainted */
+	TN_EV_SOCKET,		/* a tainted workload asked for a raw, packet or
+				 * vsock socket: family is the address family,
+				 * count the socket type, port the protocol
+				 * (host byte order) */
 };
 
 enum tn_decision {
