@@ -161,6 +161,38 @@ static void act_privs(void)
 	status_line("Cap");
 }
 
+/* Taints itself, deletes every pinned link it can find, connects out. */
+static void act_unpin(const char *pin_dir, const char *secret)
+{
+	char dir[1024], path[1400];
+	struct dirent *de;
+	int n = 0, failed = 0;
+	DIR *d;
+
+	say("open", do_open(secret));
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	d = opendir(dir);
+	say("opendir", d ? 0 : errno);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path))
+			failed = errno;
+		else
+			n++;
+	}
+	if (d)
+		closedir(d);
+	say("unpinned", n);
+	say("unpin_errno", failed);
+	/* The agent holds the links while it runs: stop it (same uid). */
+	if (getenv("TN_ADV_PID"))
+		say("kill", kill(atoi(getenv("TN_ADV_PID")), SIGKILL) ? errno : 0);
+	usleep(300 * 1000);
+	say("connect", adv_connect(OUT4));
+}
+
 __attribute__((constructor)) static void adversary(void)
 {
 	const char *act = getenv("TN_ADV_ACT");
@@ -181,6 +213,8 @@ __attribute__((constructor)) static void adversary(void)
 		setenv("TN_ADV_ACT", "privs", 1);
 		execl(arg, arg, (char *)NULL);
 		say("exec", errno);
+	} else if (!strcmp(act, "unpin")) {
+		act_unpin(arg, arg2);
 	} else if (!strcmp(act, "touch")) {
 		write_file(arg, "ran\n");
 	}
@@ -217,6 +251,7 @@ static unsigned long long capset_of(const char *out, const char *which)
 struct launch {
 	const char *opts;	/* trustctl run options, space separated */
 	const char *act, *arg, *arg2;
+	pid_t pid;		/* TN_ADV_PID: a process the attack targets */
 	int hold_socket;	/* fd 9: a connection to OUT4:PORT made outside */
 	const char *hold_file;	/* fd 8: this file, opened outside */
 };
@@ -289,6 +324,12 @@ static int launch(struct tn_node *n, const struct launch *l, char *out, size_t l
 		setenv("TN_ADV_ACT", l->act, 1);
 		setenv("TN_ADV_ARG", l->arg ?: "", 1);
 		setenv("TN_ADV_ARG2", l->arg2 ?: "", 1);
+		if (l->pid) {
+			char num[16];
+
+			snprintf(num, sizeof(num), "%d", l->pid);
+			setenv("TN_ADV_PID", num, 1);
+		}
 		execv(bin, argv);
 		_exit(243);
 	}
@@ -350,16 +391,50 @@ static int nsdelegate_state(char *mnt, size_t n, unsigned long *flags)
 }
 
 /*
- * Attack: root in the workload, tainted, writes its pid into an untainted
- * workload's cgroup, into one below trustnode's cgroup in no workload, and
- * into the hierarchy's root, then connects out.
+ * A root process outside every workload, in the host's mount namespace,
+ * holding no more capabilities than trustctl run leaves a workload: one
+ * whose /proc/PID/root the workload may enter (same uid, capabilities a
+ * subset of its own). Returns its pid; it waits to be killed.
  */
-static void escape_attack(struct tn_node *n, char *out, size_t len, char *mnt)
+static pid_t weak_root_process(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+		int cap;
+
+		for (cap = 0; cap < 64; cap++)
+			if (DROPPED & (1ULL << cap))
+				prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+		syscall(SYS_capget, &h, d);
+		d[0].permitted &= ~(__u32)DROPPED;
+		d[1].permitted &= ~(__u32)(DROPPED >> 32);
+		d[0].effective = d[0].permitted;
+		d[1].effective = d[1].permitted;
+		d[0].inheritable = d[1].inheritable = 0;
+		syscall(SYS_capset, &h, d);
+		pause();
+		_exit(0);
+	}
+	usleep(100 * 1000);
+	return pid;
+}
+
+/*
+ * Attack: root in the workload, tainted, writes its pid into an untainted
+ * workload's cgroup.procs: by the path it sees, through the init process's
+ * root (/proc/1/root), and through the root of a root process it may
+ * enter (see weak_root_process); then connects out.
+ */
+static void escape_attack(struct tn_node *n, char *out, size_t len, pid_t weak)
 {
 	char targets[2048];
 
-	snprintf(targets, sizeof(targets), "%s/cgroup.procs:%s/cgroup.procs:%s/cgroup.procs",
-		 n->wl2_cg, n->other_cg, mnt);
+	snprintf(targets, sizeof(targets),
+		 "%s/cgroup.procs:/proc/1/root%s/cgroup.procs:/proc/%d/root%s/cgroup.procs",
+		 n->wl2_cg, n->wl2_cg, weak, n->wl2_cg);
 	launch(n, &(struct launch){ .act = "escape", .arg = targets,
 				    .arg2 = data(n, "secret") }, out, len);
 }
@@ -371,18 +446,21 @@ static void escape_attack(struct tn_node *n, char *out, size_t len, char *mnt)
  */
 TEST_F(node, root_in_trustctl_run_cannot_leave_its_cgroup_with_nsdelegate)
 {
-	char mnt[1024], out[8192];
+	char mnt[1024], out[8192] = "";
 	unsigned long flags;
 	int was = nsdelegate_state(mnt, sizeof(mnt), &flags), now;
+	pid_t weak = weak_root_process();
 
 	ASSERT_LE(0, was);
 	if (!was)
 		ASSERT_EQ(0, run_cmd("mount -o remount,nsdelegate %s", mnt));
 	now = nsdelegate_state(mnt, sizeof(mnt), &flags);
 	if (now == 1)
-		escape_attack(&self->n, out, sizeof(out), mnt);
+		escape_attack(&self->n, out, sizeof(out), weak);
 	if (!was)
 		ASSERT_EQ(0, mount(NULL, mnt, NULL, MS_REMOUNT | flags, ""));
+	kill(weak, SIGKILL);
+	waitpid(weak, NULL, 0);
 	ASSERT_EQ(was, nsdelegate_state(mnt, sizeof(mnt), &flags));
 	ASSERT_EQ(1, now);
 
@@ -394,21 +472,34 @@ TEST_F(node, root_in_trustctl_run_cannot_leave_its_cgroup_with_nsdelegate)
 	EXPECT_FALSE(listener_received(self->listeners[0]));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
 	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+	EXPECT_NE(0, run_cmd("grep -q . %s/cgroup.procs", self->n.wl2_cg));
 }
 
+/*
+ * Without nsdelegate, trustctl run's own mount namespace still hides every
+ * cgroup outside the workload, and /proc/1/root is closed to it (the init
+ * process holds capabilities the workload lacks); what remains is the
+ * listed gap: the root of a root process with no more capabilities.
+ */
 TEST_F(node, without_nsdelegate_leaving_the_cgroup_is_a_listed_gap)
 {
 	char mnt[1024], out[8192];
 	unsigned long flags;
+	pid_t weak;
 
 	if (nsdelegate_state(mnt, sizeof(mnt), &flags) != 0)
 		SKIP(return, "cgroup2 is mounted with nsdelegate here: no such gap");
-	escape_attack(&self->n, out, sizeof(out), mnt);
+	weak = weak_root_process();
+	escape_attack(&self->n, out, sizeof(out), weak);
+	kill(weak, SIGKILL);
+	waitpid(weak, NULL, 0);
 	/* The launcher says so, and so does trustctl status. */
 	EXPECT_NE(NULL, strstr(out, "without nsdelegate")) TH_LOG("%s", out);
 	EXPECT_TRUE(gap_listed(&self->n, "nsdelegate"));
-	/* The gap is real: the write moved the process. */
-	EXPECT_EQ(0, field(out, "escape0")) TH_LOG("%s", out);
+	EXPECT_EQ(ENOENT, field(out, "escape0")) TH_LOG("%s", out);
+	EXPECT_EQ(EACCES, field(out, "escape1"));
+	/* The gap is real: that write moved the process. */
+	EXPECT_EQ(0, field(out, "escape2"));
 }
 
 /* ---- descriptors ---- */
@@ -532,6 +623,26 @@ TEST_F(node, trustctl_run_refuses_bad_input_and_starts_nothing)
 	EXPECT_EQ(0, launch(&self->n, &(struct launch){ .act = "touch", .arg = mark },
 			    out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(0, access(mark, F_OK));
+}
+
+/*
+ * Attack: root in the workload deletes trustnode's pinned links under
+ * /sys/fs/bpf (the pins are root's files), which detaches the programs
+ * when nothing else holds them, then connects out.
+ */
+TEST_F(node, root_in_trustctl_run_cannot_unpin_the_programs)
+{
+	char out[8192];
+	int rc;
+
+	rc = launch(&self->n, &(struct launch){ .act = "unpin", .arg = self->n.pin,
+		    .arg2 = data(&self->n, "secret"), .pid = self->n.agent }, out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(0, field(out, "open")) TH_LOG("%s", out);
+	EXPECT_EQ(0, field(out, "unpinned")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, field(out, "connect"));
+	EXPECT_FALSE(listener_received(self->listeners[0]));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 }
 
 /* ---- raw, packet and vsock sockets ---- */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -242,6 +243,57 @@ static int close_fds(const struct confine *c, struct tn_err *err)
 	return 0;
 }
 
+/*
+ * A mount namespace of its own: every bpf file system is covered by an
+ * empty read-only tmpfs, so root inside can neither delete trustnode's
+ * pins (which would detach its programs once the agent is gone) nor reach
+ * its maps, and every cgroup2 mount is replaced by one rooted at the
+ * cgroup namespace, so the workload sees no cgroup outside its own.
+ * Without CAP_SYS_ADMIN it cannot unmount either, and mounts copied into
+ * a user namespace it makes stay locked over what they cover.
+ */
+static int private_mounts(struct tn_err *err)
+{
+	char dirs[64][512], types[64][16], dev[256], opts[1024];
+	int n = 0, i;
+	FILE *f;
+
+	if (unshare(CLONE_NEWNS))
+		return tn_fail_errno(err, errno, "mount namespace: unshare");
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
+		return tn_fail_errno(err, errno, "mount namespace: making mounts private");
+	f = fopen("/proc/self/mounts", "r");
+	if (!f)
+		return tn_fail_errno(err, errno, "mount namespace: /proc/self/mounts");
+	while (n < 64 && fscanf(f, "%255s %511s %15s %1023s %*[^\n]", dev, dirs[n],
+				types[n], opts) == 4) {
+		if (strcmp(types[n], "bpf") && strcmp(types[n], "cgroup2"))
+			continue;
+		/* Escaped names (\040...) would need decoding: refuse. */
+		if (strchr(dirs[n], '\\')) {
+			fclose(f);
+			return tn_fail(err, "mount namespace: cannot cover %s mount %s", types[n], dirs[n]);
+		}
+		n++;
+	}
+	fclose(f);
+	if (n == 64)
+		return tn_fail(err, "mount namespace: more than 63 bpf and cgroup2 mounts");
+	for (i = 0; i < n; i++) {
+		/*
+		 * An empty tmpfs first: the kernel refuses a cgroup2 mount
+		 * right on top of the same hierarchy (EBUSY).
+		 */
+		if (mount("tmpfs", dirs[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
+			  MS_NOEXEC, "mode=0555") ||
+		    (!strcmp(types[i], "cgroup2") &&
+		     mount("cgroup2", dirs[i], "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)))
+			return tn_fail_errno(err, errno, "mount namespace: covering %s mount %s",
+					     types[i], dirs[i]);
+	}
+	return 0;
+}
+
 int confine_apply(const struct confine *c, struct tn_err *err)
 {
 	if (join_cgroup(c->cgroup, err))
@@ -252,6 +304,8 @@ int confine_apply(const struct confine *c, struct tn_err *err)
 	 */
 	if (unshare(CLONE_NEWCGROUP))
 		return tn_fail_errno(err, errno, "cgroup namespace: unshare");
+	if (private_mounts(err))
+		return -1;
 	if (drop_caps(c, err))
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||

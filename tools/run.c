@@ -111,7 +111,8 @@ static int check_nsdelegate(int require)
 	if (require)
 		return ctl_error(TN_EXIT_FAILED, "cgroup2 (%s) is not mounted with nsdelegate: refusing (--require-nsdelegate)", mnt);
 	fprintf(stderr, "trustctl: warning: cgroup2 (%s) is mounted without nsdelegate: "
-		"a root process in the workload can move itself out of its cgroup "
+		"a root process in the workload may still move itself out of its cgroup "
+		"through /proc/PID/root of another root process "
 		"(mount -o remount,nsdelegate %s closes this)\n", mnt, mnt);
 	return 0;
 }
@@ -184,6 +185,9 @@ const struct subcommand cmd_run = {
 "  - the child joins run.PID and unshares a cgroup namespace rooted there\n"
 "    (with nsdelegate on the cgroup2 mount, not even root can leave it;\n"
 "    without, a warning is printed, --require-nsdelegate refuses instead);\n"
+"  - a mount namespace of its own: every bpf file system (trustnode's pins)\n"
+"    is covered by an empty read-only tmpfs, every cgroup2 mount shows only\n"
+"    run.PID and below; other mounts follow the host's (slave);\n"
 "  - capabilities: CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN,\n"
 "    CAP_NET_RAW, CAP_SYS_MODULE, CAP_SYS_PTRACE, CAP_SYS_RAWIO, CAP_MKNOD\n"
 "    and CAP_SYS_BOOT leave the bounding, permitted, effective, inheritable\n"
