@@ -44,6 +44,7 @@ static const char *const gaps_lsm[] = {
 	"vmsplice(2) on a pipe by a 32-bit process does not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint keep working: socket_create refuses only new ones, and their frames bypass the egress programs",
+	"a raw IP socket connected before the taint is judged by the address in the header it writes (IP_HDRINCL), not by where it is routed",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	NULL,
 };
