@@ -444,7 +444,7 @@ static void escape_attack(struct tn_node *n, char *out, size_t len, pid_t weak)
  * finds it off (mount -o remount,nsdelegate), and puts it back as it found
  * it right after the attack (a remount without the option turns it off).
  */
-TEST_F(node, root_in_trustctl_run_cannot_leave_its_cgroup_with_nsdelegate)
+TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_leave_its_cgroup_with_nsdelegate, 180)
 {
 	char mnt[1024], out[8192] = "";
 	unsigned long flags;
@@ -481,7 +481,7 @@ TEST_F(node, root_in_trustctl_run_cannot_leave_its_cgroup_with_nsdelegate)
  * process holds capabilities the workload lacks); what remains is the
  * listed gap: the root of a root process with no more capabilities.
  */
-TEST_F(node, without_nsdelegate_leaving_the_cgroup_is_a_listed_gap)
+TEST_F_TIMEOUT(node, without_nsdelegate_leaving_the_cgroup_is_a_listed_gap, 180)
 {
 	char mnt[1024], out[8192];
 	unsigned long flags;
@@ -504,7 +504,7 @@ TEST_F(node, without_nsdelegate_leaving_the_cgroup_is_a_listed_gap)
 
 /* ---- descriptors ---- */
 
-TEST_F(node, descriptors_from_outside_the_workload_are_not_inherited)
+TEST_F_TIMEOUT(node, descriptors_from_outside_the_workload_are_not_inherited, 180)
 {
 	struct pollfd p = { .fd = self->listeners[0], .events = POLLIN };
 	char out[8192], buf[256];
@@ -534,7 +534,7 @@ TEST_F(node, descriptors_from_outside_the_workload_are_not_inherited)
 
 /* ---- privileges ---- */
 
-TEST_F(node, root_in_trustctl_run_cannot_regain_privileges)
+TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_regain_privileges, 180)
 {
 	char out[8192];
 	int rc;
@@ -566,7 +566,7 @@ TEST_F(node, root_in_trustctl_run_cannot_regain_privileges)
 	EXPECT_EQ(EPERM, field(out, "mount"));
 }
 
-TEST_F(node, user_runs_as_that_user_and_setuid_binaries_grant_nothing)
+TEST_F_TIMEOUT(node, user_runs_as_that_user_and_setuid_binaries_grant_nothing, 180)
 {
 	struct passwd *pw = getpwnam("nobody");
 	char out[8192], suid[400];
@@ -601,7 +601,7 @@ TEST_F(node, user_runs_as_that_user_and_setuid_binaries_grant_nothing)
 	EXPECT_EQ(0ULL, capset_of(out, "CapEff:"));
 }
 
-TEST_F(node, trustctl_run_refuses_bad_input_and_starts_nothing)
+TEST_F_TIMEOUT(node, trustctl_run_refuses_bad_input_and_starts_nothing, 180)
 {
 	char out[8192], mark[400];
 
@@ -630,7 +630,7 @@ TEST_F(node, trustctl_run_refuses_bad_input_and_starts_nothing)
  * /sys/fs/bpf (the pins are root's files), which detaches the programs
  * when nothing else holds them, then connects out.
  */
-TEST_F(node, root_in_trustctl_run_cannot_unpin_the_programs)
+TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_unpin_the_programs, 180)
 {
 	char out[8192];
 	int rc;
@@ -782,7 +782,7 @@ static int raw_attack(void *arg)
  * without trustctl run) writes its own IPv4 header and sends a packet to
  * the outside host. Refused at socket(), in both modes.
  */
-TEST_F(node, a_tainted_workload_cannot_open_raw_ip_sockets)
+TEST_F_TIMEOUT(node, a_tainted_workload_cannot_open_raw_ip_sockets, 180)
 {
 	int sniff = out_sniffer(&self->n);
 
@@ -814,7 +814,7 @@ TEST_F(node, a_tainted_workload_cannot_open_raw_ip_sockets)
  * A raw socket opened before the taint: its IP packets pass the egress
  * program (cgroup_skb), and in lsm mode socket_sendmsg, on the way out.
  */
-TEST_F(node, a_raw_socket_opened_before_the_taint_sends_nothing_out)
+TEST_F_TIMEOUT(node, a_raw_socket_opened_before_the_taint_sends_nothing_out, 180)
 {
 	int sniff = out_sniffer(&self->n);
 
@@ -832,7 +832,7 @@ TEST_F(node, a_raw_socket_opened_before_the_taint_sends_nothing_out)
  * the frame gets out: the listed gap, whose mitigation is trustctl run
  * (no CAP_NET_RAW).
  */
-TEST_F(node, packet_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise)
+TEST_F_TIMEOUT(node, packet_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise, 180)
 {
 	int sniff = out_sniffer(&self->n), rc;
 
@@ -854,7 +854,7 @@ TEST_F(node, packet_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise)
 	close(sniff);
 }
 
-TEST_F(node, vsock_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise)
+TEST_F_TIMEOUT(node, vsock_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise, 180)
 {
 	int rc;
 
