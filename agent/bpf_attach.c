@@ -30,7 +30,8 @@ static const char *const gaps_cgroup[] = {
 	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
 	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
-	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
+	"packet sockets (AF_PACKET, needs CAP_NET_RAW) and vsock sockets (AF_VSOCK, to the hypervisor, no capability needed) are not refused: no cgroup hook sees their creation, and their frames bypass the egress programs (trustctl run drops CAP_NET_RAW; unload the vsock modules where there is no need for them)",
+	"a raw IP socket opened before the taint with IP_HDRINCL is judged by the address in the header it writes, not by where it is routed (tainted workloads cannot open new ones: cgroup/sock_create)",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	"a file renamed or hard-linked out of a tagged directory (or a directory moved out) loses the directory's labels: no hook sees rename or link without BPF LSM; keep tagged trees unwritable by workloads and their users without CAP_FOWNER (fs.protected_hardlinks=1)",
 	"a tainted process that writes a pid into cgroup.procs outside every workload is killed (with the process it moved) after the move, not refused: another thread of it may act in the microseconds between; such writes through io_uring, splice or sendfile, or through a cgroup.procs descriptor opened outside the workloads, are not seen (run workloads in a cgroup namespace on a cgroup2 mounted with nsdelegate: trustctl run)",
@@ -45,7 +46,8 @@ static const char *const gaps_lsm[] = {
 	"unix sockets, pipes and FIFOs: a reader that cannot be recorded (more than 8 reader workloads on one channel, or tn_channels full) makes tainted writes into that channel fail closed (refused in enforce mode), but splice, tee and vmsplice into a pipe cannot be refused, and a reader left out while the map was full is missed if the channel is only recorded later; each case is a channel-untracked event",
 	"vmsplice(2) on a pipe by a 32-bit process does not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
-	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
+	"packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint keep working: socket_create refuses only new ones, and their frames bypass the egress programs",
+	"a raw IP socket connected before the taint is judged by the address in the header it writes (IP_HDRINCL), not by where it is routed",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
 	NULL,
@@ -91,6 +93,8 @@ static const struct prog_slot slots[] = {
 	{ "tn_tee",                0, 1, 0 },
 	{ "tn_vmsplice",           0, 1, 0 },
 	{ "tn_sys_exit_open",      0, 0, 1 },
+	{ "tn_sock_create",        1, 0, 1 },
+	{ "tn_lsm_socket_create",  0, 1, 0 },
 };
 
 static int slot_used(const struct prog_slot *s, enum tn_attach_mode m)

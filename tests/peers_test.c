@@ -56,11 +56,10 @@ static void write_policy(struct tn_node *n, char *buf, size_t len,
 /* Runs a shell command as workload wl of node m, in m's namespace. */
 static int as_workload(struct mesh_node *m, const char *script)
 {
-	char cmd[4096];
-
-	snprintf(cmd, sizeof(cmd), "run --workload wl -- nsenter --net=/run/netns/%s bash -c '%s'",
-		 m->att.ns, script);
-	return ctl(&m->att.n, NULL, 0, "%s", cmd);
+	/* The namespace first: trustctl run drops CAP_SYS_ADMIN, which setns needs. */
+	return run_cmd("TRUSTNODE_SOCKET=%s nsenter --net=/run/netns/%s %s/trustctl run "
+		       "--workload wl -- bash -c '%s' >/dev/null 2>&1",
+		       m->att.n.socket, m->att.ns, tn_build(), script);
 }
 
 /* Waits (up to secs) until node m's verdict on peer is want. */
@@ -237,9 +236,9 @@ static int spawn_workload_py(struct mesh_node *m, const char *name, const char *
 	snprintf(path, sizeof(path), "%s/%s.py", m->att.n.tmp, name);
 	if (write_file(path, code))
 		return -1;
-	return run_cmd("TRUSTNODE_SOCKET=%s %s/trustctl run --workload wl -- "
-		       "nsenter --net=/run/netns/%s python3 %s >%s.log 2>&1 &",
-		       m->att.n.socket, tn_build(), m->att.ns, path, path);
+	return run_cmd("TRUSTNODE_SOCKET=%s nsenter --net=/run/netns/%s %s/trustctl run "
+		       "--workload wl -- python3 %s >%s.log 2>&1 &",
+		       m->att.n.socket, m->att.ns, tn_build(), path, path);
 }
 
 static int wait_file(const char *path, int secs)

@@ -2,6 +2,7 @@
 /* trustctl status */
 #include <stdio.h>
 #include <string.h>
+#include "confine.h"
 #include "trustctl.h"
 
 static int run(int argc, char **argv)
@@ -72,6 +73,10 @@ static int run(int argc, char **argv)
 	a = json_object_object_get(reply, "gaps");
 	for (i = 0; i < json_object_array_length(a); i++)
 		printf("  - %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+	/* Read here, not by the agent: it is this machine's mount, either way. */
+	if (cgroup2_nsdelegate(buf, sizeof(buf)) != 1)
+		printf("  - cgroup2 (%s) is mounted without nsdelegate: a root process in a workload not started by trustctl run can write its pid into another cgroup's cgroup.procs and leave its workload; one started by trustctl run sees only its own cgroups, but can still leave through /proc/PID/root of a root process holding no more capabilities than itself (mount -o remount,nsdelegate %s closes both)\n",
+		       buf, buf);
 	json_object_put(reply);
 	return 0;
 }

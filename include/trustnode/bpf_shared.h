@@ -224,6 +224,7 @@ enum tn_counter {
 	TN_CNT_TRUSTED_FLOWS,	/* packets of tainted flows into trusted receivers */
 	TN_CNT_DENIALS_UNREPORTED,/* connect/sendmsg denials (or audit-allows)
 				 * folded by the rate limit: counted, no event */
+	TN_CNT_DENY_SOCKET,	/* raw, packet or vsock sockets refused */
 	TN_CNT__MAX,
 };
 
@@ -240,6 +241,10 @@ enum tn_event_type {
 	TN_EV_CGROUP_ESCAPE,	/* a tainted workload's task wrote a pid into
 				 * the cgroup.procs or cgroup.threads of a
 				 * cgroup outside its workload */
+	TN_EV_SOCKET,		/* a tainted workload asked for a raw, packet or
+				 * vsock socket: family is the address family,
+				 * count the socket type, port the protocol
+				 * (host byte order) */
 };
 
 enum tn_decision {
