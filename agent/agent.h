@@ -12,6 +12,7 @@
 struct trustnode_bpf;
 struct nl_sock;
 struct ring_buffer;
+struct cgwatch;
 
 enum tn_attach_mode { TN_ATTACH_AUTO, TN_ATTACH_LSM, TN_ATTACH_CGROUP };
 
@@ -57,6 +58,10 @@ struct agent {
 	uint64_t channels_untracked_reported;	/* tn_channel_stats, summed */
 	uint64_t unreported_drops_reported;
 	int64_t boot_to_real_ns;
+
+	/* cgwatch.c: inotify on the parents of workload cgroups */
+	int cg_inotify;
+	struct cgwatch *cgw;
 
 	int listen_fd;
 	int ep;				/* the main loop's epoll */
@@ -126,6 +131,18 @@ int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 
 /* Applies a changed copy of the registry: kernel first, then disk. */
 int agent_commit(struct agent *a, struct registry *next, struct tn_err *err);
+
+/* cgwatch.c: workloads are their cgroup paths; ids are looked up again. */
+int cgroups_resolve_at_start(struct agent *a, json_object **changes);
+void cgroups_record(struct agent *a, json_object *changes, const char *why);
+/* Taint the kernel lacks that the state file has (after a reboot). */
+json_object *cgroups_taint_to_restore(struct agent *a);
+int workloads_resolve(struct agent *a, const char *why, struct tn_err *err);
+int cgwatch_open(struct agent *a, struct tn_err *err);
+int cgwatch_fd(struct agent *a);
+void cgwatch_handle(struct agent *a);
+void cgwatch_rearm(struct agent *a);
+void cgwatch_close(struct agent *a);
 
 /* kmod_sync.c: the module's policy and taint follow the registry. */
 struct tn_kmod;

@@ -173,7 +173,8 @@ struct reg_workload *registry_workload_by_cgid(const struct registry *r,
 {
 	int i;
 
-	for (i = 0; i < r->nwls; i++)
+	/* 0 is a workload whose cgroup has never existed: it matches nothing. */
+	for (i = 0; cgid && i < r->nwls; i++)
 		if (r->wls[i].cgid == cgid)
 			return &r->wls[i];
 	return NULL;
@@ -202,7 +203,7 @@ int registry_add_workload(struct registry *r, const char *name,
 		return tn_fail(err, "workload '%s' already exists", name);
 	for (i = 0; i < r->nwls; i++) {
 		w = &r->wls[i];
-		if (w->cgid == cgid)
+		if ((cgid && w->cgid == cgid) || !strcmp(w->cgroup, cgroup))
 			return tn_fail(err, "cgroup %s is already workload '%s'", cgroup, w->name);
 		if (path_within(cgroup, w->cgroup) || path_within(w->cgroup, cgroup))
 			return tn_fail(err, "cgroup %s overlaps workload '%s' (%s): workloads cannot nest", cgroup, w->name, w->cgroup);
@@ -217,6 +218,7 @@ int registry_add_workload(struct registry *r, const char *name,
 	w->name = strdup(name);
 	w->cgroup = strdup(cgroup);
 	w->cgid = cgid;
+	w->missing = !cgid;
 	w->id = r->next_wl_id++;
 	if (!w->name || !w->cgroup) {
 		free_workload(w);
@@ -312,9 +314,10 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 
 		if (w->source != TN_SRC_POLICY)
 			continue;
+		/* The same name and path: the same workload, whatever its id now. */
 		for (j = 0; j < p->nworkloads; j++)
 			if (!strcmp(p->workloads[j].name, w->name) &&
-			    p->workloads[j].cgid == w->cgid)
+			    !strcmp(p->workloads[j].cgroup, w->cgroup))
 				kept = 1;
 		if (kept)
 			continue;
@@ -343,7 +346,8 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 		struct reg_workload *w = registry_find_workload(r, pw->name);
 		struct tn_err e;
 
-		if (w && w->cgid == pw->cgid) {
+		if (w && !strcmp(w->cgroup, pw->cgroup)) {
+			/* Its id is looked up again after the commit (cgwatch.c). */
 			w->source = TN_SRC_POLICY;
 			continue;
 		}
@@ -477,6 +481,8 @@ json_object *registry_workload_json(const struct registry *r,
 	json_object_object_add(o, "name", json_object_new_string(w->name));
 	json_object_object_add(o, "cgroup", json_object_new_string(w->cgroup));
 	json_object_object_add(o, "cgroup_id", json_object_new_int64(w->cgid));
+	if (w->missing)
+		json_object_object_add(o, "pending", json_object_new_boolean(1));
 	json_object_object_add(o, "id", json_object_new_int64(w->id));
 	json_object_object_add(o, "taint", registry_label_names(r, w->taint));
 	json_object_object_add(o, "source",

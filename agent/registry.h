@@ -32,11 +32,17 @@ struct reg_tag {
 	uint64_t event;		/* TN_SRC_DERIVED: the event that derived it */
 };
 
+/*
+ * A workload is its cgroup path: cgid is only the incarnation seen last. It
+ * is looked up again at start, at policy loads and whenever the path is
+ * created again (cgwatch.c); 0 until the path has existed once.
+ */
 struct reg_workload {
 	enum tn_source source;
 	char *name;
 	char *cgroup;
 	uint64_t cgid;
+	int missing;		/* the path does not exist now (not saved) */
 	uint32_t id;
 	uint64_t taint;		/* last seen in the kernel; restored after reboot */
 	uint64_t kmod_taint;	/* what trustnode.ko has been told (not saved) */

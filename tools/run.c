@@ -87,6 +87,14 @@ static int run(int argc, char **argv)
 			_exit(TN_EXIT_FAILED);
 		}
 		close(fd);
+		/*
+		 * Inside run.PID the workload's cgroup cannot be removed, so
+		 * what is at its path now is where CMD runs. If it was just
+		 * created again and trustnoded has not registered it yet, CMD
+		 * would run unenforced: ask, and refuse unless it is.
+		 */
+		if (ctl_workload_check(name, 1))
+			_exit(TN_EXIT_FAILED);
 		execvp(argv[i], argv + i);
 		fprintf(stderr, "trustctl: cannot run %s: %s\n", argv[i], strerror(errno));
 		_exit(127);
