@@ -29,6 +29,16 @@
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
 		    IN_ONLYDIR)
 
+/* The inotify watches: one per directory that a workload path needs. */
+struct cgwatch {
+	int rearmed;	/* the watched set changed since workloads_resolve looked */
+	int force;	/* a watched directory went away: watch again */
+	int n;
+	int wd[TN_MAX_WORKLOADS];
+	char *dir[TN_MAX_WORKLOADS];
+	uint64_t ino[TN_MAX_WORKLOADS];
+};
+
 /* One tn_workloads entry, never lowering a taint BPF has already set. */
 static void put_workload(struct agent *a, const struct reg_workload *w)
 {
@@ -160,7 +170,7 @@ void cgroups_record(struct agent *a, json_object *changes, const char *why)
 	json_object_put(changes);
 }
 
-int workloads_resolve(struct agent *a, const char *why, struct tn_err *err)
+static int resolve_once(struct agent *a, const char *why, struct tn_err *err)
 {
 	json_object *changes = json_object_new_array();
 	struct registry next;
@@ -193,33 +203,32 @@ int workloads_resolve(struct agent *a, const char *why, struct tn_err *err)
 	if (!ret)
 		record(a, changes, why);
 	json_object_put(changes);
-	if (!ret)
+	return ret;
+}
+
+int workloads_resolve(struct agent *a, const char *why, struct tn_err *err)
+{
+	int k, ret = 0;
+
+	/*
+	 * A watch added now (a parent that just appeared) may have missed a
+	 * mkdir just before it: look again until the watches stay as they are.
+	 */
+	for (k = 0; k < 8; k++) {
+		if (a->cgw)
+			a->cgw->rearmed = 0;
+		ret = resolve_once(a, why, err);
+		if (ret)
+			break;
 		cgwatch_rearm(a);
+		if (!a->cgw || !a->cgw->rearmed)
+			break;
+	}
 	return ret;
 }
 
 /* ---- inotify -------------------------------------------------------- */
 
-struct cgwatch {
-	int n;
-	int wd[TN_MAX_WORKLOADS];
-	char *dir[TN_MAX_WORKLOADS];
-};
-
-/* The directory to watch for cgroup: its parent, or the nearest ancestor that exists. */
-static int watch_dir(const char *cgroup, char *dir, size_t n)
-{
-	char *slash;
-	struct stat st;
-
-	snprintf(dir, n, "%s", cgroup);
-	while ((slash = strrchr(dir, '/')) && slash != dir) {
-		*slash = '\0';
-		if (!stat(dir, &st) && S_ISDIR(st.st_mode))
-			return 0;
-	}
-	return -1;
-}
 
 static void unwatch_all(struct agent *a)
 {
@@ -234,50 +243,86 @@ static void unwatch_all(struct agent *a)
 		w->n = 0;
 }
 
+struct watch_set {
+	int n;
+	char *dir[TN_MAX_WORKLOADS];
+	uint64_t ino[TN_MAX_WORKLOADS];
+};
+
 /*
- * Watches the directories the workloads need now. Only when that set
- * changed: removing a watch queues IN_IGNORED, which would wake us again.
+ * Every existing directory from cgroup's parent up to trustnoded's cgroup:
+ * cgroupfs does not report IN_DELETE_SELF, so a parent removed and made
+ * again is seen only from its own parent's watch.
+ */
+static void add_ancestors(struct watch_set *set, const char *cgroup,
+			  size_t root_len)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+	int j, depth = 0;
+
+	snprintf(dir, sizeof(dir), "%s", cgroup);
+	while ((slash = strrchr(dir, '/')) && slash != dir && depth++ < 32 &&
+	       set->n < TN_MAX_WORKLOADS) {
+		*slash = '\0';
+		if (strlen(dir) < root_len)
+			break;
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		for (j = 0; j < set->n && strcmp(set->dir[j], dir); j++)
+			;
+		if (j < set->n || !(set->dir[set->n] = strdup(dir)))
+			continue;
+		set->ino[set->n++] = st.st_ino;
+	}
+}
+
+/*
+ * Watches the directories the workloads need now, and only when that set
+ * (paths and inodes) changed: removing a watch queues IN_IGNORED, which
+ * would wake us again.
  */
 void cgwatch_rearm(struct agent *a)
 {
 	struct cgwatch *w = a->cgw;
-	char dir[PATH_MAX], **dirs;
-	int i, j, n = 0, same;
+	struct watch_set *set;
+	size_t root_len;
+	int i, same;
 
 	if (a->cg_inotify < 0 || !w)
 		return;
-	dirs = calloc(a->reg.nwls + 1, sizeof(*dirs));
-	if (!dirs)
+	set = calloc(1, sizeof(*set));
+	if (!set)
 		return;
-	for (i = 0; i < a->reg.nwls && n < TN_MAX_WORKLOADS; i++) {
-		if (watch_dir(a->reg.wls[i].cgroup, dir, sizeof(dir)))
-			continue;
-		for (j = 0; j < n && strcmp(dirs[j], dir); j++)
-			;
-		if (j == n && (dirs[n] = strdup(dir)))
-			n++;
-	}
-	same = n == w->n;
-	for (i = 0; same && i < n; i++)
-		same = !strcmp(dirs[i], w->dir[i]);
+	root_len = strlen(a->opt.cgroup_root);
+	while (root_len > 1 && a->opt.cgroup_root[root_len - 1] == '/')
+		root_len--;
+	for (i = 0; i < a->reg.nwls; i++)
+		add_ancestors(set, a->reg.wls[i].cgroup, root_len);
+	same = set->n == w->n && !w->force;
+	for (i = 0; same && i < set->n; i++)
+		same = !strcmp(set->dir[i], w->dir[i]) && set->ino[i] == w->ino[i];
 	if (!same) {
+		w->force = 0;
+		w->rearmed = 1;
 		unwatch_all(a);
-		for (i = 0; i < n; i++) {
-			int wd = inotify_add_watch(a->cg_inotify, dirs[i], WATCH_MASK);
+		for (i = 0; i < set->n; i++) {
+			int wd = inotify_add_watch(a->cg_inotify, set->dir[i], WATCH_MASK);
 
 			if (wd < 0) {
 				fprintf(stderr, "trustnoded: cannot watch %s: %s; a workload cgroup created there is found only at the next policy load or check\n",
-					dirs[i], strerror(errno));
+					set->dir[i], strerror(errno));
 				continue;
 			}
-			w->dir[w->n] = dirs[i];
+			w->dir[w->n] = set->dir[i];
+			w->ino[w->n] = set->ino[i];
 			w->wd[w->n++] = wd;
-			dirs[i] = NULL;
+			set->dir[i] = NULL;
 		}
 	}
-	for (i = 0; i < n; i++)
-		free(dirs[i]);
-	free(dirs);
+	for (i = 0; i < set->n; i++)
+		free(set->dir[i]);
+	free(set);
 }
 
 int cgwatch_open(struct agent *a, struct tn_err *err)
@@ -318,6 +363,14 @@ void cgwatch_handle(struct agent *a)
 
 			if (!(e->mask & IN_IGNORED))
 				changed = 1;
+			/*
+			 * A watched directory removed (and maybe made again
+			 * under the same name): its watch is dead.
+			 */
+			if (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
+				for (int i = 0; i < a->cgw->n; i++)
+					if (a->cgw->wd[i] == e->wd)
+						a->cgw->force = changed = 1;
 			p += sizeof(*e) + e->len;
 		}
 	}

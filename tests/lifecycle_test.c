@@ -58,6 +58,20 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* Waits up to ms for the agent to put cgroup id cgid into tn_workloads. */
+static int wait_kernel_workload(struct tn_node *n, uint64_t cgid, int ms)
+{
+	struct tn_workload w;
+	double t0 = now_us();
+
+	while (kernel_workload(n, cgid, &w)) {
+		if (now_us() - t0 > ms * 1e3)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 /* A process that sits in cg until told to connect (a byte on its pipe). */
 struct sleeper {
 	pid_t pid;
@@ -66,28 +80,40 @@ struct sleeper {
 
 static int sleeper_start(struct tn_node *n, const char *cg, struct sleeper *s)
 {
-	int p[2];
+	int p[2], ready[2];
+	char c;
 
-	if (pipe(p))
+	if (pipe(p) || pipe(ready))
 		return -1;
 	s->pid = fork();
 	if (s->pid < 0)
 		return -1;
 	if (s->pid == 0) {
-		char procs[400], c;
+		char procs[400];
 
 		close(p[1]);
+		close(ready[0]);
 		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
 		if (write_file(procs, "0"))
 			_exit(250);
 		if (join_netns(n->ns_wl))
 			_exit(251);
+		/* In its cgroup now: the caller may move it or rmdir around it. */
+		if (write(ready[1], "r", 1) != 1)
+			_exit(253);
+		close(ready[1]);
 		if (read(p[0], &c, 1) != 1)
 			_exit(252);
 		_exit(do_connect(OUT4, PORT) & 0xff);
 	}
 	close(p[0]);
+	close(ready[1]);
 	s->go = p[1];
+	if (read(ready[0], &c, 1) != 1) {
+		close(ready[0]);
+		return -1;
+	}
+	close(ready[0]);
 	return 0;
 }
 
@@ -136,7 +162,6 @@ TEST_F(node, a_recreated_workload_cgroup_keeps_its_taint_and_is_enforced)
 
 	/* A service restart: its processes leave, its cgroup goes and comes back. */
 	ASSERT_EQ(0, sleeper_start(&self->n, self->n.wl_cg, &s));
-	usleep(50 * 1000);
 	ASSERT_EQ(0, move_out(self->n.wl_cg, self->n.other_cg));
 	ASSERT_EQ(0, rmdir(self->n.wl_cg));
 	ASSERT_EQ(0, mkdir(self->n.wl_cg, 0755));
@@ -227,7 +252,7 @@ TEST_F(node, the_window_after_a_mkdir_is_measured)
 
 TEST_F(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_enforced)
 {
-	char policy[2048], out[4096], later[400];
+	char policy[2048], out[4096], later[400], parent[400];
 
 	snprintf(later, sizeof(later), "%s/later/svc", self->n.cgroot);
 	snprintf(policy, sizeof(policy),
@@ -249,10 +274,14 @@ TEST_F(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_enforced
 	self->n.agent = 0;
 	ASSERT_EQ(0, node_start_agent(&self->n));
 
-	/* Two levels appear; the watch on the nearest ancestor follows them. */
-	snprintf(out, sizeof(out), "%s/later", self->n.cgroot);
-	ASSERT_EQ(0, mkdir(out, 0755));
+	/*
+	 * Two levels appear; the watch on the nearest ancestor follows them.
+	 * Nobody asks the agent: inotify alone must find it.
+	 */
+	snprintf(parent, sizeof(parent), "%s/later", self->n.cgroot);
+	ASSERT_EQ(0, mkdir(parent, 0755));
 	ASSERT_EQ(0, mkdir(later, 0755));
+	EXPECT_EQ(0, wait_kernel_workload(&self->n, cgroup_ino(later), 2000));
 	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "workload check later")) TH_LOG("%s", out);
 	EXPECT_EQ(EPERM, ACT(&self->n, later, .open = data(&self->n, "secret"), .connect = OUT4));
 	EXPECT_FALSE(received_something(self->listeners[0]));
@@ -260,6 +289,14 @@ TEST_F(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_enforced
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"workload-cgroup\"",
 			      "\"change\":\"cgroup-appeared\"", "\"workload\":\"later\""));
 	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "workload reset later"));
+
+	/* The parent itself goes and comes back: the dead watch is replaced. */
+	ASSERT_EQ(0, rmdir(later));
+	ASSERT_EQ(0, rmdir(parent));
+	ASSERT_EQ(0, mkdir(parent, 0755));
+	usleep(100 * 1000);
+	ASSERT_EQ(0, mkdir(later, 0755));
+	EXPECT_EQ(0, wait_kernel_workload(&self->n, cgroup_ino(later), 2000));
 
 	/* A missing path must be plain: the path is the workload's identity. */
 	snprintf(policy, sizeof(policy),
