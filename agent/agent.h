@@ -114,6 +114,9 @@ json_object *audit_page(struct agent *a, uint64_t since, unsigned limit,
 
 /* bpf_attach.c: load, pin, adopt and attach the BPF programs. */
 int bpf_attach_all(struct agent *a, struct tn_err *err);
+/* The two halves: load (maps created or adopted), then attach the links. */
+int bpf_load_all(struct agent *a, struct tn_err *err);
+int bpf_attach_links(struct agent *a, struct tn_err *err);
 void bpf_detach_close(struct agent *a);
 int bpf_unload_pins(const char *pin_dir, struct tn_err *err);
 /* Lines for status: the gaps of the current mode. */

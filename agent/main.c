@@ -361,15 +361,18 @@ static int setup(struct agent *a, struct tn_err *err)
 		return tn_fail_errno(err, errno, "epoll_create1");
 	if (registry_load(&a->reg, a->state_path, err))
 		return -1;
-	if (bpf_attach_all(a, err))
+	if (bpf_load_all(a, err))
 		return -1;
 	if (events_open(a, err))
 		return -1;
 	/* Workloads are paths: a reboot or a restarted service gives new ids. */
 	recreated = cgroups_resolve_at_start(a, &changes);
 	restored = cgroups_taint_to_restore(a);
-	/* Push the saved state: after a reboot the maps start empty. */
-	if (bpf_sync(a, &a->reg, err)) {
+	/*
+	 * Push the saved state (after a reboot the maps start empty) before
+	 * the programs attach: the first decision they make sees the taint.
+	 */
+	if (bpf_sync(a, &a->reg, err) || bpf_attach_links(a, err)) {
 		json_object_put(changes);
 		json_object_put(restored);
 		return -1;
