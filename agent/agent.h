@@ -124,6 +124,9 @@ const char *const *bpf_mode_gaps(enum tn_attach_mode mode);
 const char *bpf_mode_name(enum tn_attach_mode mode);
 json_object *bpf_programs_json(struct agent *a);
 
+/* mapfill.c: entries / max_entries of every map a decision depends on. */
+json_object *bpf_maps_fill_json(struct agent *a);
+
 /* bpf_sync.c: make the kernel maps say what the registry says. */
 int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);
 int bpf_read_counters(struct agent *a, uint64_t *out, int n);
