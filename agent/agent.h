@@ -124,6 +124,10 @@ const char *const *bpf_mode_gaps(enum tn_attach_mode mode);
 const char *bpf_mode_name(enum tn_attach_mode mode);
 json_object *bpf_programs_json(struct agent *a);
 
+/* derived.c: file handles of derived files; pruning those that are gone. */
+char *derived_handle(uint32_t pid, uint64_t dev, uint64_t ino);
+int derived_prune(struct agent *a, json_object *reply, struct tn_err *err);
+
 /* mapfill.c: entries / max_entries of every map a decision depends on. */
 json_object *bpf_maps_fill_json(struct agent *a);
 

@@ -164,12 +164,15 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		.source = TN_SRC_DERIVED, .dev = e->dev, .ino = e->ino,
 		.labels = e->labels, .workload = w ? w->name : NULL,
 		.event = a->next_seq,
+		/* While the writer still has it open: for trustctl tag prune. */
+		.handle = derived_handle(e->pid, e->dev, e->ino),
 	};
 	struct tn_err err;
 
 	if (registry_add_tag(&a->reg, &t, &err) ||
 	    registry_save(&a->reg, a->state_path, &err))
 		fprintf(stderr, "trustnoded: %s\n", err.msg);
+	free(t.handle);
 }
 
 static int on_event(void *ctx, void *data, size_t size)

@@ -37,6 +37,7 @@ static void free_tag(struct reg_tag *t)
 {
 	free(t->path);
 	free(t->workload);
+	free(t->handle);
 }
 
 static void free_workload(struct reg_workload *w)
@@ -96,6 +97,7 @@ int registry_copy(struct registry *d, const struct registry *s)
 		d->tags[i] = s->tags[i];
 		d->tags[i].path = dup_or_null(s->tags[i].path);
 		d->tags[i].workload = dup_or_null(s->tags[i].workload);
+		d->tags[i].handle = dup_or_null(s->tags[i].handle);
 	}
 	for (i = 0; i < s->nwls; i++) {
 		d->wls[i] = s->wls[i];
@@ -259,6 +261,8 @@ int registry_add_tag(struct registry *r, const struct reg_tag *t,
 	for (i = 0; i < r->ntags; i++) {
 		if (r->tags[i].source == t->source && registry_same_source(&r->tags[i], t)) {
 			r->tags[i].labels |= t->labels;
+			if (!r->tags[i].handle && t->handle)
+				r->tags[i].handle = strdup(t->handle);
 			return 0;
 		}
 	}
@@ -269,8 +273,10 @@ int registry_add_tag(struct registry *r, const struct reg_tag *t,
 	r->tags[r->ntags] = *t;
 	r->tags[r->ntags].path = dup_or_null(t->path);
 	r->tags[r->ntags].workload = dup_or_null(t->workload);
+	r->tags[r->ntags].handle = dup_or_null(t->handle);
 	if ((t->path && !r->tags[r->ntags].path) ||
-	    (t->workload && !r->tags[r->ntags].workload))
+	    (t->workload && !r->tags[r->ntags].workload) ||
+	    (t->handle && !r->tags[r->ntags].handle))
 		return tn_fail(err, "out of memory");
 	r->ntags++;
 	return 0;
@@ -466,6 +472,8 @@ json_object *registry_tag_json(const struct registry *r,
 		json_object_object_add(o, "workload", json_object_new_string(
 					       t->workload ? t->workload : "?"));
 		json_object_object_add(o, "event", json_object_new_int64(t->event));
+		if (t->handle)
+			json_object_object_add(o, "handle", json_object_new_string(t->handle));
 	}
 	json_object_object_add(o, "labels", registry_label_names(r, t->labels));
 	json_object_object_add(o, "source",
@@ -633,6 +641,7 @@ static int load_tag(struct registry *r, json_object *o, struct tn_err *err)
 		long long ev = 0;
 
 		t.workload = (char *)tn_json_str(o, "workload");
+		t.handle = (char *)tn_json_str(o, "handle");
 		tn_json_int(o, "event", &ev);
 		t.event = ev;
 	}

@@ -30,6 +30,10 @@ struct reg_tag {
 	char *workload;		/* TN_SRC_DERIVED: who wrote the file;
 				 * TN_SRC_PEER: the peer's name */
 	uint64_t event;		/* TN_SRC_DERIVED: the event that derived it */
+	char *handle;		/* TN_SRC_DERIVED: "TYPE:HEX" file handle taken
+				 * from the writer's descriptor, so that trustctl
+				 * tag prune can tell whether the inode still
+				 * exists; NULL when none could be taken */
 };
 
 /*

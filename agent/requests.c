@@ -395,6 +395,14 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 	return 0;
 }
 
+static int h_tag_prune(struct agent *a, json_object *req, struct reply *r)
+{
+	refresh_taint(a);
+	if (derived_prune(a, r->o, &r->err))
+		return fail(r, TN_EXIT_FAILED);
+	return 0;
+}
+
 static int h_tag_list(struct agent *a, json_object *req, struct reply *r)
 {
 	json_object *tags = json_object_new_array();
@@ -599,6 +607,7 @@ static const struct {
 	{ "tag.add",         1, h_tag_add },
 	{ "tag.remove",      1, h_tag_remove },
 	{ "tag.list",        0, h_tag_list },
+	{ "tag.prune",       1, h_tag_prune },
 	{ "workload.add",    1, h_workload_add },
 	{ "workload.remove", 1, h_workload_remove },
 	{ "workload.reset",  1, h_workload_reset },

@@ -6,6 +6,7 @@
  */
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,80 @@ TEST_F(node, a_full_map_is_shown_full_and_counted_quickly)
 	TH_LOG("trustctl status with tn_derived full: %.0f ms", ms);
 	EXPECT_NE(NULL, strstr(out, "tn_derived               65536 / 65536 FULL")) TH_LOG("%s", out);
 	EXPECT_LT(ms, 1000);
+}
+
+static int count_of(const char *s, const char *what)
+{
+	int n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+/*
+ * A derived tag whose file is deleted goes with trustctl tag prune,
+ * recorded; one whose file exists stays and still taints.
+ */
+TEST_F(node, derived_tags_of_deleted_files_are_pruned_and_recorded)
+{
+	const char *gone = data(&self->n, "gone"), *kept = data(&self->n, "kept");
+	static char out[65536];
+	int p[2], i, st;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char procs[400], c;
+		int a, b;
+
+		close(p[1]);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", self->n.wl_cg);
+		if (write_file(procs, "0") || do_open(data(&self->n, "secret")))
+			_exit(1);
+		a = open(gone, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		b = open(kept, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (a < 0 || b < 0 || write(a, "x\n", 2) != 2 || write(b, "y\n", 2) != 2)
+			_exit(2);
+		/* Open until the agent has recorded both (with their handles). */
+		if (read(p[0], &c, 1) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	close(p[0]);
+	for (i = 0; i < 300; i++) {
+		if (!ctl(&self->n, out, sizeof(out), "tag list --json") &&
+		    count_of(out, "\"handle\"") == 2)
+			break;
+		usleep(10 * 1000);
+	}
+	EXPECT_EQ(2, count_of(out, "\"handle\"")) TH_LOG("%s", out);
+	close(p[1]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(2, map_entries(&self->n, "tn_derived"));
+
+	/* Nothing is gone yet: prune changes nothing. */
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag prune"));
+	EXPECT_NE(NULL, strstr(out, "0 derived tags pruned, 2 kept")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, unlink(gone));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag prune"));
+	EXPECT_NE(NULL, strstr(out, "1 derived tags pruned, 1 kept")) TH_LOG("%s", out);
+	EXPECT_EQ(1, map_entries(&self->n, "tn_derived"));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tag-pruned\"", "\"workload\":\"wl\""));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag list --json"));
+	EXPECT_EQ(1, count_of(out, "\"source\":\"derived\"")) TH_LOG("%s", out);
+
+	/* The kept one still taints its reader. */
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl2_cg, .open = kept, .connect = OUT4));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+	/* A bad command line changes nothing. */
+	EXPECT_EQ(2, ctl(&self->n, NULL, 0, "tag prune extra"));
 }
 
 TEST_HARNESS_MAIN
