@@ -114,6 +114,27 @@ static int resolve(struct registry *r, json_object *changes)
 		}
 		json_object_array_add(changes, o);
 	}
+	/*
+	 * Trusted receivers are paths too: a restarted resolver keeps its
+	 * trusted-flow records. One that is gone keeps its old id meanwhile.
+	 */
+	for (i = 0; i < r->ntrusted; i++) {
+		struct reg_workload *t = &r->trusted[i];
+		uint64_t id;
+		json_object *o;
+
+		if (tn_cgroup_id(t->cgroup, &id, NULL) || id == t->cgid)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "change", json_object_new_string("trusted-cgroup-recreated"));
+		json_object_object_add(o, "trusted_receiver", json_object_new_string(t->name));
+		json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup));
+		json_object_object_add(o, "old_cgroup_id", json_object_new_int64(t->cgid));
+		json_object_object_add(o, "cgroup_id", json_object_new_int64(id));
+		json_object_array_add(changes, o);
+		t->cgid = id;
+		n++;
+	}
 	return n;
 }
 
@@ -125,9 +146,9 @@ static void record(struct agent *a, json_object *changes, const char *why)
 		json_object *o = json_object_get(json_object_array_get_idx(changes, i));
 
 		json_object_object_add(o, "why", json_object_new_string(why));
-		fprintf(stderr, "trustnoded: workload %s: %s (%s)\n",
-			tn_json_str(o, "workload"), tn_json_str(o, "change"),
-			tn_json_str(o, "cgroup"));
+		fprintf(stderr, "trustnoded: %s: %s (%s)\n",
+			tn_json_str(o, "workload") ?: tn_json_str(o, "trusted_receiver"),
+			tn_json_str(o, "change"), tn_json_str(o, "cgroup"));
 		events_record(a, "workload-cgroup", o);
 	}
 }
@@ -299,6 +320,8 @@ void cgwatch_rearm(struct agent *a)
 		root_len--;
 	for (i = 0; i < a->reg.nwls; i++)
 		add_ancestors(set, a->reg.wls[i].cgroup, root_len);
+	for (i = 0; i < a->reg.ntrusted; i++)
+		add_ancestors(set, a->reg.trusted[i].cgroup, root_len);
 	same = set->n == w->n && !w->force;
 	for (i = 0; same && i < set->n; i++)
 		same = !strcmp(set->dir[i], w->dir[i]) && set->ino[i] == w->ino[i];

@@ -208,6 +208,31 @@ TEST_F(node, trustctl_workload_check_refuses_until_the_new_cgroup_is_enforced)
 	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "workload check wl")) TH_LOG("%s", out);
 }
 
+/* A trusted receiver is a path too: a restarted resolver stays trusted. */
+TEST_F(node, a_recreated_trusted_receiver_is_looked_up_again)
+{
+	char path[300];
+	uint32_t v;
+	uint64_t id;
+	int fd, i, found = 0;
+
+	ASSERT_EQ(0, rmdir(self->n.trusted_cg));
+	ASSERT_EQ(0, mkdir(self->n.trusted_cg, 0755));
+	id = cgroup_ino(self->n.trusted_cg);
+	snprintf(path, sizeof(path), "%s/tn_trusted", self->n.pin);
+	fd = bpf_obj_get(path);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 200 && !found; i++) {
+		found = !bpf_map_lookup_elem(fd, &id, &v);
+		if (!found)
+			usleep(10 * 1000);
+	}
+	close(fd);
+	EXPECT_TRUE(found);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"change\":\"trusted-cgroup-recreated\"",
+			      "\"trusted_receiver\":\"resolver\""));
+}
+
 /*
  * The window between mkdir and the map entry, for a starter that does not
  * ask (a service manager without ExecStartPre=trustctl workload check):
