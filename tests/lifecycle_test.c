@@ -20,6 +20,9 @@
 #include "node_fixture.h"
 #include "trustnode/bpf_shared.h"
 
+/* Minutes, not the harness's 30 s: the guest suite runs these under emulation. */
+#define LIFE_TIMEOUT 180
+
 /* Whether a connection is waiting on listener fd (something got out). */
 static int received_something(int fd)
 {
@@ -149,7 +152,7 @@ static int run_connect(void *arg)
 	return WEXITSTATUS(system(cmd));
 }
 
-TEST_F(node, a_recreated_workload_cgroup_keeps_its_taint_and_is_enforced)
+TEST_F_TIMEOUT(node, a_recreated_workload_cgroup_keeps_its_taint_and_is_enforced, LIFE_TIMEOUT)
 {
 	struct tn_workload kw;
 	struct sleeper s;
@@ -193,7 +196,7 @@ TEST_F(node, a_recreated_workload_cgroup_keeps_its_taint_and_is_enforced)
 	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 }
 
-TEST_F(node, trustctl_workload_check_refuses_until_the_new_cgroup_is_enforced)
+TEST_F_TIMEOUT(node, trustctl_workload_check_refuses_until_the_new_cgroup_is_enforced, LIFE_TIMEOUT)
 {
 	char out[1024];
 
@@ -209,7 +212,7 @@ TEST_F(node, trustctl_workload_check_refuses_until_the_new_cgroup_is_enforced)
 }
 
 /* A trusted receiver is a path too: a restarted resolver stays trusted. */
-TEST_F(node, a_recreated_trusted_receiver_is_looked_up_again)
+TEST_F_TIMEOUT(node, a_recreated_trusted_receiver_is_looked_up_again, LIFE_TIMEOUT)
 {
 	char path[300];
 	uint32_t v;
@@ -222,7 +225,7 @@ TEST_F(node, a_recreated_trusted_receiver_is_looked_up_again)
 	snprintf(path, sizeof(path), "%s/tn_trusted", self->n.pin);
 	fd = bpf_obj_get(path);
 	ASSERT_LE(0, fd);
-	for (i = 0; i < 200 && !found; i++) {
+	for (i = 0; i < 1000 && !found; i++) {
 		found = !bpf_map_lookup_elem(fd, &id, &v);
 		if (!found)
 			usleep(10 * 1000);
@@ -239,7 +242,7 @@ TEST_F(node, a_recreated_trusted_receiver_is_looked_up_again)
  * how long the inotify path takes here. Measured, and bounded loosely so a
  * stuck watch fails.
  */
-TEST_F(node, the_window_after_a_mkdir_is_measured)
+TEST_F_TIMEOUT(node, the_window_after_a_mkdir_is_measured, LIFE_TIMEOUT)
 {
 	double t[20], t0, worst = 0, sum = 0;
 	struct tn_workload kw;
@@ -254,7 +257,7 @@ TEST_F(node, the_window_after_a_mkdir_is_measured)
 		ASSERT_EQ(0, mkdir(self->n.wl2_cg, 0755));
 		id = cgroup_ino(self->n.wl2_cg);
 		/* Polls without taking a core from the agent (2 cores here). */
-		while (kernel_workload(&self->n, id, &kw) && now_us() - t0 < 2e6)
+		while (kernel_workload(&self->n, id, &kw) && now_us() - t0 < 10e6)
 			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
 		t[i] = now_us() - t0;
 		ASSERT_EQ(0, kernel_workload(&self->n, id, &kw));
@@ -272,10 +275,11 @@ TEST_F(node, the_window_after_a_mkdir_is_measured)
 		}
 	TH_LOG("mkdir -> tn_workloads entry: median %.0f us, max %.0f us, mean %.0f us (20 runs)",
 	       (t[9] + t[10]) / 2, worst, sum / 20);
-	EXPECT_LT(worst, 1e6);
+	/* Under emulation (the guest suite) everything is ~10 times slower. */
+	EXPECT_LT(worst, lsm_expected() ? 10e6 : 1e6);
 }
 
-TEST_F(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_enforced)
+TEST_F_TIMEOUT(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_enforced, LIFE_TIMEOUT)
 {
 	char policy[2048], out[4096], later[400], parent[400];
 
@@ -306,7 +310,7 @@ TEST_F(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_enforced
 	snprintf(parent, sizeof(parent), "%s/later", self->n.cgroot);
 	ASSERT_EQ(0, mkdir(parent, 0755));
 	ASSERT_EQ(0, mkdir(later, 0755));
-	EXPECT_EQ(0, wait_kernel_workload(&self->n, cgroup_ino(later), 2000));
+	EXPECT_EQ(0, wait_kernel_workload(&self->n, cgroup_ino(later), 10000));
 	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "workload check later")) TH_LOG("%s", out);
 	EXPECT_EQ(EPERM, ACT(&self->n, later, .open = data(&self->n, "secret"), .connect = OUT4));
 	EXPECT_FALSE(received_something(self->listeners[0]));
@@ -321,7 +325,7 @@ TEST_F(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_enforced
 	ASSERT_EQ(0, mkdir(parent, 0755));
 	usleep(100 * 1000);
 	ASSERT_EQ(0, mkdir(later, 0755));
-	EXPECT_EQ(0, wait_kernel_workload(&self->n, cgroup_ino(later), 2000));
+	EXPECT_EQ(0, wait_kernel_workload(&self->n, cgroup_ino(later), 10000));
 
 	/* A missing path must be plain: the path is the workload's identity. */
 	snprintf(policy, sizeof(policy),
@@ -371,7 +375,7 @@ static int wait_ready(int fd, int ms)
  * workload before it reports ready, and cover a process that was already in
  * the cgroup before it started.
  */
-TEST_F(node, after_a_reboot_the_tainted_workload_is_tainted_again_before_ready)
+TEST_F_TIMEOUT(node, after_a_reboot_the_tainted_workload_is_tainted_again_before_ready, LIFE_TIMEOUT)
 {
 	char sock[200], out[16384];
 	struct tn_workload kw;
@@ -419,7 +423,7 @@ TEST_F(node, after_a_reboot_the_tainted_workload_is_tainted_again_before_ready)
 }
 
 /* A process in a workload before the agent ever ran gets tainted and stopped. */
-TEST_F(node, processes_started_before_the_agent_are_covered)
+TEST_F_TIMEOUT(node, processes_started_before_the_agent_are_covered, LIFE_TIMEOUT)
 {
 	struct sleeper early;
 	int p[2], st;
