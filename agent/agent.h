@@ -19,6 +19,7 @@
 struct trustnode_bpf;
 struct nl_sock;
 struct ring_buffer;
+struct cgwatch;
 
 enum tn_attach_mode { TN_ATTACH_AUTO, TN_ATTACH_LSM, TN_ATTACH_CGROUP };
 
@@ -66,6 +67,10 @@ struct agent {
 	unsigned slice_events;		/* events handled in this slice */
 	int state_dirty;		/* registry changed by events, not saved */
 	int64_t boot_to_real_ns;
+
+	/* cgwatch.c: inotify on the parents of workload cgroups */
+	int cg_inotify;
+	struct cgwatch *cgw;
 
 	int listen_fd;
 	const struct tn_caller *caller;	/* during a control request */
@@ -116,12 +121,22 @@ json_object *audit_status_json(struct agent *a);
 
 /* bpf_attach.c: load, pin, adopt and attach the BPF programs. */
 int bpf_attach_all(struct agent *a, struct tn_err *err);
+/* The two halves: load (maps created or adopted), then attach the links. */
+int bpf_load_all(struct agent *a, struct tn_err *err);
+int bpf_attach_links(struct agent *a, struct tn_err *err);
 void bpf_detach_close(struct agent *a);
 int bpf_unload_pins(const char *pin_dir, struct tn_err *err);
 /* Lines for status: the gaps of the current mode. */
 const char *const *bpf_mode_gaps(enum tn_attach_mode mode);
 const char *bpf_mode_name(enum tn_attach_mode mode);
 json_object *bpf_programs_json(struct agent *a);
+
+/* derived.c: file handles of derived files; pruning those that are gone. */
+char *derived_handle(uint32_t pid, uint64_t dev, uint64_t ino);
+int derived_prune(struct agent *a, json_object *reply, struct tn_err *err);
+
+/* mapfill.c: entries / max_entries of every map a decision depends on. */
+json_object *bpf_maps_fill_json(struct agent *a);
 
 /* bpf_sync.c: make the kernel maps say what the registry says. */
 int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);
@@ -137,6 +152,18 @@ int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 
 /* Applies a changed copy of the registry: kernel first, then disk. */
 int agent_commit(struct agent *a, struct registry *next, struct tn_err *err);
+
+/* cgwatch.c: workloads are their cgroup paths; ids are looked up again. */
+int cgroups_resolve_at_start(struct agent *a, json_object **changes);
+void cgroups_record(struct agent *a, json_object *changes, const char *why);
+/* Taint the kernel lacks that the state file has (after a reboot). */
+json_object *cgroups_taint_to_restore(struct agent *a);
+int workloads_resolve(struct agent *a, const char *why, struct tn_err *err);
+int cgwatch_open(struct agent *a, struct tn_err *err);
+int cgwatch_fd(struct agent *a);
+void cgwatch_handle(struct agent *a);
+void cgwatch_rearm(struct agent *a);
+void cgwatch_close(struct agent *a);
 
 /* kmod_sync.c: the module's policy and taint follow the registry. */
 struct tn_kmod;

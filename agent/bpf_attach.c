@@ -288,11 +288,10 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 	return 0;
 }
 
-int bpf_attach_all(struct agent *a, struct tn_err *err)
+int bpf_load_all(struct agent *a, struct tn_err *err)
 {
 	char dir[4096], lsm_why[256];
 	struct tn_err lerr;
-	size_t i;
 	int lsm;
 
 	a->cgroup_fd = -1;
@@ -334,6 +333,12 @@ int bpf_attach_all(struct agent *a, struct tn_err *err)
 			 a->opt.attach == TN_ATTACH_CGROUP ?
 			 "cgroup mode requested with --attach cgroup" : lsm_why);
 	}
+	return 0;
+}
+
+int bpf_attach_links(struct agent *a, struct tn_err *err)
+{
+	size_t i;
 
 	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
 		if (!slot_used(&slots[i], a->mode))
@@ -342,6 +347,11 @@ int bpf_attach_all(struct agent *a, struct tn_err *err)
 			return -1;
 	}
 	return 0;
+}
+
+int bpf_attach_all(struct agent *a, struct tn_err *err)
+{
+	return bpf_load_all(a, err) || bpf_attach_links(a, err) ? -1 : 0;
 }
 
 void bpf_detach_close(struct agent *a)

@@ -287,6 +287,8 @@ static int add_everything(struct agent *a, const struct registry *r,
 		struct tn_workload cur;
 		int fd = map_fd(s->maps.tn_workloads);
 
+		if (!w->cgid)
+			continue;	/* its cgroup has never existed yet */
 		if (!bpf_map_lookup_elem(fd, &w->cgid, &cur)) {
 			/* Taint in the kernel is never lowered by a sync. */
 			if ((cur.taint | w->taint) == cur.taint && cur.id == w->id)

@@ -185,6 +185,8 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		.source = TN_SRC_DERIVED, .dev = e->dev, .ino = e->ino,
 		.labels = e->labels, .workload = w ? w->name : NULL,
 		.event = a->next_seq,
+		/* While the writer still has it open: for trustctl tag prune. */
+		.handle = derived_handle(e->pid, e->dev, e->ino),
 	};
 	struct tn_err err;
 
@@ -192,6 +194,7 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		fprintf(stderr, "trustnoded: %s\n", err.msg);
 	else
 		a->state_dirty = 1;
+	free(t.handle);
 }
 
 /* A cgroup's path from its id: cgroup2 files open by handle (FILEID_KERNFS). */

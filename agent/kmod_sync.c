@@ -185,6 +185,8 @@ void kmod_sync(struct agent *a)
 		struct reg_workload *w = &a->reg.wls[i];
 		uint64_t taint = w->taint;
 
+		if (!w->cgid)
+			continue;
 		bpf_workload_taint(a, w->cgid, &taint);
 		if (!(taint & ~w->kmod_taint))
 			continue;

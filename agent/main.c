@@ -19,6 +19,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
 #include "agent.h"
 #include "audit_writer.h"
 #include "trustnode/attest.h"
@@ -335,7 +336,10 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 static int setup(struct agent *a, struct tn_err *err)
 {
 	static char cgroup_default[PATH_MAX + 16];
+	json_object *changes, *restored;
 	struct tn_err e;
+	size_t i;
+	int recreated;
 
 	if (!a->opt.cgroup_root) {
 		char mnt[PATH_MAX];
@@ -360,17 +364,38 @@ static int setup(struct agent *a, struct tn_err *err)
 		return tn_fail_errno(err, errno, "epoll_create1");
 	if (registry_load(&a->reg, a->state_path, err))
 		return -1;
-	if (bpf_attach_all(a, err))
+	if (bpf_load_all(a, err))
 		return -1;
 	if (events_open(a, err))
 		return -1;
-	/* Push the saved state: after a reboot the maps start empty. */
-	if (bpf_sync(a, &a->reg, err))
+	/* Workloads are paths: a reboot or a restarted service gives new ids. */
+	recreated = cgroups_resolve_at_start(a, &changes);
+	restored = cgroups_taint_to_restore(a);
+	/*
+	 * Push the saved state (after a reboot the maps start empty) before
+	 * the programs attach: the first decision they make sees the taint.
+	 */
+	if (bpf_sync(a, &a->reg, err) || bpf_attach_links(a, err)) {
+		json_object_put(changes);
+		json_object_put(restored);
 		return -1;
+	}
+	if (recreated && registry_save(&a->reg, a->state_path, &e))
+		fprintf(stderr, "trustnoded: %s\n", e.msg);
 	/* Before the policy loads, so that loading it is measured and logged. */
-	if (attest_start(a, err) || audit_open(a, err))
+	if (attest_start(a, err) || audit_open(a, err)) {
+		json_object_put(changes);
+		json_object_put(restored);
 		return -1;
+	}
+	cgroups_record(a, changes, "agent-start");
+	for (i = 0; i < json_object_array_length(restored); i++)
+		events_record(a, "taint-restored", json_object_get(
+				      json_object_array_get_idx(restored, i)));
+	json_object_put(restored);
 	if (a->opt.policy_path && load_policy_file(a, err))
+		return -1;
+	if (cgwatch_open(a, err))
 		return -1;
 	measure_policy(a);
 	if (peers_reload(a, err))
@@ -389,7 +414,12 @@ static int setup(struct agent *a, struct tn_err *err)
 		events_record(a, "agent-start", o);
 	}
 	events_check_counters(a);
-	(void)e;
+	/*
+	 * Attached, saved taint restored, the policy loaded: only now may
+	 * systemd start the units ordered After= this one (no-op without
+	 * NOTIFY_SOCKET).
+	 */
+	sd_notify(0, "READY=1");
 	return 0;
 }
 
@@ -458,6 +488,8 @@ static int run(struct agent *a)
 				log_serve_handle(a);
 			} else if (fd == peers_fd(a)) {
 				peers_handle(a);
+			} else if (fd == cgwatch_fd(a)) {
+				cgwatch_handle(a);
 			} else if (fd == kmod_drops_fd(a)) {
 				kmod_read_drops(a);
 			} else {
@@ -548,6 +580,7 @@ int main(int argc, char **argv)
 		},
 		.listen_fd = -1,
 		.cgroup_fd = -1,
+		.cg_inotify = -1,
 		.ep = -1,
 	};
 	struct attest att = { 0 };
@@ -593,6 +626,7 @@ int main(int argc, char **argv)
 		events_record(&a, "agent-stop", NULL);
 	}
 	control_close(&a);
+	cgwatch_close(&a);
 	peers_stop(&a);
 	audit_close(&a);
 	attest_stop(&a);

@@ -37,6 +37,7 @@ static void free_tag(struct reg_tag *t)
 {
 	free(t->path);
 	free(t->workload);
+	free(t->handle);
 }
 
 static void free_workload(struct reg_workload *w)
@@ -96,6 +97,7 @@ int registry_copy(struct registry *d, const struct registry *s)
 		d->tags[i] = s->tags[i];
 		d->tags[i].path = dup_or_null(s->tags[i].path);
 		d->tags[i].workload = dup_or_null(s->tags[i].workload);
+		d->tags[i].handle = dup_or_null(s->tags[i].handle);
 	}
 	for (i = 0; i < s->nwls; i++) {
 		d->wls[i] = s->wls[i];
@@ -173,7 +175,8 @@ struct reg_workload *registry_workload_by_cgid(const struct registry *r,
 {
 	int i;
 
-	for (i = 0; i < r->nwls; i++)
+	/* 0 is a workload whose cgroup has never existed: it matches nothing. */
+	for (i = 0; cgid && i < r->nwls; i++)
 		if (r->wls[i].cgid == cgid)
 			return &r->wls[i];
 	return NULL;
@@ -202,7 +205,7 @@ int registry_add_workload(struct registry *r, const char *name,
 		return tn_fail(err, "workload '%s' already exists", name);
 	for (i = 0; i < r->nwls; i++) {
 		w = &r->wls[i];
-		if (w->cgid == cgid)
+		if ((cgid && w->cgid == cgid) || !strcmp(w->cgroup, cgroup))
 			return tn_fail(err, "cgroup %s is already workload '%s'", cgroup, w->name);
 		if (path_within(cgroup, w->cgroup) || path_within(w->cgroup, cgroup))
 			return tn_fail(err, "cgroup %s overlaps workload '%s' (%s): workloads cannot nest", cgroup, w->name, w->cgroup);
@@ -217,6 +220,7 @@ int registry_add_workload(struct registry *r, const char *name,
 	w->name = strdup(name);
 	w->cgroup = strdup(cgroup);
 	w->cgid = cgid;
+	w->missing = !cgid;
 	w->id = r->next_wl_id++;
 	if (!w->name || !w->cgroup) {
 		free_workload(w);
@@ -257,6 +261,8 @@ int registry_add_tag(struct registry *r, const struct reg_tag *t,
 	for (i = 0; i < r->ntags; i++) {
 		if (r->tags[i].source == t->source && registry_same_source(&r->tags[i], t)) {
 			r->tags[i].labels |= t->labels;
+			if (!r->tags[i].handle && t->handle)
+				r->tags[i].handle = strdup(t->handle);
 			return 0;
 		}
 	}
@@ -267,8 +273,10 @@ int registry_add_tag(struct registry *r, const struct reg_tag *t,
 	r->tags[r->ntags] = *t;
 	r->tags[r->ntags].path = dup_or_null(t->path);
 	r->tags[r->ntags].workload = dup_or_null(t->workload);
+	r->tags[r->ntags].handle = dup_or_null(t->handle);
 	if ((t->path && !r->tags[r->ntags].path) ||
-	    (t->workload && !r->tags[r->ntags].workload))
+	    (t->workload && !r->tags[r->ntags].workload) ||
+	    (t->handle && !r->tags[r->ntags].handle))
 		return tn_fail(err, "out of memory");
 	r->ntags++;
 	return 0;
@@ -312,9 +320,10 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 
 		if (w->source != TN_SRC_POLICY)
 			continue;
+		/* The same name and path: the same workload, whatever its id now. */
 		for (j = 0; j < p->nworkloads; j++)
 			if (!strcmp(p->workloads[j].name, w->name) &&
-			    p->workloads[j].cgid == w->cgid)
+			    !strcmp(p->workloads[j].cgroup, w->cgroup))
 				kept = 1;
 		if (kept)
 			continue;
@@ -343,7 +352,8 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 		struct reg_workload *w = registry_find_workload(r, pw->name);
 		struct tn_err e;
 
-		if (w && w->cgid == pw->cgid) {
+		if (w && !strcmp(w->cgroup, pw->cgroup)) {
+			/* Its id is looked up again after the commit (cgwatch.c). */
 			w->source = TN_SRC_POLICY;
 			continue;
 		}
@@ -462,6 +472,8 @@ json_object *registry_tag_json(const struct registry *r,
 		json_object_object_add(o, "workload", json_object_new_string(
 					       t->workload ? t->workload : "?"));
 		json_object_object_add(o, "event", json_object_new_int64(t->event));
+		if (t->handle)
+			json_object_object_add(o, "handle", json_object_new_string(t->handle));
 	}
 	json_object_object_add(o, "labels", registry_label_names(r, t->labels));
 	json_object_object_add(o, "source",
@@ -477,6 +489,8 @@ json_object *registry_workload_json(const struct registry *r,
 	json_object_object_add(o, "name", json_object_new_string(w->name));
 	json_object_object_add(o, "cgroup", json_object_new_string(w->cgroup));
 	json_object_object_add(o, "cgroup_id", json_object_new_int64(w->cgid));
+	if (w->missing)
+		json_object_object_add(o, "pending", json_object_new_boolean(1));
 	json_object_object_add(o, "id", json_object_new_int64(w->id));
 	json_object_object_add(o, "taint", registry_label_names(r, w->taint));
 	json_object_object_add(o, "source",
@@ -627,6 +641,7 @@ static int load_tag(struct registry *r, json_object *o, struct tn_err *err)
 		long long ev = 0;
 
 		t.workload = (char *)tn_json_str(o, "workload");
+		t.handle = (char *)tn_json_str(o, "handle");
 		tn_json_int(o, "event", &ev);
 		t.event = ev;
 	}

@@ -30,13 +30,23 @@ struct reg_tag {
 	char *workload;		/* TN_SRC_DERIVED: who wrote the file;
 				 * TN_SRC_PEER: the peer's name */
 	uint64_t event;		/* TN_SRC_DERIVED: the event that derived it */
+	char *handle;		/* TN_SRC_DERIVED: "TYPE:HEX" file handle taken
+				 * from the writer's descriptor, so that trustctl
+				 * tag prune can tell whether the inode still
+				 * exists; NULL when none could be taken */
 };
 
+/*
+ * A workload is its cgroup path: cgid is only the incarnation seen last. It
+ * is looked up again at start, at policy loads and whenever the path is
+ * created again (cgwatch.c); 0 until the path has existed once.
+ */
 struct reg_workload {
 	enum tn_source source;
 	char *name;
 	char *cgroup;
 	uint64_t cgid;
+	int missing;		/* the path does not exist now (not saved) */
 	uint32_t id;
 	uint64_t taint;		/* last seen in the kernel; restored after reboot */
 	uint64_t kmod_taint;	/* what trustnode.ko has been told (not saved) */

@@ -56,6 +56,7 @@ int agent_commit(struct agent *a, struct registry *next, struct tn_err *err)
 	}
 	registry_free(&a->reg);
 	a->reg = *next;
+	cgwatch_rearm(a);
 	a->policy_gen++;
 	kmod_sync(a);
 	measure_policy(a);
@@ -94,13 +95,44 @@ static void refresh_taint(struct agent *a)
 	}
 }
 
+/*
+ * A workload cgroup that does not exist yet: its nearest existing ancestor,
+ * resolved, plus the rest. The path is the workload's identity, so the rest
+ * must be plain names (no ".", "..", or empty components).
+ */
+static int realpath_pending(const char *cgroup, char *real, struct tn_err *err)
+{
+	char head[PATH_MAX], *slash;
+	size_t k;
+
+	snprintf(head, sizeof(head), "%s", cgroup);
+	if (strstr(head, "/./") || strstr(head, "/../") || strstr(head, "//") ||
+	    (k = strlen(head)) < 2 || head[k - 1] == '/' || head[k - 1] == '.')
+		return tn_fail(err, "cgroup %s does not exist, and a cgroup named before it exists must be a plain path (no ., .. or //)", cgroup);
+	while ((slash = strrchr(head, '/')) && slash != head) {
+		*slash = '\0';
+		if (realpath(head, real)) {
+			if (strlen(real) + strlen(cgroup + (slash - head)) >= PATH_MAX)
+				break;
+			strcat(real, cgroup + (slash - head));
+			return 0;
+		}
+		if (errno != ENOENT)
+			break;
+	}
+	return tn_fail_errno(err, errno, "cgroup %s", cgroup);
+}
+
 static int below_root(struct agent *a, const char *cgroup, struct tn_err *err)
 {
 	char root[PATH_MAX], real[PATH_MAX];
 	size_t n;
 
-	if (!realpath(a->opt.cgroup_root, root) || !realpath(cgroup, real))
-		return tn_fail_errno(err, errno, "cgroup %s", cgroup);
+	if (!realpath(a->opt.cgroup_root, root))
+		return tn_fail_errno(err, errno, "cgroup %s", a->opt.cgroup_root);
+	if (!realpath(cgroup, real) &&
+	    (errno != ENOENT || realpath_pending(cgroup, real, err)))
+		return errno == ENOENT ? -1 : tn_fail_errno(err, errno, "cgroup %s", cgroup);
 	n = strlen(root);
 	if (strncmp(real, root, n) || real[n] != '/')
 		return tn_fail(err, "cgroup %s is not below trustnoded's cgroup %s, where the programs are attached; create the workload's cgroup there", cgroup, root);
@@ -162,6 +194,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "programs", bpf_programs_json(a));
 	json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
 	json_object_object_add(o, "counters", counters);
+	json_object_object_add(o, "maps", bpf_maps_fill_json(a));
 	json_object_object_add(o, "gaps", gaps);
 	json_object_object_add(o, "kernel_module", kmod_status_json(a));
 	json_object_object_add(o, "attestation", attest_status_json(a));
@@ -233,6 +266,10 @@ static int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 		goto out;
 	}
 	ret = 0;
+	/* Kept workloads: their paths are looked up again. */
+	if (workloads_resolve(a, "policy-load", &r->err))
+		fprintf(stderr, "trustnoded: workload cgroups after the policy load: %s\n",
+			r->err.msg);
 	/* The peers it names: kept verdicts stand, new peers are attested. */
 	if (peers_reload(a, &r->err))
 		fprintf(stderr, "trustnoded: attested peers after the policy load: %s\n",
@@ -384,6 +421,14 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 	return 0;
 }
 
+static int h_tag_prune(struct agent *a, json_object *req, struct reply *r)
+{
+	refresh_taint(a);
+	if (derived_prune(a, r->o, &r->err))
+		return fail(r, TN_EXIT_FAILED);
+	return 0;
+}
+
 static int h_tag_list(struct agent *a, json_object *req, struct reply *r)
 {
 	json_object *tags = json_object_new_array();
@@ -482,12 +527,15 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 	if (!w)
 		return -1;
 	ev = registry_workload_json(&a->reg, w);
-	/* The module first: a sealed module refuses, and then so do we. */
-	if (kmod_clear_taint(a, w->cgid, &r->err)) {
+	/*
+	 * The module first: a sealed module refuses, and then so do we. A
+	 * workload whose cgroup never existed has only the recorded taint.
+	 */
+	if (w->cgid && kmod_clear_taint(a, w->cgid, &r->err)) {
 		json_object_put(ev);
 		return fail(r, TN_EXIT_FAILED);
 	}
-	if (bpf_workload_reset(a, w->cgid, &r->err)) {
+	if (w->cgid && bpf_workload_reset(a, w->cgid, &r->err)) {
 		json_object_put(ev);
 		return fail(r, TN_EXIT_FAILED);
 	}
@@ -500,6 +548,26 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 	/* Its data may now leave: peers must see it. */
 	snprintf(what, sizeof(what), "workload reset %s", w->name);
 	measure_weakening(a, what);
+	return 0;
+}
+
+/*
+ * Looks the workload's cgroup up again and says which id is enforced:
+ * trustctl run and trustctl workload check compare it with what they see
+ * before they let a command run, which closes the window between a mkdir
+ * and the inotify wake-up. Reads the file system only; anyone may ask.
+ */
+static int h_workload_resolve(struct agent *a, json_object *req, struct reply *r)
+{
+	struct reg_workload *w;
+
+	if (workloads_resolve(a, "request", &r->err))
+		return fail(r, TN_EXIT_FAILED);
+	refresh_taint(a);
+	w = request_workload(a, req, r);
+	if (!w)
+		return -1;
+	json_object_object_add(r->o, "workload", registry_workload_json(&a->reg, w));
 	return 0;
 }
 
@@ -569,10 +637,12 @@ static const struct {
 	{ "tag.add",         1, h_tag_add },
 	{ "tag.remove",      1, h_tag_remove },
 	{ "tag.list",        0, h_tag_list },
+	{ "tag.prune",       1, h_tag_prune },
 	{ "workload.add",    1, h_workload_add },
 	{ "workload.remove", 1, h_workload_remove },
 	{ "workload.reset",  1, h_workload_reset },
 	{ "workload.list",   0, h_workload_list },
+	{ "workload.resolve", 0, h_workload_resolve },
 	{ "events",          0, h_events },
 	{ "seal",            1, h_seal },
 	{ "log.checkpoint",  1, h_log_checkpoint },

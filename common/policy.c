@@ -627,7 +627,13 @@ int tn_policy_resolve(struct tn_policy *p, const char *name,
 	for (i = 0; i < p->nworkloads; i++) {
 		struct tn_policy_workload *w = &p->workloads[i];
 
-		if (tn_cgroup_id(w->cgroup, &w->cgid, &e))
+		/*
+		 * A workload's cgroup may not exist yet (its service has not
+		 * started): 0, and the agent enforces it once it appears.
+		 */
+		w->cgid = 0;
+		e.errnum = 0;
+		if (tn_cgroup_id(w->cgroup, &w->cgid, &e) && e.errnum != ENOENT)
 			return tn_fail(err, "%s:%d: %s", name, w->line, e.msg);
 	}
 	for (i = 0; i < p->ntrusted; i++) {

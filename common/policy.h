@@ -28,7 +28,8 @@ struct tn_policy_workload {
 	int line;
 	char *name;
 	char *cgroup;		/* absolute path of a cgroup v2 directory */
-	uint64_t cgid;		/* filled by tn_policy_resolve() */
+	uint64_t cgid;		/* filled by tn_policy_resolve(); workloads: 0
+				 * while the cgroup does not exist */
 };
 
 /* How a peer's measured policy is judged (attested-peers mode). */

@@ -73,6 +73,11 @@ static int policy_check(const char *path)
 	       p.enforce ? "enforce" : "audit",
 	       p.prefixes_given ? p.nprefixes : 8,
 	       p.prefixes_given ? "" : "default ", p.ntags, p.nworkloads);
+	for (int i = 0; i < p.nworkloads; i++)
+		if (!p.workloads[i].cgid)
+			printf("%s:%d: note: the cgroup of workload '%s' (%s) does not exist yet; it is enforced once it is created\n",
+			       path, p.workloads[i].line, p.workloads[i].name,
+			       p.workloads[i].cgroup);
 	tn_policy_free(&p);
 	return 0;
 }

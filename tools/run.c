@@ -141,6 +141,16 @@ static int run(int argc, char **argv)
 		return ctl_error(errno == EACCES ? TN_EXIT_PERM : TN_EXIT_FAILED,
 				 "cannot create cgroup %s: %s", cg, strerror(errno));
 	c.cgroup = cg;
+	/*
+	 * With run.PID in it, the workload's cgroup cannot be removed, so what
+	 * is at its path now is where CMD runs. If it was just created again
+	 * and trustnoded has not registered it yet, CMD would run unenforced:
+	 * ask, and refuse unless it is.
+	 */
+	if ((status = ctl_workload_check(name, 1))) {
+		rmdir(cg);
+		return status;
+	}
 
 	fflush(NULL);
 	child = fork();

@@ -69,6 +69,17 @@ static int run(int argc, char **argv)
 	c = json_object_object_get(reply, "counters");
 	json_object_object_foreach(c, k, v)
 		printf("  %-24s %lld\n", k, (long long)json_object_get_int64(v));
+	printf("maps (entries / max):\n");
+	a = json_object_object_get(reply, "maps");
+	for (i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i);
+		long long n = json_object_get_int64(json_object_object_get(m, "entries"));
+		long long max = json_object_get_int64(json_object_object_get(m, "max_entries"));
+
+		printf("  %-24s %lld / %lld%s\n", tn_json_str(m, "name"), n, max,
+		       n < 0 ? " (could not be counted)" :
+		       n >= max ? " FULL" : n * 10 >= max * 9 ? " (over 90%)" : "");
+	}
 	printf("not covered in %s mode:\n", tn_json_str(reply, "attach"));
 	a = json_object_object_get(reply, "gaps");
 	for (i = 0; i < json_object_array_length(a); i++)
@@ -89,6 +100,7 @@ const struct subcommand cmd_status = {
 "usage: trustctl status [--json]\n"
 "\n"
 "Shows the enforcement mode, how the BPF programs are attached (lsm or\n"
-"cgroup mode, and why), what is loaded, the kernel counters, and what the\n"
-"current mode does not cover.\n",
+"cgroup mode, and why), what is loaded, the kernel counters, how full\n"
+"each map is that a decision depends on, and what the current mode does\n"
+"not cover.\n",
 };

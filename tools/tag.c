@@ -50,6 +50,27 @@ static int tag_list(int json)
 	return 0;
 }
 
+static int tag_prune(void)
+{
+	json_object *reply, *p;
+	size_t i;
+	int ret;
+
+	if ((ret = ctl_call(ctl_request("tag.prune"), &reply)))
+		return ret;
+	p = json_object_object_get(reply, "pruned");
+	for (i = 0; i < json_object_array_length(p); i++)
+		printf("pruned %s (written by %s): the file no longer exists\n",
+		       tn_json_str(json_object_array_get_idx(p, i), "file") ?: "?",
+		       tn_json_str(json_object_array_get_idx(p, i), "workload") ?: "?");
+	printf("%zu derived tags pruned, %d kept (file exists), %d kept unchecked (no file handle, or its file system is not mounted)\n",
+	       json_object_array_length(p),
+	       json_object_get_int(json_object_object_get(reply, "kept")),
+	       json_object_get_int(json_object_object_get(reply, "unchecked")));
+	json_object_put(reply);
+	return 0;
+}
+
 static int tag_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,6 +87,10 @@ static int tag_run(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "list")) {
 		json_object_put(labels);
 		return tag_list(argc == 3 && !strcmp(argv[2], "--json"));
+	}
+	if (argc == 2 && !strcmp(argv[1], "prune")) {
+		json_object_put(labels);
+		return tag_prune();
 	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "l:", opts, NULL)) != -1) {
@@ -129,11 +154,16 @@ const struct subcommand cmd_tag = {
 "usage: trustctl tag PATH --label LABEL [--label LABEL...] [--json]\n"
 "       trustctl tag --net ADDR:PORT --label LABEL [--label LABEL...]\n"
 "       trustctl tag list [--json]\n"
+"       trustctl tag prune   remove derived tags whose file no longer exists\n"
 "\n"
 "A workload that opens a tagged file, any file below a tagged directory\n"
 "(including files created later), or talks to a tagged endpoint\n"
 "([IPV6]:PORT for IPv6) is tainted with the labels. Labels are 1-32\n"
-"characters of a-z 0-9 _ . -, at most 64 per node.\n",
+"characters of a-z 0-9 _ . -, at most 64 per node.\n"
+"\n"
+"prune checks each derived tag's file by the file handle taken from the\n"
+"writer's descriptor when the tag was made, and removes (and records) only\n"
+"those whose inode is gone; tags without a handle are kept.\n",
 };
 
 const struct subcommand cmd_untag = {

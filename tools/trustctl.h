@@ -45,6 +45,12 @@ void ctl_add_path(json_object *req, const char *key, const char *path);
 /* "a, b" from a JSON array of strings ("-" when empty). */
 const char *ctl_join(json_object *arr, char *buf, size_t n);
 
+/*
+ * Exit 0 only if the cgroup at workload name's path now is the one
+ * trustnoded enforces (it is asked to look again first).
+ */
+int ctl_workload_check(const char *name, int quiet);
+
 /* Where enrolled peers are kept: --state-dir, $TRUSTNODE_STATE_DIR or the default. */
 const char *ctl_state_dir(void);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "trustctl.h"
 
 static int simple(const char *cmd, const char *name, const char *cgroup,
@@ -20,6 +21,33 @@ static int simple(const char *cmd, const char *name, const char *cgroup,
 	printf("%s %s\n", done, name);
 	json_object_put(reply);
 	return 0;
+}
+
+int ctl_workload_check(const char *name, int quiet)
+{
+	json_object *req = ctl_request("workload.resolve"), *reply, *w;
+	const char *cg;
+	long long id;
+	struct stat st;
+	int ret;
+
+	json_object_object_add(req, "name", json_object_new_string(name));
+	if ((ret = ctl_call(req, &reply)))
+		return ret;
+	w = json_object_object_get(reply, "workload");
+	cg = tn_json_str(w, "cgroup");
+	ret = TN_EXIT_OK;
+	/* On cgroup2 a directory's inode number is its cgroup id. */
+	if (!cg || tn_json_int(w, "cgroup_id", &id) || stat(cg, &st))
+		ret = ctl_error(TN_EXIT_FAILED, "workload '%s': its cgroup %s does not exist; trustnoded enforces it once it is created",
+				name, cg ? cg : "?");
+	else if ((uint64_t)st.st_ino != (uint64_t)id)
+		ret = ctl_error(TN_EXIT_FAILED, "workload '%s': cgroup %s (id %llu) is not the one trustnoded enforces (id %lld); refusing",
+				name, cg, (unsigned long long)st.st_ino, id);
+	else if (!quiet)
+		printf("workload %s: cgroup %s (id %lld) is enforced\n", name, cg, id);
+	json_object_put(reply);
+	return ret;
 }
 
 static int list(int json)
@@ -58,6 +86,8 @@ static int run(int argc, char **argv)
 		return simple("workload.remove", argv[2], NULL, "removed workload");
 	if (!strcmp(sub, "reset") && argc == 3)
 		return simple("workload.reset", argv[2], NULL, "cleared the taint of workload");
+	if (!strcmp(sub, "check") && argc == 3)
+		return ctl_workload_check(argv[2], 0);
 	if (!strcmp(sub, "list") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "--json"))))
 		return list(argc == 3);
 	return ctl_usage(&cmd_workload);
@@ -71,9 +101,15 @@ const struct subcommand cmd_workload = {
 "usage: trustctl workload add NAME CGROUP   register the cgroup v2 subtree CGROUP\n"
 "       trustctl workload remove NAME       unregister (refused while tainted)\n"
 "       trustctl workload reset NAME        clear the taint (recorded as an event)\n"
+"       trustctl workload check NAME        exit 0 only if the cgroup that is at\n"
+"                                           NAME's path now is the one enforced\n"
 "       trustctl workload list [--json]\n"
 "\n"
 "A workload is everything below CGROUP, which must be below trustnoded's\n"
 "cgroup (trustctl status shows it). Workloads cannot nest. Taint is only\n"
-"ever cleared by reset.\n",
+"ever cleared by reset. A workload is its path: when the cgroup is removed\n"
+"and created again (a service restart) the new one is enforced with the\n"
+"workload's taint. A service that starts its own cgroup should run\n"
+"  ExecStartPre=trustctl workload check NAME\n"
+"so that it starts only once that is so (see README, \"Boot\").\n",
 };
