@@ -15,6 +15,14 @@
 #include "kselftest_harness.h"
 #include "tnlib.h"
 
+/*
+ * The harness's 30 s per test only bounds a hang. Building a node (netns,
+ * cgroups, a real agent) under software emulation in the guest, on a busy
+ * 2-core machine, has taken longer than that: 120 s, still a hang bound.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
+
 #define PORT 8080
 
 FIXTURE(node) {
