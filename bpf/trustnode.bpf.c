@@ -945,6 +945,35 @@ static __always_inline bool on_send(struct dest *d, __u32 ev_type)
 	return check_send(w, wl_cgid, d, ev_type);
 }
 
+/*
+ * lsm mode: the sender decides, not the socket's birthplace. A socket made
+ * outside the workload (inherited, received over SCM_RIGHTS, handed over by
+ * socket activation) is judged by the cgroup that made it everywhere else;
+ * here a send on a connected socket is judged by the sending workload's
+ * taint and the address the socket is connected to. Sockets a tainted
+ * workload connected itself were judged at connect already.
+ */
+static __always_inline int lsm_check_peer(struct socket *sock, __u32 ev_type)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct dest d = {};
+	__u16 family;
+
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	d.family = family;
+	d.protocol = BPF_CORE_READ(sk, sk_protocol);
+	d.port = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	if (family == AF_INET)
+		*(__u32 *)d.addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	else
+		BPF_CORE_READ_INTO(&d.addr, sk, __sk_common.skc_v6_daddr);
+	return on_send(&d, ev_type) ? 0 : -EPERM;
+}
+
 /* Each program reads only the address fields its attach type may access. */
 static __always_inline void dest_from_sa4(struct dest *d,
 					  struct bpf_sock_addr *ctx)
@@ -1312,8 +1341,12 @@ int BPF_PROG(tn_lsm_file_permission, struct file *file, int mask, int ret)
 	} else if (mask & MAY_WRITE_) {
 		if (cgroup_move_refused(file))
 			return -EPERM;
-		if (file_chan(file, true, &ch) && !chan_write(&ch))
-			return -EPERM;
+		if (file_chan(file, true, &ch))
+			return chan_write(&ch) ? 0 : -EPERM;
+		/* write(), sendfile() and splice() into an inet socket. */
+		if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT_) == S_IFSOCK_)
+			return lsm_check_peer((struct socket *)BPF_CORE_READ(file, private_data),
+					      TN_EV_SENDMSG);
 	}
 	return 0;
 }
@@ -1474,6 +1507,10 @@ int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	/* A unix stream's data goes to its peer: taint follows it. */
 	if (unix_chan(sock, true, &ch))
 		return chan_write(&ch) ? 0 : -EPERM;
+	/* A stream socket ignores msg_name: only its peer counts. */
+	if (BPF_CORE_READ(sock, type) == SOCK_STREAM_ ||
+	    !BPF_CORE_READ(msg, msg_name))
+		return lsm_check_peer(sock, TN_EV_SENDMSG);
 	return lsm_check(sock, BPF_CORE_READ(msg, msg_name),
 			 BPF_CORE_READ(msg, msg_namelen), TN_EV_SENDMSG);
 }

