@@ -156,6 +156,8 @@ int agent_commit(struct agent *a, struct registry *next, struct tn_err *err);
 /* cgwatch.c: workloads are their cgroup paths; ids are looked up again. */
 int cgroups_resolve_at_start(struct agent *a, json_object **changes);
 void cgroups_record(struct agent *a, json_object *changes, const char *why);
+/* An event per workload with processes older than the agent. */
+void cgroups_record_preexisting(struct agent *a);
 /* Taint the kernel lacks that the state file has (after a reboot). */
 json_object *cgroups_taint_to_restore(struct agent *a);
 int workloads_resolve(struct agent *a, const char *why, struct tn_err *err);

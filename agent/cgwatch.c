@@ -10,6 +10,7 @@
  * workload's recorded taint: taint belongs to the workload, and only
  * trustctl workload reset clears it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -183,6 +184,69 @@ json_object *cgroups_taint_to_restore(struct agent *a)
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+/* Adds the pids in cgroup dir and below to arr; returns how many there were. */
+static int procs_below(const char *dir, json_object *arr, int depth)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0, pid;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%d", &pid) == 1) {
+		if (json_object_array_length(arr) < 32)
+			json_object_array_add(arr, json_object_new_int(pid));
+		n++;
+	}
+	if (f)
+		fclose(f);
+	if (depth >= TN_CGROUP_DEPTH || !(d = opendir(dir)))
+		return n;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n += procs_below(path, arr, depth + 1);
+	}
+	closedir(d);
+	return n;
+}
+
+void cgroups_record_preexisting(struct agent *a)
+{
+	int i;
+
+	/*
+	 * Processes already in a workload when the programs attached: covered
+	 * from then on, but what they did before was not seen. Say so.
+	 */
+	for (i = 0; i < a->reg.nwls; i++) {
+		const struct reg_workload *w = &a->reg.wls[i];
+		json_object *pids, *o;
+		int n;
+
+		if (w->missing)
+			continue;
+		pids = json_object_new_array();
+		n = procs_below(w->cgroup, pids, 0);
+		if (!n) {
+			json_object_put(pids);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "workload", json_object_new_string(w->name));
+		json_object_object_add(o, "cgroup", json_object_new_string(w->cgroup));
+		json_object_object_add(o, "processes", json_object_new_int(n));
+		json_object_object_add(o, "pids", pids);
+		json_object_object_add(o, "taint", registry_label_names(&a->reg, w->taint));
+		json_object_object_add(o, "note", json_object_new_string(
+			"these processes predate this agent: enforced from now on; what they read or sent before it attached was not seen"));
+		events_record(a, "workload-preexisting", o);
+	}
 }
 
 void cgroups_record(struct agent *a, json_object *changes, const char *why)

@@ -389,6 +389,7 @@ static int setup(struct agent *a, struct tn_err *err)
 		return -1;
 	}
 	cgroups_record(a, changes, "agent-start");
+	cgroups_record_preexisting(a);
 	for (i = 0; i < json_object_array_length(restored); i++)
 		events_record(a, "taint-restored", json_object_get(
 				      json_object_array_get_idx(restored, i)));

@@ -459,6 +459,9 @@ TEST_F_TIMEOUT(node, processes_started_before_the_agent_are_covered, LIFE_TIMEOU
 	EXPECT_FALSE(received_something(self->listeners[0]));
 	EXPECT_FALSE(received_something(self->listeners[2]));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+	/* The agent said they were there before it. */
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"workload-preexisting\"",
+			      "\"workload\":\"wl2\"", "\"processes\":2"));
 }
 
 TEST_HARNESS_MAIN

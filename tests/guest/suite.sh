@@ -6,7 +6,7 @@ set -u
 BUILD=${1:-build}
 export TN_BUILD=$BUILD TN_EXPECT_ATTACH=lsm
 rc=0
-for t in enforce_test lsm_test propagate_test agent_test adversary_test; do
+for t in enforce_test lsm_test propagate_test agent_test adversary_test lifecycle_test maps_test; do
 	echo "# ==== guest: $t"
 	"$BUILD/tests/$t" || rc=1
 done
