@@ -367,19 +367,28 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 {
 	char out[16384], events[400];
 	long counts[2] = { -1, -1 }, reported, unreported, unreported_events, status_unreported = -1;
-	double worst = 0, calm = 0, t, t0;
+	double worst = 0, calm = 0, worst_raw = 0, calm_raw = 0, t, t0;
 	int p[2], st = -1, answers = 0;
 	const char *s;
 	pid_t pid;
 
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
-	/* How long status takes here without a flood (a TCG guest is slow). */
+	/*
+	 * How long status takes here without a flood (a TCG guest is slow):
+	 * through trustctl, and as a bare request on the control socket,
+	 * which is the agent's own share.
+	 */
 	for (int i = 0; i < 3; i++) {
 		t = now_s();
 		ASSERT_EQ(0, ctl(&self->n, NULL, 0, "status"));
 		t = now_s() - t;
 		if (t > calm)
 			calm = t;
+		t = now_s();
+		ASSERT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"status\"}\n"), "\"ok\":true"));
+		t = now_s() - t;
+		if (t > calm_raw)
+			calm_raw = t;
 	}
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
@@ -397,6 +406,11 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 		t = now_s() - t;
 		if (t > worst)
 			worst = t;
+		t = now_s();
+		EXPECT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"status\"}\n"), "\"ok\":true"));
+		t = now_s() - t;
+		if (t > worst_raw)
+			worst_raw = t;
 		answers++;
 		usleep(300 * 1000);
 	}
@@ -404,15 +418,17 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 	close(p[0]);
 	waitpid(pid, &st, 0);
 	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	TH_LOG("flood: %ld sendto() refused, %ld not; %d status answers during it, slowest %.3f s (%.3f s without a flood)",
-	       counts[0], counts[1], answers, worst, calm);
+	TH_LOG("flood: %ld sendto() refused, %ld not; %d status answers during it, slowest %.3f s (%.3f s without a flood); bare requests: slowest %.3f s (%.3f s)",
+	       counts[0], counts[1], answers, worst, calm, worst_raw, calm_raw);
 	EXPECT_LT(1000, counts[0]);
 	EXPECT_EQ(0, counts[1]);
 	/*
-	 * A liveness bound, not a benchmark: the flood must not stall it.
-	 * 2 s on top of what status costs on this machine anyway.
+	 * A liveness bound, not a benchmark: the flood must not stall the
+	 * agent. 2 s on top of what status costs on this machine anyway
+	 * (trustctl's own start-up competes with the flooder for CPU).
 	 */
-	EXPECT_GT(2.0 + 3 * calm, worst);
+	EXPECT_GT(2.0 + 3 * calm_raw, worst_raw);
+	EXPECT_GT(2.0 + 5 * calm, worst);
 
 	/* The agent turns counter increases into records once a second. */
 	sleep(2);
