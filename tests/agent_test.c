@@ -332,6 +332,32 @@ static int flood_denials(void *arg)
 	return 0;
 }
 
+/* A status request on the control socket, read to the end (lsm mode's reply is long). */
+static int bare_status(struct tn_node *n)
+{
+	static char reply[1 << 16];
+	const char *req = "{\"cmd\":\"status\"}\n";
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t off = 0;
+	ssize_t r;
+
+	memcpy(sun.sun_path, n->socket, sizeof(n->socket));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	shutdown(fd, SHUT_WR);
+	while (off < sizeof(reply) - 1 &&
+	       (r = read(fd, reply + off, sizeof(reply) - off - 1)) > 0)
+		off += r;
+	reply[off] = '\0';
+	close(fd);
+	return strstr(reply, "\"ok\":true") ? 0 : -1;
+}
+
 /* Sum of the numbers after key in lines of f that contain every needle. */
 static long sum_lines(const char *path, const char *key, const char *n1,
 		      const char *n2, long *lines)
@@ -385,7 +411,7 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 		if (t > calm)
 			calm = t;
 		t = now_s();
-		ASSERT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"status\"}\n"), "\"ok\":true"));
+		ASSERT_EQ(0, bare_status(&self->n));
 		t = now_s() - t;
 		if (t > calm_raw)
 			calm_raw = t;
@@ -407,7 +433,7 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 		if (t > worst)
 			worst = t;
 		t = now_s();
-		EXPECT_NE(NULL, strstr(REQUEST(&self->n, "{\"cmd\":\"status\"}\n"), "\"ok\":true"));
+		EXPECT_EQ(0, bare_status(&self->n));
 		t = now_s() - t;
 		if (t > worst_raw)
 			worst_raw = t;
