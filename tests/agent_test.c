@@ -333,6 +333,32 @@ static int flood_denials(void *arg)
 	return 0;
 }
 
+/* A status request on the control socket, read to the end (lsm mode's reply is long). */
+static int bare_status(struct tn_node *n)
+{
+	static char reply[1 << 16];
+	const char *req = "{\"cmd\":\"status\"}\n";
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t off = 0;
+	ssize_t r;
+
+	memcpy(sun.sun_path, n->socket, sizeof(n->socket));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	shutdown(fd, SHUT_WR);
+	while (off < sizeof(reply) - 1 &&
+	       (r = read(fd, reply + off, sizeof(reply) - off - 1)) > 0)
+		off += r;
+	reply[off] = '\0';
+	close(fd);
+	return strstr(reply, "\"ok\":true") ? 0 : -1;
+}
+
 /* Sum of the numbers after key in lines of f that contain every needle. */
 static long sum_lines(const char *path, const char *key, const char *n1,
 		      const char *n2, long *lines)
@@ -368,12 +394,29 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 {
 	char out[16384], events[400];
 	long counts[2] = { -1, -1 }, reported, unreported, unreported_events, status_unreported = -1;
-	double worst = 0, t, t0;
+	double worst = 0, calm = 0, worst_raw = 0, calm_raw = 0, t, t0;
 	int p[2], st = -1, answers = 0;
 	const char *s;
 	pid_t pid;
 
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	/*
+	 * How long status takes here without a flood (a TCG guest is slow):
+	 * through trustctl, and as a bare request on the control socket,
+	 * which is the agent's own share.
+	 */
+	for (int i = 0; i < 3; i++) {
+		t = now_s();
+		ASSERT_EQ(0, ctl(&self->n, NULL, 0, "status"));
+		t = now_s() - t;
+		if (t > calm)
+			calm = t;
+		t = now_s();
+		ASSERT_EQ(0, bare_status(&self->n));
+		t = now_s() - t;
+		if (t > calm_raw)
+			calm_raw = t;
+	}
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -390,6 +433,11 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 		t = now_s() - t;
 		if (t > worst)
 			worst = t;
+		t = now_s();
+		EXPECT_EQ(0, bare_status(&self->n));
+		t = now_s() - t;
+		if (t > worst_raw)
+			worst_raw = t;
 		answers++;
 		usleep(300 * 1000);
 	}
@@ -397,12 +445,17 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 	close(p[0]);
 	waitpid(pid, &st, 0);
 	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	TH_LOG("flood: %ld sendto() refused, %ld not; %d status answers during it, slowest %.3f s",
-	       counts[0], counts[1], answers, worst);
+	TH_LOG("flood: %ld sendto() refused, %ld not; %d status answers during it, slowest %.3f s (%.3f s without a flood); bare requests: slowest %.3f s (%.3f s)",
+	       counts[0], counts[1], answers, worst, calm, worst_raw, calm_raw);
 	EXPECT_LT(1000, counts[0]);
 	EXPECT_EQ(0, counts[1]);
-	/* A liveness bound, not a benchmark: the flood must not stall it. */
-	EXPECT_GT(2.0, worst);
+	/*
+	 * A liveness bound, not a benchmark: the flood must not stall the
+	 * agent. 2 s on top of what status costs on this machine anyway
+	 * (trustctl's own start-up competes with the flooder for CPU).
+	 */
+	EXPECT_GT(2.0 + 3 * calm_raw, worst_raw);
+	EXPECT_GT(2.0 + 5 * calm, worst);
 
 	/* The agent turns counter increases into records once a second. */
 	sleep(2);
