@@ -14,7 +14,7 @@
 #include <linux/capability.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/vm_sockets.h>
+#include <linux/vm_sockets.h>	/* AF_VSOCK */
 #include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
@@ -708,8 +708,9 @@ struct raw_attack {
 };
 
 /*
- * A raw IPv4 packet with its own header (IP_HDRINCL), UDP to OUT4:PORT;
- * a frame for an AF_PACKET socket; or a vsock connect to the host (CID 2).
+ * A raw IPv4 packet with its own header (IP_HDRINCL), UDP to OUT4:PORT, or
+ * a frame for an AF_PACKET socket. Never anything on a vsock socket: its
+ * other end is the real hypervisor, not a host the test made.
  */
 static int raw_send(int fd, const struct raw_attack *a)
 {
@@ -719,12 +720,6 @@ static int raw_send(int fd, const struct raw_attack *a)
 	size_t plen = strlen(a->magic), len = sizeof(*ip) + sizeof(*udp) + plen;
 	struct sockaddr_in to = { .sin_family = AF_INET };
 
-	if (a->family == AF_VSOCK) {
-		struct sockaddr_vm vm = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
-					  .svm_port = PORT };
-
-		return connect(fd, (struct sockaddr *)&vm, sizeof(vm)) ? errno : 0;
-	}
 	if (a->family == AF_PACKET) {
 		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = 6,
 					  .sll_protocol = htons(ETH_P_IP) };
@@ -859,6 +854,7 @@ TEST_F_TIMEOUT(node, vsock_sockets_are_refused_in_lsm_mode_and_a_listed_gap_othe
 	int rc;
 
 	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	/* Only socket(): nothing is sent, there is no test host behind it. */
 	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
 		 .family = AF_VSOCK, .type = SOCK_STREAM);
 	if (node_lsm_mode(&self->n)) {
