@@ -47,8 +47,7 @@ static const char *const gaps_lsm[] = {
 	"unix sockets, pipes and FIFOs: a reader that cannot be recorded (more than 8 reader workloads on one channel, or tn_channels full) makes tainted writes into that channel fail closed (refused in enforce mode), but splice, tee and vmsplice into a pipe cannot be refused, and a reader left out while the map was full is missed if the channel is only recorded later; each case is a channel-untracked event",
 	"vmsplice(2) on a pipe by a 32-bit process does not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
-	"packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint keep working: socket_create refuses only new ones, and their frames bypass the egress programs",
-	"a raw IP socket connected before the taint is judged by the address in the header it writes (IP_HDRINCL), not by where it is routed",
+	"raw IP, packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint can still receive; sending on them is refused",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
 	NULL,
@@ -96,6 +95,7 @@ static const struct prog_slot slots[] = {
 	{ "tn_sys_exit_open",      0, 0, 1 },
 	{ "tn_sock_create",        1, 0, 1 },
 	{ "tn_lsm_socket_create",  0, 1, 0 },
+	{ "tn_lsm_sendmsg_family", 0, 1, 0 },
 };
 
 static int slot_used(const struct prog_slot *s, enum tn_attach_mode m)

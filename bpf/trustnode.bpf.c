@@ -1590,6 +1590,25 @@ int BPF_PROG(tn_lsm_socket_create, int family, int type, int protocol,
 	return socket_allowed(family, type, protocol) ? 0 : -EPERM;
 }
 
+/*
+ * lsm mode: such a socket in a tainted workload's hands was made before
+ * the taint, as socket_create refuses new ones. What it sends is not
+ * judged by where it goes (a raw socket connected earlier routes by its
+ * connection while the egress program reads the header the workload
+ * wrote), so it sends nothing. A program of its own on the hook, apart
+ * from tn_lsm_socket_sendmsg.
+ */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(tn_lsm_sendmsg_family, struct socket *sock, struct msghdr *msg,
+	     int size, int ret)
+{
+	if (ret)
+		return ret;
+	return socket_allowed(BPF_CORE_READ(sock, sk, __sk_common.skc_family),
+			      BPF_CORE_READ(sock, type),
+			      BPF_CORE_READ(sock, sk, sk_protocol)) ? 0 : -EPERM;
+}
+
 /* ---- packets -------------------------------------------------------- */
 
 #define IPPROTO_TCP_	6

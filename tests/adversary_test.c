@@ -1187,12 +1187,15 @@ struct raw_attack {
 	const char *secret;	/* opened first (taint), unless NULL */
 	int family, type, proto;
 	int open_before_taint;	/* the socket is made, then the secret read */
+	int connect_out;	/* raw: connected to OUT4 before the taint */
+	int header_local;	/* raw: the header names LOCAL4, an allowed address */
 	const char *magic;	/* sent to OUT4:PORT when the socket exists */
 };
 
 /*
- * A raw IPv4 packet with its own header (IP_HDRINCL), UDP to OUT4:PORT;
- * a frame for an AF_PACKET socket; or a vsock connect to the host (CID 2).
+ * A raw IPv4 packet with its own header (IP_HDRINCL), UDP to OUT4:PORT, or
+ * a frame for an AF_PACKET socket. Never anything on a vsock socket: its
+ * other end is the real hypervisor, not a host the test made.
  */
 static int raw_send(int fd, const struct raw_attack *a)
 {
@@ -1202,12 +1205,6 @@ static int raw_send(int fd, const struct raw_attack *a)
 	size_t plen = strlen(a->magic), len = sizeof(*ip) + sizeof(*udp) + plen;
 	struct sockaddr_in to = { .sin_family = AF_INET };
 
-	if (a->family == AF_VSOCK) {
-		struct sockaddr_vm vm = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
-					  .svm_port = PORT };
-
-		return connect(fd, (struct sockaddr *)&vm, sizeof(vm)) ? errno : 0;
-	}
 	if (a->family == AF_PACKET) {
 		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = 6,
 					  .sll_protocol = htons(ETH_P_IP) };
@@ -1227,12 +1224,14 @@ static int raw_send(int fd, const struct raw_attack *a)
 	ip->protocol = IPPROTO_UDP;
 	ip->tot_len = htons(len);
 	inet_pton(AF_INET, "203.0.113.1", &ip->saddr);
-	inet_pton(AF_INET, OUT4, &ip->daddr);
+	inet_pton(AF_INET, a->header_local ? LOCAL4 : OUT4, &ip->daddr);
 	ip->check = csum(ip, sizeof(*ip));
 	udp->source = htons(40000);
 	udp->dest = htons(PORT);
 	udp->len = htons(sizeof(*udp) + plen);
 	memcpy(udp + 1, a->magic, plen);
+	if (a->connect_out)
+		return send(fd, pkt, len, 0) < 0 ? errno : 0;
 	to.sin_addr.s_addr = ip->daddr;
 	return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? errno : 0;
 }
@@ -1245,6 +1244,14 @@ static int raw_attack(void *arg)
 
 	if (a->open_before_taint)
 		fd = socket(a->family, a->type, a->proto);
+	if (a->connect_out && fd >= 0) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		sockaddr_of(OUT4, 0, &ss, &sl);
+		if (connect(fd, (struct sockaddr *)&ss, sl))
+			return 252;
+	}
 	if (a->secret && do_open(a->secret))
 		return 254;
 	if (!a->open_before_taint)
@@ -1337,11 +1344,50 @@ TEST_F_TIMEOUT(node, packet_sockets_are_refused_in_lsm_mode_and_a_listed_gap_oth
 	close(sniff);
 }
 
+/*
+ * Sockets made before the taint: lsm mode refuses every send on a packet
+ * socket, and on a raw socket connected to the outside host whose header
+ * names an allowed address (IP_HDRINCL); cgroup mode sees neither.
+ */
+TEST_F_TIMEOUT(node, sends_on_packet_and_raw_sockets_from_before_the_taint, 180)
+{
+	int sniff = out_sniffer(&self->n), rc, rc2, got, got2;
+
+	ASSERT_LE(0, sniff);
+	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
+		 .open_before_taint = 1, .family = AF_PACKET, .type = SOCK_DGRAM,
+		 .proto = htons(ETH_P_IP), .magic = MAGIC "-packet");
+	got = sniffed(sniff, MAGIC "-packet");
+	/* wl is tainted now: wl2 makes its socket before its own taint. */
+	rc2 = RAW(&self->n, self->n.wl2_cg, .secret = data(&self->n, "secret"),
+		  .open_before_taint = 1, .connect_out = 1, .header_local = 1,
+		  .family = AF_INET, .type = SOCK_RAW, .proto = IPPROTO_RAW,
+		  .magic = MAGIC "-hdrincl");
+	got2 = sniffed(sniff, MAGIC "-hdrincl");
+	close(sniff);
+	if (node_lsm_mode(&self->n)) {
+		EXPECT_EQ(50, rc);
+		EXPECT_EQ(50, rc2);
+		EXPECT_FALSE(got);
+		EXPECT_FALSE(got2);
+	} else {
+		/* Both frames reach the outside host's interface. */
+		EXPECT_EQ(0, rc);
+		EXPECT_TRUE(got);
+		EXPECT_EQ(0, rc2);
+		EXPECT_TRUE(got2);
+		EXPECT_TRUE(gap_listed(&self->n, "AF_PACKET"));
+		EXPECT_TRUE(gap_listed(&self->n, "IP_HDRINCL"));
+	}
+}
+
 TEST_F_TIMEOUT(node, vsock_sockets_are_refused_in_lsm_mode_and_a_listed_gap_otherwise, 180)
 {
 	int rc;
 
 	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	/* Only socket(): nothing is sent, there is no test host behind it. */
 	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
 		 .family = AF_VSOCK, .type = SOCK_STREAM);
 	if (node_lsm_mode(&self->n)) {

@@ -220,9 +220,9 @@ TEST_F(node, enforcement_survives_kill_9_and_a_restart_adopts_the_pins)
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status --json"));
 	/* Every program's link was found pinned and taken over (lsm mode:
-	 * 6 cgroup, 10 LSM and 3 fentry programs; cgroup mode: 7 cgroup
+	 * 6 cgroup, 11 LSM and 3 fentry programs; cgroup mode: 7 cgroup
 	 * programs and the syscall-exit one). */
-	EXPECT_NE(NULL, strstr(out, expect_lsm() ? "\"links_adopted\":19" :
+	EXPECT_NE(NULL, strstr(out, expect_lsm() ? "\"links_adopted\":20" :
 					       "\"links_adopted\":8")) TH_LOG("%s", out);
 	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 	EXPECT_EQ(0, ACT(&self->n, self->n.other_cg, .connect = OUT4));
