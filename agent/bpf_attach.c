@@ -32,8 +32,7 @@ static const char *const gaps_cgroup[] = {
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
-	"a tainted process that writes a pid into cgroup.procs outside every workload is killed (with the process it moved) after the move, not refused: another thread of it may act in the microseconds between; such writes through io_uring, splice or sendfile, or through a cgroup.procs descriptor opened outside the workloads, are not seen (run workloads in a cgroup namespace on a cgroup2 mounted with nsdelegate: trustctl run)",
-	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
+	"a tainted process that writes a pid into cgroup.procs, or starts a child with clone3(CLONE_INTO_CGROUP), outside every workload is killed (with the process it moved or started) after the fact, not refused: another thread of it, or the child, may act in the microseconds between; such writes through io_uring, splice or sendfile, or through a cgroup.procs descriptor opened outside the workloads, are not seen (run workloads in a cgroup namespace on a cgroup2 mounted with nsdelegate: trustctl run)",
 	NULL,
 };
 
@@ -46,7 +45,6 @@ static const char *const gaps_lsm[] = {
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw packet sockets (AF_PACKET, CAP_NET_RAW) bypass the egress programs",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
-	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
 	NULL,
 };
 
@@ -84,6 +82,7 @@ static const struct prog_slot slots[] = {
 	{ "tn_lsm_unix_may_send",  0, 1, 0 },
 	{ "tn_lsm_sk_free",        0, 1, 0 },
 	{ "tn_lsm_inode_free",     0, 1, 0 },
+	{ "tn_lsm_task_alloc",     0, 1, 0 },
 	{ "tn_splice",             0, 1, 0 },
 	{ "tn_tee",                0, 1, 0 },
 	{ "tn_vmsplice",           0, 1, 0 },
