@@ -35,8 +35,7 @@ static const char *const gaps_cgroup[] = {
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
 	"a file renamed or hard-linked out of a tagged directory (or a directory moved out) loses the directory's labels: no hook sees rename or link without BPF LSM; keep tagged trees unwritable by workloads and their users without CAP_FOWNER (fs.protected_hardlinks=1)",
 	"a socket made outside the workload (inherited, received over SCM_RIGHTS, socket activation) is judged by the cgroup that made it: a tainted workload's sends on it are not checked (trustctl run passes only descriptors 0-2 and --keep-fd)",
-	"a tainted process that writes a pid into cgroup.procs outside every workload is killed (with the process it moved) after the move, not refused: another thread of it may act in the microseconds between; such writes through io_uring, splice or sendfile, or through a cgroup.procs descriptor opened outside the workloads, are not seen (run workloads in a cgroup namespace on a cgroup2 mounted with nsdelegate: trustctl run)",
-	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
+	"a tainted process that writes a pid into cgroup.procs, or starts a child with clone3(CLONE_INTO_CGROUP), outside every workload is killed (with the process it moved or started) after the fact, not refused: another thread of it, or the child, may act in the microseconds between; such writes through io_uring, splice or sendfile, or through a cgroup.procs descriptor opened outside the workloads, are not seen (run workloads in a cgroup namespace on a cgroup2 mounted with nsdelegate: trustctl run)",
 	NULL,
 };
 
@@ -49,7 +48,6 @@ static const char *const gaps_lsm[] = {
 	"files opened for writing before the workload became tainted do not become derived tags",
 	"raw IP, packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint can still receive; sending on them is refused",
 	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
-	"clone3(CLONE_INTO_CGROUP) can start a tainted workload's child in a cgroup outside it (cgroup namespace with nsdelegate: trustctl run)",
 	NULL,
 };
 
@@ -89,6 +87,7 @@ static const struct prog_slot slots[] = {
 	{ "tn_lsm_inode_free",     0, 1, 0 },
 	{ "tn_lsm_inode_rename",   0, 1, 0 },
 	{ "tn_lsm_inode_link",     0, 1, 0 },
+	{ "tn_lsm_task_alloc",     0, 1, 0 },
 	{ "tn_splice",             0, 1, 0 },
 	{ "tn_tee",                0, 1, 0 },
 	{ "tn_vmsplice",           0, 1, 0 },

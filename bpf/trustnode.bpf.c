@@ -547,6 +547,26 @@ static __always_inline __u32 written_pid(struct pt_regs *regs, long nr,
 }
 
 /*
+ * Kills the process pid, moved into dst by a tainted task, if this kernel
+ * lets a tracing program signal another task (bpf_send_signal_task, 6.13),
+ * and only if it is the task now in dst (pid is in the mover's pid
+ * namespace, the kfunc looks it up in the initial one).
+ */
+static __always_inline void kill_moved(__u32 pid, struct cgroup *dst)
+{
+	struct task_struct *t;
+
+	if (!bpf_task_from_pid || !bpf_send_signal_task || !bpf_task_release)
+		return;
+	t = bpf_task_from_pid(pid);
+	if (!t)
+		return;
+	if (BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) == BPF_CORE_READ(dst, kn, id))
+		bpf_send_signal_task(t, SIGKILL_, PIDTYPE_TGID, 0);
+	bpf_task_release(t);
+}
+
+/*
  * cgroup mode, after a successful write into a procs file: the move has
  * happened. The writer's workload is where the file was opened (tn_cgfiles):
  * a writer that moved itself is in the destination by now.
@@ -578,21 +598,47 @@ static __always_inline void cgroup_write_exit(struct file *file,
 	bpf_send_signal(SIGKILL_);
 	if (!pid || pid == (__u32)(tgid >> 32) || pid == (__u32)tgid)
 		return;
-	/*
-	 * Another task was moved out: kill it too, if this kernel lets a
-	 * tracing program signal another task, and only if it is the task now
-	 * in dst (the pid was read in the writer's pid namespace).
-	 */
-	if (bpf_task_from_pid && bpf_send_signal_task && bpf_task_release) {
-		struct task_struct *t = bpf_task_from_pid(pid);
+	kill_moved(pid, dst);
+}
 
-		if (!t)
-			return;
-		if (BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) ==
-		    BPF_CORE_READ(dst, kn, id))
-			bpf_send_signal_task(t, SIGKILL_, PIDTYPE_TGID, 0);
-		bpf_task_release(t);
-	}
+#define NR_clone3		435
+#define CLONE_INTO_CGROUP_	0x200000000ULL
+
+/*
+ * cgroup mode, the parent's return from clone3(CLONE_INTO_CGROUP): its
+ * child started in the cgroup the descriptor args.cgroup names. Judged as
+ * a move of the child there; the child already runs, so out of every
+ * workload both are killed, as for cgroup.procs.
+ */
+static __always_inline void clone_into_exit(void *uargs, long child)
+{
+	struct { __u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+		 stack_size, tls, set_tid, set_tid_size, cgroup; } ca = {};
+	struct task_struct *task;
+	struct tn_workload *w;
+	struct file **fds, *file = NULL;
+	struct kernfs_node *kn;
+	struct cgroup *dst;
+	__u64 wl_cgid;
+
+	if (bpf_probe_read_user(&ca, sizeof(ca), uargs) ||
+	    !(ca.flags & CLONE_INTO_CGROUP_))
+		return;
+	w = current_workload(&wl_cgid);
+	if (!w || !w->taint)
+		return;
+	task = bpf_get_current_task_btf();
+	fds = task->files->fdt->fd;
+	if (ca.cgroup > 65535 ||
+	    bpf_probe_read_kernel(&file, sizeof(file), fds + ca.cgroup) || !file ||
+	    BPF_CORE_READ(file, f_inode, i_sb, s_magic) != CGROUP2_SUPER_MAGIC_)
+		return;
+	kn = BPF_CORE_READ(file, f_inode, i_private);
+	dst = kn ? (struct cgroup *)BPF_CORE_READ(kn, priv) : NULL;
+	if (!dst || cgroup_move(w, wl_cgid, dst, child, true) != TN_DEC_DENY)
+		return;
+	bpf_send_signal(SIGKILL_);
+	kill_moved(child, dst);
 }
 
 /*
@@ -611,6 +657,35 @@ static __always_inline bool cgroup_move_refused(struct file *file)
 	if (!w || !w->taint)
 		return false;
 	return cgroup_move(w, wl_cgid, dst, 0, false) == TN_DEC_DENY;
+}
+
+/*
+ * lsm mode: clone3(CLONE_INTO_CGROUP) from a tainted workload is refused.
+ * task_alloc runs before the kernel resolves the target cgroup, so it is
+ * refused whatever the target, its own subtree included (fail closed).
+ */
+SEC("lsm/task_alloc")
+int BPF_PROG(tn_lsm_task_alloc, struct task_struct *task, u64 clone_flags,
+	     int ret)
+{
+	struct tn_config *cfg;
+	struct tn_workload *w;
+	struct tn_event *e;
+	__u64 wl_cgid;
+	bool audit;
+
+	if (ret || !(clone_flags & CLONE_INTO_CGROUP_))
+		return ret;
+	w = current_workload(&wl_cgid);
+	if (!w || !w->taint)
+		return 0;
+	cfg = get_config();
+	audit = cfg && cfg->mode == TN_MODE_AUDIT;
+	e = event_start(TN_EV_CGROUP_ESCAPE, audit ? TN_DEC_ALLOW_AUDIT : TN_DEC_DENY,
+			wl_cgid, w->taint, true);
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+	return audit ? 0 : -EPERM;
 }
 
 /*
@@ -777,6 +852,12 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 		if (bpf_probe_read_kernel(&file, sizeof(file), fds + fd) || !file)
 			return 0;
 		cgroup_write_exit(file, regs, nr, compat);
+		return 0;
+	}
+	/* clone3 is 435 in both tables; its argument is in bx for ia32. */
+	if (nr == NR_clone3) {
+		if (ret > 0)
+			clone_into_exit(compat ? (void *)(regs->bx & 0xffffffff) : (void *)regs->di, ret);
 		return 0;
 	}
 	if (!is_open_nr(nr, compat))
