@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Helpers every hook family uses: counters, the configuration, which
+ * workload a task or packet belongs to, events, taint.
+ *
+ * Part of trustnode.bpf.c (one object, one skeleton): included once, after
+ * the files before it in that list, whose helpers it uses.
+ */
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&tn_counters, &which);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline struct tn_config *get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tn_config, &zero);
+}
+
+/*
+ * The workload of the current task: its cgroup or the nearest ancestor that
+ * is registered. Workloads never nest (the agent refuses it), so the first
+ * hit is the only one.
+ */
+static __always_inline struct tn_workload *current_workload(__u64 *wl_cgid)
+{
+	struct tn_config *cfg = get_config();
+	int i;
+
+	if (!cfg || !cfg->loaded)
+		return NULL;
+	/* A constant trip count keeps the verifier's work small. */
+	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
+		__u32 level = cfg->min_level + 1 + i;
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		struct tn_workload *w;
+
+		if (!id)
+			return NULL;
+		w = bpf_map_lookup_elem(&tn_workloads, &id);
+		if (w) {
+			*wl_cgid = id;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* Same, for the cgroup of the socket that owns skb. */
+static __always_inline struct tn_workload *skb_workload(struct __sk_buff *skb,
+							__u64 *wl_cgid)
+{
+	struct tn_config *cfg = get_config();
+	int i;
+
+	if (!cfg || !cfg->loaded)
+		return NULL;
+	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
+		__u32 level = cfg->min_level + 1 + i;
+		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
+		struct tn_workload *w;
+
+		if (!id)
+			return NULL;
+		w = bpf_map_lookup_elem(&tn_workloads, &id);
+		if (w) {
+			*wl_cgid = id;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static __always_inline struct tn_event *event_start(__u32 type, __u32 decision,
+						    __u64 wl_cgid, __u64 labels,
+						    bool process_context)
+{
+	struct tn_event *e = bpf_ringbuf_reserve(&tn_events, sizeof(*e), 0);
+
+	if (!e) {
+		count(TN_CNT_EVENTS_LOST);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_boot_ns = bpf_ktime_get_boot_ns();
+	e->type = type;
+	e->decision = decision;
+	e->workload_cgid = wl_cgid;
+	e->labels = labels;
+	if (process_context) {
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
+	return e;
+}
+
+/*
+ * Adds labels to a workload's taint. Returns the labels that were new; an
+ * event is emitted only then, so re-reading a tagged file stays quiet.
+ */
+static __always_inline __u64 taint(struct tn_workload *w, __u64 labels)
+{
+	__u64 old = __sync_fetch_and_or(&w->taint, labels);
+
+	return labels & ~old;
+}
+
+/* Audit mode allows and records; anything else (no policy yet) enforces. */
+static __always_inline bool audit_mode(void)
+{
+	struct tn_config *cfg = get_config();
+
+	return cfg && cfg->mode == TN_MODE_AUDIT;
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Files: taint from opening a tagged file (its own tag, a derived tag, or a
+ * tagged directory above it), derived tags on files a tainted workload
+ * writes, and labels kept when a file is renamed or linked out of a tagged
+ * tree.
+ *
+ * Part of trustnode.bpf.c (one object, one skeleton): included once, after
+ * the files before it in that list, whose helpers it uses.
+ */
+
+/* Labels of the tag on dentry or on the nearest tagged directory above it. */
+static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev)
+{
+	struct tn_inode_key key = { .dev = dev };
+	__u64 *labels;
+	int depth;
+
+	for (depth = 0; depth < TN_TAG_DEPTH && dentry; depth++) {
+		struct dentry *parent;
+
+		key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		labels = bpf_map_lookup_elem(&tn_tags, &key);
+		if (labels)
+			return *labels;
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry)
+			break;
+		dentry = parent;
+	}
+	return 0;
+}
+
+/* Labels of the tag covering file: its own, or one of its directories'. */
+static __always_inline __u64 file_labels(struct file *file,
+					 struct tn_inode_key *key)
+{
+	struct tn_derived *derived;
+
+	key->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	key->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	/* Derived tags are on files only: one lookup, no walk. */
+	derived = bpf_map_lookup_elem(&tn_derived, key);
+	if (derived)
+		return derived->labels;
+	return tree_labels(BPF_CORE_READ(file, f_path.dentry), key->dev);
+}
+
+/*
+ * A tainted workload opened file for writing: whatever it writes carries
+ * its labels, so the file becomes a derived tag. Keyed by inode, the tag
+ * follows the file through rename and link.
+ */
+static __always_inline void derive(struct file *file, struct tn_workload *w,
+				   __u64 wl_cgid)
+{
+	struct tn_inode_key key = {};
+	struct tn_derived fresh = {}, *d;
+	struct tn_event *e;
+	__u64 taint = w->taint, gained;
+
+	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	d = bpf_map_lookup_elem(&tn_derived, &key);
+	if (d) {
+		gained = taint & ~__sync_fetch_and_or(&d->labels, taint);
+	} else {
+		fresh.labels = taint;
+		fresh.workload_cgid = wl_cgid;
+		if (bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST)) {
+			/* Never silent: a full map means an untracked file. */
+			count(TN_CNT_DERIVE_FAILED);
+			return;
+		}
+		gained = taint;
+	}
+	if (!gained)
+		return;
+	count(TN_CNT_DERIVED);
+	e = event_start(TN_EV_DERIVE_FILE, TN_DEC_DERIVE, wl_cgid, gained, true);
+	if (!e)
+		return;
+	e->dev = key.dev;
+	e->ino = key.ino;
+	bpf_ringbuf_submit(e, 0);
+}
+
+#define FMODE_WRITE_ 0x2
+
+static __always_inline void taint_from_file(struct file *file)
+{
+	struct tn_inode_key key = {};
+	struct tn_workload *w;
+	__u64 wl_cgid, labels, gained;
+	struct tn_event *e;
+
+	w = current_workload(&wl_cgid);
+	if (!w)
+		return;
+
+	labels = file_labels(file, &key);
+	if (labels) {
+		gained = taint(w, labels);
+		if (gained) {
+			count(TN_CNT_TAINT);
+			e = event_start(TN_EV_TAINT_FILE, TN_DEC_TAINT, wl_cgid,
+					gained, true);
+			if (e) {
+				e->dev = key.dev;
+				e->ino = key.ino;
+				bpf_ringbuf_submit(e, 0);
+			}
+		}
+	}
+	if (w->taint && (BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
+		derive(file, w, wl_cgid);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(tn_lsm_file_open, struct file *file)
+{
+	taint_from_file(file);
+	return 0;
+}
+
+/* A descriptor passed over a unix socket (SCM_RIGHTS) carries its file. */
+SEC("lsm/file_receive")
+int BPF_PROG(tn_lsm_file_receive, struct file *file)
+{
+	taint_from_file(file);
+	return 0;
+}
+
+
+/*
+ * A file renamed or hard-linked out of a tagged tree would leave its labels
+ * behind (directory tags match by ancestors). Before the new name exists,
+ * the labels it would lose become a derived tag on its inode. A directory
+ * cannot carry a derived tag (they match files only), so moving one out of a
+ * tagged tree is refused in enforce mode; so is a file when tn_derived is
+ * full. Whoever moves it, workload or not: the data is what carries labels.
+ */
+static __always_inline int keep_labels_on_move(struct dentry *old_dentry,
+					       struct dentry *new_dentry)
+{
+	struct inode *inode = BPF_CORE_READ(old_dentry, d_inode);
+	struct tn_derived fresh = {}, *d;
+	struct tn_inode_key key = {};
+	struct tn_workload *w;
+	struct tn_event *e;
+	__u64 from, lost, wl_cgid = 0;
+	__u32 decision = TN_DEC_DERIVE;
+	int ret = 0;
+
+	if (!inode)
+		return 0;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	from = tree_labels(BPF_CORE_READ(old_dentry, d_parent), key.dev);
+	if (!from)
+		return 0;
+	lost = from & ~tree_labels(BPF_CORE_READ(new_dentry, d_parent), key.dev);
+	d = bpf_map_lookup_elem(&tn_derived, &key);
+	if (d)
+		lost &= ~d->labels;
+	if (!lost)
+		return 0;
+
+	w = current_workload(&wl_cgid);
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT_) == S_IFDIR_) {
+		decision = TN_DEC_DENY;
+	} else if (d) {
+		__sync_fetch_and_or(&d->labels, lost);
+	} else {
+		fresh.labels = lost;
+		fresh.workload_cgid = w ? wl_cgid : 0;
+		if (bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST)) {
+			count(TN_CNT_DERIVE_FAILED);
+			decision = TN_DEC_DENY;
+		}
+	}
+	if (decision == TN_DEC_DENY) {
+		if (audit_mode())
+			decision = TN_DEC_ALLOW_AUDIT;
+		else
+			ret = -EPERM;
+	} else {
+		count(TN_CNT_DERIVED);
+	}
+	e = event_start(TN_EV_DERIVE_FILE, decision, wl_cgid, lost, true);
+	if (e) {
+		e->dev = key.dev;
+		e->ino = key.ino;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+SEC("lsm/inode_rename")
+int BPF_PROG(tn_lsm_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry)
+{
+	return keep_labels_on_move(old_dentry, new_dentry);
+}
+
+SEC("lsm/inode_link")
+int BPF_PROG(tn_lsm_inode_link, struct dentry *old_dentry, struct inode *dir,
+	     struct dentry *new_dentry)
+{
+	return keep_labels_on_move(old_dentry, new_dentry);
+}

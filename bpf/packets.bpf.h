@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Packets: egress drops of flows opened before the taint, flow records, and
+ * taint at ingress for local receivers.
+ *
+ * Part of trustnode.bpf.c (one object, one skeleton): included once, after
+ * the files before it in that list, whose helpers it uses.
+ */
+
+#define IPPROTO_TCP_	6
+#define IPPROTO_UDP_	17
+
+/* Reads a packet's addresses and ports. cgroup_skb data starts at the IP header. */
+static __always_inline bool skb_flow(struct __sk_buff *skb,
+				     struct tn_flow_key *f)
+{
+	__u8 vihl;
+	__u32 l4off;
+
+	if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+		return false;
+	if ((vihl >> 4) == 4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return false;
+		f->family = AF_INET;
+		f->protocol = ip.protocol;
+		*(__u32 *)f->saddr = ip.saddr;
+		*(__u32 *)f->daddr = ip.daddr;
+		l4off = (vihl & 0xf) * 4;
+	} else if ((vihl >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		f->family = AF_INET6;
+		f->protocol = ip6.nexthdr;
+		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
+		l4off = sizeof(ip6);
+	} else {
+		return false;
+	}
+	if (f->protocol == IPPROTO_TCP_ || f->protocol == IPPROTO_UDP_) {
+		__u16 ports[2];
+
+		if (!bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports))) {
+			f->sport = ports[0];
+			f->dport = ports[1];
+		}
+	}
+	return true;
+}
+
+/* The other end of a packet: the destination on egress, the source on ingress. */
+static __always_inline void flow_peer(const struct tn_flow_key *f, bool egress,
+				      struct dest *d)
+{
+	d->family = f->family;
+	d->protocol = f->protocol;
+	d->port = egress ? f->dport : f->sport;
+	__builtin_memcpy(d->addr, egress ? f->daddr : f->saddr, 16);
+}
+
+/* Remembers that a tainted workload sends on this flow. */
+static __always_inline void record_flow(const struct tn_flow_key *f,
+					struct tn_workload *w, __u64 wl_cgid)
+{
+	struct tn_flow *known = bpf_map_lookup_elem(&tn_flows, f);
+	struct tn_flow v = { .labels = w->taint, .workload_cgid = wl_cgid };
+
+	if (known && (known->labels | v.labels) == known->labels)
+		return;
+	if (known)
+		v.labels |= known->labels;
+	bpf_map_update_elem(&tn_flows, f, &v, BPF_ANY);
+}
+
+SEC("cgroup_skb/egress")
+int tn_skb_egress(struct __sk_buff *skb)
+{
+	struct tn_flow_key f = {};
+	struct tn_workload *w;
+	struct tn_config *cfg;
+	struct tn_event *e;
+	struct dest d = {};
+	__u64 wl_cgid, now;
+	__u32 decision;
+
+	w = skb_workload(skb, &wl_cgid);
+	if (!w || !w->taint)
+		return SK_PASS;
+	if (!skb_flow(skb, &f))
+		return SK_PASS;	/* not IP: nothing leaves by IP routing */
+	flow_peer(&f, true, &d);
+	if (dest_allowed(&d)) {
+		/* It may be a process on this node: let the receiver know. */
+		record_flow(&f, w, wl_cgid);
+		return SK_PASS;
+	}
+
+	cfg = get_config();
+	if (cfg && cfg->mode == TN_MODE_AUDIT) {
+		decision = TN_DEC_ALLOW_AUDIT;
+		count(TN_CNT_AUDIT_ALLOW);
+	} else {
+		decision = TN_DEC_DENY;
+		count(TN_CNT_DROP_EGRESS);
+	}
+
+	/* A flow drops many packets: one event per workload per interval. */
+	now = bpf_ktime_get_boot_ns();
+	if (now - w->last_drop_report_ns < TN_DROP_REPORT_NS) {
+		count(TN_CNT_DROPS_UNREPORTED);
+	} else {
+		w->last_drop_report_ns = now;
+		e = event_start(TN_EV_EGRESS, decision, wl_cgid, w->taint,
+				false);
+		if (e) {
+			fill_dest(e, &d);
+			e->count = 1;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return decision == TN_DEC_DENY ? SK_DROP : SK_PASS;
+}
+
+/*
+ * A trusted receiver (policy: a local resolver, a log collector) gets
+ * tainted data without being tainted. Each such flow is a deliberate hole,
+ * so its first packet is reported; the rest are counted.
+ */
+static __always_inline bool trusted_receiver(struct __sk_buff *skb,
+					     struct tn_flow *flow,
+					     const struct dest *d)
+{
+	struct tn_config *cfg = get_config();
+	struct tn_event *e;
+	__u64 id = 0;
+	int i;
+
+	if (!cfg)
+		return false;
+	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
+		id = bpf_skb_ancestor_cgroup_id(skb, cfg->min_level + 1 + i);
+		if (!id)
+			return false;
+		if (bpf_map_lookup_elem(&tn_trusted, &id))
+			break;
+	}
+	if (i == TN_CGROUP_DEPTH)
+		return false;
+	count(TN_CNT_TRUSTED_FLOWS);
+	if (__sync_fetch_and_or(&flow->trusted_reported, 1))
+		return true;
+	e = event_start(TN_EV_TRUSTED_FLOW, TN_DEC_TRUSTED, 0, flow->labels, false);
+	if (e) {
+		fill_dest(e, d);
+		e->from_cgid = flow->workload_cgid;
+		e->to_cgid = id;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return true;
+}
+
+/*
+ * Data received from a tagged endpoint, or from a tainted workload on this
+ * node, taints the receiving workload before the receiver can read it.
+ */
+SEC("cgroup_skb/ingress")
+int tn_skb_ingress(struct __sk_buff *skb)
+{
+	struct tn_workload *w = NULL;
+	struct tn_endpoint_key key = {};
+	struct tn_flow_key f = {};
+	struct tn_flow *flow;
+	struct tn_event *e;
+	struct dest d = {};
+	__u64 wl_cgid, gained;
+
+	if (!skb_flow(skb, &f))
+		return SK_PASS;
+	flow_peer(&f, false, &d);
+	key.family = d.family;
+	key.port = d.port;
+	__builtin_memcpy(key.addr, d.addr, sizeof(key.addr));
+	if (!bpf_map_lookup_elem(&tn_endpoints, &key))
+		key.port = 0;	/* any port of the address: an attested peer */
+	if (bpf_map_lookup_elem(&tn_endpoints, &key)) {
+		w = skb_workload(skb, &wl_cgid);
+		if (w)
+			taint_from_endpoint(w, wl_cgid, &d, false);
+	}
+
+	flow = bpf_map_lookup_elem(&tn_flows, &f);
+	if (!flow)
+		return SK_PASS;
+	if (trusted_receiver(skb, flow, &d))
+		return SK_PASS;
+	if (!w)
+		w = skb_workload(skb, &wl_cgid);
+	if (!w) {
+		/* A receiver in no workload cannot be held back: say so. */
+		count(TN_CNT_FLOW_UNREGISTERED);
+		return SK_PASS;
+	}
+	if (wl_cgid == flow->workload_cgid)
+		return SK_PASS;	/* a workload talking to itself */
+	gained = taint(w, flow->labels);
+	if (!gained)
+		return SK_PASS;
+	count(TN_CNT_TAINT);
+	e = event_start(TN_EV_TAINT_FLOW, TN_DEC_TAINT, wl_cgid, gained, false);
+	if (e) {
+		fill_dest(e, &d);
+		e->from_cgid = flow->workload_cgid;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return SK_PASS;
+}

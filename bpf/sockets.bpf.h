@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Sockets (lsm mode connect and sendmsg; raw, packet and vsock sockets in
+ * both modes).
+ *
+ * Part of trustnode.bpf.c (one object, one skeleton): included once, after
+ * the files before it in that list, whose helpers it uses.
+ */
+
+/* lsm mode: the same checks, seen before the protocol's connect. */
+static __always_inline int lsm_check(struct socket *sock,
+				     struct sockaddr *address, int addrlen,
+				     __u32 ev_type)
+{
+	struct dest d = {};
+	__u16 family;
+
+	if (!address)
+		return 0;
+	d.protocol = BPF_CORE_READ(sock, sk, sk_protocol);
+	family = BPF_CORE_READ(address, sa_family);
+	if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)address;
+
+		d.family = AF_INET;
+		d.port = BPF_CORE_READ(sin, sin_port);
+		*(__u32 *)d.addr = BPF_CORE_READ(sin, sin_addr.s_addr);
+	} else if (family == AF_INET6 &&
+		   addrlen >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)address;
+
+		d.family = AF_INET6;
+		d.port = BPF_CORE_READ(sin6, sin6_port);
+		bpf_probe_read_kernel(d.addr, sizeof(d.addr),
+				      &sin6->sin6_addr);
+	} else {
+		return 0;
+	}
+	return on_send(&d, ev_type) ? 0 : -EPERM;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(tn_lsm_socket_connect, struct socket *sock,
+	     struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_check(sock, address, addrlen, TN_EV_CONNECT);
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
+	     int size, int ret)
+{
+	struct chan ch = {};
+
+	if (ret)
+		return ret;
+	/* A unix stream's data goes to its peer: taint follows it. */
+	if (unix_chan(sock, true, &ch))
+		return chan_write(&ch) ? 0 : -EPERM;
+	/* A stream socket ignores msg_name: only its peer counts. */
+	if (BPF_CORE_READ(sock, type) == SOCK_STREAM_ ||
+	    !BPF_CORE_READ(msg, msg_name))
+		return lsm_check_peer(sock, TN_EV_SENDMSG);
+	return lsm_check(sock, BPF_CORE_READ(msg, msg_name),
+			 BPF_CORE_READ(msg, msg_namelen), TN_EV_SENDMSG);
+}
+
+/* ---- socket families ------------------------------------------------- */
+
+#define SOCK_RAW_	3
+#define AF_PACKET_	17
+#define AF_VSOCK_	40
+
+/*
+ * Sockets whose traffic the egress checks cannot judge by where it goes:
+ * raw IP (the workload writes the header with IP_HDRINCL, the next hop is
+ * routed by another address, and no connect or sendmsg program runs),
+ * packet sockets (frames below IP: no cgroup_skb program sees them) and
+ * vsock (to the hypervisor, no IP at all). A tainted workload gets none.
+ */
+static __always_inline bool family_refused(int family, int type)
+{
+	if (family == AF_INET || family == AF_INET6)
+		return type == SOCK_RAW_;
+	return family == AF_PACKET_ || family == AF_VSOCK_;
+}
+
+/* Returns true to allow; a refusal is an event either way. */
+static __always_inline bool socket_allowed(int family, int type, int protocol)
+{
+	struct tn_workload *w;
+	struct tn_config *cfg;
+	struct tn_event *e;
+	__u32 decision;
+	__u64 wl_cgid;
+
+	if (!family_refused(family, type))
+		return true;
+	w = current_workload(&wl_cgid);
+	if (!w || !w->taint)
+		return true;
+	cfg = get_config();
+	if (cfg && cfg->mode == TN_MODE_AUDIT) {
+		decision = TN_DEC_ALLOW_AUDIT;
+		count(TN_CNT_AUDIT_ALLOW);
+	} else {
+		decision = TN_DEC_DENY;
+		count(TN_CNT_DENY_SOCKET);
+	}
+	e = event_start(TN_EV_SOCKET, decision, wl_cgid, w->taint, true);
+	if (e) {
+		e->family = family;
+		e->count = type;
+		e->port = protocol;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision != TN_DEC_DENY;
+}
+
+/*
+ * cgroup mode: runs from inet_create and inet6_create only, so it sees raw
+ * IPv4 and IPv6 sockets but never AF_PACKET or AF_VSOCK (listed gaps).
+ */
+SEC("cgroup/sock_create")
+int tn_sock_create(struct bpf_sock *sk)
+{
+	return socket_allowed(sk->family, sk->type, sk->protocol) ? 1 : 0;
+}
+
+/* lsm mode: every family, before the protocol's create runs. */
+SEC("lsm/socket_create")
+int BPF_PROG(tn_lsm_socket_create, int family, int type, int protocol,
+	     int kern, int ret)
+{
+	if (ret)
+		return ret;
+	/* The kernel's own sockets (kern) are not the workload's doing. */
+	if (kern)
+		return 0;
+	return socket_allowed(family, type, protocol) ? 0 : -EPERM;
+}
+
+/*
+ * lsm mode: such a socket in a tainted workload's hands was made before
+ * the taint, as socket_create refuses new ones. What it sends is not
+ * judged by where it goes (a raw socket connected earlier routes by its
+ * connection while the egress program reads the header the workload
+ * wrote), so it sends nothing. A program of its own on the hook, apart
+ * from tn_lsm_socket_sendmsg.
+ */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(tn_lsm_sendmsg_family, struct socket *sock, struct msghdr *msg,
+	     int size, int ret)
+{
+	if (ret)
+		return ret;
+	return socket_allowed(BPF_CORE_READ(sock, sk, __sk_common.skc_family),
+			      BPF_CORE_READ(sock, type),
+			      BPF_CORE_READ(sock, sk, sk_protocol)) ? 0 : -EPERM;
+}
