@@ -69,7 +69,7 @@ $(O)/vmlinux.h:
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BPF_OBJ): bpf/trustnode.bpf.c $(O)/vmlinux.h
+$(BPF_OBJ): bpf/trustnode.bpf.c $(wildcard bpf/*.bpf.h) $(O)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) -Wall -Werror \
 		-MMD -MP -Iinclude -I$(O) -c $< -o $@
