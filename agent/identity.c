@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "attest.h"
+#include "log_auth.h"
 
 #define IDENTITY_FILE "identity.key"
 
@@ -36,30 +37,12 @@ int identity_load(const char *state_dir, uint8_t sk[64],
 		  uint8_t pk[TN_IDKEY_LEN], struct tn_err *err)
 {
 	char path[4096];
-	struct stat st;
-	int fd;
 
 	if (sodium_init() < 0)
 		return tn_fail(err, "libsodium failed to initialise");
 	snprintf(path, sizeof(path), "%s/" IDENTITY_FILE, state_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
-		if (create_key(path, sk, err))
-			return -1;
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	}
-	if (fd < 0)
-		return tn_fail_errno(err, errno, "cannot open %s", path);
-	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		close(fd);
-		return tn_fail(err, "%s must be owned by this user and mode 0600: a key others can read identifies nobody",
-			       path);
-	}
-	if (read(fd, sk, 64) != 64) {
-		close(fd);
-		return tn_fail(err, "%s is not a 64-byte Ed25519 secret key", path);
-	}
-	close(fd);
-	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	return 0;
+	/* First start: make the key; then read it as every reader does. */
+	if (access(path, F_OK) && errno == ENOENT && create_key(path, sk, err))
+		return -1;
+	return tn_identity_read(state_dir, sk, pk, err);
 }

@@ -74,7 +74,8 @@ int tn_identity_read(const char *state_dir, uint8_t sk[64],
 		return tn_fail_errno(err, errno, "cannot open %s", path);
 	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 077)) {
 		close(fd);
-		return tn_fail(err, "%s must be owned by this user and mode 0600", path);
+		return tn_fail(err, "%s must be owned by this user and mode 0600: a key others can read identifies nobody",
+			       path);
 	}
 	if (read(fd, sk, 64) != 64) {
 		close(fd);
