@@ -193,6 +193,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "labels", json_object_new_int(a->reg.nlabels));
 	json_object_object_add(o, "programs", bpf_programs_json(a));
 	json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
+	json_object_object_add(o, "links_created", json_object_new_int(a->links_created));
 	json_object_object_add(o, "counters", counters);
 	json_object_object_add(o, "maps", bpf_maps_fill_json(a));
 	json_object_object_add(o, "gaps", gaps);
