@@ -34,6 +34,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_TRUSTED_FLOW: return "trusted-flow";
 	case TN_EV_CGROUP_ESCAPE: return "cgroup-escape";
 	case TN_EV_SOCKET:     return "socket";
+	case TN_EV_USERNS:     return "userns";
 	}
 	return "unknown";
 }
@@ -301,6 +302,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		add_escape(a, o, e);
 	} else if (e->type == TN_EV_SOCKET) {
 		add_socket(o, e);
+	} else if (e->type == TN_EV_USERNS) {
+		json_object_object_add(o, "note", json_object_new_string(
+			"a workload may not create a user namespace (overlay mounts over tagged files)"));
 	} else if ((e->type == TN_EV_TAINT_FLOW || e->type == TN_EV_TRUSTED_FLOW) &&
 		   e->channel != TN_CHAN_IP) {
 		add_channel_object(o, e);

@@ -129,6 +129,36 @@ int tn_sock_create(struct bpf_sock *sk)
 	return socket_allowed(sk->family, sk->type, sk->protocol) ? 1 : 0;
 }
 
+/*
+ * lsm mode: no workload, tainted or not yet, creates a user namespace.
+ * Inside one an unprivileged workload holds CAP_SYS_ADMIN over its own
+ * mounts and can lay an overlay over a tagged tree, whose files it then
+ * opens as the overlay's inodes; a mount made before the taint would stay
+ * usable after it. trustctl run drops CAP_SYS_ADMIN in the initial
+ * namespace; this closes the way around it.
+ */
+SEC("lsm/userns_create")
+int BPF_PROG(tn_lsm_userns_create, const struct cred *cred, int ret)
+{
+	struct tn_workload *w;
+	struct tn_event *e;
+	__u64 wl_cgid;
+	bool audit;
+
+	if (ret)
+		return ret;
+	w = current_workload(&wl_cgid);
+	if (!w)
+		return 0;
+	audit = audit_mode();
+	count(audit ? TN_CNT_AUDIT_ALLOW : TN_CNT_DENY_USERNS);
+	e = event_start(TN_EV_USERNS, audit ? TN_DEC_ALLOW_AUDIT : TN_DEC_DENY,
+			wl_cgid, w->taint, true);
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+	return audit ? 0 : -EPERM;
+}
+
 /* lsm mode: every family, before the protocol's create runs. */
 SEC("lsm/socket_create")
 int BPF_PROG(tn_lsm_socket_create, int family, int type, int protocol,

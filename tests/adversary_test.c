@@ -543,6 +543,61 @@ TEST_F_TIMEOUT(node, a_socket_made_outside_the_workload_carries_nothing_out_once
 	}
 }
 
+/* ---- overlay mounts in a user namespace ------------------------------- */
+
+struct overlay_attack {
+	char lower[320], lower2[320], merged[320];
+};
+
+/*
+ * Without CAP_SYS_ADMIN (trustctl run drops it) a workload gets it back
+ * over its own mounts in a new user namespace, lays a read-only overlay
+ * over the tagged directory and opens the tagged file through it.
+ */
+static int read_through_an_overlay(void *arg)
+{
+	struct overlay_attack *o = arg;
+	char opts[700], path[400];
+	int fd;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+		return errno & 0xff;
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", o->lower, o->lower2);
+	if (mount("overlay", o->merged, "overlay", MS_RDONLY, opts))
+		return 200;
+	snprintf(path, sizeof(path), "%s/old", o->merged);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 201;
+	close(fd);
+	return 0;
+}
+
+TEST_F_TIMEOUT(node, a_workload_cannot_read_tagged_files_through_an_overlay_in_a_user_namespace, 180)
+{
+	struct overlay_attack o;
+	int rc;
+
+	snprintf(o.lower, sizeof(o.lower), "%s", data(&self->n, "tagged-dir"));
+	snprintf(o.lower2, sizeof(o.lower2), "%s/empty-layer", self->n.tmp);
+	snprintf(o.merged, sizeof(o.merged), "%s/merged", self->n.tmp);
+	ASSERT_EQ(0, run_cmd("mkdir -p %s %s", o.lower2, o.merged));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", o.lower));
+
+	rc = in_cgroup(&self->n, self->n.wl_cg, read_through_an_overlay, &o);
+	if (node_lsm_mode(&self->n) || lsm_expected()) {
+		EXPECT_EQ(EPERM, rc);
+		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"userns\"", "\"decision\":\"deny\""));
+		EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+	} else {
+		/* The gap cgroup mode lists: the open is seen as the overlay's
+		 * inode, which carries no tag. */
+		EXPECT_EQ(0, rc);
+		EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+		EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	}
+}
+
 /* ==== launcher and socket families ===================================== */
 
 /*

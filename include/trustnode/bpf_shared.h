@@ -225,6 +225,7 @@ enum tn_counter {
 	TN_CNT_DENIALS_UNREPORTED,/* connect/sendmsg denials (or audit-allows)
 				 * folded by the rate limit: counted, no event */
 	TN_CNT_DENY_SOCKET,	/* raw, packet or vsock sockets refused */
+	TN_CNT_DENY_USERNS,	/* user namespaces refused to workloads */
 	TN_CNT__MAX,
 };
 
@@ -245,6 +246,7 @@ enum tn_event_type {
 				 * vsock socket: family is the address family,
 				 * count the socket type, port the protocol
 				 * (host byte order) */
+	TN_EV_USERNS,		/* a workload asked for a user namespace */
 };
 
 enum tn_decision {
