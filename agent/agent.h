@@ -133,6 +133,8 @@ json_object *bpf_programs_json(struct agent *a);
 
 /* derived.c: file handles of derived files; pruning those that are gone. */
 char *derived_handle(uint32_t pid, uint64_t dev, uint64_t ino);
+void derived_handle_later(uint32_t pid, uint64_t dev, uint64_t ino);
+void derived_handle_tick(struct agent *a);
 int derived_prune(struct agent *a, json_object *reply, struct tn_err *err);
 
 /* mapfill.c: entries / max_entries of every map a decision depends on. */

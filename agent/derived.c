@@ -66,6 +66,57 @@ char *derived_handle(uint32_t pid, uint64_t dev, uint64_t ino)
 	return out;
 }
 
+/*
+ * lsm mode judges an open before its descriptor exists, so a derive event
+ * can arrive before the file is among the writer's descriptors. Those are
+ * looked for again on the next few ticks. Bounded: under a flood of such
+ * events a retry is dropped (the tag stays, unchecked), never the tag.
+ */
+#define HANDLE_RETRIES	64
+#define HANDLE_TRIES	3
+
+static struct {
+	uint32_t pid;
+	uint64_t dev, ino;
+	int tries;
+} retry[HANDLE_RETRIES];
+
+void derived_handle_later(uint32_t pid, uint64_t dev, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; pid && i < HANDLE_RETRIES; i++)
+		if (!retry[i].tries) {
+			retry[i].pid = pid;
+			retry[i].dev = dev;
+			retry[i].ino = ino;
+			retry[i].tries = HANDLE_TRIES;
+			return;
+		}
+}
+
+void derived_handle_tick(struct agent *a)
+{
+	struct tn_err err;
+	int i, found = 0;
+
+	for (i = 0; i < HANDLE_RETRIES; i++) {
+		char *h;
+
+		if (!retry[i].tries)
+			continue;
+		retry[i].tries--;
+		h = derived_handle(retry[i].pid, retry[i].dev, retry[i].ino);
+		if (!h)
+			continue;
+		retry[i].tries = 0;
+		if (!registry_set_tag_handle(&a->reg, retry[i].dev, retry[i].ino, h))
+			found = 1;
+	}
+	if (found && registry_save(&a->reg, a->state_path, &err))
+		fprintf(stderr, "trustnoded: %s\n", err.msg);
+}
+
 /* A directory where the file system of dev is mounted, opened. */
 static int mount_fd(uint64_t dev)
 {

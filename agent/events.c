@@ -195,6 +195,8 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		fprintf(stderr, "trustnoded: %s\n", err.msg);
 	else
 		a->state_dirty = 1;
+	if (!t.handle)
+		derived_handle_later(e->pid, e->dev, e->ino);
 	free(t.handle);
 }
 

@@ -480,6 +480,7 @@ static int run(struct agent *a)
 				if (ticks++ % 4)
 					continue;
 				events_check_counters(a);
+				derived_handle_tick(a);
 				kmod_sync(a);
 				serve_tick(a);
 				audit_tick(a);

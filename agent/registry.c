@@ -302,6 +302,22 @@ const struct reg_tag *registry_tag_by_inode(const struct registry *r,
 	return NULL;
 }
 
+/* A derived tag's file handle found later (agent/derived.c); takes handle. */
+int registry_set_tag_handle(struct registry *r, uint64_t dev, uint64_t ino,
+			    char *handle)
+{
+	int i;
+
+	for (i = 0; i < r->ntags; i++)
+		if (!r->tags[i].is_net && r->tags[i].dev == dev &&
+		    r->tags[i].ino == ino && !r->tags[i].handle) {
+			r->tags[i].handle = handle;
+			return 0;
+		}
+	free(handle);
+	return -1;
+}
+
 /* ---- policy --------------------------------------------------------- */
 
 int registry_apply_policy(struct registry *r, const struct tn_policy *p,

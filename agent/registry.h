@@ -116,6 +116,8 @@ int registry_same_source(const struct reg_tag *a, const struct reg_tag *b);
 int registry_add_tag(struct registry *r, const struct reg_tag *t,
 		     struct tn_err *err);
 void registry_remove_tag(struct registry *r, int index);
+int registry_set_tag_handle(struct registry *r, uint64_t dev, uint64_t ino,
+			    char *handle);
 const struct reg_tag *registry_tag_by_inode(const struct registry *r,
 					    uint64_t dev, uint64_t ino);
 
