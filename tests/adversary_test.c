@@ -573,7 +573,7 @@ static int read_through_an_overlay(void *arg)
 	return 0;
 }
 
-TEST_F_TIMEOUT(node, a_workload_cannot_read_tagged_files_through_an_overlay_in_a_user_namespace, 180)
+TEST_F_TIMEOUT(node, an_overlay_in_a_user_namespace_reads_tagged_files_untainted_in_cgroup_mode, 180)
 {
 	struct overlay_attack o;
 	int rc;
@@ -584,17 +584,16 @@ TEST_F_TIMEOUT(node, a_workload_cannot_read_tagged_files_through_an_overlay_in_a
 	ASSERT_EQ(0, run_cmd("mkdir -p %s %s", o.lower2, o.merged));
 	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", o.lower));
 
-	rc = in_cgroup(&self->n, self->n.wl_cg, read_through_an_overlay, &o);
 	if (node_lsm_mode(&self->n) || lsm_expected()) {
-		int i;
-
-		EXPECT_EQ(EPERM, rc);
-		/* The event reaches the log when the agent drains the ring buffer. */
-		for (i = 0; i < 50 && !HAS_EVENT(&self->n, "\"type\":\"userns\""); i++)
-			usleep(200 * 1000);
-		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"userns\"", "\"decision\":\"deny\""));
-		EXPECT_STREQ("-", taint_of(&self->n, "wl"));
-	} else {
+		/*
+		 * The guest runs the suite chrooted, where unshare(CLONE_NEWUSER)
+		 * fails with EPERM for every process: the lsm-mode refusal
+		 * (userns_create) cannot be told apart from that here.
+		 */
+		SKIP(return, "lsm mode: user namespaces are refused to everyone in the chrooted guest; the userns_create refusal is not exercised");
+	}
+	rc = in_cgroup(&self->n, self->n.wl_cg, read_through_an_overlay, &o);
+	{
 		/* The gap cgroup mode lists: the open is seen as the overlay's
 		 * inode, which carries no tag. */
 		EXPECT_EQ(0, rc);
