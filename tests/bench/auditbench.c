@@ -17,21 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit_writer.h"
+#include "benchutil.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* The writer: n records in batches of b. */
 static double run_writer(const char *dir, const uint8_t sk[64], int n, int b)
