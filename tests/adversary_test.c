@@ -1231,26 +1231,25 @@ TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_unpin_the_programs, 180)
  * The outside host's ears: a packet socket on its end of the veth that
  * sees every frame arriving there, whatever the protocol or address.
  */
-static int out_sniffer(struct tn_node *n)
+static int make_sniffer(void *ifname)
 {
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
-	char ifname[48];
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 
-	snprintf(ifname, sizeof(ifname), "o%s", n->id);
-	if (self < 0 || join_netns(n->ns_out))
-		goto out;
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	ll.sll_ifindex = if_nametoindex(ifname);
 	if (fd >= 0 && (!ll.sll_ifindex || bind(fd, (struct sockaddr *)&ll, sizeof(ll)))) {
 		close(fd);
 		fd = -1;
 	}
-	setns(self, CLONE_NEWNET);
-out:
-	if (self >= 0)
-		close(self);
 	return fd;
+}
+
+static int out_sniffer(struct tn_node *n)
+{
+	char ifname[48];
+
+	snprintf(ifname, sizeof(ifname), "o%s", n->id);
+	return fd_in_netns(n->ns_out, make_sniffer, ifname);
 }
 
 /* Whether a frame carrying magic reached the outside host. */

@@ -315,18 +315,18 @@ int ctl(struct tn_node *n, char *out, size_t outlen, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int enter_netns(const char *name)
+int fd_in_netns(const char *name, int (*make)(void *), void *arg)
 {
-	char path[256];
-	int fd, ret;
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
 
-	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (self < 0)
 		return -1;
-	ret = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return ret;
+	if (!join_netns(name)) {
+		fd = make(arg);
+		setns(self, CLONE_NEWNET);
+	}
+	close(self);
+	return fd;
 }
 
 int in_cgroup(struct tn_node *n, const char *cg, int (*fn)(void *), void *arg)
@@ -345,7 +345,7 @@ int in_cgroup(struct tn_node *n, const char *cg, int (*fn)(void *), void *arg)
 			if (write_file(procs, "0"))
 				_exit(250);
 		}
-		if (enter_netns(n->ns_wl))
+		if (join_netns(n->ns_wl))
 			_exit(251);
 		_exit(fn(arg) & 0xff);
 	}
@@ -416,29 +416,35 @@ int do_sendto(const char *addr, int port)
 	return reach_once(addr, port, SOCK_DGRAM);
 }
 
-int out_listen(struct tn_node *n, const char *addr, int port)
-{
+struct listen_at {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int family = sockaddr_of(addr, port, &ss, &len);
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int fd = -1, one = 1;
+	int family;
+};
 
-	if (self < 0 || family < 0 || enter_netns(n->ns_out))
-		goto out;
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
-			close(fd);
-			fd = -1;
-		}
+static int make_listener(void *arg)
+{
+	struct listen_at *l = arg;
+	int fd = socket(l->family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&l->ss, l->len) || listen(fd, 64)) {
+		close(fd);
+		return -1;
 	}
-	setns(self, CLONE_NEWNET);
-out:
-	if (self >= 0)
-		close(self);
 	return fd;
+}
+
+int out_listen(struct tn_node *n, const char *addr, int port)
+{
+	struct listen_at l;
+
+	l.family = sockaddr_of(addr, port, &l.ss, &l.len);
+	if (l.family < 0)
+		return -1;
+	return fd_in_netns(n->ns_out, make_listener, &l);
 }
 
 int node_events(struct tn_node *n, char *buf, size_t len)

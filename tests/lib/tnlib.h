@@ -59,6 +59,9 @@ void node_destroy(struct tn_node *n);
 int node_start_agent(struct tn_node *n);
 /* Joins the network namespace /run/netns/NAME. */
 int join_netns(const char *name);
+/* Runs make(arg) in the network namespace NAME, back in the caller's
+ * afterwards: for a descriptor that must live there. -1 on failure. */
+int fd_in_netns(const char *name, int (*make)(void *), void *arg);
 /* SIGKILL, as a crash would. */
 void node_kill_agent(struct tn_node *n);
 int node_write_policy(struct tn_node *n, const char *mode);
