@@ -33,6 +33,7 @@
 #include <uapi/linux/trustnode.h>
 
 #include "guard.h"
+#include "netlink.h"
 #include "policy.h"
 #include "report.h"
 #include "taint.h"
@@ -42,7 +43,7 @@
 #endif
 
 /* Ports are the first 4 bytes of these transport headers. */
-static bool tn_proto_has_ports(u8 proto)
+static bool tnk_proto_has_ports(u8 proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -56,19 +57,19 @@ static bool tn_proto_has_ports(u8 proto)
 	}
 }
 
-static u16 tn_dport(const struct sk_buff *skb, u8 proto, unsigned int thoff)
+static u16 tnk_dport(const struct sk_buff *skb, u8 proto, unsigned int thoff)
 {
 	__be16 _ports[2];
 	const __be16 *ports;
 
-	if (!tn_proto_has_ports(proto))
+	if (!tnk_proto_has_ports(proto))
 		return 0;
 	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
 	return ports ? ntohs(ports[1]) : 0;
 }
 
 /* Fills the transport part of @ev; only for packets that get reported. */
-static void tn_fill_transport(const struct sk_buff *skb, struct tn_event *ev)
+static void tnk_fill_transport(const struct sk_buff *skb, struct tnk_event *ev)
 {
 	if (ev->family == AF_INET) {
 		const struct iphdr *iph = ip_hdr(skb);
@@ -76,9 +77,9 @@ static void tn_fill_transport(const struct sk_buff *skb, struct tn_event *ev)
 		ev->proto = iph->protocol;
 		/* Raw IP_HDRINCL sockets can send any ihl; trust nothing. */
 		if (iph->ihl >= 5 && !(iph->frag_off & htons(IP_OFFSET)))
-			ev->dport = tn_dport(skb, ev->proto,
-					     skb_network_offset(skb) +
-					     iph->ihl * 4);
+			ev->dport = tnk_dport(skb, ev->proto,
+					      skb_network_offset(skb) +
+					      iph->ihl * 4);
 	} else {
 		u8 nexthdr = ipv6_hdr(skb)->nexthdr;
 		__be16 frag_off = 0;
@@ -89,26 +90,26 @@ static void tn_fill_transport(const struct sk_buff *skb, struct tn_event *ev)
 					 &nexthdr, &frag_off);
 		ev->proto = nexthdr;
 		if (thoff >= 0 && !(frag_off & htons(IP6_OFFSET)))
-			ev->dport = tn_dport(skb, nexthdr, thoff);
+			ev->dport = tnk_dport(skb, nexthdr, thoff);
 	}
 }
 
-static unsigned int tn_guard(struct sk_buff *skb, const struct tn_addr *dst,
-			     struct tn_event *ev)
+static unsigned int tnk_guard(struct sk_buff *skb, const struct tnk_addr *dst,
+			      struct tnk_event *ev)
 {
 	unsigned int verdict = NF_ACCEPT;
-	const struct tn_policy *p;
+	const struct tnk_policy *p;
 	struct cgroup *cgrp;
 	struct sock *sk;
 
-	if (tn_addr_local_always(dst))
+	if (tnk_addr_local_always(dst))
 		return NF_ACCEPT;
 
 	/* nf_hook() already holds it; say so for whoever reads this. */
 	rcu_read_lock();
-	p = tn_policy_current_rcu();
+	p = tnk_policy_current_rcu();
 	/* No policy loaded yet: nothing is dropped. */
-	if (!p || tn_policy_allows(p, dst))
+	if (!p || tnk_policy_allows(p, dst))
 		goto out;
 
 	/*
@@ -124,7 +125,7 @@ static unsigned int tn_guard(struct sk_buff *skb, const struct tn_addr *dst,
 	cgrp = sock_cgroup_ptr(&sk->sk_cgrp_data);
 	if (!cgrp)
 		goto out;
-	ev->labels = tn_taint_cgroup(cgrp, &ev->taint_cgid);
+	ev->labels = tnk_taint_cgroup(cgrp, &ev->taint_cgid);
 	if (!ev->labels)
 		goto out;
 
@@ -134,80 +135,82 @@ static unsigned int tn_guard(struct sk_buff *skb, const struct tn_addr *dst,
 	} else {
 		ev->verdict = TRUSTNODE_VERDICT_AUDIT_ALLOW;
 	}
-	if (tn_report_account(ev->verdict)) {
+	if (tnk_report_account(ev->verdict)) {
 		ev->cgid = cgroup_id(cgrp);
 		/* In task context current sent it; in softirq, nobody knows. */
 		ev->pid = in_task() ? task_tgid_nr(current) : 0;
-		tn_fill_transport(skb, ev);
-		tn_report_packet(ev);
+		tnk_fill_transport(skb, ev);
+		tnk_report_packet(ev);
+		if (tnk_netlink_notify_drop(ev))
+			tnk_report_lost();
 	}
 out:
 	rcu_read_unlock();
 	return verdict;
 }
 
-static unsigned int tn_hook_ipv4(void *priv, struct sk_buff *skb,
-				 const struct nf_hook_state *state)
+static unsigned int tnk_hook_ipv4(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
 {
-	struct tn_event ev = {};
-	struct tn_addr dst;
+	struct tnk_event ev = {};
+	struct tnk_addr dst;
 
-	if (likely(!tn_taint_count()))
+	if (likely(!tnk_taint_count()))
 		return NF_ACCEPT;
 	/* At LOCAL_OUT the IP header is in place and linear. */
 	ev.family = AF_INET;
 	ev.daddr.v4 = ip_hdr(skb)->daddr;
-	tn_addr_from_in(&dst, ev.daddr.v4);
-	return tn_guard(skb, &dst, &ev);
+	tnk_addr_from_in(&dst, ev.daddr.v4);
+	return tnk_guard(skb, &dst, &ev);
 }
 
-static unsigned int tn_hook_ipv6(void *priv, struct sk_buff *skb,
-				 const struct nf_hook_state *state)
+static unsigned int tnk_hook_ipv6(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
 {
-	struct tn_event ev = {};
-	struct tn_addr dst;
+	struct tnk_event ev = {};
+	struct tnk_addr dst;
 
-	if (likely(!tn_taint_count()))
+	if (likely(!tnk_taint_count()))
 		return NF_ACCEPT;
 	ev.family = AF_INET6;
 	ev.daddr.v6 = ipv6_hdr(skb)->daddr;
-	tn_addr_from_in6(&dst, &ev.daddr.v6);
-	return tn_guard(skb, &dst, &ev);
+	tnk_addr_from_in6(&dst, &ev.daddr.v6);
+	return tnk_guard(skb, &dst, &ev);
 }
 
-static const struct nf_hook_ops tn_nf_ops[] = {
+static const struct nf_hook_ops tnk_nf_ops[] = {
 	{
-		.hook = tn_hook_ipv4,
+		.hook = tnk_hook_ipv4,
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_LOCAL_OUT,
 		.priority = NF_IP_PRI_LAST,
 	}, {
-		.hook = tn_hook_ipv6,
+		.hook = tnk_hook_ipv6,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_LOCAL_OUT,
 		.priority = NF_IP6_PRI_LAST,
 	},
 };
 
-static int __net_init tn_net_init(struct net *net)
+static int __net_init tnk_net_init(struct net *net)
 {
 	/* On failure the namespace is not created: we fail closed. */
-	return nf_register_net_hooks(net, tn_nf_ops, ARRAY_SIZE(tn_nf_ops));
+	return nf_register_net_hooks(net, tnk_nf_ops, ARRAY_SIZE(tnk_nf_ops));
 }
 
-static void __net_exit tn_net_exit(struct net *net)
+static void __net_exit tnk_net_exit(struct net *net)
 {
-	nf_unregister_net_hooks(net, tn_nf_ops, ARRAY_SIZE(tn_nf_ops));
+	nf_unregister_net_hooks(net, tnk_nf_ops, ARRAY_SIZE(tnk_nf_ops));
 }
 
-static struct pernet_operations tn_net_ops = {
-	.init = tn_net_init,
-	.exit = tn_net_exit,
+static struct pernet_operations tnk_net_ops = {
+	.init = tnk_net_init,
+	.exit = tnk_net_exit,
 };
 
-int __init tn_guard_init(void)
+int __init tnk_guard_init(void)
 {
-	int err = register_pernet_subsys(&tn_net_ops);
+	int err = register_pernet_subsys(&tnk_net_ops);
 
 	/* Hooks registered in some namespaces before the failure may run. */
 	if (err)
@@ -215,9 +218,9 @@ int __init tn_guard_init(void)
 	return err;
 }
 
-void tn_guard_exit(void)
+void tnk_guard_exit(void)
 {
-	unregister_pernet_subsys(&tn_net_ops);
+	unregister_pernet_subsys(&tnk_net_ops);
 	/*
 	 * nf_unregister_net_hooks() does not wait for hooks already running
 	 * on other CPUs; after this grace period none is, so the taint table

@@ -3,8 +3,8 @@
 #define _TN_GUARD_H
 
 /* On failure, too, returns when no hook is running any more. */
-int tn_guard_init(void);
+int tnk_guard_init(void);
 /* Returns after a grace period: no hook is running any more. */
-void tn_guard_exit(void);
+void tnk_guard_exit(void);
 
 #endif /* _TN_GUARD_H */

@@ -2,10 +2,17 @@
 /*
  * trustnode.ko: a second, independent egress guard for tainted workloads.
  *
- * Module init and exit only. Each init step is undone, in reverse order,
- * when a later one fails and at exit. The netlink family comes up before
- * the hooks and goes down after them, because the hooks send DROP
- * notifications through it.
+ * Module init and exit only, as strict pairs: each step is undone in
+ * reverse order when a later one fails, and at exit.
+ *
+ *   tables   policy.c, taint.c: static and empty until a request fills
+ *            them; their exit frees what requests put there.
+ *   netlink  the family requests arrive on and DROP notifications leave
+ *            by; up before the hooks and down after them.
+ *   guard    the netfilter hooks in every network namespace.
+ *
+ * The module's own symbols are tnk_*: userspace's tn_* names (common/)
+ * mean different things and never share a name with these.
  */
 #include <linux/init.h>
 #include <linux/module.h>
@@ -16,47 +23,49 @@
 #include "guard.h"
 #include "netlink.h"
 #include "policy.h"
-#include "report.h"
 #include "taint.h"
 #include "version.h"
 
-static int __init tn_mod_init(void)
+/* Frees what requests put into the tables; no hook or handler may run. */
+static void tnk_tables_exit(void)
+{
+	tnk_taint_exit();
+	tnk_policy_exit();
+}
+
+static int __init tnk_mod_init(void)
 {
 	int err;
 
-	tn_report_init();
-
-	err = tn_netlink_init();
-	if (err)
-		return err;
-	err = tn_guard_init();
+	err = tnk_netlink_init();
 	if (err)
 		goto err_netlink;
+	err = tnk_guard_init();
+	if (err)
+		goto err_guard;
 
 	pr_info("version " TRUSTNODE_VERSION " loaded, guarding every network namespace\n");
 	return 0;
 
+err_guard:
+	tnk_netlink_exit();
 err_netlink:
-	tn_netlink_exit();
-	/* A request may have come in while the family was up. */
-	tn_taint_exit();
-	tn_policy_exit();
+	/* A request may have filled the tables while the family was up. */
+	tnk_tables_exit();
 	return err;
 }
 
-static void __exit tn_mod_exit(void)
+static void __exit tnk_mod_exit(void)
 {
 	/* Unreachable once sealed: the seal holds a module reference. */
-	tn_guard_exit();
-	tn_netlink_exit();
-	/* No hook and no handler can run now; free what they shared. */
-	tn_taint_exit();
-	tn_policy_exit();
+	tnk_guard_exit();
+	tnk_netlink_exit();
+	tnk_tables_exit();
 	pr_info("unloaded\n");
 }
 
-module_init(tn_mod_init);
-module_exit(tn_mod_exit);
+module_init(tnk_mod_init);
+module_exit(tnk_mod_exit);
 MODULE_LICENSE("Dual BSD/GPL");
 MODULE_DESCRIPTION("trustnode: keeps tainted workloads' traffic on the local network");
 MODULE_AUTHOR("trustnode developers");

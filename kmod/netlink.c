@@ -5,7 +5,7 @@
  * Every command has its own attribute policy, so the core rejects, before
  * a handler runs, any attribute the command does not take. Validation is
  * strict (resv_start_op is 0). Handlers parse and check the whole request
- * into new objects first and only then, under tn_config_lock, check the
+ * into new objects first and only then, under tnk_config_lock, check the
  * seal and publish; on any error nothing has changed.
  *
  * The family is not netnsok: it exists in init_net only, because the state
@@ -41,7 +41,7 @@ enum {
 	TN_MCGRP_DROPS,
 };
 
-static const struct nla_policy tn_prefix_policy[TRUSTNODE_A_PREFIX_MAX + 1] = {
+static const struct nla_policy tnk_prefix_policy[TRUSTNODE_A_PREFIX_MAX + 1] = {
 	[TRUSTNODE_A_PREFIX_FAMILY]	= { .type = NLA_U8 },
 	[TRUSTNODE_A_PREFIX_ADDR]	= NLA_POLICY_RANGE(NLA_BINARY,
 						sizeof(struct in_addr),
@@ -50,29 +50,29 @@ static const struct nla_policy tn_prefix_policy[TRUSTNODE_A_PREFIX_MAX + 1] = {
 	[TRUSTNODE_A_PREFIX_VALID_UNTIL] = { .type = NLA_U64 },
 };
 
-static const struct nla_policy tn_prefixes_policy[TRUSTNODE_A_PREFIXES_MAX + 1] = {
-	[TRUSTNODE_A_PREFIX]		= NLA_POLICY_NESTED(tn_prefix_policy),
+static const struct nla_policy tnk_prefixes_policy[TRUSTNODE_A_PREFIXES_MAX + 1] = {
+	[TRUSTNODE_A_PREFIX]		= NLA_POLICY_NESTED(tnk_prefix_policy),
 };
 
-static const struct nla_policy tn_set_policy_policy[TRUSTNODE_A_MAX + 1] = {
+static const struct nla_policy tnk_set_policy_policy[TRUSTNODE_A_MAX + 1] = {
 	[TRUSTNODE_A_MODE]		= NLA_POLICY_MAX(NLA_U8,
 							 TRUSTNODE_MODE_ENFORCE),
-	[TRUSTNODE_A_PREFIXES]		= NLA_POLICY_NESTED(tn_prefixes_policy),
+	[TRUSTNODE_A_PREFIXES]		= NLA_POLICY_NESTED(tnk_prefixes_policy),
 };
 
-static const struct nla_policy tn_taint_policy[TRUSTNODE_A_MAX + 1] = {
+static const struct nla_policy tnk_taint_policy[TRUSTNODE_A_MAX + 1] = {
 	[TRUSTNODE_A_CGROUP_ID]		= NLA_POLICY_MIN(NLA_U64, 1),
 	[TRUSTNODE_A_LABELS]		= NLA_POLICY_MIN(NLA_U64, 1),
 };
 
-static const struct nla_policy tn_clear_taint_policy[TRUSTNODE_A_MAX + 1] = {
+static const struct nla_policy tnk_clear_taint_policy[TRUSTNODE_A_MAX + 1] = {
 	[TRUSTNODE_A_CGROUP_ID]		= NLA_POLICY_MIN(NLA_U64, 1),
 };
 
-static struct genl_family tn_genl_family;
+static struct genl_family tnk_genl_family;
 
-static int tn_nl_parse_prefix(const struct nlattr *nla, struct tn_prefix *p,
-			      struct netlink_ext_ack *extack)
+static int tnk_nl_parse_prefix(const struct nlattr *nla, struct tnk_prefix *p,
+			       struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[TRUSTNODE_A_PREFIX_MAX + 1];
 	unsigned int alen, maxlen;
@@ -80,7 +80,7 @@ static int tn_nl_parse_prefix(const struct nlattr *nla, struct tn_prefix *p,
 	int err;
 
 	err = nla_parse_nested(tb, TRUSTNODE_A_PREFIX_MAX, nla,
-			       tn_prefix_policy, extack);
+			       tnk_prefix_policy, extack);
 	if (err)
 		return err;
 	if (NL_REQ_ATTR_CHECK(extack, nla, tb, TRUSTNODE_A_PREFIX_FAMILY)) {
@@ -122,8 +122,8 @@ static int tn_nl_parse_prefix(const struct nlattr *nla, struct tn_prefix *p,
 				    "prefix length above 32 for AF_INET");
 		return -EINVAL;
 	}
-	if (!tn_prefix_init(p, family, nla_data(tb[TRUSTNODE_A_PREFIX_ADDR]),
-			    len)) {
+	if (!tnk_prefix_init(p, family, nla_data(tb[TRUSTNODE_A_PREFIX_ADDR]),
+			     len)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TRUSTNODE_A_PREFIX_ADDR],
 				    "address has bits set after the prefix length");
 		return -EINVAL;
@@ -134,12 +134,12 @@ static int tn_nl_parse_prefix(const struct nlattr *nla, struct tn_prefix *p,
 }
 
 /* Parses TRUSTNODE_A_PREFIXES into a new, unpublished policy. */
-static int tn_nl_parse_policy(struct genl_info *info, struct tn_policy **out)
+static int tnk_nl_parse_policy(struct genl_info *info, struct tnk_policy **out)
 {
 	struct nlattr *prefixes = info->attrs[TRUSTNODE_A_PREFIXES];
 	struct netlink_ext_ack *extack = info->extack;
 	unsigned int n = 0;
-	struct tn_policy *p;
+	struct tnk_policy *p;
 	struct nlattr *nla;
 	int rem, err;
 
@@ -155,7 +155,7 @@ static int tn_nl_parse_policy(struct genl_info *info, struct tn_policy **out)
 		return -E2BIG;
 	}
 
-	p = tn_policy_alloc(nla_get_u8(info->attrs[TRUSTNODE_A_MODE]), n);
+	p = tnk_policy_alloc(nla_get_u8(info->attrs[TRUSTNODE_A_MODE]), n);
 	if (!p) {
 		NL_SET_ERR_MSG(extack, "out of memory for the policy");
 		return -ENOMEM;
@@ -165,7 +165,7 @@ static int tn_nl_parse_policy(struct genl_info *info, struct tn_policy **out)
 			err = -EINVAL;
 			goto err_free;
 		}
-		err = tn_nl_parse_prefix(nla, &p->pfx[p->nr], extack);
+		err = tnk_nl_parse_prefix(nla, &p->pfx[p->nr], extack);
 		if (err)
 			goto err_free;
 		p->nr++;
@@ -174,18 +174,18 @@ static int tn_nl_parse_policy(struct genl_info *info, struct tn_policy **out)
 	return 0;
 
 err_free:
-	tn_policy_free(p);
+	tnk_policy_free(p);
 	return err;
 }
 
 /*
  * Sealed: @next must be at least as strict as @cur. Runs before
- * tn_policy_finalize(next), while next->pfx[] is still in request order,
+ * tnk_policy_finalize(next), while next->pfx[] is still in request order,
  * so that the error can point at the offending attribute.
  */
-static int tn_nl_check_stricter(struct genl_info *info,
-				const struct tn_policy *cur,
-				const struct tn_policy *next)
+static int tnk_nl_check_stricter(struct genl_info *info,
+				 const struct tnk_policy *cur,
+				 const struct tnk_policy *next)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	const struct nlattr *nla;
@@ -194,7 +194,7 @@ static int tn_nl_check_stricter(struct genl_info *info,
 
 	if (!cur)
 		return 0;
-	if (!tn_policy_mode_allowed(cur, next)) {
+	if (!tnk_policy_mode_allowed(cur, next)) {
 		NL_SET_ERR_MSG_ATTR(extack, info->attrs[TRUSTNODE_A_MODE],
 				    "sealed: mode cannot go back from enforce to audit");
 		return -EPERM;
@@ -202,7 +202,7 @@ static int tn_nl_check_stricter(struct genl_info *info,
 	nla_for_each_nested(nla, info->attrs[TRUSTNODE_A_PREFIXES], rem) {
 		if (i >= next->nr)
 			break;
-		if (!tn_prefixes_cover(cur->pfx, cur->nr, &next->pfx[i])) {
+		if (!tnk_prefixes_cover(cur->pfx, cur->nr, &next->pfx[i])) {
 			NL_SET_ERR_MSG_ATTR(extack, nla,
 					    "sealed: prefix is not inside the policy in force, or would not expire where it does");
 			return -EPERM;
@@ -212,9 +212,9 @@ static int tn_nl_check_stricter(struct genl_info *info,
 	return 0;
 }
 
-static int tn_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
+static int tnk_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
 {
-	struct tn_policy *next = NULL;
+	struct tnk_policy *next = NULL;
 	unsigned int nr = 0;
 	int err, mode = -1;
 
@@ -228,30 +228,30 @@ static int tn_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
 		err = -EINVAL;
 		goto out;
 	}
-	err = tn_nl_parse_policy(info, &next);
+	err = tnk_nl_parse_policy(info, &next);
 	if (err)
 		goto out;
 	mode = next->mode;
 	nr = next->nr;
 
-	mutex_lock(&tn_config_lock);
-	if (tn_sealed())
-		err = tn_nl_check_stricter(info, tn_policy_current_locked(),
-					   next);
+	mutex_lock(&tnk_config_lock);
+	if (tnk_sealed())
+		err = tnk_nl_check_stricter(info, tnk_policy_current_locked(),
+					    next);
 	if (!err) {
-		tn_policy_finalize(next);
-		tn_policy_replace(next);
+		tnk_policy_finalize(next);
+		tnk_policy_replace(next);
 		next = NULL;
 	}
-	mutex_unlock(&tn_config_lock);
+	mutex_unlock(&tnk_config_lock);
 	if (next)
-		tn_policy_free(next);
+		tnk_policy_free(next);
 out:
-	tn_report_config("set_policy", err, "mode=%d nprefixes=%u", mode, nr);
+	tnk_report_config("set_policy", err, "mode=%d nprefixes=%u", mode, nr);
 	return err;
 }
 
-static int tn_nl_taint(struct sk_buff *skb, struct genl_info *info)
+static int tnk_nl_taint(struct sk_buff *skb, struct genl_info *info)
 {
 	u64 cgid = 0, labels = 0;
 	int err;
@@ -269,21 +269,21 @@ static int tn_nl_taint(struct sk_buff *skb, struct genl_info *info)
 	cgid = nla_get_u64(info->attrs[TRUSTNODE_A_CGROUP_ID]);
 	labels = nla_get_u64(info->attrs[TRUSTNODE_A_LABELS]);
 
-	mutex_lock(&tn_config_lock);
-	err = tn_taint_add(cgid, labels);
-	mutex_unlock(&tn_config_lock);
+	mutex_lock(&tnk_config_lock);
+	err = tnk_taint_add(cgid, labels);
+	mutex_unlock(&tnk_config_lock);
 	if (err == -ENOSPC)
 		NL_SET_ERR_MSG(info->extack,
 			       "taint table full (TRUSTNODE_MAX_TAINTED cgroups)");
 	else if (err)
 		NL_SET_ERR_MSG(info->extack, "out of memory for the taint entry");
 out:
-	tn_report_config("taint", err, "cgroup=%llu labels=0x%llx",
-			 cgid, labels);
+	tnk_report_config("taint", err, "cgroup=%llu labels=0x%llx",
+			  cgid, labels);
 	return err;
 }
 
-static int tn_nl_clear_taint(struct sk_buff *skb, struct genl_info *info)
+static int tnk_nl_clear_taint(struct sk_buff *skb, struct genl_info *info)
 {
 	u64 cgid = 0;
 	int err;
@@ -295,28 +295,28 @@ static int tn_nl_clear_taint(struct sk_buff *skb, struct genl_info *info)
 	}
 	cgid = nla_get_u64(info->attrs[TRUSTNODE_A_CGROUP_ID]);
 
-	mutex_lock(&tn_config_lock);
-	if (tn_sealed()) {
+	mutex_lock(&tnk_config_lock);
+	if (tnk_sealed()) {
 		NL_SET_ERR_MSG(info->extack, "sealed: taint cannot be cleared");
 		err = -EPERM;
 	} else {
-		err = tn_taint_clear(cgid);
+		err = tnk_taint_clear(cgid);
 		if (err)
 			NL_SET_ERR_MSG_ATTR(info->extack,
 					    info->attrs[TRUSTNODE_A_CGROUP_ID],
 					    "cgroup is not tainted");
 	}
-	mutex_unlock(&tn_config_lock);
+	mutex_unlock(&tnk_config_lock);
 out:
-	tn_report_config("clear_taint", err, "cgroup=%llu", cgid);
+	tnk_report_config("clear_taint", err, "cgroup=%llu", cgid);
 	return err;
 }
 
-static int tn_nl_get_status(struct sk_buff *skb, struct genl_info *info)
+static int tnk_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 {
-	const struct tn_policy *p;
+	const struct tnk_policy *p;
 	u32 nprefixes = 0;
-	struct tn_counters c;
+	struct tnk_counters c;
 	struct sk_buff *msg;
 	u8 mode = 0;
 	bool loaded;
@@ -325,26 +325,26 @@ static int tn_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &tn_genl_family, 0,
+	hdr = genlmsg_put_reply(msg, info, &tnk_genl_family, 0,
 				TRUSTNODE_CMD_GET_STATUS);
 	if (!hdr)
 		goto err_size;
 
 	rcu_read_lock();
-	p = tn_policy_current_rcu();
+	p = tnk_policy_current_rcu();
 	loaded = p;
 	if (p) {
 		mode = p->mode;
 		nprefixes = p->nr_given;
 	}
 	rcu_read_unlock();
-	tn_report_counters(&c);
+	tnk_report_counters(&c);
 
 	if (nla_put_u8(msg, TRUSTNODE_A_MODE, mode) ||
-	    nla_put_u8(msg, TRUSTNODE_A_SEALED, tn_sealed()) ||
+	    nla_put_u8(msg, TRUSTNODE_A_SEALED, tnk_sealed()) ||
 	    nla_put_u8(msg, TRUSTNODE_A_POLICY_LOADED, loaded) ||
 	    nla_put_u32(msg, TRUSTNODE_A_NPREFIXES, nprefixes) ||
-	    nla_put_u32(msg, TRUSTNODE_A_NTAINTED, tn_taint_count()) ||
+	    nla_put_u32(msg, TRUSTNODE_A_NTAINTED, tnk_taint_count()) ||
 	    nla_put_u64_64bit(msg, TRUSTNODE_A_DROPS, c.drops,
 			      TRUSTNODE_A_PAD) ||
 	    nla_put_u64_64bit(msg, TRUSTNODE_A_AUDIT_ALLOWS, c.audit_allows,
@@ -364,54 +364,54 @@ err_size:
 	return -EMSGSIZE;
 }
 
-static int tn_nl_seal(struct sk_buff *skb, struct genl_info *info)
+static int tnk_nl_seal(struct sk_buff *skb, struct genl_info *info)
 {
 	bool was_sealed;
 	int err;
 
-	mutex_lock(&tn_config_lock);
-	was_sealed = tn_sealed();
-	err = tn_seal();
-	mutex_unlock(&tn_config_lock);
+	mutex_lock(&tnk_config_lock);
+	was_sealed = tnk_sealed();
+	err = tnk_seal();
+	mutex_unlock(&tnk_config_lock);
 	if (err)
 		NL_SET_ERR_MSG(info->extack, "module is being unloaded");
 	else if (!was_sealed)
 		pr_notice("sealed until reboot: no unload, no clearing taint, policy only stricter\n");
-	tn_report_config("seal", err, "was_sealed=%d", was_sealed);
+	tnk_report_config("seal", err, "was_sealed=%d", was_sealed);
 	return err;
 }
 
 /* GET_STATUS and SEAL have no policy: the core then rejects every attribute. */
-static const struct genl_ops tn_genl_ops[] = {
+static const struct genl_ops tnk_genl_ops[] = {
 	{
 		.cmd = TRUSTNODE_CMD_SET_POLICY,
-		.doit = tn_nl_set_policy,
-		.policy = tn_set_policy_policy,
+		.doit = tnk_nl_set_policy,
+		.policy = tnk_set_policy_policy,
 		.maxattr = TRUSTNODE_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	}, {
 		.cmd = TRUSTNODE_CMD_TAINT,
-		.doit = tn_nl_taint,
-		.policy = tn_taint_policy,
+		.doit = tnk_nl_taint,
+		.policy = tnk_taint_policy,
 		.maxattr = TRUSTNODE_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	}, {
 		.cmd = TRUSTNODE_CMD_CLEAR_TAINT,
-		.doit = tn_nl_clear_taint,
-		.policy = tn_clear_taint_policy,
+		.doit = tnk_nl_clear_taint,
+		.policy = tnk_clear_taint_policy,
 		.maxattr = TRUSTNODE_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	}, {
 		.cmd = TRUSTNODE_CMD_GET_STATUS,
-		.doit = tn_nl_get_status,
+		.doit = tnk_nl_get_status,
 	}, {
 		.cmd = TRUSTNODE_CMD_SEAL,
-		.doit = tn_nl_seal,
+		.doit = tnk_nl_seal,
 		.flags = GENL_ADMIN_PERM,
 	},
 };
 
-static const struct genl_multicast_group tn_genl_mcgrps[] = {
+static const struct genl_multicast_group tnk_genl_mcgrps[] = {
 	[TN_MCGRP_DROPS] = {
 		.name = TRUSTNODE_MCGRP_DROPS,
 		/* Events name other users' cgroups and destinations. */
@@ -419,19 +419,19 @@ static const struct genl_multicast_group tn_genl_mcgrps[] = {
 	},
 };
 
-static struct genl_family tn_genl_family __ro_after_init = {
+static struct genl_family tnk_genl_family __ro_after_init = {
 	.name = TRUSTNODE_GENL_NAME,
 	.version = TRUSTNODE_GENL_VERSION,
 	.maxattr = TRUSTNODE_A_MAX,
 	.module = THIS_MODULE,
-	.parallel_ops = true,	/* tn_config_lock serializes what needs it */
-	.ops = tn_genl_ops,
-	.n_ops = ARRAY_SIZE(tn_genl_ops),
-	.mcgrps = tn_genl_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(tn_genl_mcgrps),
+	.parallel_ops = true,	/* tnk_config_lock serializes what needs it */
+	.ops = tnk_genl_ops,
+	.n_ops = ARRAY_SIZE(tnk_genl_ops),
+	.mcgrps = tnk_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(tnk_genl_mcgrps),
 };
 
-int tn_netlink_notify_drop(const struct tn_event *ev)
+int tnk_netlink_notify_drop(const struct tnk_event *ev)
 {
 	unsigned int alen = ev->family == AF_INET ? sizeof(ev->daddr.v4) :
 						    sizeof(ev->daddr.v6);
@@ -439,7 +439,7 @@ int tn_netlink_notify_drop(const struct tn_event *ev)
 	void *hdr;
 	int err;
 
-	if (!genl_has_listeners(&tn_genl_family, &init_net, TN_MCGRP_DROPS))
+	if (!genl_has_listeners(&tnk_genl_family, &init_net, TN_MCGRP_DROPS))
 		return 0;
 
 	msg = genlmsg_new(3 * nla_total_size_64bit(sizeof(u64)) +
@@ -449,7 +449,7 @@ int tn_netlink_notify_drop(const struct tn_event *ev)
 			  3 * nla_total_size(sizeof(u8)), GFP_ATOMIC);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put(msg, 0, 0, &tn_genl_family, 0, TRUSTNODE_CMD_DROP);
+	hdr = genlmsg_put(msg, 0, 0, &tnk_genl_family, 0, TRUSTNODE_CMD_DROP);
 	if (!hdr)
 		goto err_size;
 	if (nla_put_u64_64bit(msg, TRUSTNODE_A_CGROUP_ID, ev->cgid,
@@ -467,7 +467,7 @@ int tn_netlink_notify_drop(const struct tn_event *ev)
 		goto err_size;
 	genlmsg_end(msg, hdr);
 
-	err = genlmsg_multicast(&tn_genl_family, msg, 0, TN_MCGRP_DROPS,
+	err = genlmsg_multicast(&tnk_genl_family, msg, 0, TN_MCGRP_DROPS,
 				GFP_ATOMIC);
 	/* -ESRCH: the last listener left since the check above. */
 	return err == -ESRCH ? 0 : err;
@@ -477,13 +477,13 @@ err_size:
 	return -EMSGSIZE;
 }
 
-int __init tn_netlink_init(void)
+int __init tnk_netlink_init(void)
 {
-	return genl_register_family(&tn_genl_family);
+	return genl_register_family(&tnk_genl_family);
 }
 
-void tn_netlink_exit(void)
+void tnk_netlink_exit(void)
 {
 	/* Waits for running handlers (genl_rcv holds cb_lock for reading). */
-	genl_unregister_family(&tn_genl_family);
+	genl_unregister_family(&tnk_genl_family);
 }

@@ -4,15 +4,15 @@
 
 #include <linux/types.h>
 
-struct tn_event;
+struct tnk_event;
 
-int tn_netlink_init(void);
-void tn_netlink_exit(void);
+int tnk_netlink_init(void);
+void tnk_netlink_exit(void);
 
 /*
  * DROP notification to the "drops" group. Any context, never sleeps.
  * Returns 0 if delivered or nobody listens, -errno if a listener missed it.
  */
-int tn_netlink_notify_drop(const struct tn_event *ev);
+int tnk_netlink_notify_drop(const struct tnk_event *ev);
 
 #endif /* _TN_NETLINK_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The policy in force: an RCU-protected pointer to an immutable object.
- * Writers hold tn_config_lock; readers (the netfilter hooks) only
+ * Writers hold tnk_config_lock; readers (the netfilter hooks) only
  * rcu_read_lock().
  */
 #include <linux/lockdep.h>
@@ -15,14 +15,14 @@
 #include "policy.h"
 #include "seal.h"
 
-static struct tn_policy __rcu *tn_policy_cur;
+static struct tnk_policy __rcu *tnk_policy_cur;
 
-struct tn_policy *tn_policy_alloc(u8 mode, unsigned int nr_max)
+struct tnk_policy *tnk_policy_alloc(u8 mode, unsigned int nr_max)
 {
-	struct tn_policy *p;
+	struct tnk_policy *p;
 
 	/* kvfree_rcu() requires the rcu_head within the first 4 KiB. */
-	BUILD_BUG_ON(offsetof(struct tn_policy, rcu) != 0);
+	BUILD_BUG_ON(offsetof(struct tnk_policy, rcu) != 0);
 
 	p = kvzalloc(struct_size(p, pfx, nr_max), GFP_KERNEL);
 	if (!p)
@@ -31,19 +31,19 @@ struct tn_policy *tn_policy_alloc(u8 mode, unsigned int nr_max)
 	return p;
 }
 
-void tn_policy_finalize(struct tn_policy *p)
+void tnk_policy_finalize(struct tnk_policy *p)
 {
 	p->nr_given = p->nr;
-	p->nr = tn_prefixes_normalize(p->pfx, p->nr);
+	p->nr = tnk_prefixes_normalize(p->pfx, p->nr);
 }
 
-void tn_policy_free(struct tn_policy *p)
+void tnk_policy_free(struct tnk_policy *p)
 {
 	kvfree(p);
 }
 
-bool tn_policy_mode_allowed(const struct tn_policy *cur,
-			    const struct tn_policy *next)
+bool tnk_policy_mode_allowed(const struct tnk_policy *cur,
+			     const struct tnk_policy *next)
 {
 	/* No policy drops nothing: anything is at least as strict. */
 	if (!cur)
@@ -52,42 +52,42 @@ bool tn_policy_mode_allowed(const struct tn_policy *cur,
 		 next->mode != TRUSTNODE_MODE_ENFORCE);
 }
 
-struct tn_policy *tn_policy_current_locked(void)
+struct tnk_policy *tnk_policy_current_locked(void)
 {
-	return rcu_dereference_protected(tn_policy_cur,
-					 lockdep_is_held(&tn_config_lock));
+	return rcu_dereference_protected(tnk_policy_cur,
+					 lockdep_is_held(&tnk_config_lock));
 }
 
-void tn_policy_replace(struct tn_policy *p)
+void tnk_policy_replace(struct tnk_policy *p)
 {
-	struct tn_policy *old;
+	struct tnk_policy *old;
 
-	lockdep_assert_held(&tn_config_lock);
-	old = rcu_replace_pointer(tn_policy_cur, p,
-				  lockdep_is_held(&tn_config_lock));
+	lockdep_assert_held(&tnk_config_lock);
+	old = rcu_replace_pointer(tnk_policy_cur, p,
+				  lockdep_is_held(&tnk_config_lock));
 	if (old)
 		kvfree_rcu(old, rcu);
 }
 
-const struct tn_policy *tn_policy_current_rcu(void)
+const struct tnk_policy *tnk_policy_current_rcu(void)
 {
-	return rcu_dereference(tn_policy_cur);
+	return rcu_dereference(tnk_policy_cur);
 }
 
-bool tn_policy_allows(const struct tn_policy *p, const struct tn_addr *a)
+bool tnk_policy_allows(const struct tnk_policy *p, const struct tnk_addr *a)
 {
-	const struct tn_prefix *q;
+	const struct tnk_prefix *q;
 
-	if (tn_addr_local_always(a))
+	if (tnk_addr_local_always(a))
 		return true;
-	q = tn_prefixes_find(p->pfx, p->nr, a);
+	q = tnk_prefixes_find(p->pfx, p->nr, a);
 	/* An expired peer is outside without the agent having to remove it. */
-	return q && tn_prefix_live(q, ktime_get_boottime_ns());
+	return q && tnk_prefix_live(q, ktime_get_boottime_ns());
 }
 
-void tn_policy_exit(void)
+void tnk_policy_exit(void)
 {
 	/* No readers left: the hooks are unregistered and RCU has synced. */
-	kvfree(rcu_dereference_protected(tn_policy_cur, 1));
-	RCU_INIT_POINTER(tn_policy_cur, NULL);
+	kvfree(rcu_dereference_protected(tnk_policy_cur, 1));
+	RCU_INIT_POINTER(tnk_policy_cur, NULL);
 }

@@ -16,7 +16,7 @@
 
 #include "prefix.h"
 
-static void tn_mask(unsigned int len, u64 *hi, u64 *lo)
+static void tnk_mask(unsigned int len, u64 *hi, u64 *lo)
 {
 	/* Never shift a u64 by 64: that is undefined. */
 	if (len == 0)
@@ -32,14 +32,14 @@ static void tn_mask(unsigned int len, u64 *hi, u64 *lo)
 		*lo = ~0ULL << (128 - len);
 }
 
-void tn_addr_from_in(struct tn_addr *a, __be32 v4)
+void tnk_addr_from_in(struct tnk_addr *a, __be32 v4)
 {
 	a->family = AF_INET;
 	a->hi = (u64)be32_to_cpu(v4) << 32;
 	a->lo = 0;
 }
 
-void tn_addr_from_in6(struct tn_addr *a, const struct in6_addr *v6)
+void tnk_addr_from_in6(struct tnk_addr *a, const struct in6_addr *v6)
 {
 	a->family = AF_INET6;
 	a->hi = ((u64)be32_to_cpu(v6->s6_addr32[0]) << 32) |
@@ -48,7 +48,7 @@ void tn_addr_from_in6(struct tn_addr *a, const struct in6_addr *v6)
 		be32_to_cpu(v6->s6_addr32[3]);
 }
 
-bool tn_addr_local_always(const struct tn_addr *a)
+bool tnk_addr_local_always(const struct tnk_addr *a)
 {
 	if (a->family == AF_INET)	/* 0.0.0.0 or 127.0.0.0/8 */
 		return a->hi == 0 || (a->hi >> 56) == 127;
@@ -56,7 +56,7 @@ bool tn_addr_local_always(const struct tn_addr *a)
 	return a->hi == 0 && (a->lo == 0 || a->lo == 1);
 }
 
-bool tn_prefix_init(struct tn_prefix *p, u8 family, const void *raw, u8 len)
+bool tnk_prefix_init(struct tnk_prefix *p, u8 family, const void *raw, u8 len)
 {
 	u64 mhi, mlo;
 
@@ -64,35 +64,35 @@ bool tn_prefix_init(struct tn_prefix *p, u8 family, const void *raw, u8 len)
 		__be32 v4;
 
 		memcpy(&v4, raw, sizeof(v4));
-		tn_addr_from_in(&p->addr, v4);
+		tnk_addr_from_in(&p->addr, v4);
 	} else {
 		struct in6_addr v6;
 
 		memcpy(&v6, raw, sizeof(v6));
-		tn_addr_from_in6(&p->addr, &v6);
+		tnk_addr_from_in6(&p->addr, &v6);
 	}
 	p->len = len;
 	p->valid_until = 0;
-	tn_mask(len, &mhi, &mlo);
+	tnk_mask(len, &mhi, &mlo);
 	return !(p->addr.hi & ~mhi) && !(p->addr.lo & ~mlo);
 }
 
-bool tn_prefix_contains(const struct tn_prefix *p, const struct tn_addr *a)
+bool tnk_prefix_contains(const struct tnk_prefix *p, const struct tnk_addr *a)
 {
 	u64 mhi, mlo;
 
 	if (p->addr.family != a->family)
 		return false;
-	tn_mask(p->len, &mhi, &mlo);
+	tnk_mask(p->len, &mhi, &mlo);
 	return !((a->hi ^ p->addr.hi) & mhi) && !((a->lo ^ p->addr.lo) & mlo);
 }
 
-bool tn_prefix_live(const struct tn_prefix *p, u64 now)
+bool tnk_prefix_live(const struct tnk_prefix *p, u64 now)
 {
 	return !p->valid_until || now < p->valid_until;
 }
 
-static int tn_addr_cmp(const struct tn_addr *a, const struct tn_addr *b)
+static int tnk_addr_cmp(const struct tnk_addr *a, const struct tnk_addr *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
@@ -103,10 +103,10 @@ static int tn_addr_cmp(const struct tn_addr *a, const struct tn_addr *b)
 	return 0;
 }
 
-static int tn_prefix_cmp(const void *x, const void *y)
+static int tnk_prefix_cmp(const void *x, const void *y)
 {
-	const struct tn_prefix *a = x, *b = y;
-	int c = tn_addr_cmp(&a->addr, &b->addr);
+	const struct tnk_prefix *a = x, *b = y;
+	int c = tnk_addr_cmp(&a->addr, &b->addr);
 
 	if (c)
 		return c;
@@ -116,21 +116,21 @@ static int tn_prefix_cmp(const void *x, const void *y)
 	return 0;
 }
 
-unsigned int tn_prefixes_normalize(struct tn_prefix *v, unsigned int n)
+unsigned int tnk_prefixes_normalize(struct tnk_prefix *v, unsigned int n)
 {
 	unsigned int i, k = 0;
 
-	sort(v, n, sizeof(*v), tn_prefix_cmp, NULL);
+	sort(v, n, sizeof(*v), tnk_prefix_cmp, NULL);
 	/*
 	 * Kept prefixes are disjoint and sorted, so a prefix inside any kept
 	 * one is inside the last kept one (an earlier kept prefix containing
 	 * it would also contain the start of the last kept one).
 	 */
 	for (i = 0; i < n; i++) {
-		struct tn_prefix *last = k ? &v[k - 1] : NULL;
+		struct tnk_prefix *last = k ? &v[k - 1] : NULL;
 
 		if (last && last->len <= v[i].len &&
-		    tn_prefix_contains(last, &v[i].addr)) {
+		    tnk_prefix_contains(last, &v[i].addr)) {
 			/* The same prefix twice: either permission allows it. */
 			if (last->len == v[i].len && last->valid_until &&
 			    (!v[i].valid_until ||
@@ -143,9 +143,9 @@ unsigned int tn_prefixes_normalize(struct tn_prefix *v, unsigned int n)
 	return k;
 }
 
-const struct tn_prefix *tn_prefixes_find(const struct tn_prefix *v,
-					 unsigned int n,
-					 const struct tn_addr *a)
+const struct tnk_prefix *tnk_prefixes_find(const struct tnk_prefix *v,
+					   unsigned int n,
+					   const struct tnk_addr *a)
 {
 	unsigned int lo = 0, hi = n;
 
@@ -153,21 +153,21 @@ const struct tn_prefix *tn_prefixes_find(const struct tn_prefix *v,
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (tn_addr_cmp(&v[mid].addr, a) <= 0)
+		if (tnk_addr_cmp(&v[mid].addr, a) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	/* ... the one before it is the only one that can contain @a. */
-	if (lo == 0 || !tn_prefix_contains(&v[lo - 1], a))
+	if (lo == 0 || !tnk_prefix_contains(&v[lo - 1], a))
 		return NULL;
 	return &v[lo - 1];
 }
 
-bool tn_prefixes_cover(const struct tn_prefix *v, unsigned int n,
-		       const struct tn_prefix *p)
+bool tnk_prefixes_cover(const struct tnk_prefix *v, unsigned int n,
+			const struct tnk_prefix *p)
 {
-	const struct tn_prefix *q = tn_prefixes_find(v, n, &p->addr);
+	const struct tnk_prefix *q = tnk_prefixes_find(v, n, &p->addr);
 
 	/* q is the only prefix holding p's first address. */
 	return q && q->len <= p->len && (!q->valid_until || p->valid_until);

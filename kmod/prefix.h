@@ -14,14 +14,14 @@
  * hi (so that one mask function serves both families). The family is part
  * of the ordering: all IPv4 prefixes sort before all IPv6 ones.
  */
-struct tn_addr {
+struct tnk_addr {
 	u64 hi;
 	u64 lo;
 	u8 family;		/* AF_INET or AF_INET6 */
 };
 
-struct tn_prefix {
-	struct tn_addr addr;	/* host bits are zero */
+struct tnk_prefix {
+	struct tnk_addr addr;	/* host bits are zero */
 	u8 len;			/* 0..32 for AF_INET, 0..128 for AF_INET6 */
 	/*
 	 * Boot clock (ktime_get_boottime_ns()) from which the prefix no
@@ -31,23 +31,23 @@ struct tn_prefix {
 	u64 valid_until;
 };
 
-void tn_addr_from_in(struct tn_addr *a, __be32 v4);
-void tn_addr_from_in6(struct tn_addr *a, const struct in6_addr *v6);
+void tnk_addr_from_in(struct tnk_addr *a, __be32 v4);
+void tnk_addr_from_in6(struct tnk_addr *a, const struct in6_addr *v6);
 
 /* Loopback and unspecified destinations never leave the node. */
-bool tn_addr_local_always(const struct tn_addr *a);
+bool tnk_addr_local_always(const struct tnk_addr *a);
 
 /*
  * Fills @p from a raw address (network order, 4 or 16 bytes according to
  * @family; the caller has checked family, length and @len). Returns false
  * if bits after @len are set.
  */
-bool tn_prefix_init(struct tn_prefix *p, u8 family, const void *raw, u8 len);
+bool tnk_prefix_init(struct tnk_prefix *p, u8 family, const void *raw, u8 len);
 
-bool tn_prefix_contains(const struct tn_prefix *p, const struct tn_addr *a);
+bool tnk_prefix_contains(const struct tnk_prefix *p, const struct tnk_addr *a);
 
 /* Does @p still allow anything at boot-clock time @now? */
-bool tn_prefix_live(const struct tn_prefix *p, u64 now);
+bool tnk_prefix_live(const struct tnk_prefix *p, u64 now);
 
 /*
  * Sorts @v and drops every prefix that lies inside another one (including
@@ -56,19 +56,19 @@ bool tn_prefix_live(const struct tn_prefix *p, u64 now);
  * a narrower prefix inside a wider one goes with the wider one's expiry,
  * which may end its permission early (never late).
  */
-unsigned int tn_prefixes_normalize(struct tn_prefix *v, unsigned int n);
+unsigned int tnk_prefixes_normalize(struct tnk_prefix *v, unsigned int n);
 
 /* On a normalized array: the prefix that contains @a, or NULL. O(log n). */
-const struct tn_prefix *tn_prefixes_find(const struct tn_prefix *v,
-					 unsigned int n,
-					 const struct tn_addr *a);
+const struct tnk_prefix *tnk_prefixes_find(const struct tnk_prefix *v,
+					   unsigned int n,
+					   const struct tnk_addr *a);
 
 /*
  * On a normalized array: does some prefix of @v contain all of @p, and is
  * @p not permanent where that prefix expires? (Expiry times themselves are
  * not compared: renewing an attested peer is what the agent is for.)
  */
-bool tn_prefixes_cover(const struct tn_prefix *v, unsigned int n,
-		       const struct tn_prefix *p);
+bool tnk_prefixes_cover(const struct tnk_prefix *v, unsigned int n,
+			const struct tnk_prefix *p);
 
 #endif /* _TN_PREFIX_H */

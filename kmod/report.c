@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Reporting: counters, kernel audit records (what auditd logs) and DROP
- * notifications on the "drops" multicast group.
+ * Reporting: counters and kernel audit records (what auditd logs). The
+ * guard sends the DROP notification itself (netlink.c), so that this file
+ * and netlink.c depend one way only: netlink.c reads the counters here.
  *
  * Packet reports share one rate limit (TN_REPORT_BURST per
  * TN_REPORT_INTERVAL): a workload hammering an outside address must not
@@ -21,40 +22,35 @@
 
 #include <uapi/linux/trustnode.h>
 
-#include "netlink.h"
 #include "report.h"
 
 #define TN_REPORT_INTERVAL	(5 * HZ)
 #define TN_REPORT_BURST		50
 
-static DEFINE_RATELIMIT_STATE(tn_report_rs, TN_REPORT_INTERVAL,
-			      TN_REPORT_BURST);
-static atomic64_t tn_drops = ATOMIC64_INIT(0);
-static atomic64_t tn_audit_allows = ATOMIC64_INIT(0);
-static atomic64_t tn_suppressed = ATOMIC64_INIT(0);
-static atomic64_t tn_events_lost = ATOMIC64_INIT(0);
+/* We count suppressed reports ourselves: no "callbacks suppressed". */
+static struct ratelimit_state tnk_report_rs =
+	RATELIMIT_STATE_INIT_FLAGS(tnk_report_rs, TN_REPORT_INTERVAL,
+				   TN_REPORT_BURST, RATELIMIT_MSG_ON_RELEASE);
+static atomic64_t tnk_drops = ATOMIC64_INIT(0);
+static atomic64_t tnk_audit_allows = ATOMIC64_INIT(0);
+static atomic64_t tnk_suppressed = ATOMIC64_INIT(0);
+static atomic64_t tnk_events_lost = ATOMIC64_INIT(0);
 
-void tn_report_init(void)
-{
-	/* We count suppressed reports ourselves: no "callbacks suppressed". */
-	ratelimit_set_flags(&tn_report_rs, RATELIMIT_MSG_ON_RELEASE);
-}
-
-bool tn_report_account(u8 verdict)
+bool tnk_report_account(u8 verdict)
 {
 	if (verdict == TRUSTNODE_VERDICT_DROP)
-		atomic64_inc(&tn_drops);
+		atomic64_inc(&tnk_drops);
 	else
-		atomic64_inc(&tn_audit_allows);
+		atomic64_inc(&tnk_audit_allows);
 
 	/* __ratelimit() only trylocks a raw spinlock: fine in any context. */
-	if (__ratelimit(&tn_report_rs))
+	if (__ratelimit(&tnk_report_rs))
 		return true;
-	atomic64_inc(&tn_suppressed);
+	atomic64_inc(&tnk_suppressed);
 	return false;
 }
 
-static void tn_audit_packet(const struct tn_event *ev)
+static void tnk_audit_packet(const struct tnk_event *ev)
 {
 	const char *verdict = ev->verdict == TRUSTNODE_VERDICT_DROP ?
 			      "drop" : "audit-allow";
@@ -74,14 +70,17 @@ static void tn_audit_packet(const struct tn_event *ev)
 			  &ev->daddr.v6, ev->proto, ev->dport, ev->labels);
 }
 
-void tn_report_packet(const struct tn_event *ev)
+void tnk_report_packet(const struct tnk_event *ev)
 {
-	tn_audit_packet(ev);
-	if (tn_netlink_notify_drop(ev))
-		atomic64_inc(&tn_events_lost);
+	tnk_audit_packet(ev);
 }
 
-void tn_report_config(const char *op, int err, const char *fmt, ...)
+void tnk_report_lost(void)
+{
+	atomic64_inc(&tnk_events_lost);
+}
+
+void tnk_report_config(const char *op, int err, const char *fmt, ...)
 {
 	char detail[128];
 	va_list args;
@@ -104,10 +103,10 @@ void tn_report_config(const char *op, int err, const char *fmt, ...)
 		  audit_get_sessionid(current), err, !err);
 }
 
-void tn_report_counters(struct tn_counters *c)
+void tnk_report_counters(struct tnk_counters *c)
 {
-	c->drops = atomic64_read(&tn_drops);
-	c->audit_allows = atomic64_read(&tn_audit_allows);
-	c->suppressed = atomic64_read(&tn_suppressed);
-	c->events_lost = atomic64_read(&tn_events_lost);
+	c->drops = atomic64_read(&tnk_drops);
+	c->audit_allows = atomic64_read(&tnk_audit_allows);
+	c->suppressed = atomic64_read(&tnk_suppressed);
+	c->events_lost = atomic64_read(&tnk_events_lost);
 }

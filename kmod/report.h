@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* One packet the guard dropped or let through in audit mode. */
-struct tn_event {
+struct tnk_event {
 	u64 cgid;		/* the socket's cgroup */
 	u64 taint_cgid;		/* nearest tainted cgroup at or above it */
 	u64 labels;
@@ -22,28 +22,29 @@ struct tn_event {
 	} daddr;
 };
 
-struct tn_counters {
+struct tnk_counters {
 	u64 drops;
 	u64 audit_allows;
 	u64 suppressed;
 	u64 events_lost;
 };
 
-void tn_report_init(void);
-
 /*
  * Counts one drop or audit-allow (any context). Returns true if it should
  * be reported now, false if the rate limit suppressed it (and counted so).
  */
-bool tn_report_account(u8 verdict);
+bool tnk_report_account(u8 verdict);
 
-/* Audit record + netlink multicast for @ev. Any context, never sleeps. */
-void tn_report_packet(const struct tn_event *ev);
+/* Audit record for @ev. Any context, never sleeps. */
+void tnk_report_packet(const struct tnk_event *ev);
+
+/* Counts a DROP notification a multicast listener missed. Any context. */
+void tnk_report_lost(void);
 
 /* Audit record for a configuration request (process context). */
 __printf(3, 4)
-void tn_report_config(const char *op, int err, const char *fmt, ...);
+void tnk_report_config(const char *op, int err, const char *fmt, ...);
 
-void tn_report_counters(struct tn_counters *c);
+void tnk_report_counters(struct tnk_counters *c);
 
 #endif /* _TN_REPORT_H */

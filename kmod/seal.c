@@ -13,20 +13,20 @@
 #include "seal.h"
 
 /* See seal.h: every configuration change happens under it. */
-DEFINE_MUTEX(tn_config_lock);
+DEFINE_MUTEX(tnk_config_lock);
 
-static bool tn_is_sealed;
+static bool tnk_is_sealed;
 
-bool tn_sealed(void)
+bool tnk_sealed(void)
 {
-	return READ_ONCE(tn_is_sealed);
+	return READ_ONCE(tnk_is_sealed);
 }
 
-int tn_seal(void)
+int tnk_seal(void)
 {
-	lockdep_assert_held(&tn_config_lock);
+	lockdep_assert_held(&tnk_config_lock);
 
-	if (tn_is_sealed)
+	if (tnk_is_sealed)
 		return 0;
 	/*
 	 * try_module_get(), not __module_get(): if rmmod has already begun
@@ -36,6 +36,6 @@ int tn_seal(void)
 	 */
 	if (!try_module_get(THIS_MODULE))
 		return -EBUSY;
-	WRITE_ONCE(tn_is_sealed, true);
+	WRITE_ONCE(tnk_is_sealed, true);
 	return 0;
 }

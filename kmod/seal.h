@@ -10,12 +10,12 @@
  * updates and the seal, so that "is it sealed?" and the change it guards
  * are one step. Packets never take it; they read under RCU.
  */
-extern struct mutex tn_config_lock;
+extern struct mutex tnk_config_lock;
 
 /* Readable without the lock; a set seal never clears. */
-bool tn_sealed(void);
+bool tnk_sealed(void);
 
-/* Caller holds tn_config_lock. Idempotent. */
-int tn_seal(void);
+/* Caller holds tnk_config_lock. Idempotent. */
+int tnk_seal(void);
 
 #endif /* _TN_SEAL_H */

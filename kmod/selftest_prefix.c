@@ -17,22 +17,22 @@
 
 #include "prefix.c"
 
-static unsigned int tn_test_nr;
-static unsigned int tn_test_failed;
+static unsigned int tnk_test_nr;
+static unsigned int tnk_test_failed;
 
-static void tn_ok(bool cond, const char *what)
+static void tnk_ok(bool cond, const char *what)
 {
-	tn_test_nr++;
+	tnk_test_nr++;
 	if (cond) {
-		pr_info("ok %u - %s\n", tn_test_nr, what);
+		pr_info("ok %u - %s\n", tnk_test_nr, what);
 	} else {
-		tn_test_failed++;
-		pr_info("not ok %u - %s\n", tn_test_nr, what);
+		tnk_test_failed++;
+		pr_info("not ok %u - %s\n", tnk_test_nr, what);
 	}
 }
 
 /* "10.0.0.0/8" or "2001:db8::/32"; false on a parse error. */
-static bool tn_parse(const char *s, struct tn_prefix *p, bool *host_ok)
+static bool tnk_parse(const char *s, struct tnk_prefix *p, bool *host_ok)
 {
 	u8 raw[16];
 	const char *slash = strchr(s, '/');
@@ -47,268 +47,268 @@ static bool tn_parse(const char *s, struct tn_prefix *p, bool *host_ok)
 		family = AF_INET6;
 	else
 		return false;
-	*host_ok = tn_prefix_init(p, family, raw, len);
+	*host_ok = tnk_prefix_init(p, family, raw, len);
 	return true;
 }
 
-static struct tn_prefix tn_p(const char *s)
+static struct tnk_prefix tnk_p(const char *s)
 {
-	struct tn_prefix p = {};
+	struct tnk_prefix p = {};
 	bool host_ok = false;
 
-	if (!tn_parse(s, &p, &host_ok) || !host_ok)
+	if (!tnk_parse(s, &p, &host_ok) || !host_ok)
 		pr_err("bad test prefix %s\n", s);
 	return p;
 }
 
-static struct tn_addr tn_a(const char *s)
+static struct tnk_addr tnk_a(const char *s)
 {
-	struct tn_addr a = {};
+	struct tnk_addr a = {};
 	__be32 v4;
 	struct in6_addr v6;
 
 	if (in4_pton(s, -1, (u8 *)&v4, -1, NULL))
-		tn_addr_from_in(&a, v4);
+		tnk_addr_from_in(&a, v4);
 	else if (in6_pton(s, -1, v6.s6_addr, -1, NULL))
-		tn_addr_from_in6(&a, &v6);
+		tnk_addr_from_in6(&a, &v6);
 	else
 		pr_err("bad test address %s\n", s);
 	return a;
 }
 
-static bool tn_in(const char *prefix, const char *addr)
+static bool tnk_in(const char *prefix, const char *addr)
 {
-	struct tn_prefix p = tn_p(prefix);
-	struct tn_addr a = tn_a(addr);
+	struct tnk_prefix p = tnk_p(prefix);
+	struct tnk_addr a = tnk_a(addr);
 
-	return tn_prefix_contains(&p, &a);
+	return tnk_prefix_contains(&p, &a);
 }
 
-static bool tn_host_bits_ok(const char *s)
+static bool tnk_host_bits_ok(const char *s)
 {
-	struct tn_prefix p;
+	struct tnk_prefix p;
 	bool host_ok = false;
 
-	return tn_parse(s, &p, &host_ok) && host_ok;
+	return tnk_parse(s, &p, &host_ok) && host_ok;
 }
 
-static void tn_test_contains(void)
+static void tnk_test_contains(void)
 {
-	tn_ok(tn_in("10.0.0.0/8", "10.0.0.0"), "v4 /8 holds its first address");
-	tn_ok(tn_in("10.0.0.0/8", "10.255.255.255"), "v4 /8 holds its last address");
-	tn_ok(!tn_in("10.0.0.0/8", "11.0.0.0"), "v4 /8 ends at its last address");
-	tn_ok(!tn_in("10.0.0.0/8", "9.255.255.255"), "v4 /8 starts at its first address");
-	tn_ok(tn_in("0.0.0.0/0", "203.0.113.9"), "v4 /0 holds everything v4");
-	tn_ok(!tn_in("0.0.0.0/0", "2001:db8::1"), "v4 /0 holds no v6 address");
-	tn_ok(tn_in("192.0.2.7/32", "192.0.2.7"), "v4 /32 holds itself");
-	tn_ok(!tn_in("192.0.2.7/32", "192.0.2.6"), "v4 /32 holds nothing else");
-	tn_ok(tn_in("192.0.2.0/31", "192.0.2.1"), "v4 /31");
-	tn_ok(!tn_in("192.0.2.0/31", "192.0.2.2"), "v4 /31 ends");
-	tn_ok(tn_in("2001:db8::/32", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"),
-	      "v6 /32 holds its last address");
-	tn_ok(!tn_in("2001:db8::/32", "2001:db9::"), "v6 /32 ends");
-	tn_ok(tn_in("::/0", "2001:db8::1"), "v6 /0 holds everything v6");
-	tn_ok(!tn_in("::/0", "192.0.2.1"), "v6 /0 holds no v4 address");
-	tn_ok(tn_in("2001:db8:0:1::/64", "2001:db8:0:1:ffff:ffff:ffff:ffff"),
-	      "v6 /64 holds its last address");
-	tn_ok(!tn_in("2001:db8:0:1::/64", "2001:db8:0:2::"), "v6 /64 ends");
-	tn_ok(tn_in("2001:db8:0:1:8000::/65", "2001:db8:0:1:ffff::1"),
-	      "v6 /65 upper half");
-	tn_ok(!tn_in("2001:db8:0:1:8000::/65", "2001:db8:0:1:7fff::1"),
-	      "v6 /65 not the lower half");
-	tn_ok(tn_in("2001:db8::/63", "2001:db8:0:1::"), "v6 /63 holds the odd /64");
-	tn_ok(tn_in("2001:db8::1/128", "2001:db8::1"), "v6 /128 holds itself");
-	tn_ok(!tn_in("2001:db8::1/128", "2001:db8::"), "v6 /128 holds nothing else");
-	tn_ok(tn_in("2001:db8::/127", "2001:db8::1"), "v6 /127");
-	tn_ok(!tn_in("2001:db8::/127", "2001:db8::2"), "v6 /127 ends");
+	tnk_ok(tnk_in("10.0.0.0/8", "10.0.0.0"), "v4 /8 holds its first address");
+	tnk_ok(tnk_in("10.0.0.0/8", "10.255.255.255"), "v4 /8 holds its last address");
+	tnk_ok(!tnk_in("10.0.0.0/8", "11.0.0.0"), "v4 /8 ends at its last address");
+	tnk_ok(!tnk_in("10.0.0.0/8", "9.255.255.255"), "v4 /8 starts at its first address");
+	tnk_ok(tnk_in("0.0.0.0/0", "203.0.113.9"), "v4 /0 holds everything v4");
+	tnk_ok(!tnk_in("0.0.0.0/0", "2001:db8::1"), "v4 /0 holds no v6 address");
+	tnk_ok(tnk_in("192.0.2.7/32", "192.0.2.7"), "v4 /32 holds itself");
+	tnk_ok(!tnk_in("192.0.2.7/32", "192.0.2.6"), "v4 /32 holds nothing else");
+	tnk_ok(tnk_in("192.0.2.0/31", "192.0.2.1"), "v4 /31");
+	tnk_ok(!tnk_in("192.0.2.0/31", "192.0.2.2"), "v4 /31 ends");
+	tnk_ok(tnk_in("2001:db8::/32", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"),
+	       "v6 /32 holds its last address");
+	tnk_ok(!tnk_in("2001:db8::/32", "2001:db9::"), "v6 /32 ends");
+	tnk_ok(tnk_in("::/0", "2001:db8::1"), "v6 /0 holds everything v6");
+	tnk_ok(!tnk_in("::/0", "192.0.2.1"), "v6 /0 holds no v4 address");
+	tnk_ok(tnk_in("2001:db8:0:1::/64", "2001:db8:0:1:ffff:ffff:ffff:ffff"),
+	       "v6 /64 holds its last address");
+	tnk_ok(!tnk_in("2001:db8:0:1::/64", "2001:db8:0:2::"), "v6 /64 ends");
+	tnk_ok(tnk_in("2001:db8:0:1:8000::/65", "2001:db8:0:1:ffff::1"),
+	       "v6 /65 upper half");
+	tnk_ok(!tnk_in("2001:db8:0:1:8000::/65", "2001:db8:0:1:7fff::1"),
+	       "v6 /65 not the lower half");
+	tnk_ok(tnk_in("2001:db8::/63", "2001:db8:0:1::"), "v6 /63 holds the odd /64");
+	tnk_ok(tnk_in("2001:db8::1/128", "2001:db8::1"), "v6 /128 holds itself");
+	tnk_ok(!tnk_in("2001:db8::1/128", "2001:db8::"), "v6 /128 holds nothing else");
+	tnk_ok(tnk_in("2001:db8::/127", "2001:db8::1"), "v6 /127");
+	tnk_ok(!tnk_in("2001:db8::/127", "2001:db8::2"), "v6 /127 ends");
 }
 
-static void tn_test_host_bits(void)
+static void tnk_test_host_bits(void)
 {
-	tn_ok(tn_host_bits_ok("10.0.0.0/8"), "10.0.0.0/8 accepted");
-	tn_ok(!tn_host_bits_ok("10.0.0.1/8"), "10.0.0.1/8 refused (host bits)");
-	tn_ok(!tn_host_bits_ok("10.128.0.0/8"), "10.128.0.0/8 refused");
-	tn_ok(tn_host_bits_ok("0.0.0.0/0"), "0.0.0.0/0 accepted");
-	tn_ok(!tn_host_bits_ok("1.0.0.0/0"), "1.0.0.0/0 refused");
-	tn_ok(tn_host_bits_ok("255.255.255.255/32"), "any /32 accepted");
-	tn_ok(tn_host_bits_ok("2001:db8::/32"), "2001:db8::/32 accepted");
-	tn_ok(!tn_host_bits_ok("2001:db8::1/64"), "2001:db8::1/64 refused");
-	tn_ok(!tn_host_bits_ok("2001:db8:0:0:8000::/64"), "bit 64 set in a /64 refused");
-	tn_ok(tn_host_bits_ok("2001:db8:0:0:8000::/65"), "bit 64 set in a /65 accepted");
-	tn_ok(!tn_host_bits_ok("::1/127"), "::1/127 refused");
-	tn_ok(tn_host_bits_ok("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"),
-	      "any /128 accepted");
-	tn_ok(!tn_host_bits_ok("8000::/0"), "8000::/0 refused");
+	tnk_ok(tnk_host_bits_ok("10.0.0.0/8"), "10.0.0.0/8 accepted");
+	tnk_ok(!tnk_host_bits_ok("10.0.0.1/8"), "10.0.0.1/8 refused (host bits)");
+	tnk_ok(!tnk_host_bits_ok("10.128.0.0/8"), "10.128.0.0/8 refused");
+	tnk_ok(tnk_host_bits_ok("0.0.0.0/0"), "0.0.0.0/0 accepted");
+	tnk_ok(!tnk_host_bits_ok("1.0.0.0/0"), "1.0.0.0/0 refused");
+	tnk_ok(tnk_host_bits_ok("255.255.255.255/32"), "any /32 accepted");
+	tnk_ok(tnk_host_bits_ok("2001:db8::/32"), "2001:db8::/32 accepted");
+	tnk_ok(!tnk_host_bits_ok("2001:db8::1/64"), "2001:db8::1/64 refused");
+	tnk_ok(!tnk_host_bits_ok("2001:db8:0:0:8000::/64"), "bit 64 set in a /64 refused");
+	tnk_ok(tnk_host_bits_ok("2001:db8:0:0:8000::/65"), "bit 64 set in a /65 accepted");
+	tnk_ok(!tnk_host_bits_ok("::1/127"), "::1/127 refused");
+	tnk_ok(tnk_host_bits_ok("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"),
+	       "any /128 accepted");
+	tnk_ok(!tnk_host_bits_ok("8000::/0"), "8000::/0 refused");
 }
 
-static void tn_test_local(void)
+static void tnk_test_local(void)
 {
-	struct tn_addr a;
+	struct tnk_addr a;
 
-	a = tn_a("0.0.0.0");
-	tn_ok(tn_addr_local_always(&a), "0.0.0.0 is local");
-	a = tn_a("127.0.0.1");
-	tn_ok(tn_addr_local_always(&a), "127.0.0.1 is local");
-	a = tn_a("127.255.255.255");
-	tn_ok(tn_addr_local_always(&a), "127.255.255.255 is local");
-	a = tn_a("126.255.255.255");
-	tn_ok(!tn_addr_local_always(&a), "126.255.255.255 is not local");
-	a = tn_a("128.0.0.0");
-	tn_ok(!tn_addr_local_always(&a), "128.0.0.0 is not local");
-	a = tn_a("0.0.0.1");
-	tn_ok(!tn_addr_local_always(&a), "0.0.0.1 is not local");
-	a = tn_a("::");
-	tn_ok(tn_addr_local_always(&a), ":: is local");
-	a = tn_a("::1");
-	tn_ok(tn_addr_local_always(&a), "::1 is local");
-	a = tn_a("::2");
-	tn_ok(!tn_addr_local_always(&a), "::2 is not local");
-	a = tn_a("1::1");
-	tn_ok(!tn_addr_local_always(&a), "1::1 is not local");
-	a = tn_a("::ffff:127.0.0.1");
-	tn_ok(!tn_addr_local_always(&a), "v4-mapped loopback is not local at IP level");
+	a = tnk_a("0.0.0.0");
+	tnk_ok(tnk_addr_local_always(&a), "0.0.0.0 is local");
+	a = tnk_a("127.0.0.1");
+	tnk_ok(tnk_addr_local_always(&a), "127.0.0.1 is local");
+	a = tnk_a("127.255.255.255");
+	tnk_ok(tnk_addr_local_always(&a), "127.255.255.255 is local");
+	a = tnk_a("126.255.255.255");
+	tnk_ok(!tnk_addr_local_always(&a), "126.255.255.255 is not local");
+	a = tnk_a("128.0.0.0");
+	tnk_ok(!tnk_addr_local_always(&a), "128.0.0.0 is not local");
+	a = tnk_a("0.0.0.1");
+	tnk_ok(!tnk_addr_local_always(&a), "0.0.0.1 is not local");
+	a = tnk_a("::");
+	tnk_ok(tnk_addr_local_always(&a), ":: is local");
+	a = tnk_a("::1");
+	tnk_ok(tnk_addr_local_always(&a), "::1 is local");
+	a = tnk_a("::2");
+	tnk_ok(!tnk_addr_local_always(&a), "::2 is not local");
+	a = tnk_a("1::1");
+	tnk_ok(!tnk_addr_local_always(&a), "1::1 is not local");
+	a = tnk_a("::ffff:127.0.0.1");
+	tnk_ok(!tnk_addr_local_always(&a), "v4-mapped loopback is not local at IP level");
 }
 
-static const char * const tn_set[] = {
+static const char * const tnk_set[] = {
 	"10.1.0.0/16", "10.0.0.0/8", "192.168.0.0/16", "10.0.0.0/8",
 	"192.168.1.0/24", "172.16.0.0/12", "2001:db8:1::/48", "2001:db8::/32",
 	"fe80::/10", "2001:db8::/32", "10.255.255.255/32", "203.0.113.0/25",
 };
 
-static void tn_test_set(void)
+static void tnk_test_set(void)
 {
-	struct tn_prefix v[ARRAY_SIZE(tn_set)], q;
+	struct tnk_prefix v[ARRAY_SIZE(tnk_set)], q;
 	unsigned int i, n;
-	struct tn_addr a;
+	struct tnk_addr a;
 
-	for (i = 0; i < ARRAY_SIZE(tn_set); i++)
-		v[i] = tn_p(tn_set[i]);
-	n = tn_prefixes_normalize(v, ARRAY_SIZE(tn_set));
-	tn_ok(n == 6, "normalize keeps the 6 outermost prefixes");
+	for (i = 0; i < ARRAY_SIZE(tnk_set); i++)
+		v[i] = tnk_p(tnk_set[i]);
+	n = tnk_prefixes_normalize(v, ARRAY_SIZE(tnk_set));
+	tnk_ok(n == 6, "normalize keeps the 6 outermost prefixes");
 	for (i = 1; i < n; i++)
-		if (tn_prefix_contains(&v[i - 1], &v[i].addr))
+		if (tnk_prefix_contains(&v[i - 1], &v[i].addr))
 			break;
-	tn_ok(i == n, "normalized prefixes are disjoint");
-	tn_ok(v[0].addr.family == AF_INET && v[n - 1].addr.family == AF_INET6,
-	      "v4 sorts before v6");
+	tnk_ok(i == n, "normalized prefixes are disjoint");
+	tnk_ok(v[0].addr.family == AF_INET && v[n - 1].addr.family == AF_INET6,
+	       "v4 sorts before v6");
 
-	a = tn_a("10.1.2.3");
-	tn_ok(tn_prefixes_find(v, n, &a), "find 10.1.2.3");
-	a = tn_a("11.0.0.0");
-	tn_ok(!tn_prefixes_find(v, n, &a), "11.0.0.0 outside");
-	a = tn_a("172.31.255.255");
-	tn_ok(tn_prefixes_find(v, n, &a), "find the last address of 172.16/12");
-	a = tn_a("172.32.0.0");
-	tn_ok(!tn_prefixes_find(v, n, &a), "172.32.0.0 outside");
-	a = tn_a("203.0.113.127");
-	tn_ok(tn_prefixes_find(v, n, &a), "find 203.0.113.127");
-	a = tn_a("203.0.113.128");
-	tn_ok(!tn_prefixes_find(v, n, &a), "203.0.113.128 outside");
-	a = tn_a("1.1.1.1");
-	tn_ok(!tn_prefixes_find(v, n, &a), "before the first prefix");
-	a = tn_a("255.255.255.255");
-	tn_ok(!tn_prefixes_find(v, n, &a), "after the last v4 prefix");
-	a = tn_a("2001:db8:1:2::3");
-	tn_ok(tn_prefixes_find(v, n, &a), "find 2001:db8:1:2::3");
-	a = tn_a("febf:ffff::1");
-	tn_ok(tn_prefixes_find(v, n, &a), "find inside fe80::/10");
-	a = tn_a("fec0::");
-	tn_ok(!tn_prefixes_find(v, n, &a), "fec0:: outside");
-	a = tn_a("::a00:1");
-	tn_ok(!tn_prefixes_find(v, n, &a), "v6 ::10.0.0.1 does not match v4 10/8");
-	tn_ok(!tn_prefixes_find(v, 0, &a), "empty set matches nothing");
+	a = tnk_a("10.1.2.3");
+	tnk_ok(tnk_prefixes_find(v, n, &a), "find 10.1.2.3");
+	a = tnk_a("11.0.0.0");
+	tnk_ok(!tnk_prefixes_find(v, n, &a), "11.0.0.0 outside");
+	a = tnk_a("172.31.255.255");
+	tnk_ok(tnk_prefixes_find(v, n, &a), "find the last address of 172.16/12");
+	a = tnk_a("172.32.0.0");
+	tnk_ok(!tnk_prefixes_find(v, n, &a), "172.32.0.0 outside");
+	a = tnk_a("203.0.113.127");
+	tnk_ok(tnk_prefixes_find(v, n, &a), "find 203.0.113.127");
+	a = tnk_a("203.0.113.128");
+	tnk_ok(!tnk_prefixes_find(v, n, &a), "203.0.113.128 outside");
+	a = tnk_a("1.1.1.1");
+	tnk_ok(!tnk_prefixes_find(v, n, &a), "before the first prefix");
+	a = tnk_a("255.255.255.255");
+	tnk_ok(!tnk_prefixes_find(v, n, &a), "after the last v4 prefix");
+	a = tnk_a("2001:db8:1:2::3");
+	tnk_ok(tnk_prefixes_find(v, n, &a), "find 2001:db8:1:2::3");
+	a = tnk_a("febf:ffff::1");
+	tnk_ok(tnk_prefixes_find(v, n, &a), "find inside fe80::/10");
+	a = tnk_a("fec0::");
+	tnk_ok(!tnk_prefixes_find(v, n, &a), "fec0:: outside");
+	a = tnk_a("::a00:1");
+	tnk_ok(!tnk_prefixes_find(v, n, &a), "v6 ::10.0.0.1 does not match v4 10/8");
+	tnk_ok(!tnk_prefixes_find(v, 0, &a), "empty set matches nothing");
 
-	q = tn_p("10.20.0.0/16");
-	tn_ok(tn_prefixes_cover(v, n, &q), "10.20/16 is inside 10/8");
-	q = tn_p("10.0.0.0/8");
-	tn_ok(tn_prefixes_cover(v, n, &q), "10/8 is inside itself");
-	q = tn_p("10.0.0.0/7");
-	tn_ok(!tn_prefixes_cover(v, n, &q), "10/7 is wider than 10/8");
-	q = tn_p("0.0.0.0/0");
-	tn_ok(!tn_prefixes_cover(v, n, &q), "0/0 is not inside");
-	q = tn_p("2001:db8:ff00::/40");
-	tn_ok(tn_prefixes_cover(v, n, &q), "2001:db8:ff00::/40 is inside");
-	q = tn_p("2001:db8::/31");
-	tn_ok(!tn_prefixes_cover(v, n, &q), "2001:db8::/31 is not inside");
-	q = tn_p("198.51.100.0/24");
-	tn_ok(!tn_prefixes_cover(v, n, &q), "198.51.100/24 is not inside");
+	q = tnk_p("10.20.0.0/16");
+	tnk_ok(tnk_prefixes_cover(v, n, &q), "10.20/16 is inside 10/8");
+	q = tnk_p("10.0.0.0/8");
+	tnk_ok(tnk_prefixes_cover(v, n, &q), "10/8 is inside itself");
+	q = tnk_p("10.0.0.0/7");
+	tnk_ok(!tnk_prefixes_cover(v, n, &q), "10/7 is wider than 10/8");
+	q = tnk_p("0.0.0.0/0");
+	tnk_ok(!tnk_prefixes_cover(v, n, &q), "0/0 is not inside");
+	q = tnk_p("2001:db8:ff00::/40");
+	tnk_ok(tnk_prefixes_cover(v, n, &q), "2001:db8:ff00::/40 is inside");
+	q = tnk_p("2001:db8::/31");
+	tnk_ok(!tnk_prefixes_cover(v, n, &q), "2001:db8::/31 is not inside");
+	q = tnk_p("198.51.100.0/24");
+	tnk_ok(!tnk_prefixes_cover(v, n, &q), "198.51.100/24 is not inside");
 }
 
 /* Attested peers: a prefix with valid_until allows nothing from then on. */
-static void tn_test_expiry(void)
+static void tnk_test_expiry(void)
 {
-	struct tn_prefix v[2], q;
+	struct tnk_prefix v[2], q;
 	unsigned int n;
 
-	q = tn_p("10.0.0.0/8");
-	tn_ok(tn_prefix_live(&q, U64_MAX), "a prefix without expiry never expires");
+	q = tnk_p("10.0.0.0/8");
+	tnk_ok(tnk_prefix_live(&q, U64_MAX), "a prefix without expiry never expires");
 	q.valid_until = 1000;
-	tn_ok(tn_prefix_live(&q, 999), "live before valid_until");
-	tn_ok(!tn_prefix_live(&q, 1000), "expired at valid_until");
-	tn_ok(!tn_prefix_live(&q, 5000), "expired after valid_until");
+	tnk_ok(tnk_prefix_live(&q, 999), "live before valid_until");
+	tnk_ok(!tnk_prefix_live(&q, 1000), "expired at valid_until");
+	tnk_ok(!tnk_prefix_live(&q, 5000), "expired after valid_until");
 
-	v[0] = tn_p("198.51.100.7/32");
+	v[0] = tnk_p("198.51.100.7/32");
 	v[0].valid_until = 100;
 	v[1] = v[0];
 	v[1].valid_until = 200;
-	n = tn_prefixes_normalize(v, 2);
-	tn_ok(n == 1 && v[0].valid_until == 200,
-	      "a duplicate keeps the later expiry");
-	v[0] = tn_p("198.51.100.7/32");
+	n = tnk_prefixes_normalize(v, 2);
+	tnk_ok(n == 1 && v[0].valid_until == 200,
+	       "a duplicate keeps the later expiry");
+	v[0] = tnk_p("198.51.100.7/32");
 	v[0].valid_until = 100;
-	v[1] = tn_p("198.51.100.7/32");
-	n = tn_prefixes_normalize(v, 2);
-	tn_ok(n == 1 && v[0].valid_until == 0,
-	      "a duplicate without expiry makes it permanent");
-	v[0] = tn_p("10.1.0.0/16");
-	v[1] = tn_p("10.0.0.0/8");
+	v[1] = tnk_p("198.51.100.7/32");
+	n = tnk_prefixes_normalize(v, 2);
+	tnk_ok(n == 1 && v[0].valid_until == 0,
+	       "a duplicate without expiry makes it permanent");
+	v[0] = tnk_p("10.1.0.0/16");
+	v[1] = tnk_p("10.0.0.0/8");
 	v[1].valid_until = 100;
-	n = tn_prefixes_normalize(v, 2);
-	tn_ok(n == 1 && v[0].len == 8 && v[0].valid_until == 100,
-	      "a narrower prefix goes with the wider one's expiry (early, never late)");
+	n = tnk_prefixes_normalize(v, 2);
+	tnk_ok(n == 1 && v[0].len == 8 && v[0].valid_until == 100,
+	       "a narrower prefix goes with the wider one's expiry (early, never late)");
 
-	q = tn_p("10.1.0.0/16");
-	tn_ok(!tn_prefixes_cover(v, n, &q),
-	      "sealed: a permanent prefix is not inside an expiring one");
+	q = tnk_p("10.1.0.0/16");
+	tnk_ok(!tnk_prefixes_cover(v, n, &q),
+	       "sealed: a permanent prefix is not inside an expiring one");
 	q.valid_until = 5000;
-	tn_ok(tn_prefixes_cover(v, n, &q),
-	      "sealed: an expiring prefix inside an expiring one may be renewed");
+	tnk_ok(tnk_prefixes_cover(v, n, &q),
+	       "sealed: an expiring prefix inside an expiring one may be renewed");
 }
 
 /* xorshift64: deterministic, so a failure can be reproduced. */
-static u64 tn_rnd_state = 0x9e3779b97f4a7c15ULL;
+static u64 tnk_rnd_state = 0x9e3779b97f4a7c15ULL;
 
-static u64 tn_rnd(void)
+static u64 tnk_rnd(void)
 {
-	tn_rnd_state ^= tn_rnd_state << 13;
-	tn_rnd_state ^= tn_rnd_state >> 7;
-	tn_rnd_state ^= tn_rnd_state << 17;
-	return tn_rnd_state;
+	tnk_rnd_state ^= tnk_rnd_state << 13;
+	tnk_rnd_state ^= tnk_rnd_state >> 7;
+	tnk_rnd_state ^= tnk_rnd_state << 17;
+	return tnk_rnd_state;
 }
 
 /* Few distinct values in the top bits so that prefixes overlap often. */
-static void tn_rnd_addr(struct tn_addr *a)
+static void tnk_rnd_addr(struct tnk_addr *a)
 {
-	a->family = (tn_rnd() & 1) ? AF_INET6 : AF_INET;
-	a->hi = (tn_rnd() & 0xe000000000000000ULL) | (tn_rnd() & 0x3) << 56 |
-		(tn_rnd() & 0xff);
-	a->lo = a->family == AF_INET6 ? (tn_rnd() & 0x3) << 62 | (tn_rnd() & 3) : 0;
+	a->family = (tnk_rnd() & 1) ? AF_INET6 : AF_INET;
+	a->hi = (tnk_rnd() & 0xe000000000000000ULL) | (tnk_rnd() & 0x3) << 56 |
+		(tnk_rnd() & 0xff);
+	a->lo = a->family == AF_INET6 ? (tnk_rnd() & 0x3) << 62 | (tnk_rnd() & 3) : 0;
 	if (a->family == AF_INET)
 		a->hi &= 0xffffffff00000000ULL;
 }
 
-static void tn_rnd_prefix(struct tn_prefix *p)
+static void tnk_rnd_prefix(struct tnk_prefix *p)
 {
 	static const u8 lens[] = { 0, 1, 3, 6, 8, 16, 31, 32, 63, 64, 65, 127, 128 };
 	unsigned int len;
-	struct tn_addr a;
+	struct tnk_addr a;
 	u64 mhi, mlo;
 
 	do {
-		len = lens[tn_rnd() % ARRAY_SIZE(lens)];
-		tn_rnd_addr(&a);
+		len = lens[tnk_rnd() % ARRAY_SIZE(lens)];
+		tnk_rnd_addr(&a);
 	} while (a.family == AF_INET && len > 32);
-	tn_mask(len, &mhi, &mlo);
+	tnk_mask(len, &mhi, &mlo);
 	p->addr.family = a.family;
 	p->addr.hi = a.hi & mhi;
 	p->addr.lo = a.lo & mlo;
@@ -319,44 +319,44 @@ static void tn_rnd_prefix(struct tn_prefix *p)
 #define TN_RND_PFX	40
 #define TN_RND_PROBES	200
 
-static void tn_test_random(void)
+static void tnk_test_random(void)
 {
-	struct tn_prefix *orig, *norm, probe;
+	struct tnk_prefix *orig, *norm, probe;
 	unsigned int set, i, j, n, bad_find = 0, bad_cover = 0, bad_init = 0;
 
 	orig = kcalloc(TN_RND_PFX, sizeof(*orig), GFP_KERNEL);
 	norm = kcalloc(TN_RND_PFX, sizeof(*norm), GFP_KERNEL);
 	if (!orig || !norm) {
-		tn_ok(false, "random: memory");
+		tnk_ok(false, "random: memory");
 		goto out;
 	}
 	for (set = 0; set < TN_RND_SETS; set++) {
-		unsigned int nr = tn_rnd() % (TN_RND_PFX + 1);
+		unsigned int nr = tnk_rnd() % (TN_RND_PFX + 1);
 
 		for (i = 0; i < nr; i++)
-			tn_rnd_prefix(&orig[i]);
+			tnk_rnd_prefix(&orig[i]);
 		memcpy(norm, orig, nr * sizeof(*orig));
-		n = tn_prefixes_normalize(norm, nr);
+		n = tnk_prefixes_normalize(norm, nr);
 
 		for (j = 0; j < TN_RND_PROBES; j++) {
 			bool any = false, cover = false;
-			struct tn_addr a;
+			struct tnk_addr a;
 
-			tn_rnd_addr(&a);
-			tn_rnd_prefix(&probe);
+			tnk_rnd_addr(&a);
+			tnk_rnd_prefix(&probe);
 			for (i = 0; i < nr; i++) {
-				any |= tn_prefix_contains(&orig[i], &a);
+				any |= tnk_prefix_contains(&orig[i], &a);
 				cover |= orig[i].len <= probe.len &&
-					 tn_prefix_contains(&orig[i], &probe.addr);
+					 tnk_prefix_contains(&orig[i], &probe.addr);
 			}
-			if (any != !!tn_prefixes_find(norm, n, &a))
+			if (any != !!tnk_prefixes_find(norm, n, &a))
 				bad_find++;
-			if (cover != tn_prefixes_cover(norm, n, &probe))
+			if (cover != tnk_prefixes_cover(norm, n, &probe))
 				bad_cover++;
 		}
-		/* tn_prefix_init agrees with the mask on random input. */
+		/* tnk_prefix_init agrees with the mask on random input. */
 		for (i = 0; i < nr; i++) {
-			struct tn_prefix p;
+			struct tnk_prefix p;
 			__be32 w[4] = {
 				cpu_to_be32(orig[i].addr.hi >> 32),
 				cpu_to_be32((u32)orig[i].addr.hi),
@@ -364,42 +364,42 @@ static void tn_test_random(void)
 				cpu_to_be32((u32)orig[i].addr.lo),
 			};
 
-			if (!tn_prefix_init(&p, orig[i].addr.family, w,
-					    orig[i].len) ||
+			if (!tnk_prefix_init(&p, orig[i].addr.family, w,
+					     orig[i].len) ||
 			    p.addr.hi != orig[i].addr.hi ||
 			    p.addr.lo != orig[i].addr.lo)
 				bad_init++;
 		}
 	}
-	tn_ok(!bad_find, "random: find() agrees with a linear scan");
-	tn_ok(!bad_cover, "random: cover() agrees with a linear scan");
-	tn_ok(!bad_init, "random: prefix_init() round-trips");
+	tnk_ok(!bad_find, "random: find() agrees with a linear scan");
+	tnk_ok(!bad_cover, "random: cover() agrees with a linear scan");
+	tnk_ok(!bad_init, "random: prefix_init() round-trips");
 out:
 	kfree(norm);
 	kfree(orig);
 }
 
-static int __init tn_selftest_init(void)
+static int __init tnk_selftest_init(void)
 {
 	pr_info("TAP version 13\n");
-	tn_test_contains();
-	tn_test_host_bits();
-	tn_test_local();
-	tn_test_set();
-	tn_test_expiry();
-	tn_test_random();
-	pr_info("1..%u\n", tn_test_nr);
-	pr_info("# %u passed, %u failed\n", tn_test_nr - tn_test_failed,
-		tn_test_failed);
-	return tn_test_failed ? -EINVAL : 0;
+	tnk_test_contains();
+	tnk_test_host_bits();
+	tnk_test_local();
+	tnk_test_set();
+	tnk_test_expiry();
+	tnk_test_random();
+	pr_info("1..%u\n", tnk_test_nr);
+	pr_info("# %u passed, %u failed\n", tnk_test_nr - tnk_test_failed,
+		tnk_test_failed);
+	return tnk_test_failed ? -EINVAL : 0;
 }
 
-static void __exit tn_selftest_exit(void)
+static void __exit tnk_selftest_exit(void)
 {
 }
 
-module_init(tn_selftest_init);
-module_exit(tn_selftest_exit);
+module_init(tnk_selftest_init);
+module_exit(tnk_selftest_exit);
 MODULE_LICENSE("Dual BSD/GPL");
 MODULE_DESCRIPTION("trustnode prefix self-test");
 MODULE_AUTHOR("trustnode developers");

@@ -2,7 +2,7 @@
 /*
  * The taint table: cgroup v2 id -> labels, an RCU hash table.
  *
- * Writers hold tn_config_lock. Entries are added with hlist_add_head_rcu()
+ * Writers hold tnk_config_lock. Entries are added with hlist_add_head_rcu()
  * and removed with hash_del_rcu() + kfree_rcu(); labels only grow while an
  * entry lives and are read with READ_ONCE(), so a reader sees the old or
  * the new label set of an entry, never a torn one (u64 stores are single
@@ -20,74 +20,74 @@
 
 #define TN_TAINT_HASH_BITS	10
 
-struct tn_taint {
+struct tnk_taint {
 	struct hlist_node node;
 	struct rcu_head rcu;
 	u64 cgid;
 	u64 labels;
 };
 
-static DEFINE_HASHTABLE(tn_taint_hash, TN_TAINT_HASH_BITS);
-static unsigned int tn_taint_nr;
+static DEFINE_HASHTABLE(tnk_taint_hash, TN_TAINT_HASH_BITS);
+static unsigned int tnk_taint_nr;
 
-static struct tn_taint *tn_taint_find_locked(u64 cgid)
+static struct tnk_taint *tnk_taint_find_locked(u64 cgid)
 {
-	struct tn_taint *t;
+	struct tnk_taint *t;
 
-	hash_for_each_possible_rcu(tn_taint_hash, t, node, cgid,
-				   lockdep_is_held(&tn_config_lock))
+	hash_for_each_possible_rcu(tnk_taint_hash, t, node, cgid,
+				   lockdep_is_held(&tnk_config_lock))
 		if (t->cgid == cgid)
 			return t;
 	return NULL;
 }
 
-int tn_taint_add(u64 cgid, u64 labels)
+int tnk_taint_add(u64 cgid, u64 labels)
 {
-	struct tn_taint *t;
+	struct tnk_taint *t;
 
-	lockdep_assert_held(&tn_config_lock);
+	lockdep_assert_held(&tnk_config_lock);
 
-	t = tn_taint_find_locked(cgid);
+	t = tnk_taint_find_locked(cgid);
 	if (t) {
 		WRITE_ONCE(t->labels, t->labels | labels);
 		return 0;
 	}
-	if (tn_taint_nr >= TRUSTNODE_MAX_TAINTED)
+	if (tnk_taint_nr >= TRUSTNODE_MAX_TAINTED)
 		return -ENOSPC;
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
 	t->cgid = cgid;
 	t->labels = labels;
-	hash_add_rcu(tn_taint_hash, &t->node, cgid);
+	hash_add_rcu(tnk_taint_hash, &t->node, cgid);
 	/* After the entry: a reader that sees the count may miss the entry
 	 * (a race with the request itself), never the other way round.
 	 */
-	WRITE_ONCE(tn_taint_nr, tn_taint_nr + 1);
+	WRITE_ONCE(tnk_taint_nr, tnk_taint_nr + 1);
 	return 0;
 }
 
-int tn_taint_clear(u64 cgid)
+int tnk_taint_clear(u64 cgid)
 {
-	struct tn_taint *t;
+	struct tnk_taint *t;
 
-	lockdep_assert_held(&tn_config_lock);
+	lockdep_assert_held(&tnk_config_lock);
 
-	t = tn_taint_find_locked(cgid);
+	t = tnk_taint_find_locked(cgid);
 	if (!t)
 		return -ENOENT;
 	hash_del_rcu(&t->node);
-	WRITE_ONCE(tn_taint_nr, tn_taint_nr - 1);
+	WRITE_ONCE(tnk_taint_nr, tnk_taint_nr - 1);
 	kfree_rcu(t, rcu);
 	return 0;
 }
 
-unsigned int tn_taint_count(void)
+unsigned int tnk_taint_count(void)
 {
-	return READ_ONCE(tn_taint_nr);
+	return READ_ONCE(tnk_taint_nr);
 }
 
-u64 tn_taint_cgroup(struct cgroup *cgrp, u64 *taint_cgid)
+u64 tnk_taint_cgroup(struct cgroup *cgrp, u64 *taint_cgid)
 {
 	u64 labels = 0;
 
@@ -98,9 +98,9 @@ u64 tn_taint_cgroup(struct cgroup *cgrp, u64 *taint_cgid)
 	 */
 	for (; cgrp; cgrp = cgroup_parent(cgrp)) {
 		u64 id = cgroup_id(cgrp);
-		struct tn_taint *t;
+		struct tnk_taint *t;
 
-		hash_for_each_possible_rcu(tn_taint_hash, t, node, id) {
+		hash_for_each_possible_rcu(tnk_taint_hash, t, node, id) {
 			if (t->cgid != id)
 				continue;
 			labels |= READ_ONCE(t->labels);
@@ -112,16 +112,16 @@ u64 tn_taint_cgroup(struct cgroup *cgrp, u64 *taint_cgid)
 	return labels;
 }
 
-void tn_taint_exit(void)
+void tnk_taint_exit(void)
 {
 	struct hlist_node *tmp;
-	struct tn_taint *t;
+	struct tnk_taint *t;
 	int bkt;
 
 	/* No readers left: the hooks are unregistered and RCU has synced. */
-	hash_for_each_safe(tn_taint_hash, bkt, tmp, t, node) {
+	hash_for_each_safe(tnk_taint_hash, bkt, tmp, t, node) {
 		hash_del(&t->node);
 		kfree(t);
 	}
-	tn_taint_nr = 0;
+	tnk_taint_nr = 0;
 }
