@@ -52,6 +52,11 @@ AGENT_SRC  := $(wildcard agent/*.c)
 HTTPD_SRC  := $(wildcard agent/httpd/*.c)
 TOOLS_SRC  := $(wildcard tools/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+# common/ as a static library: each binary takes only the members it uses,
+# and --as-needed keeps it from depending on libraries it then does not call
+# (the unprivileged trustnode-httpd links no TPM, netlink or BPF library).
+COMMON_LIB := $(O)/libtrustnode-common.a
+LDFLAGS    += -Wl,--as-needed
 AGENT_OBJ  := $(AGENT_SRC:%.c=$(O)/%.o)
 HTTPD_OBJ  := $(HTTPD_SRC:%.c=$(O)/%.o)
 TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(O)/%.o)
@@ -87,18 +92,22 @@ $(O)/%.o: %.c
 
 $(AGENT_OBJ): $(SKEL)
 
-$(TRUSTNODED): $(AGENT_OBJ) $(COMMON_OBJ)
+$(COMMON_LIB): $(COMMON_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(TRUSTNODED): $(AGENT_OBJ) $(COMMON_LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_COMMON) $(LIBS_JOURNAL)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS_COMMON) $(LIBS_JOURNAL)
 
 # The unprivileged HTTP front of the attestation service (agent/httpd/).
-$(HTTPD): $(HTTPD_OBJ) $(COMMON_OBJ)
+$(HTTPD): $(HTTPD_OBJ) $(COMMON_LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON) $(LIBS_MHD)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON) $(LIBS_MHD)
 
-$(TRUSTCTL): $(TOOLS_OBJ) $(COMMON_OBJ)
+$(TRUSTCTL): $(TOOLS_OBJ) $(COMMON_LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON) $(LIBS_CURL)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON) $(LIBS_CURL)
 
 # ---- tests -------------------------------------------------------------
 
@@ -129,9 +138,9 @@ $(O)/tests/lib/%.o: tests/lib/%.c $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/tests/%_test: tests/%_test.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
+$(O)/tests/%_test: tests/%_test.c $(TEST_LIB_OBJ) $(COMMON_LIB) $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
+	$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_LIB) \
 		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
 # ---- kernel module ---------------------------------------------------------
@@ -165,10 +174,10 @@ checkpatch:
 GUEST_TEST_SRC := $(wildcard tests/guest/*_test.c)
 GUEST_TEST_BIN := $(GUEST_TEST_SRC:tests/guest/%.c=$(O)/tests/guest/%)
 
-$(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_OBJ) $(KSFT_INC)/kselftest_harness.h
+$(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_LIB) $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_OBJ) \
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_LIB) \
 		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
 tests: all kmod $(DKMS_DEB) $(TEST_BIN) $(GUEST_TEST_BIN)
@@ -199,11 +208,11 @@ bench-audit: deps
 	$(MAKE) $(O)/bench/auditbench $(O)/bench/logpagebench
 	tests/bench/audit-bench.sh $(O)
 
-$(O)/bench/logpagebench: tests/bench/logpagebench.c $(COMMON_OBJ)
+$(O)/bench/logpagebench: tests/bench/logpagebench.c $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
-$(O)/bench/auditbench: tests/bench/auditbench.c $(COMMON_OBJ)
+$(O)/bench/auditbench: tests/bench/auditbench.c $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
@@ -211,7 +220,7 @@ bench-attest: deps
 	$(MAKE) all $(O)/bench/tnverify
 	tests/bench/attest-bench.sh $(O)
 
-$(O)/bench/tnverify: tests/bench/tnverify.c $(COMMON_OBJ)
+$(O)/bench/tnverify: tests/bench/tnverify.c $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 

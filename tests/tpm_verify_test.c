@@ -2,8 +2,9 @@
 /*
  * The verifier's TPM crypto (common/tpm_verify.c) against real TPM output:
  * a software TPM (swtpm) manufactured per test by swtpm_setup, with EK
- * certificates from swtpm's local CA, driven by tpm2-tools over a unix
- * socket. Every tool's output goes to DIR/log, shown when a step fails.
+ * certificates from a local CA of this run's own (so that the test needs
+ * no root and no system state), driven by tpm2-tools over a unix socket.
+ * Every tool's output goes to DIR/log, shown when a step fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,9 +26,15 @@
 #include "hex.h"
 #include "tpm_verify.h"
 
-#define LOCALCA		"/var/lib/swtpm-localca"
-#define ROOT_CA		LOCALCA "/swtpm-localca-rootca-cert.pem"
-#define ISSUER_CA	LOCALCA "/issuercert.pem"
+/*
+ * swtpm_localca's state (root and intermediate CA, made on first use) for
+ * this run: created before the tests fork, removed when the run ends.
+ */
+static char localca[64];
+static char root_ca[128], issuer_ca[128];
+#define LOCALCA		localca
+#define ROOT_CA		root_ca
+#define ISSUER_CA	issuer_ca
 #define QUOTE_PCR	13
 #define NONCE_HEX	"00112233445566778899aabbccddeeff0123456789abcdef"
 #define EXTEND_HEX	"5c1ab4a6e5ec4d2b2f3fb7aeb1c1a1b1e4e5d1d1f0f0a0a0b0b0c0c0d0d0e0e0"
@@ -151,12 +158,62 @@ static int load_public(const char *dir, const char *name, TPM2B_PUBLIC *pub,
 #define FLUSH "; rc=$?; tpm2_flushcontext -t; tpm2_flushcontext -s; " \
 	      "tpm2_flushcontext -l; exit $rc"
 
+/* Same settings as Debian's /etc/swtpm-localca.conf, in our directory. */
+static int localca_write_config(void)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/localca.conf", localca);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "statedir = %s\nsigningkey = %s/signkey.pem\n"
+		"issuercert = %s\ncertserial = %s/certserial\n",
+		localca, localca, issuer_ca, localca);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/setup.conf", localca);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "create_certs_tool = /usr/bin/swtpm_localca\n"
+		"create_certs_tool_config = %s/localca.conf\n"
+		"create_certs_tool_options = /etc/swtpm-localca.options\n"
+		"active_pcr_banks = sha256\n", localca);
+	return fclose(f);
+}
+
+/* Before the harness forks: every test of the run shares the one CA. */
+static void __attribute__((constructor)) localca_create(void)
+{
+	snprintf(localca, sizeof(localca), "/tmp/tn-localca-XXXXXX");
+	if (!mkdtemp(localca)) {
+		localca[0] = 0;	/* swtpm_setup then fails and says why */
+		return;
+	}
+	snprintf(root_ca, sizeof(root_ca), "%s/swtpm-localca-rootca-cert.pem", localca);
+	snprintf(issuer_ca, sizeof(issuer_ca), "%s/issuercert.pem", localca);
+	if (localca_write_config())
+		fprintf(stderr, "# cannot write the local CA's configuration in %s\n", localca);
+}
+
+static void __attribute__((destructor)) localca_remove(void)
+{
+	char cmd[128];
+
+	if (localca[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", localca);
+		if (system(cmd))
+			fprintf(stderr, "# could not remove %s\n", localca);
+	}
+}
+
 static int tpm_manufacture(const char *dir, const char *sub)
 {
 	say("swtpm_setup %s (EK and platform certificates from %s)", sub, LOCALCA);
 	return sh(dir, "mkdir -p %s && swtpm_setup --tpm2 --tpmstate %s "
-		  "--config /etc/swtpm_setup.conf --create-ek-cert "
-		  "--create-platform-cert --lock-nvram", sub, sub);
+		  "--config %s/setup.conf --create-ek-cert "
+		  "--create-platform-cert --lock-nvram", sub, sub, localca);
 }
 
 static int connectable(const char *path)
