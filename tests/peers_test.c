@@ -62,24 +62,28 @@ static int as_workload(struct mesh_node *m, const char *script)
 		       m->att.n.socket, m->att.ns, tn_build(), script);
 }
 
+/* Whether node m's peer list (--json when json) mentions text for peer. */
+static int peer_list_says(struct mesh_node *m, const char *peer, const char *text,
+			  int json, char *out, size_t n)
+{
+	const char *p;
+
+	if (ctl(&m->att.n, out, n, "--state-dir %s/state peer list%s",
+		m->att.n.tmp, json ? " --json" : ""))
+		return 0;
+	p = strstr(out, peer);
+	return p && strstr(p, text);
+}
+
 /* Waits (up to secs) until node m's verdict on peer is want. */
 static int wait_verdict(struct mesh_node *m, const char *peer, const char *want,
 			int secs)
 {
-	char out[8192], needle[128];
+	char out[8192] = "", needle[128];
 
 	snprintf(needle, sizeof(needle), "\"verdict\":\"%s\"", want);
-	for (int i = 0; i < secs * 5; i++) {
-		char *p;
-
-		if (!ctl(&m->att.n, out, sizeof(out), "--state-dir %s/state peer list --json",
-			 m->att.n.tmp)) {
-			p = strstr(out, peer);
-			if (p && strstr(p, needle))
-				return 0;
-		}
-		usleep(200 * 1000);
-	}
+	if (WAIT_UNTIL(peer_list_says(m, peer, needle, 1, out, sizeof(out)), secs * 1000))
+		return 0;
 	fprintf(stderr, "# %s: no verdict %s on %s: %s\n", m->att.n.id, want, peer, out);
 	return -1;
 }
@@ -88,16 +92,10 @@ static int wait_verdict(struct mesh_node *m, const char *peer, const char *want,
 static int wait_reason(struct mesh_node *m, const char *peer, const char *text,
 		       int secs)
 {
-	char out[8192];
+	char out[8192] = "";
 
-	for (int i = 0; i < secs * 5; i++) {
-		char *p;
-
-		if (!ctl(&m->att.n, out, sizeof(out), "--state-dir %s/state peer list",
-			 m->att.n.tmp) && (p = strstr(out, peer)) && strstr(p, text))
-			return 0;
-		usleep(200 * 1000);
-	}
+	if (WAIT_UNTIL(peer_list_says(m, peer, text, 0, out, sizeof(out)), secs * 1000))
+		return 0;
 	fprintf(stderr, "# %s: peer list never said \"%s\" about %s:\n%s\n",
 		m->att.n.id, text, peer, out);
 	return -1;
@@ -132,12 +130,8 @@ static int enrol(struct mesh_node *m, struct mesh_node *p, const char *name)
 /* Waits until something listens on addr:port in namespace ns. */
 static int wait_listen(const char *ns, const char *addrport)
 {
-	for (int i = 0; i < 100; i++) {
-		if (!run_cmd("ip netns exec %s ss -ltnH | grep -q ' %s '", ns, addrport))
-			return 0;
-		usleep(100 * 1000);
-	}
-	return -1;
+	return WAIT_UNTIL(!run_cmd("ip netns exec %s ss -ltnH | grep -q ' %s '",
+				   ns, addrport), 10000) ? 0 : -1;
 }
 
 static void mesh_down(FIXTURE_DATA(mesh) *self)
@@ -243,12 +237,7 @@ static int spawn_workload_py(struct mesh_node *m, const char *name, const char *
 
 static int wait_file(const char *path, int secs)
 {
-	for (int i = 0; i < secs * 10; i++) {
-		if (!access(path, F_OK))
-			return 0;
-		usleep(100 * 1000);
-	}
-	return -1;
+	return WAIT_UNTIL(!access(path, F_OK), secs * 1000) ? 0 : -1;
 }
 
 /* B's workload: takes one connection on 9000, then tries to reach C. */

@@ -77,7 +77,7 @@ TEST_F(node, only_an_explicit_untag_removes_a_derived_tag_and_it_is_recorded)
 {
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
 			 .write = data(&self->n, "report.txt")));
-	usleep(300 * 1000);
+	ASSERT_TRUE(WAIT_UNTIL(HAS_EVENT(&self->n, "\"type\":\"derive-file\""), 5000));
 	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "untag %s", data(&self->n, "report.txt")));
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tag-remove\"", "\"source\":\"derived\""));
 	EXPECT_EQ(0, ACT(&self->n, self->n.wl2_cg, .open = data(&self->n, "report.txt"),

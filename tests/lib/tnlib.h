@@ -15,6 +15,8 @@
 #define TNLIB_H
 
 #include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -23,6 +25,26 @@
 #define OUT6	"2001:db8:1::2"
 #define LOCAL6	"2001:db8:2::2"
 #define OUT_MAPPED "::ffff:203.0.113.2"
+
+static inline long long tn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Evaluates COND every 50 ms until it holds or MS milliseconds have passed;
+ * 1 if it held. Tests wait for what they need, not for a guessed time.
+ */
+#define WAIT_UNTIL(cond, ms) ({						\
+	long long wait_end_ = tn_now_ms() + (ms);			\
+	int wait_ok_;							\
+	while (!(wait_ok_ = !!(cond)) && tn_now_ms() < wait_end_)	\
+		usleep(50 * 1000);					\
+	wait_ok_;							\
+})
 
 struct tn_node {
 	char id[32];
