@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include "agent.h"
+#include "allowed.h"
 #include "proto.h"
 #include "trustnode.skel.h"
 #include "trustnode/bpf_shared.h"
@@ -184,42 +185,47 @@ static int put_prefix(struct agent *a, const struct tn_prefix *p, __u8 gen,
 }
 
 /*
- * A peer address inside a policy prefix is not written: the trie answers
- * with the longest match, and an expired peer entry there would hide the
- * policy's permanent one.
- */
-static int peer_prefix_covered(const struct registry *r, int i)
-{
-	const struct tn_prefix *p = &r->peer_prefixes[i].pfx;
-
-	for (int k = 0; k < r->nprefixes; k++)
-		if (r->prefixes[k].len <= p->len &&
-		    tn_prefix_contains(&r->prefixes[k], p->family, p->addr))
-			return 1;
-	return 0;
-}
-
-/*
  * A peer attested again: its entries in the live generation get the new
  * expiry in place (one atomic update each), without a policy flip.
  */
 int bpf_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err)
 {
 	struct tn_config cfg = { 0 };
+	struct allowed_set set;
 	__u32 zero = 0;
-	int i;
+	int i, ret = 0;
 
 	if (bpf_map_lookup_elem(map_fd(a->skel->maps.tn_config), &zero, &cfg) ||
 	    !cfg.loaded)
 		return tn_fail(err, "no policy in the kernel to renew");
-	for (i = 0; i < r->npeer_prefixes; i++) {
-		if (peer_prefix_covered(r, i))
-			continue;
-		if (put_prefix(a, &r->peer_prefixes[i].pfx, cfg.prefix_gen,
-			       r->peer_prefixes[i].valid_until, BPF_EXIST))
-			return tn_fail_errno(err, errno, "cannot renew peer prefix %d", i);
-	}
-	return 0;
+	if (allowed_set_build(r, &set))
+		return tn_fail(err, "out of memory");
+	/* Permanent entries are left as they are by put_prefix(). */
+	for (i = 0; i < set.n && !ret; i++)
+		if (put_prefix(a, &set.v[i].pfx, cfg.prefix_gen,
+			       set.v[i].valid_until, BPF_EXIST))
+			ret = tn_fail_errno(err, errno, "cannot renew allowed prefix %d", i);
+	allowed_set_free(&set);
+	return ret;
+}
+
+/* The effective allowed set into generation gen, after clearing it. */
+static int put_allowed_set(struct agent *a, const struct registry *r,
+			   __u8 gen, struct tn_err *err)
+{
+	struct allowed_set set;
+	int i, ret = 0;
+
+	if (prune(map_fd(a->skel->maps.tn_prefixes), sizeof(struct tn_prefix_key),
+		  keep_gen, &(__u8){ !gen }, err))
+		return -1;
+	if (allowed_set_build(r, &set))
+		return tn_fail(err, "out of memory");
+	for (i = 0; i < set.n && !ret; i++)
+		if (put_prefix(a, &set.v[i].pfx, gen, set.v[i].valid_until, BPF_ANY))
+			ret = tn_fail_errno(err, errno, "cannot load allowed prefix %d", i);
+	allowed_set_free(&set);
+	return ret;
 }
 
 static int add_everything(struct agent *a, const struct registry *r,
@@ -228,21 +234,8 @@ static int add_everything(struct agent *a, const struct registry *r,
 	struct trustnode_bpf *s = a->skel;
 	int i;
 
-	if (prune(map_fd(s->maps.tn_prefixes), sizeof(struct tn_prefix_key),
-		  keep_gen, &(__u8){ !gen }, err))
+	if (put_allowed_set(a, r, gen, err))
 		return -1;
-	for (i = 0; i < r->nprefixes; i++) {
-		if (put_prefix(a, &r->prefixes[i], gen, 0, BPF_ANY))
-			return tn_fail_errno(err, errno, "cannot load prefix %d", i);
-	}
-	/* Then the peers attested now, each with its expiry. */
-	for (i = 0; i < r->npeer_prefixes; i++) {
-		if (peer_prefix_covered(r, i))
-			continue;
-		if (put_prefix(a, &r->peer_prefixes[i].pfx, gen,
-			       r->peer_prefixes[i].valid_until, BPF_ANY))
-			return tn_fail_errno(err, errno, "cannot load peer prefix %d", i);
-	}
 	for (i = 0; i < r->ntags; i++) {
 		const struct reg_tag *t = &r->tags[i];
 		__u64 labels = tag_labels(r, t);

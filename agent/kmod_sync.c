@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <string.h>
 #include "agent.h"
+#include "allowed.h"
 #include <errno.h>
 #include "kmod_nl.h"
 #include "linux/trustnode.h"
@@ -158,27 +159,28 @@ void kmod_sync(struct agent *a)
 			a->reg.wls[i].kmod_taint = 0;
 	}
 	if (a->kmod_pushed_gen != a->policy_gen) {
-		/* The policy's prefixes and the peers attested now, as BPF has. */
-		int n = a->reg.nprefixes + a->reg.npeer_prefixes;
-		struct tn_prefix *all = calloc(n ? n : 1, sizeof(*all));
-		uint64_t *until = calloc(n ? n : 1, sizeof(*until));
+		/* The same allowed set as BPF's, each peer with its expiry. */
+		struct allowed_set set;
+		struct tn_prefix *pfx = NULL;
+		uint64_t *until = NULL;
 
-		if (all && until) {
-			memcpy(all, a->reg.prefixes, a->reg.nprefixes * sizeof(*all));
-			/* Each peer with its expiry: the module enforces it. */
-			for (i = 0; i < a->reg.npeer_prefixes; i++) {
-				all[a->reg.nprefixes + i] = a->reg.peer_prefixes[i].pfx;
-				until[a->reg.nprefixes + i] = a->reg.peer_prefixes[i].valid_until;
+		if (!allowed_set_build(&a->reg, &set)) {
+			pfx = calloc(set.n + 1, sizeof(*pfx));
+			until = calloc(set.n + 1, sizeof(*until));
+			for (i = 0; pfx && until && i < set.n; i++) {
+				pfx[i] = set.v[i].pfx;
+				until[i] = set.v[i].valid_until;
 			}
 		}
-		if (!all || !until)
+		if (!pfx || !until)
 			fprintf(stderr, "trustnoded: pushing the policy: out of memory\n");
-		else if (tn_kmod_set_policy(a->kmod, a->reg.enforce, all, until, n, &err))
+		else if (tn_kmod_set_policy(a->kmod, a->reg.enforce, pfx, until, set.n, &err))
 			note(a, "pushing the policy", &err);
 		else
 			a->kmod_pushed_gen = a->policy_gen;
-		free(all);
+		free(pfx);
 		free(until);
+		allowed_set_free(&set);
 	}
 	/* Only what is new: every TAINT is an audit record in the kernel. */
 	for (i = 0; i < a->reg.nwls; i++) {

@@ -10,19 +10,21 @@
 #include "proto.h"
 #include "registry.h"
 
-static void set_default_prefixes(struct registry *r)
+/* r->prefixes from one of common/addr.c's lists; -1 when out of memory. */
+static int set_listed_prefixes(struct registry *r, const char *const *list)
 {
 	int i, n = 0;
 
-	while (tn_default_prefixes[n])
+	while (list[n])
 		n++;
 	free(r->prefixes);
 	r->prefixes = calloc(n, sizeof(*r->prefixes));
 	r->nprefixes = 0;
-	r->prefixes_default = 1;
+	r->prefixes_default = list == tn_default_prefixes;
 	for (i = 0; r->prefixes && i < n; i++)
-		if (!tn_parse_prefix(tn_default_prefixes[i], &r->prefixes[i], NULL))
+		if (!tn_parse_prefix(list[i], &r->prefixes[r->nprefixes], NULL))
 			r->nprefixes++;
+	return r->prefixes ? 0 : -1;
 }
 
 void registry_init(struct registry *r)
@@ -30,7 +32,7 @@ void registry_init(struct registry *r)
 	memset(r, 0, sizeof(*r));
 	r->enforce = 1;
 	r->next_wl_id = 1;
-	set_default_prefixes(r);
+	set_listed_prefixes(r, tn_default_prefixes);
 }
 
 static void free_tag(struct reg_tag *t)
@@ -404,17 +406,8 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 	r->peers_only = p->peers_only;
 	if (p->peers_only) {
 		/* Only attested peers, and this node itself. */
-		static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
-
-		free(r->prefixes);
-		r->prefixes = calloc(2, sizeof(*r->prefixes));
-		if (!r->prefixes)
+		if (set_listed_prefixes(r, tn_loopback_prefixes))
 			return tn_fail(err, "out of memory");
-		r->nprefixes = 0;
-		for (int k = 0; k < 2; k++)
-			if (!tn_parse_prefix(loopback[k], &r->prefixes[k], NULL))
-				r->nprefixes++;
-		r->prefixes_default = 0;
 	} else if (p->prefixes_given) {
 		free(r->prefixes);
 		r->prefixes = calloc(p->nprefixes + 1, sizeof(*r->prefixes));
@@ -423,8 +416,8 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 		memcpy(r->prefixes, p->prefixes, p->nprefixes * sizeof(*r->prefixes));
 		r->nprefixes = p->nprefixes;
 		r->prefixes_default = 0;
-	} else {
-		set_default_prefixes(r);
+	} else if (set_listed_prefixes(r, tn_default_prefixes)) {
+		return tn_fail(err, "out of memory");
 	}
 	free(r->policy_name);
 	free(r->policy_text);

@@ -20,6 +20,12 @@ const char *const tn_default_prefixes[] = {
 	NULL,
 };
 
+const char *const tn_loopback_prefixes[] = {
+	"127.0.0.0/8",
+	"::1/128",
+	NULL,
+};
+
 static const uint8_t v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };

@@ -37,5 +37,7 @@ int tn_prefix_contains(const struct tn_prefix *p, int family,
 
 /* The local network when a policy names no prefixes. */
 extern const char *const tn_default_prefixes[];
+/* This node itself: local even in peers-only mode. */
+extern const char *const tn_loopback_prefixes[];
 
 #endif
