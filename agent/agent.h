@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include "err.h"
 #include "attest.h"
+#include "loop.h"
 #include "registry.h"
 
 /*
@@ -70,6 +71,7 @@ struct agent {
 
 	/* cgwatch.c: inotify on the parents of workload cgroups */
 	int cg_inotify;
+	struct agent_source cg_src;
 	struct cgwatch *cgw;
 
 	int listen_fd;
@@ -81,6 +83,7 @@ struct agent {
 	struct attest *att;		/* attest.h */
 
 	struct peers *peers;		/* peers.c: attested-peers mode */
+	struct agent_source peers_src;	/* the workers' results */
 
 	/* audit.c */
 	struct tn_audit_writer *audit;
@@ -93,6 +96,7 @@ struct agent {
 
 	struct tn_kmod *kmod;		/* NULL while the module is not loaded */
 	struct nl_sock *kmod_drops;	/* subscribed to the module's "drops" */
+	struct agent_source kmod_drops_src;
 	uint64_t policy_gen;		/* bumped by every committed change */
 	uint64_t kmod_pushed_gen;	/* the generation the module has */
 	char kmod_last_error[1024];
@@ -102,8 +106,6 @@ struct agent {
 struct peers;
 int peers_reload(struct agent *a, struct tn_err *err);
 void peers_tick(struct agent *a);
-int peers_fd(struct agent *a);
-void peers_handle(struct agent *a);
 json_object *peers_status_json(struct agent *a);
 void peers_stop(struct agent *a);
 
@@ -164,8 +166,6 @@ void cgroups_record_preexisting(struct agent *a);
 json_object *cgroups_taint_to_restore(struct agent *a);
 int workloads_resolve(struct agent *a, const char *why, struct tn_err *err);
 int cgwatch_open(struct agent *a, struct tn_err *err);
-int cgwatch_fd(struct agent *a);
-void cgwatch_handle(struct agent *a);
 void cgwatch_rearm(struct agent *a);
 void cgwatch_close(struct agent *a);
 
@@ -175,8 +175,6 @@ void kmod_sync(struct agent *a);
 int kmod_clear_taint(struct agent *a, uint64_t cgid, struct tn_err *err);
 int kmod_seal(struct agent *a, struct tn_err *err);
 json_object *kmod_status_json(struct agent *a);
-int kmod_drops_fd(struct agent *a);
-void kmod_read_drops(struct agent *a);
 void kmod_close(struct agent *a);
 
 /* events.c */

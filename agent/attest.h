@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include "attest_wire.h"
 #include "err.h"
+#include "loop.h"
 
 struct agent;
 struct tn_tpm;
@@ -50,6 +51,8 @@ struct attest {
 	/* attest_serve.c */
 	int listen_fd;
 	int httpd_fd;			/* socketpair to trustnode-httpd */
+	struct agent_source httpd_src;
+	struct agent_source logs_src;	/* log_serve.c: its worker finished */
 	pid_t httpd_pid;
 	unsigned httpd_gen;		/* bumped by every start of the front */
 	uint64_t quotes_served;
@@ -86,8 +89,6 @@ void measure_policy(struct agent *a);
 /* attest_serve.c: trustnode-httpd and the requests it relays. */
 int serve_start(struct agent *a, struct tn_err *err);
 void serve_stop(struct agent *a);
-int serve_fd(struct agent *a);
-void serve_handle(struct agent *a);
 /* Restarts trustnode-httpd when it died (from the 1 s timer). */
 void serve_tick(struct agent *a);
 /*
@@ -103,9 +104,6 @@ void serve_reply(struct agent *a, unsigned gen, int status, json_object *body);
 struct log_serve;
 int log_serve_start(struct agent *a, struct tn_err *err);
 void log_serve_stop(struct agent *a);
-/* Readable when the worker finished; then call log_serve_handle. */
-int log_serve_fd(struct agent *a);
-void log_serve_handle(struct agent *a);
 /* A read is out: its answer is owed to the front before anything else. */
 int log_serve_busy(struct agent *a);
 json_object *log_serve_challenge(struct agent *a, int *status);

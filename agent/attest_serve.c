@@ -14,7 +14,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -116,10 +115,12 @@ static void exec_httpd(const char *path, const struct passwd *pw, int lfd,
 	_exit(127);
 }
 
+/* A request from the front (its socketpair is readable). */
+static void serve_handle(struct agent *a);
+
 static int spawn_httpd(struct agent *a, struct tn_err *err)
 {
 	struct attest *t = a->att;
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct passwd *pw = getpwnam(t->opt.httpd_user);
 	char path[PATH_MAX];
 	int sv[2];
@@ -145,9 +146,7 @@ static int spawn_httpd(struct agent *a, struct tn_err *err)
 	t->httpd_fd = sv[0];
 	t->httpd_pid = pid;
 	t->httpd_gen++;
-	ev.data.fd = t->httpd_fd;
-	if (a->ep >= 0)
-		epoll_ctl(a->ep, EPOLL_CTL_ADD, t->httpd_fd, &ev);
+	agent_watch(a, &t->httpd_src, t->httpd_fd, serve_handle);
 	fprintf(stderr, "trustnoded: attestation service on %s (" HTTPD_NAME " pid %d as %s)\n",
 		t->opt.listen, pid, t->opt.httpd_user);
 	return 0;
@@ -167,8 +166,7 @@ static void reap_httpd(struct agent *a)
 	int status;
 
 	if (t->httpd_fd >= 0) {
-		if (a->ep >= 0)
-			epoll_ctl(a->ep, EPOLL_CTL_DEL, t->httpd_fd, NULL);
+		agent_unwatch(a, &t->httpd_src);
 		close(t->httpd_fd);
 		t->httpd_fd = -1;
 	}
@@ -186,11 +184,6 @@ void serve_stop(struct agent *a)
 	if (a->att->listen_fd >= 0)
 		close(a->att->listen_fd);
 	a->att->listen_fd = -1;
-}
-
-int serve_fd(struct agent *a)
-{
-	return a->att ? a->att->httpd_fd : -1;
 }
 
 void serve_tick(struct agent *a)
@@ -402,11 +395,7 @@ static json_object *dispatch(struct agent *a, json_object *req, int *status)
 /* Stops reading requests while an answer is owed, and starts again. */
 static void front_reading(struct agent *a, int on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
-
-	ev.data.fd = a->att->httpd_fd;
-	if (a->ep >= 0 && a->att->httpd_fd >= 0)
-		epoll_ctl(a->ep, EPOLL_CTL_MOD, a->att->httpd_fd, &ev);
+	agent_watch_pause(a, &a->att->httpd_src, !on);
 }
 
 void serve_reply(struct agent *a, unsigned gen, int status, json_object *body)
@@ -433,7 +422,7 @@ void serve_reply(struct agent *a, unsigned gen, int status, json_object *body)
 	json_object_put(reply);
 }
 
-void serve_handle(struct agent *a)
+static void serve_handle(struct agent *a)
 {
 	struct attest *t = a->att;
 	json_object *req, *body;

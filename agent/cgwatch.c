@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -412,29 +411,24 @@ void cgwatch_rearm(struct agent *a)
 	free(set);
 }
 
+/* Something changed below a watched parent (inotify is readable). */
+static void cgwatch_handle(struct agent *a);
+
 int cgwatch_open(struct agent *a, struct tn_err *err)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	a->cgw = calloc(1, sizeof(*a->cgw));
 	if (!a->cgw)
 		return tn_fail(err, "out of memory");
 	a->cg_inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (a->cg_inotify < 0)
 		return tn_fail_errno(err, errno, "inotify_init1");
-	ev.data.fd = a->cg_inotify;
-	if (epoll_ctl(a->ep, EPOLL_CTL_ADD, a->cg_inotify, &ev))
-		return tn_fail_errno(err, errno, "epoll_ctl");
+	if (agent_watch(a, &a->cg_src, a->cg_inotify, cgwatch_handle))
+		return tn_fail_errno(err, errno, "watching the cgroup parents");
 	cgwatch_rearm(a);
 	return 0;
 }
 
-int cgwatch_fd(struct agent *a)
-{
-	return a->cg_inotify;
-}
-
-void cgwatch_handle(struct agent *a)
+static void cgwatch_handle(struct agent *a)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct tn_err err;

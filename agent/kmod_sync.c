@@ -11,7 +11,6 @@
 #include <netlink/genl/genl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <string.h>
 #include "agent.h"
@@ -77,10 +76,11 @@ static int on_drop(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static void read_drops(struct agent *a);
+
 /* Listens to the module's "drops" group once the module is there. */
 static void subscribe_drops(struct agent *a)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	int grp;
 
 	if (a->kmod_drops || a->ep < 0)
@@ -99,25 +99,20 @@ static void subscribe_drops(struct agent *a)
 	nl_socket_disable_seq_check(a->kmod_drops);
 	nl_socket_modify_cb(a->kmod_drops, NL_CB_VALID, NL_CB_CUSTOM, on_drop, a);
 	nl_socket_set_nonblocking(a->kmod_drops);
-	ev.data.fd = nl_socket_get_fd(a->kmod_drops);
-	epoll_ctl(a->ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
-}
-
-int kmod_drops_fd(struct agent *a)
-{
-	return a->kmod_drops ? nl_socket_get_fd(a->kmod_drops) : -1;
+	agent_watch(a, &a->kmod_drops_src, nl_socket_get_fd(a->kmod_drops),
+		    read_drops);
 }
 
 static void unsubscribe_drops(struct agent *a)
 {
 	if (!a->kmod_drops)
 		return;
-	epoll_ctl(a->ep, EPOLL_CTL_DEL, nl_socket_get_fd(a->kmod_drops), NULL);
+	agent_unwatch(a, &a->kmod_drops_src);
 	nl_socket_free(a->kmod_drops);
 	a->kmod_drops = NULL;
 }
 
-void kmod_read_drops(struct agent *a)
+static void read_drops(struct agent *a)
 {
 	/* An error means the module went away: subscribe again later. */
 	if (a->kmod_drops && nl_recvmsgs_default(a->kmod_drops) < 0)

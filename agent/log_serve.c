@@ -15,7 +15,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,10 +173,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The worker finished a read (its eventfd is readable). */
+static void log_serve_handle(struct agent *a);
+
 int log_serve_start(struct agent *a, struct tn_err *err)
 {
 	struct log_serve *s = calloc(1, sizeof(*s));
-	struct epoll_event ev = { .events = EPOLLIN };
 	int e;
 
 	if (!s)
@@ -195,10 +196,8 @@ int log_serve_start(struct agent *a, struct tn_err *err)
 		free(s);
 		return tn_fail_errno(err, e, "cannot start the log reader thread");
 	}
-	ev.data.fd = s->done_fd;
-	if (a->ep >= 0)
-		epoll_ctl(a->ep, EPOLL_CTL_ADD, s->done_fd, &ev);
 	a->att->logs = s;
+	agent_watch(a, &a->att->logs_src, s->done_fd, log_serve_handle);
 	return 0;
 }
 
@@ -216,17 +215,11 @@ void log_serve_stop(struct agent *a)
 	pthread_join(s->thread, NULL);
 	if (s->finished || s->busy)
 		json_object_put(s->job.body);
-	if (a->ep >= 0)
-		epoll_ctl(a->ep, EPOLL_CTL_DEL, s->done_fd, NULL);
+	agent_unwatch(a, &a->att->logs_src);
 	close(s->done_fd);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
 	a->att->logs = NULL;
-}
-
-int log_serve_fd(struct agent *a)
-{
-	return a->att && a->att->logs ? a->att->logs->done_fd : -1;
 }
 
 int log_serve_busy(struct agent *a)
@@ -359,7 +352,7 @@ static void note_reader(struct log_serve *s, const char *name)
 		snprintf(s->readers[s->nreaders++], sizeof(s->readers[0]), "%s", name);
 }
 
-void log_serve_handle(struct agent *a)
+static void log_serve_handle(struct agent *a)
 {
 	struct log_serve *s = a->att->logs;
 	uint64_t x;

@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
@@ -424,89 +422,6 @@ static int setup(struct agent *a, struct tn_err *err)
 	return 0;
 }
 
-static int run(struct agent *a)
-{
-	struct epoll_event ev, evs[8];
-	/* 4 ticks a second: peers are attested on time; the rest runs once a second. */
-	struct itimerspec tick = { { 0, 250000000 }, { 0, 250000000 } };
-	unsigned ticks = 0;
-	sigset_t mask;
-	int sfd, tfd, i, n;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	timerfd_settime(tfd, 0, &tick, NULL);
-	if (sfd < 0 || tfd < 0 || a->ep < 0) {
-		perror("trustnoded: event loop");
-		return 1;
-	}
-	ev.events = EPOLLIN;
-	ev.data.fd = a->listen_fd;
-	epoll_ctl(a->ep, EPOLL_CTL_ADD, a->listen_fd, &ev);
-	ev.data.fd = events_fd(a);
-	epoll_ctl(a->ep, EPOLL_CTL_ADD, events_fd(a), &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(a->ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(a->ep, EPOLL_CTL_ADD, tfd, &ev);
-
-	fprintf(stderr, "trustnoded: running in %s mode (%s); control socket %s\n",
-		bpf_mode_name(a->mode), a->mode_reason, a->socket_path);
-	while (!a->stopping) {
-		n = epoll_wait(a->ep, evs, 8, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == a->listen_fd) {
-				control_accept(a);
-			} else if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) == sizeof(si))
-					a->stopping = 1;
-			} else if (fd == tfd) {
-				uint64_t x;
-
-				if (read(tfd, &x, sizeof(x)) < 0)
-					continue;
-				peers_tick(a);
-				if (ticks++ % 4)
-					continue;
-				events_check_counters(a);
-				derived_handle_tick(a);
-				kmod_sync(a);
-				serve_tick(a);
-				audit_tick(a);
-			} else if (fd == serve_fd(a)) {
-				serve_handle(a);
-			} else if (fd == log_serve_fd(a)) {
-				log_serve_handle(a);
-			} else if (fd == peers_fd(a)) {
-				peers_handle(a);
-			} else if (fd == cgwatch_fd(a)) {
-				cgwatch_handle(a);
-			} else if (fd == kmod_drops_fd(a)) {
-				kmod_read_drops(a);
-			} else {
-				events_poll(a);
-			}
-		}
-		/* Group commit: one fdatasync for all records of this turn. */
-		audit_commit(a);
-	}
-	events_drain(a);
-	close(sfd);
-	close(tfd);
-	return 0;
-}
-
 /* The unload's audit record, written here: the agent is not running. */
 static void audit_unload(struct agent *a, int measured)
 {
@@ -584,8 +499,11 @@ int main(int argc, char **argv)
 		.cgroup_fd = -1,
 		.cg_inotify = -1,
 		.ep = -1,
+		.cg_src.fd = -1,
+		.peers_src.fd = -1,
+		.kmod_drops_src.fd = -1,
 	};
-	struct attest att = { 0 };
+	struct attest att = { .httpd_src.fd = -1, .logs_src.fd = -1 };
 	struct tn_err err;
 	int unload = 0, ret;
 
@@ -624,7 +542,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "trustnoded: %s\n", err.msg);
 		ret = 1;
 	} else {
-		ret = run(&a);
+		ret = agent_run(&a);
 		events_record(&a, "agent-stop", NULL);
 	}
 	control_close(&a);

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 #include "agent.h"
@@ -167,10 +166,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* A worker finished an attestation (its result pipe is readable). */
+static void peers_handle(struct agent *a);
+
 static int start_worker(struct agent *a, struct tn_err *err)
 {
 	struct peers *ps = a->peers;
-	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (ps->running)
 		return 0;
@@ -182,15 +183,9 @@ static int start_worker(struct agent *a, struct tn_err *err)
 	for (int i = 0; i < PEER_WORKERS; i++)
 		if (pthread_create(&ps->thread[i], NULL, worker, ps))
 			return tn_fail(err, "attested peers: cannot start the worker threads");
-	ev.data.fd = ps->result_fd[0];
-	epoll_ctl(a->ep, EPOLL_CTL_ADD, ps->result_fd[0], &ev);
+	agent_watch(a, &a->peers_src, ps->result_fd[0], peers_handle);
 	ps->running = 1;
 	return 0;
-}
-
-int peers_fd(struct agent *a)
-{
-	return a->peers && a->peers->running ? a->peers->result_fd[0] : -1;
 }
 
 static struct peer_rt *find(struct peers *ps, const char *name)
@@ -324,7 +319,7 @@ static void verdict_event(struct agent *a, struct peer_rt *pr, const char *what)
 	events_record(a, "peer-verdict", o);
 }
 
-void peers_handle(struct agent *a)
+static void peers_handle(struct agent *a)
 {
 	struct peers *ps = a->peers;
 	struct peer_job *j;
