@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Verifier-side TPM crypto, in software. References: TPM 2.0 Library
- * Part 1 (11.4.10.2 KDFa, 24 "Credential Protection", B.10.3 RSA secret
- * sharing), Part 2 (the structures, marshalled by libtss2-mu), and the TCG
- * EK Credential Profile 2.0 (template L-1, the EK certificate).
+ * Verifier-side TPM crypto, in software: TPM keys and their properties,
+ * quotes and PCR digests. The credential challenge is in tpm_credential.c,
+ * the EK certificate in tpm_ek_cert.c. References: TPM 2.0 Library Part 2
+ * (the structures, marshalled by libtss2-mu) and the TCG EK Credential
+ * Profile 2.0 (template L-1).
  */
 #include <string.h>
 #include <openssl/bn.h>
@@ -12,14 +13,9 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/param_build.h>
-#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <openssl/x509v3.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include "hex.h"
@@ -33,8 +29,7 @@ static const uint8_t ek_policy_l1[32] = {
 	0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
 };
 
-/* OpenSSL's reason for the last failure, emptying its error queue. */
-static const char *ossl_why(void)
+const char *tpmv_openssl_error(void)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
@@ -99,7 +94,7 @@ int tpmv_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *name,
 			       Tss2_RC_Decode(rc));
 	if (EVP_Digest(buf, len, name->name + off, &hlen, md, NULL) != 1)
 		return tn_fail(err, "cannot hash the key's public area: %s",
-			       ossl_why());
+			       tpmv_openssl_error());
 	name->size = (UINT16)(off + hlen);
 	return 0;
 }
@@ -118,7 +113,7 @@ static int pkey_from_params(const char *type, OSSL_PARAM_BLD *bld,
 		ret = 0;
 	else
 		tn_fail(err, "the TPM key is not a valid %s public key: %s",
-			type, ossl_why());
+			type, tpmv_openssl_error());
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
 	return ret;
@@ -137,7 +132,7 @@ static int rsa_key(const TPMT_PUBLIC *p, EVP_PKEY **out, struct tn_err *err)
 	if (!bld || !bn || !be || BN_set_word(be, exp ? exp : 65537) != 1 ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
-		tn_fail(err, "cannot build an RSA key: %s", ossl_why());
+		tn_fail(err, "cannot build an RSA key: %s", tpmv_openssl_error());
 	else
 		ret = pkey_from_params("RSA", bld, out, err);
 	BN_free(bn);
@@ -167,7 +162,7 @@ static int ecc_key(const TPMT_PUBLIC *p, EVP_PKEY **out, struct tn_err *err)
 					     "prime256v1", 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
 					      point, sizeof(point)))
-		tn_fail(err, "cannot build an EC key: %s", ossl_why());
+		tn_fail(err, "cannot build an EC key: %s", tpmv_openssl_error());
 	else
 		ret = pkey_from_params("EC", bld, out, err);
 	OSSL_PARAM_BLD_free(bld);
@@ -300,184 +295,6 @@ int tpmv_check_ek_public(const TPM2B_PUBLIC *ek, struct tn_err *err)
 	return 0;
 }
 
-/*
- * KDFa(SHA-256, key, label, contextU, empty, 8 * outlen). KDFa is SP 800-108
- * counter mode with HMAC, which is OpenSSL's KBKDF: by default it writes the
- * 0x00 after the label and [L]32 after the context, as KDFa does.
- */
-static int kdfa_sha256(const uint8_t *key, size_t keylen, const char *label,
-		       const uint8_t *ctx_u, size_t ctx_u_len,
-		       uint8_t *out, size_t outlen, struct tn_err *err)
-{
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "KBKDF", NULL);
-	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM params[7], *p = params;
-	int ret = -1;
-
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE, (char *)"counter", 0);
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MAC, (char *)"HMAC", 0);
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, keylen);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)label,
-						 strlen(label));
-	if (ctx_u_len)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-							 (void *)ctx_u, ctx_u_len);
-	*p = OSSL_PARAM_construct_end();
-	if (kctx && EVP_KDF_derive(kctx, out, outlen, params) == 1)
-		ret = 0;
-	else
-		tn_fail(err, "KDFa(\"%s\") failed: %s", label, ossl_why());
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return ret;
-}
-
-/* The seed, RSA-OAEP(SHA-256) encrypted to the EK with label "IDENTITY\0". */
-static int encrypt_seed(const TPM2B_PUBLIC *ek, const uint8_t *seed,
-			size_t seed_len, TPM2B_ENCRYPTED_SECRET *out,
-			struct tn_err *err)
-{
-	static const char label[] = "IDENTITY";
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey;
-	void *l = NULL;
-	size_t outlen = sizeof(out->secret);
-	int ret = -1;
-
-	if (tpmv_public_key(ek, &pkey, err))
-		return -1;
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (!ctx || EVP_PKEY_encrypt_init(ctx) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1)
-		goto fail;
-	/* The label includes its NUL; the context takes ownership of l. */
-	l = OPENSSL_memdup(label, sizeof(label));
-	if (!l || EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, l, sizeof(label)) != 1) {
-		OPENSSL_free(l);
-		goto fail;
-	}
-	if (EVP_PKEY_encrypt(ctx, out->secret, &outlen, seed, seed_len) != 1)
-		goto fail;
-	out->size = (UINT16)outlen;
-	ret = 0;
-fail:
-	if (ret)
-		tn_fail(err, "cannot encrypt the credential seed to the EK: %s",
-			ossl_why());
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
-	return ret;
-}
-
-static int aes128_cfb(const uint8_t *key, const uint8_t *in, size_t len,
-		      uint8_t *out, struct tn_err *err)
-{
-	static const uint8_t iv[16];	/* credential protection uses a zero IV */
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n = 0, fin = 0, ret = -1;
-
-	if (ctx && EVP_EncryptInit_ex2(ctx, EVP_aes_128_cfb128(), key, iv, NULL) == 1 &&
-	    EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1 &&
-	    EVP_EncryptFinal_ex(ctx, out + n, &fin) == 1 && (size_t)(n + fin) == len)
-		ret = 0;
-	else
-		tn_fail(err, "cannot encrypt the credential: %s", ossl_why());
-	EVP_CIPHER_CTX_free(ctx);
-	return ret;
-}
-
-static int check_credential_args(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name,
-				 size_t secret_len, struct tn_err *err)
-{
-	const TPMT_SYM_DEF_OBJECT *sym = &ek->publicArea.parameters.rsaDetail.symmetric;
-
-	if (ek->publicArea.type != TPM2_ALG_RSA ||
-	    ek->publicArea.nameAlg != TPM2_ALG_SHA256 ||
-	    sym->algorithm != TPM2_ALG_AES || sym->keyBits.aes != 128 ||
-	    sym->mode.aes != TPM2_ALG_CFB)
-		return tn_fail(err, "cannot make a credential for this EK: only RSA EKs with SHA-256 and AES-128-CFB are supported");
-	if (!ak_name->size || ak_name->size > sizeof(ak_name->name))
-		return tn_fail(err, "cannot make a credential: the AK name is empty or too long");
-	/* TPM2_MakeCredential: at most the digest size of the EK's nameAlg. */
-	if (!secret_len || secret_len > SHA256_DIGEST_LENGTH)
-		return tn_fail(err, "cannot make a credential of %zu bytes: it must be 1 to %d",
-			       secret_len, SHA256_DIGEST_LENGTH);
-	return 0;
-}
-
-/*
- * encIdentity = AES-128-CFB(symKey, marshalled TPM2B_DIGEST(secret)) and
- * id_object = TPM2B_DIGEST(HMAC(hmacKey, encIdentity || name)) || encIdentity.
- */
-static int wrap_identity(const uint8_t *seed, const TPM2B_NAME *ak_name,
-			 const uint8_t *secret, size_t secret_len,
-			 TPM2B_ID_OBJECT *id_object, struct tn_err *err)
-{
-	uint8_t sym_key[16], hmac_key[SHA256_DIGEST_LENGTH];
-	uint8_t plain[sizeof(TPM2B_DIGEST)], mac_in[sizeof(plain) + sizeof(TPM2B_NAME)];
-	TPM2B_DIGEST cred = { .size = (UINT16)secret_len }, hmac = { .size = 32 };
-	/* encIdentity goes right after the marshalled 32-byte outer HMAC. */
-	uint8_t *enc = id_object->credential + 2 + SHA256_DIGEST_LENGTH;
-	size_t plain_len = 0, off = 0;
-	int ret = -1;
-
-	memcpy(cred.buffer, secret, secret_len);
-	if (Tss2_MU_TPM2B_DIGEST_Marshal(&cred, plain, sizeof(plain), &plain_len)) {
-		tn_fail(err, "cannot marshal the credential");
-		goto out;
-	}
-	if (kdfa_sha256(seed, 32, "STORAGE", ak_name->name, ak_name->size,
-			sym_key, sizeof(sym_key), err) ||
-	    aes128_cfb(sym_key, plain, plain_len, enc, err) ||
-	    kdfa_sha256(seed, 32, "INTEGRITY", NULL, 0, hmac_key,
-			sizeof(hmac_key), err))
-		goto out;
-	memcpy(mac_in, enc, plain_len);
-	memcpy(mac_in + plain_len, ak_name->name, ak_name->size);
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hmac_key, sizeof(hmac_key),
-		       mac_in, plain_len + ak_name->size, hmac.buffer,
-		       sizeof(hmac.buffer), NULL)) {
-		tn_fail(err, "cannot compute the credential's HMAC: %s", ossl_why());
-		goto out;
-	}
-	if (Tss2_MU_TPM2B_DIGEST_Marshal(&hmac, id_object->credential,
-					 sizeof(id_object->credential), &off)) {
-		tn_fail(err, "cannot marshal the credential's HMAC");
-		goto out;
-	}
-	id_object->size = (UINT16)(off + plain_len);
-	ret = 0;
-out:
-	OPENSSL_cleanse(sym_key, sizeof(sym_key));
-	OPENSSL_cleanse(hmac_key, sizeof(hmac_key));
-	OPENSSL_cleanse(plain, sizeof(plain));
-	OPENSSL_cleanse(&cred, sizeof(cred));
-	return ret;
-}
-
-int tpmv_make_credential(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name,
-			 const uint8_t *secret, size_t secret_len,
-			 TPM2B_ID_OBJECT *id_object,
-			 TPM2B_ENCRYPTED_SECRET *encrypted_secret,
-			 struct tn_err *err)
-{
-	uint8_t seed[SHA256_DIGEST_LENGTH];	/* digest size of the EK's nameAlg */
-	int ret = -1;
-
-	if (check_credential_args(ek, ak_name, secret_len, err))
-		return -1;
-	memset(id_object, 0, sizeof(*id_object));
-	memset(encrypted_secret, 0, sizeof(*encrypted_secret));
-	if (RAND_bytes(seed, sizeof(seed)) != 1)
-		tn_fail(err, "cannot draw the credential seed: %s", ossl_why());
-	else if (!encrypt_seed(ek, seed, sizeof(seed), encrypted_secret, err))
-		ret = wrap_identity(seed, ak_name, secret, secret_len, id_object, err);
-	OPENSSL_cleanse(seed, sizeof(seed));
-	return ret;
-}
 
 /* The signature as OpenSSL verifies it: DER ECDSA-Sig-Value or raw RSA. */
 static int sig_bytes(const TPMT_PUBLIC *ak, const TPMT_SIGNATURE *s,
@@ -507,13 +324,13 @@ static int sig_bytes(const TPMT_PUBLIC *ak, const TPMT_SIGNATURE *s,
 		BN_free(r);
 		BN_free(sv);
 		ECDSA_SIG_free(es);
-		return tn_fail(err, "cannot convert the ECDSA signature: %s", ossl_why());
+		return tn_fail(err, "cannot convert the ECDSA signature: %s", tpmv_openssl_error());
 	}
 	*out = NULL;
 	n = i2d_ECDSA_SIG(es, out);
 	ECDSA_SIG_free(es);
 	if (n <= 0)
-		return tn_fail(err, "cannot encode the ECDSA signature: %s", ossl_why());
+		return tn_fail(err, "cannot encode the ECDSA signature: %s", tpmv_openssl_error());
 	*len = (size_t)n;
 	return 0;
 }
@@ -534,7 +351,7 @@ static int verify_sig(const TPM2B_PUBLIC *ak, const uint8_t *data, size_t len,
 	/* RSA keys default to PKCS #1 v1.5 padding, RSASSA's. */
 	if (!mctx || EVP_DigestVerifyInit_ex(mctx, NULL, "SHA256", NULL, NULL,
 					     pkey, NULL) != 1) {
-		tn_fail(err, "cannot set up signature verification: %s", ossl_why());
+		tn_fail(err, "cannot set up signature verification: %s", tpmv_openssl_error());
 		goto out;
 	}
 	if (EVP_DigestVerify(mctx, sig, sig_len, data, len) != 1) {
@@ -631,121 +448,10 @@ int tpmv_check_pcr_digest(const TPMS_ATTEST *attest, const unsigned *pcrs,
 		if ((i < sel->sizeofSelect ? sel->pcrSelect[i] : 0) != want[i])
 			return tn_fail(err, "the quote selects other PCRs than sha256:%s", list);
 	if (EVP_Digest(values, n * 32, digest, NULL, EVP_sha256(), NULL) != 1)
-		return tn_fail(err, "cannot hash the PCR values: %s", ossl_why());
+		return tn_fail(err, "cannot hash the PCR values: %s", tpmv_openssl_error());
 	if (q->pcrDigest.size != sizeof(digest) ||
 	    memcmp(q->pcrDigest.buffer, digest, sizeof(digest)))
 		return tn_fail(err, "the quoted PCR digest does not match the PCR values (sha256:%s)",
 			       list);
 	return 0;
-}
-
-/*
- * OpenSSL refuses a certificate with a critical extension it does not
- * implement. The TCG EK Credential Profile puts the TPM's specification and
- * security assertions in subjectDirectoryAttributes (2.5.29.9), which
- * OpenSSL 3.0 does not implement, and some manufacturers mark it critical.
- * Rather than X509_V_FLAG_IGNORE_CRITICAL (which would accept anything),
- * the EK certificate itself (depth 0) may carry that one extension
- * critical; any other unknown critical extension still fails. swtpm's own
- * certificates need none of this: their critical extensions (subjectAltName,
- * basicConstraints, keyUsage) are all ones OpenSSL handles.
- */
-static int tcg_critical_ok(X509_EXTENSION *ex)
-{
-	return OBJ_obj2nid(X509_EXTENSION_get_object(ex)) ==
-	       NID_subject_directory_attributes;
-}
-
-static int ek_verify_cb(int ok, X509_STORE_CTX *ctx)
-{
-	X509 *x;
-
-	if (ok || X509_STORE_CTX_get_error(ctx) != X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION ||
-	    X509_STORE_CTX_get_error_depth(ctx) != 0)
-		return ok;
-	x = X509_STORE_CTX_get_current_cert(ctx);
-	for (int i = 0; i < X509_get_ext_count(x); i++) {
-		X509_EXTENSION *ex = X509_get_ext(x, i);
-
-		if (X509_EXTENSION_get_critical(ex) && !X509_supported_extension(ex) &&
-		    !tcg_critical_ok(ex))
-			return 0;
-	}
-	X509_STORE_CTX_set_error(ctx, X509_V_OK);
-	return 1;
-}
-
-static int verify_chain(X509 *cert, const char *const *ca_files, size_t n_ca,
-			struct tn_err *err)
-{
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int ret = -1;
-
-	if (!store || !ctx) {
-		tn_fail(err, "out of memory");
-		goto out;
-	}
-	if (!n_ca) {
-		tn_fail(err, "no CA certificates to verify the EK certificate with");
-		goto out;
-	}
-	for (size_t i = 0; i < n_ca; i++)
-		if (X509_STORE_load_file(store, ca_files[i]) != 1) {
-			tn_fail(err, "cannot read CA certificates from %s: %s",
-				ca_files[i], ossl_why());
-			goto out;
-		}
-	if (X509_STORE_CTX_init(ctx, store, cert, NULL) != 1) {
-		tn_fail(err, "cannot set up EK certificate verification: %s", ossl_why());
-		goto out;
-	}
-	X509_STORE_CTX_set_verify_cb(ctx, ek_verify_cb);
-	if (X509_verify_cert(ctx) != 1) {
-		tn_fail(err, "the EK certificate does not chain to the given CA certificates: %s (at depth %d)",
-			X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)),
-			X509_STORE_CTX_get_error_depth(ctx));
-		ERR_clear_error();
-		goto out;
-	}
-	ret = 0;
-out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	return ret;
-}
-
-int tpmv_check_ek_certificate(const uint8_t *der, size_t der_len,
-			      const TPM2B_PUBLIC *ek,
-			      const char *const *ca_files, size_t n_ca,
-			      struct tn_err *err)
-{
-	const unsigned char *p = der;
-	X509 *cert = d2i_X509(NULL, &p, (long)der_len);
-	EVP_PKEY *ek_key = NULL;
-	int ret = -1;
-
-	if (!cert)
-		return tn_fail(err, "the EK certificate is not a DER X.509 certificate: %s",
-			       ossl_why());
-	/* Some TPMs' NV indices are larger than the certificate: allow padding. */
-	for (; p < der + der_len; p++)
-		if (*p != 0x00 && *p != 0xff) {
-			tn_fail(err, "the EK certificate has %zu bytes after its DER that are not padding",
-				(size_t)(der + der_len - p));
-			goto out;
-		}
-	if (tpmv_public_key(ek, &ek_key, err))
-		goto out;
-	/* For RSA, EVP_PKEY_eq compares modulus and exponent. */
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), ek_key) != 1) {
-		ERR_clear_error();
-		tn_fail(err, "the EK certificate's public key is not the EK's");
-		goto out;
-	}
-	ret = verify_chain(cert, ca_files, n_ca, err);
-out:
-	EVP_PKEY_free(ek_key);
-	X509_free(cert);
-	return ret;
 }

@@ -84,4 +84,7 @@ int tpmv_check_ek_certificate(const uint8_t *der, size_t der_len,
 			      const char *const *ca_files, size_t n_ca,
 			      struct tn_err *err);
 
+/* Internal to common/tpm_*.c: OpenSSL's reason for the last failure, emptying its error queue. */
+const char *tpmv_openssl_error(void);
+
 #endif
