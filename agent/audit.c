@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <systemd/sd-journal.h>
 #include "agent.h"
-#include "audit_log.h"
+#include "audit_record.h"
 #include "audit_writer.h"
 #include "hex.h"
 #include "proto.h"
@@ -79,7 +79,7 @@ void audit_record(struct agent *a, const char *type, json_object *data)
 static void anchor(struct agent *a, int force)
 {
 	uint8_t digest[32], head[TN_AUDIT_HASH_LEN];
-	char detail[256], id[2 * TN_AUDIT_LOGID_LEN + 1], h[2 * TN_AUDIT_HASH_LEN + 1];
+	char detail[TN_AUDIT_DETAIL_LEN];
 	int64_t now = tn_audit_now_us();
 	uint64_t covers;
 	struct tn_err e;
@@ -96,10 +96,8 @@ static void anchor(struct agent *a, int force)
 		return;
 	tn_audit_checkpoint_digest(a->audit->log_id, a->anchor_covers,
 				   a->anchor_head, digest);
-	tn_hex_encode(a->audit->log_id, TN_AUDIT_LOGID_LEN, id);
-	tn_hex_encode(a->anchor_head, TN_AUDIT_HASH_LEN, h);
-	snprintf(detail, sizeof(detail), "log %s covers %llu head %s", id,
-		 (unsigned long long)a->anchor_covers, h);
+	tn_audit_checkpoint_detail(a->audit->log_id, a->anchor_covers,
+				   a->anchor_head, detail);
 	if (measure(a, TN_MEASURE_CHECKPOINT, digest, detail, &e)) {
 		fprintf(stderr, "trustnoded: anchoring an audit checkpoint: %s\n", e.msg);
 		return;

@@ -28,7 +28,8 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "attest_wire.h"
-#include "audit_log.h"
+#include "audit_segments.h"
+#include "audit_verify.h"
 #include "audit_page.h"
 #include "hex.h"
 #include "peer_store.h"
