@@ -59,13 +59,24 @@ static void to_journal(struct agent *a, const char *type, json_object *data)
 			NULL);
 }
 
+uint64_t audit_next_seq(struct agent *a)
+{
+	return a->audit ? a->audit->mem.next_seq : 0;
+}
+
 void audit_record(struct agent *a, const char *type, json_object *data)
+{
+	audit_record_at(a, type, data, tn_audit_now_us());
+}
+
+void audit_record_at(struct agent *a, const char *type, json_object *data,
+		     int64_t time_us)
 {
 	struct tn_err e;
 
 	if (!a->audit)
 		return;
-	if (tn_audit_append(a->audit, type, data, tn_audit_now_us(), &e)) {
+	if (tn_audit_append(a->audit, type, data, time_us, &e)) {
 		fprintf(stderr, "trustnoded: audit log: %s\n", e.msg);
 		return;
 	}
