@@ -112,6 +112,11 @@ int tn_audit_line_seq(const char *line, size_t len, uint64_t *seq)
 	return 0;
 }
 
+void tn_audit_line_where(const struct tn_audit_line *l, char *out, size_t n)
+{
+	snprintf(out, n, "%s:%lu", l->segment, l->lineno);
+}
+
 /* A writer may be appending right now: give a last line a moment to end. */
 static ssize_t settle(FILE *f, char **buf, size_t *cap, ssize_t n)
 {
@@ -169,7 +174,7 @@ static int read_segment(const char *dir, const char *name, const char *next,
 		buf[l.len] = '\0';
 		l.text = buf;
 		l.end = *off;
-		snprintf(l.where, sizeof(l.where), "%s:%lu", name, ++l.lineno);
+		l.lineno++;
 		ret = fn(ctx, &l);
 		if (l.torn)
 			break;

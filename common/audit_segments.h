@@ -42,7 +42,6 @@ struct tn_audit_line {
 	size_t len;
 	const char *segment;		/* the segment's file name */
 	unsigned long lineno;		/* from 1 within the segment */
-	char where[64];			/* "audit-0000000000000000.jsonl:18" */
 	off_t end;			/* offset just after the line */
 	/*
 	 * The line has no newline: a write cut short (or, in the newest
@@ -53,6 +52,9 @@ struct tn_audit_line {
 	int torn;
 	const char *next;
 };
+
+/* "audit-0000000000000000.jsonl:18": where a line is, for errors. */
+void tn_audit_line_where(const struct tn_audit_line *l, char *out, size_t n);
 
 /* Returns nonzero to stop reading (that value is then returned; -1 is
  * taken to mean an error the callback put in its own tn_err). */

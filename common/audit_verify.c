@@ -514,12 +514,14 @@ static int before_start(struct tn_audit_verifier *v, const char *line,
 static int verify_stored_line(void *ctx, const struct tn_audit_line *l)
 {
 	struct tn_audit_verifier *v = ctx;
+	char where[160];
 
+	tn_audit_line_where(l, where, sizeof(where));
 	if (l->torn && l->next)
 		return vfail(v, v->next_seq, "record %" PRIu64 " (%s) has no newline, yet segment %s follows it: the segment was cut short",
-			     v->next_seq, l->where, l->next);
-	if (!before_start(v, l->text, l->len, l->where))
-		tn_audit_verify_line(v, l->text, l->len, l->torn, l->where);
+			     v->next_seq, where, l->next);
+	if (!before_start(v, l->text, l->len, where))
+		tn_audit_verify_line(v, l->text, l->len, l->torn, where);
 	return v->failed ? -1 : 0;
 }
 

@@ -993,7 +993,7 @@ static int see_line(void *ctx, const struct tn_audit_line *l)
 
 	s->lines++;
 	if (l->torn && !s->torn++) {	/* the first one */
-		snprintf(s->torn_where, sizeof(s->torn_where), "%s", l->where);
+		tn_audit_line_where(l, s->torn_where, sizeof(s->torn_where));
 		snprintf(s->torn_next, sizeof(s->torn_next), "%s", l->next ? l->next : "");
 	}
 	return 0;
