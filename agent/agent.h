@@ -44,7 +44,6 @@ struct agent_options {
 struct agent {
 	struct agent_options opt;
 	char state_path[4096];
-	char events_path[4096];
 	char socket_path[4096];
 
 	/* BPF (bpf_attach.c) */
@@ -60,8 +59,6 @@ struct agent {
 
 	/* events (events.c) */
 	struct ring_buffer *rb;
-	FILE *events_log;
-	uint64_t next_seq;
 	uint64_t lost_reported;		/* counters already turned into events */
 	uint64_t channels_untracked_reported;	/* tn_channel_stats, summed */
 	uint64_t unreported_drops_reported;
@@ -115,6 +112,11 @@ int audit_open(struct agent *a, struct tn_err *err);
 void audit_close(struct agent *a);
 /* Chains a record (data not consumed); durable at the next audit_commit. */
 void audit_record(struct agent *a, const char *type, json_object *data);
+/* The same, for something that happened at time_us (unix microseconds). */
+void audit_record_at(struct agent *a, const char *type, json_object *data,
+		     int64_t time_us);
+/* The seq the next record will have (0 while the log is not open). */
+uint64_t audit_next_seq(struct agent *a);
 /* Group commit: once per turn of the main loop. */
 void audit_commit(struct agent *a);
 void audit_tick(struct agent *a);
@@ -190,8 +192,16 @@ int events_poll(struct agent *a);
 void events_drain(struct agent *a);
 int events_fd(struct agent *a);
 void events_check_counters(struct agent *a);
-/* Records an agent-side event (takes ownership of obj). */
+/*
+ * Records an agent-side event (takes ownership of obj): an audit record of
+ * that type whose data is obj.
+ */
 void events_record(struct agent *a, const char *type, json_object *obj);
+
+/*
+ * events_query.c: trustctl events, read back from the audit log: the last
+ * limit records (all when limit <= 0) with seq > since, as event objects.
+ */
 json_object *events_query(struct agent *a, long long limit, long long since);
 
 /* control.c */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <systemd/sd-journal.h>
 #include "agent.h"
-#include "audit_log.h"
+#include "audit_record.h"
 #include "audit_writer.h"
 #include "hex.h"
 #include "proto.h"
@@ -59,13 +59,24 @@ static void to_journal(struct agent *a, const char *type, json_object *data)
 			NULL);
 }
 
+uint64_t audit_next_seq(struct agent *a)
+{
+	return a->audit ? a->audit->mem.next_seq : 0;
+}
+
 void audit_record(struct agent *a, const char *type, json_object *data)
+{
+	audit_record_at(a, type, data, tn_audit_now_us());
+}
+
+void audit_record_at(struct agent *a, const char *type, json_object *data,
+		     int64_t time_us)
 {
 	struct tn_err e;
 
 	if (!a->audit)
 		return;
-	if (tn_audit_append(a->audit, type, data, tn_audit_now_us(), &e)) {
+	if (tn_audit_append(a->audit, type, data, time_us, &e)) {
 		fprintf(stderr, "trustnoded: audit log: %s\n", e.msg);
 		return;
 	}
@@ -79,7 +90,7 @@ void audit_record(struct agent *a, const char *type, json_object *data)
 static void anchor(struct agent *a, int force)
 {
 	uint8_t digest[32], head[TN_AUDIT_HASH_LEN];
-	char detail[256], id[2 * TN_AUDIT_LOGID_LEN + 1], h[2 * TN_AUDIT_HASH_LEN + 1];
+	char detail[TN_AUDIT_DETAIL_LEN];
 	int64_t now = tn_audit_now_us();
 	uint64_t covers;
 	struct tn_err e;
@@ -96,10 +107,8 @@ static void anchor(struct agent *a, int force)
 		return;
 	tn_audit_checkpoint_digest(a->audit->log_id, a->anchor_covers,
 				   a->anchor_head, digest);
-	tn_hex_encode(a->audit->log_id, TN_AUDIT_LOGID_LEN, id);
-	tn_hex_encode(a->anchor_head, TN_AUDIT_HASH_LEN, h);
-	snprintf(detail, sizeof(detail), "log %s covers %llu head %s", id,
-		 (unsigned long long)a->anchor_covers, h);
+	tn_audit_checkpoint_detail(a->audit->log_id, a->anchor_covers,
+				   a->anchor_head, detail);
 	if (measure(a, TN_MEASURE_CHECKPOINT, digest, detail, &e)) {
 		fprintf(stderr, "trustnoded: anchoring an audit checkpoint: %s\n", e.msg);
 		return;

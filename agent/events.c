@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The event pipeline: records from the BPF ring buffer and from the agent
- * itself become JSON lines in state_dir/events.jsonl, numbered by seq.
+ * itself become audit records (agent/audit.c): the audit log is the one
+ * record of events, and trustctl events reads it back (events_query.c).
  * Losses are never silent: the kernel counts what the ring buffer could not
  * take, and the agent turns every increase into an "events-lost" record.
  */
@@ -87,17 +88,6 @@ static void add_channel_object(json_object *o, const struct tn_event *e)
 	json_object_object_add(o, "object", json_object_new_string(buf));
 }
 
-static void format_time(char *buf, size_t n, int64_t real_ns)
-{
-	time_t sec = real_ns / 1000000000LL;
-	struct tm tm;
-
-	gmtime_r(&sec, &tm);
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (long long)(real_ns % 1000000000LL) / 1000);
-}
-
 static int64_t ts_ns(clockid_t c)
 {
 	struct timespec ts;
@@ -106,19 +96,17 @@ static int64_t ts_ns(clockid_t c)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * One event, one audit record: o's "type" is the record's type, the rest its
+ * data; seq and time are the record's (the time the kernel saw it).
+ */
 static void write_record(struct agent *a, json_object *o, int64_t real_ns)
 {
-	char when[64];
+	char type[32];
 
-	format_time(when, sizeof(when), real_ns);
-	json_object_object_add(o, "seq", json_object_new_int64(a->next_seq++));
-	json_object_object_add(o, "time", json_object_new_string(when));
-	audit_record(a, tn_json_str(o, "type") ? tn_json_str(o, "type") : "event", o);
-	if (a->events_log) {
-		fprintf(a->events_log, "%s\n",
-			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		fflush(a->events_log);
-	}
+	snprintf(type, sizeof(type), "%s", tn_json_str(o, "type") ? : "event");
+	json_object_object_del(o, "type");
+	audit_record_at(a, type, o, real_ns / 1000);
 	json_object_put(o);
 }
 
@@ -185,7 +173,7 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 	struct reg_tag t = {
 		.source = TN_SRC_DERIVED, .dev = e->dev, .ino = e->ino,
 		.labels = e->labels, .workload = w ? w->name : NULL,
-		.event = a->next_seq,
+		.event = audit_next_seq(a),	/* the seq of this event's record */
 		/* While the writer still has it open: for trustctl tag prune. */
 		.handle = derived_handle(e->pid, e->dev, e->ino),
 	};
@@ -335,31 +323,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The last seq in the log, so numbering continues after a restart. */
-static uint64_t last_seq(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char line[8192];
-	uint64_t seq = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		const char *p = strstr(line, "\"seq\":");
-
-		if (p)
-			seq = strtoull(p + 6, NULL, 10);
-	}
-	fclose(f);
-	return seq;
-}
-
 int events_open(struct agent *a, struct tn_err *err)
 {
-	a->next_seq = last_seq(a->events_path) + 1;
-	a->events_log = fopen(a->events_path, "ae");
-	if (!a->events_log)
-		return tn_fail_errno(err, errno, "cannot open %s", a->events_path);
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.tn_events), on_event,
 				 a, NULL);
 	if (!a->rb)
@@ -375,9 +340,6 @@ void events_close(struct agent *a)
 	if (a->rb)
 		ring_buffer__free(a->rb);
 	a->rb = NULL;
-	if (a->events_log)
-		fclose(a->events_log);
-	a->events_log = NULL;
 }
 
 int events_fd(struct agent *a)
@@ -493,40 +455,4 @@ void events_check_counters(struct agent *a)
 	}
 	check_channel_stats(a);
 	check_denials(a);
-}
-
-json_object *events_query(struct agent *a, long long limit, long long since)
-{
-	json_object *all = json_object_new_array();
-	json_object *out;
-	FILE *f = fopen(a->events_path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	long long i, n;
-
-	if (f) {
-		while (getline(&line, &cap, f) > 0) {
-			json_object *o = json_tokener_parse(line);
-			long long seq;
-
-			if (!o)
-				continue;
-			if (tn_json_int(o, "seq", &seq) || seq <= since) {
-				json_object_put(o);
-				continue;
-			}
-			json_object_array_add(all, o);
-		}
-		free(line);
-		fclose(f);
-	}
-	n = json_object_array_length(all);
-	if (limit <= 0 || limit > n)
-		limit = n;
-	out = json_object_new_array();
-	for (i = n - limit; i < n; i++)
-		json_object_array_add(out, json_object_get(
-			json_object_array_get_idx(all, i)));
-	json_object_put(all);
-	return out;
 }

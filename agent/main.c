@@ -350,7 +350,6 @@ static int setup(struct agent *a, struct tn_err *err)
 	if (mkdirs(a->opt.state_dir, 0700, err) || mkdirs(a->opt.run_dir, 0755, err))
 		return -1;
 	snprintf(a->state_path, sizeof(a->state_path), "%s/state.json", a->opt.state_dir);
-	snprintf(a->events_path, sizeof(a->events_path), "%s/events.jsonl", a->opt.state_dir);
 	snprintf(a->socket_path, sizeof(a->socket_path), "%s",
 		 a->opt.socket_path ? a->opt.socket_path : "");
 	if (!a->opt.socket_path)

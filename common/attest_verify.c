@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "attest_verify.h"
-#include "audit_log.h"
+#include "audit_record.h"
 #include <sodium.h>
 #include "hex.h"
 #include "http.h"

@@ -3,31 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "audit_log.h"
 #include "audit_page.h"
-
-/* The seq of a line written by the writer: {"seq":N,... ; -1 if not so. */
-static int line_seq(const char *line, uint64_t *seq)
-{
-	static const char head[] = "{\"seq\":";
-	uint64_t v = 0;
-	const char *p;
-
-	if (strncmp(line, head, sizeof(head) - 1))
-		return -1;
-	p = line + sizeof(head) - 1;
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (int digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (digits == 19)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	if (*p != ',')
-		return -1;
-	*seq = v;
-	return 0;
-}
+#include "audit_segments.h"
+#include "trustnode/audit.h"
 
 /*
  * What a line costs inside the agent's reply: json-c escapes '"', '\\'
@@ -46,20 +24,6 @@ static size_t json_cost(const char *line, size_t n)
 	return cost;
 }
 
-/* The segment to start in: the last whose first seq is <= since. */
-static int first_segment(char **names, int n, uint64_t since)
-{
-	int start = 0;
-
-	for (int i = 0; i < n; i++) {
-		/* Names are audit-<16 digits>.jsonl (tn_audit_segments). */
-		if (strtoull(names[i] + 6, NULL, 10) > since)
-			break;
-		start = i;
-	}
-	return start;
-}
-
 enum { GO_ON, FULL, DONE };
 
 /* Adds a line to the page if there is room; 0 when there was none. */
@@ -76,93 +40,85 @@ static int add_line(struct tn_audit_page *pg, const char *line, size_t n,
 	return 1;
 }
 
-/*
- * Adds the wanted lines of one segment (whose first seq is pos); FULL or
- * DONE end the page.
- */
-static int read_segment(const char *path, uint64_t pos, uint64_t since,
-			uint64_t end, unsigned limit, size_t max_bytes,
-			char *line, struct tn_audit_page *pg, struct tn_err *err)
+struct page_read {
+	struct tn_audit_page *pg;
+	uint64_t pos;			/* the seq the next line should have */
+	uint64_t since, end;
+	unsigned limit;
+	size_t max_bytes;
+	int state;
+};
+
+/* One line of a segment; stops (FULL or DONE) when the page is over. */
+static int page_line(void *ctx, const struct tn_audit_line *l)
 {
-	FILE *f = fopen(path, "re");
-	int ret = GO_ON;
+	struct page_read *p = ctx;
+	struct tn_audit_page *pg = p->pg;
+	uint64_t seq;
 
-	if (!f) {
-		/* Gone between listing and opening: only a restart removes one. */
-		if (errno == ENOENT)
-			return GO_ON;
-		tn_fail_errno(err, errno, "cannot open %s", path);
-		return -1;
-	}
-	pg->segments++;
-	while (ret == GO_ON && fgets(line, TN_AUDIT_LINE_MAX + 2, f)) {
-		size_t n = strlen(line);
-		uint64_t seq;
-
-		/* The end of what was written, or a line too long to be one. */
-		if (!n || line[n - 1] != '\n') {
-			ret = DONE;
-			break;
-		}
-		line[--n] = '\0';
-		if (line_seq(line, &seq)) {
-			/* Where it stands is where the next seq would be. */
-			if (pos < since) {
-				pg->skipped++;
-				continue;
-			}
-			if (pos < end)
-				add_line(pg, line, n, limit, max_bytes);
-			ret = DONE;
-			break;
-		}
-		pos = seq + 1;
-		if (seq < since) {
+	/* The end of what was written, or a line too long to be one. */
+	if (l->torn || l->len > TN_AUDIT_LINE_MAX)
+		return p->state = DONE;
+	if (tn_audit_line_seq(l->text, l->len, &seq)) {
+		/* Where it stands is where the next seq would be. */
+		if (p->pos < p->since) {
 			pg->skipped++;
-			continue;
+			return GO_ON;
 		}
-		if (seq >= end) {
-			ret = DONE;
-			break;
-		}
-		if (!add_line(pg, line, n, limit, max_bytes)) {
-			pg->more = 1;
-			ret = FULL;
-			break;
-		}
-		pg->next = seq + 1;
+		if (p->pos < p->end)
+			add_line(pg, l->text, l->len, p->limit, p->max_bytes);
+		return p->state = DONE;
 	}
-	fclose(f);
-	return ret;
+	p->pos = seq + 1;
+	if (seq < p->since) {
+		pg->skipped++;
+		return GO_ON;
+	}
+	if (seq >= p->end)
+		return p->state = DONE;
+	if (!add_line(pg, l->text, l->len, p->limit, p->max_bytes)) {
+		pg->more = 1;
+		return p->state = FULL;
+	}
+	pg->next = seq + 1;
+	return GO_ON;
 }
 
 int tn_audit_read_page(const char *dir, uint64_t since, uint64_t end,
 		       unsigned limit, size_t max_bytes,
 		       struct tn_audit_page *pg, struct tn_err *err)
 {
-	char **names, path[8200], *line;
-	int n, ret = GO_ON;
+	struct page_read p = { .pg = pg, .since = since, .end = end,
+			       .limit = limit, .max_bytes = max_bytes };
+	char **names;
+	off_t off;
+	int n;
 
 	memset(pg, 0, sizeof(*pg));
 	pg->next = since;
 	if (tn_audit_segments(dir, &names, &n, err))
 		return -1;
-	line = malloc(TN_AUDIT_LINE_MAX + 2);
 	pg->records = json_object_new_array();
-	if (!line || !pg->records) {
-		free(line);
+	if (!pg->records) {
 		tn_audit_segments_free(names, n);
-		tn_audit_page_free(pg);
 		return tn_fail(err, "out of memory");
 	}
-	for (int i = first_segment(names, n, since); i < n && ret == GO_ON; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		ret = read_segment(path, strtoull(names[i] + 6, NULL, 10), since,
-				   end, limit, max_bytes, line, pg, err);
+	for (int i = n ? tn_audit_seg_holding(names, n, since) : 0;
+	     i < n && p.state == GO_ON; i++) {
+		off = 0;
+		tn_audit_seg_first(names[i], &p.pos);
+		if (tn_audit_read_segment(dir, names[i], NULL, &off, 0, page_line,
+					  &p, err) < 0) {
+			/* Gone between listing and opening: only a restart removes one. */
+			if (err->errnum == ENOENT)
+				continue;
+			p.state = -1;
+			break;
+		}
+		pg->segments++;
 	}
-	free(line);
 	tn_audit_segments_free(names, n);
-	if (ret < 0) {
+	if (p.state < 0) {
 		tn_audit_page_free(pg);
 		return -1;
 	}

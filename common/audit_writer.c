@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "audit_log.h"
+#include "audit_record.h"
+#include "audit_segments.h"
 #include "audit_writer.h"
 #include "hex.h"
 #include "proto.h"
@@ -23,8 +24,10 @@ int64_t tn_audit_now_us(void)
 
 static void segment_path(struct tn_audit_writer *w, uint64_t first_seq)
 {
-	snprintf(w->seg_path, sizeof(w->seg_path), "%s/audit-%016llu.jsonl",
-		 w->dir, (unsigned long long)first_seq);
+	char name[TN_AUDIT_SEG_NAME_SIZE];
+
+	tn_audit_seg_name(first_seq, name);
+	snprintf(w->seg_path, sizeof(w->seg_path), "%s/%s", w->dir, name);
 }
 
 static int open_segment(struct tn_audit_writer *w, struct tn_err *err)
@@ -263,37 +266,72 @@ static int start_log(struct tn_audit_writer *w, struct tn_err *err)
 	return ret ? -1 : tn_audit_commit(w, err);
 }
 
+/* The first line of a segment, whole or torn. */
+static int first_line(void *ctx, const struct tn_audit_line *l)
+{
+	char **out = ctx;
+
+	*out = strdup(l->text);
+	return 1;
+}
+
 /* The log id, from the first segment's log-start. */
 static int read_log_id(struct tn_audit_writer *w, const char *first,
 		       struct tn_err *err)
 {
-	char path[4200], line[TN_AUDIT_LINE_MAX + 2];
 	struct tn_audit_rec r;
+	char *line = NULL;
+	off_t off = 0;
 	size_t n;
-	FILE *f;
 	int ret = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", w->dir, first);
-	f = fopen(path, "r");
-	if (!f || !fgets(line, sizeof(line), f)) {
-		if (f)
-			fclose(f);
-		return tn_fail(err, "%s: cannot read the log-start record", path);
-	}
-	fclose(f);
-	line[strcspn(line, "\n")] = '\0';
-	if (tn_audit_parse(line, strlen(line), &r, err))
-		return tn_fail(err, "%s: the first record is unreadable (%s); the log cannot be continued, move %s aside",
-			       path, err->msg, w->dir);
+	tn_audit_read_segment(w->dir, first, NULL, &off, 0, first_line, &line, err);
+	if (!line)
+		return tn_fail(err, "%s/%s: cannot read the log-start record", w->dir, first);
+	ret = tn_audit_parse(line, strlen(line), &r, err);
+	free(line);
+	if (ret)
+		return tn_fail(err, "%s/%s: the first record is unreadable (%s); the log cannot be continued, move %s aside",
+			       w->dir, first, err->msg, w->dir);
+	ret = -1;
 	if (strcmp(r.type, "log-start") ||
 	    tn_hex_decode(tn_json_str(r.data, "log_id"), w->log_id,
 			  sizeof(w->log_id), &n, "log_id", err) || n != sizeof(w->log_id))
-		tn_fail(err, "%s does not begin with a log-start record; move %s aside",
-			path, w->dir);
+		tn_fail(err, "%s/%s does not begin with a log-start record; move %s aside",
+			w->dir, first, w->dir);
 	else
 		ret = 0;
 	tn_audit_rec_free(&r);
 	return ret;
+}
+
+struct tail_scan {
+	struct tn_audit_writer *w;
+	uint64_t last;			/* the seq of the last good record */
+	int found;
+	off_t good;			/* where it ends */
+};
+
+static int scan_line(void *ctx, const struct tn_audit_line *l)
+{
+	struct tail_scan *t = ctx;
+	struct tn_audit_writer *w = t->w;
+	struct tn_audit_rec r;
+	struct tn_err e;
+
+	if (l->torn || tn_audit_parse(l->text, l->len, &r, &e))
+		return 1;
+	t->found = 1;
+	t->last = r.seq;
+	t->good = l->end;
+	memcpy(w->mem.head, r.hash, TN_AUDIT_HASH_LEN);
+	if (!strcmp(r.type, "checkpoint")) {
+		w->have_cp = 1;
+		w->cp_covers = r.seq - 1;
+		tn_audit_json_hex(r.data, "head", w->cp_head, sizeof(w->cp_head));
+	}
+	tn_audit_rec_free(&r);
+	return 0;
 }
 
 /*
@@ -301,56 +339,27 @@ static int read_log_id(struct tn_audit_writer *w, const char *first,
  * Anything after it (a torn line, garbage) is cut off; returns the number
  * of bytes cut, and the seq of the last good record in *last.
  */
-static long scan_tail(struct tn_audit_writer *w, uint64_t *last, int *found,
-		      struct tn_err *err)
+static long scan_tail(struct tn_audit_writer *w, const char *name,
+		      uint64_t *last, int *found, struct tn_err *err)
 {
-	FILE *f = fopen(w->seg_path, "r");
-	char *line = malloc(TN_AUDIT_LINE_MAX + 2);
-	long good = 0, end;
+	struct tail_scan t = { .w = w };
+	struct stat st;
+	off_t off = 0;
 
-	*found = 0;
-	if (!f || !line) {
-		free(line);
-		if (f)
-			fclose(f);
+	if (tn_audit_read_segment(w->dir, name, NULL, &off, 0, scan_line, &t, err) < 0 ||
+	    stat(w->seg_path, &st))
 		return tn_fail_errno(err, errno, "cannot read %s", w->seg_path);
-	}
-	while (fgets(line, TN_AUDIT_LINE_MAX + 2, f)) {
-		size_t n = strlen(line);
-		struct tn_audit_rec r;
-		struct tn_err e;
-
-		if (!n || line[n - 1] != '\n')
-			break;
-		line[n - 1] = '\0';
-		if (tn_audit_parse(line, n - 1, &r, &e))
-			break;
-		*found = 1;
-		*last = r.seq;
-		memcpy(w->mem.head, r.hash, TN_AUDIT_HASH_LEN);
-		if (!strcmp(r.type, "checkpoint")) {
-			size_t k;
-
-			w->have_cp = 1;
-			w->cp_covers = r.seq - 1;
-			tn_hex_decode(tn_json_str(r.data, "head"), w->cp_head,
-				      sizeof(w->cp_head), &k, "head", &e);
-		}
-		tn_audit_rec_free(&r);
-		good = ftell(f);
-	}
-	fseek(f, 0, SEEK_END);
-	end = ftell(f);
-	fclose(f);
-	free(line);
-	return end - good;
+	*found = t.found;
+	*last = t.last;
+	return (long)(st.st_size - t.good);
 }
 
-static int repair_tail(struct tn_audit_writer *w, struct tn_err *err)
+static int repair_tail(struct tn_audit_writer *w, const char *name,
+		       struct tn_err *err)
 {
 	uint64_t last = 0;
-	int found;
-	long cut = scan_tail(w, &last, &found, err);
+	int found = 0;
+	long cut = scan_tail(w, name, &last, &found, err);
 	json_object *d;
 	int ret;
 
@@ -392,7 +401,7 @@ int tn_audit_open(struct tn_audit_writer *w, const char *dir,
 		  const uint8_t sk[64], uint64_t seg_limit,
 		  unsigned cp_records, unsigned cp_seconds, struct tn_err *err)
 {
-	char **names;
+	char **names, *last;
 	int n, ret;
 
 	memset(w, 0, sizeof(*w));
@@ -411,17 +420,18 @@ int tn_audit_open(struct tn_audit_writer *w, const char *dir,
 		tn_audit_segments_free(names, n);
 		return start_log(w, err);
 	}
-	snprintf(w->seg_path, sizeof(w->seg_path), "%s/%s", dir, names[n - 1]);
+	last = names[n - 1];
+	snprintf(w->seg_path, sizeof(w->seg_path), "%s/%s", dir, last);
 	/* A crash right after a rotation can leave the newest segment empty. */
 	if (n > 1 && is_empty(w->seg_path)) {
 		unlink(w->seg_path);
-		snprintf(w->seg_path, sizeof(w->seg_path), "%s/%s", dir, names[n - 2]);
+		last = names[n - 2];
+		snprintf(w->seg_path, sizeof(w->seg_path), "%s/%s", dir, last);
 	}
-	ret = read_log_id(w, names[0], err);
+	ret = read_log_id(w, names[0], err) || open_segment(w, err) ||
+	      repair_tail(w, last, err);
 	tn_audit_segments_free(names, n);
-	if (ret || open_segment(w, err))
-		return -1;
-	return repair_tail(w, err);
+	return ret ? -1 : 0;
 }
 
 void tn_audit_close(struct tn_audit_writer *w)

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "audit_segments.h"
 #include "node_fixture.h"
 
 /* Sends raw bytes to the control socket; returns the reply. */
@@ -368,28 +369,37 @@ static int bare_status(struct tn_node *n)
 }
 
 /* Sum of the numbers after key in lines of f that contain every needle. */
-static long sum_lines(const char *path, const char *key, const char *n1,
+struct sum {
+	const char *key, *n1, *n2;
+	long sum, lines;
+};
+
+static int sum_line(void *ctx, const struct tn_audit_line *l)
+{
+	struct sum *s = ctx;
+	const char *p;
+
+	if (!strstr(l->text, s->n1) || (s->n2 && !strstr(l->text, s->n2)))
+		return 0;
+	s->lines++;
+	p = s->key ? strstr(l->text, s->key) : NULL;
+	if (p)
+		s->sum += strtol(p + strlen(s->key), NULL, 10);
+	return 0;
+}
+
+/* Over the audit log's records that contain n1 and n2: the sum of key's values. */
+static long sum_lines(const char *dir, const char *key, const char *n1,
 		      const char *n2, long *lines)
 {
-	FILE *f = fopen(path, "r");
-	char line[8192];
-	long sum = 0;
+	struct sum s = { .key = key, .n1 = n1, .n2 = n2 };
+	struct tn_err err;
 
 	*lines = 0;
-	if (!f)
+	if (tn_audit_read_log(dir, 0, 0, sum_line, &s, NULL, &err))
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		const char *p;
-
-		if (!strstr(line, n1) || (n2 && !strstr(line, n2)))
-			continue;
-		(*lines)++;
-		p = key ? strstr(line, key) : NULL;
-		if (p)
-			sum += strtol(p + strlen(key), NULL, 10);
-	}
-	fclose(f);
-	return sum;
+	*lines = s.lines;
+	return s.sum;
 }
 
 /*
@@ -472,7 +482,7 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 	s = strstr(out, "\"denials_unreported\":");
 	if (s)
 		status_unreported = strtol(s + strlen("\"denials_unreported\":"), NULL, 10);
-	snprintf(events, sizeof(events), "%s/state/events.jsonl", self->n.tmp);
+	snprintf(events, sizeof(events), "%s/state/audit", self->n.tmp);
 	sum_lines(events, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", &reported);
 	unreported = sum_lines(events, "\"count\":", "\"type\":\"denials-unreported\"",
 			       "\"workload\":\"wl\"", &unreported_events);

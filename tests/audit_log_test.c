@@ -28,7 +28,8 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "attest_wire.h"
-#include "audit_log.h"
+#include "audit_segments.h"
+#include "audit_verify.h"
 #include "audit_page.h"
 #include "hex.h"
 #include "peer_store.h"
@@ -55,7 +56,10 @@ struct tlog {
 
 static void seg_path(const char *dir, uint64_t first, char *out, size_t n)
 {
-	snprintf(out, n, "%s/audit-%016llu.jsonl", dir, (unsigned long long)first);
+	char name[TN_AUDIT_SEG_NAME_SIZE];
+
+	tn_audit_seg_name(first, name);
+	snprintf(out, n, "%s/%s", dir, name);
 }
 
 static int tlog_line(struct tlog *l, uint64_t seq, const char *type, json_object *data)
@@ -974,6 +978,83 @@ TEST_F(alog, a_deleted_segment_and_a_torn_middle_segment_are_detected)
 			"audit-0000000000000014.jsonl follows it: the segment was cut short");
 	ASSERT_EQ(0, unlink(seg));
 	EXPECT_DETECTED("records 7 to 13 are missing: seq jumps from 6 to 14 (audit-0000000000000014.jsonl:1)");
+}
+
+/* ---- the segment store (common/audit_segments.c) ------------------------ */
+
+struct seen {
+	int lines, torn;
+	char torn_where[64], torn_next[64];
+};
+
+static int see_line(void *ctx, const struct tn_audit_line *l)
+{
+	struct seen *s = ctx;
+
+	s->lines++;
+	if (l->torn && !s->torn++) {	/* the first one */
+		tn_audit_line_where(l, s->torn_where, sizeof(s->torn_where));
+		snprintf(s->torn_next, sizeof(s->torn_next), "%s", l->next ? l->next : "");
+	}
+	return 0;
+}
+
+TEST_F(alog, the_store_names_segments_and_reports_a_torn_line_once_for_every_reader)
+{
+	char name[TN_AUDIT_SEG_NAME_SIZE], seg[400];
+	struct tn_audit_page pg;
+	struct seen s = { 0 };
+	struct lines ls;
+	struct tn_err e;
+	uint64_t first;
+
+	tn_audit_seg_name(21, name);
+	EXPECT_STREQ("audit-0000000000000021.jsonl", name);
+	ASSERT_EQ(0, tn_audit_seg_first(name, &first));
+	EXPECT_EQ(21U, first);
+	EXPECT_EQ(-1, tn_audit_seg_first("audit-21.jsonl", &first));
+	EXPECT_EQ(-1, tn_audit_seg_first("audit-0000000000000021.jsonl.bak", &first));
+	/* Segments 0, 7, 14, 21; a torn write cuts the last record short. */
+	ASSERT_EQ(0, standard_log(&self->l, self->log, 7, NULL, NULL));
+	seg_path(self->log, 21, seg, sizeof(seg));
+	ASSERT_EQ(0, lines_load(seg, &ls));
+	ls.l[ls.n - 1][20] = '\0';
+	ASSERT_EQ(0, lines_save(seg, &ls, 1));
+	/* The store: every line once, the torn one last and marked so. */
+	ASSERT_EQ(0, tn_audit_read_log(self->log, 0, 0, see_line, &s, NULL, &e));
+	EXPECT_EQ(25, s.lines);
+	EXPECT_EQ(1, s.torn);
+	EXPECT_STREQ("audit-0000000000000021.jsonl:4", s.torn_where);
+	EXPECT_STREQ("", s.torn_next);
+	/* From seq 16: the segment holding it on. */
+	memset(&s, 0, sizeof(s));
+	ASSERT_EQ(0, tn_audit_read_log(self->log, 16, 0, see_line, &s, NULL, &e));
+	EXPECT_EQ(11, s.lines);
+	/* The verifier calls it torn; tail and export leave it out and say so; a page stops before it. */
+	EXPECT_DETECTED("record 24 (audit-0000000000000021.jsonl:4) is torn");
+	EXPECT_EQ(0, trustctl(self->state, self->out, sizeof(self->out),
+			      "log tail -n 2 --json --dir '%s'", self->log));
+	EXPECT_NE(NULL, strstr(self->out, "the last line of audit-0000000000000021.jsonl is torn"));
+	EXPECT_NE(NULL, strstr(self->out, "{\"seq\":23,")) TH_LOG("%s", self->out);
+	EXPECT_EQ(NULL, strstr(self->out, "{\"seq\":24,"));
+	EXPECT_EQ(0, trustctl(self->state, self->out, sizeof(self->out),
+			      "log export --since 20 --dir '%s'", self->log));
+	EXPECT_NE(NULL, strstr(self->out, "the last line of audit-0000000000000021.jsonl is torn"));
+	EXPECT_EQ(NULL, strstr(self->out, "{\"seq\":24,")) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, tn_audit_read_page(self->log, 20, 100, 100, TN_AUDIT_PAGE_BYTES, &pg, &e));
+	EXPECT_EQ(4U, json_object_array_length(pg.records));
+	EXPECT_EQ(24U, pg.next);
+	EXPECT_EQ(0, pg.more);
+	tn_audit_page_free(&pg);
+	/* In a segment that another follows, the store names the next one. */
+	seg_path(self->log, 7, seg, sizeof(seg));
+	ASSERT_EQ(0, lines_load(seg, &ls));
+	ASSERT_EQ(0, lines_save(seg, &ls, 1));
+	memset(&s, 0, sizeof(s));
+	ASSERT_EQ(0, tn_audit_read_log(self->log, 0, 0, see_line, &s, NULL, &e));
+	EXPECT_EQ(2, s.torn);
+	EXPECT_STREQ("audit-0000000000000007.jsonl:7", s.torn_where);
+	EXPECT_STREQ("audit-0000000000000014.jsonl", s.torn_next);
 }
 
 /* ---- pages, as GET /v1/log serves them (common/audit_page.c) ------------ */

@@ -5,7 +5,8 @@
  * records is acknowledged; a crash's torn tail is repaired without reusing
  * a seq; segments rotate without breaking the chain; a full disk never
  * stops enforcement and what was lost is recorded once space returns;
- * records reach the systemd journal with structured fields.
+ * records reach the systemd journal with structured fields; trustctl events
+ * is the log read back.
  * (The verifier's tamper detection: audit_log_test. A peer checking the log
  * against the TPM: attest_test.)
  */
@@ -16,7 +17,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <json-c/json.h>
 #include "node_fixture.h"
+#include "proto.h"
 
 /* Runs trustctl log ARGS against this node's state dir; output in out. */
 static int log_cmd(struct tn_node *n, char *out, size_t len, const char *args)
@@ -124,6 +127,79 @@ TEST_F(node, segments_rotate_without_breaking_the_chain)
 	ASSERT_EQ(0, run_cmd("f=$(ls %s/state/audit/audit-*.jsonl | sed -n 2p); "
 			     "sed -i '1s/churn/chorn/' $f", self->n.tmp));
 	EXPECT_EQ(1, log_cmd(&self->n, out, sizeof(out), "verify")) TH_LOG("%s", out);
+}
+
+/* The seqs of the events in out (trustctl events --json), at most max. */
+static int event_seqs(const char *out, long long *seqs, int max)
+{
+	int n = 0;
+
+	for (const char *p = out; *p && n < max; p = strchrnul(p, '\n'), p += !!*p) {
+		json_object *e = json_tokener_parse(p);
+		long long seq;
+
+		if (e && !tn_json_int(e, "seq", &seq))
+			seqs[n++] = seq;
+		json_object_put(e);
+	}
+	return n;
+}
+
+/*
+ * trustctl events is the audit log read back, not a second record: every
+ * event it shows is the record with that seq, type and time, also across
+ * rotated segments; every record but the log's own structure is shown;
+ * -n takes the newest and --since the later ones; no events.jsonl exists.
+ */
+TEST_F(node, events_are_the_audit_records_read_back)
+{
+	static char ev[1 << 20], log[1 << 20], few[65536];
+	static long long all[4096], last[16];
+	int n_ev = 0, n_rec = 0, n_few, at;
+
+	node_kill_agent(&self->n);
+	self->n.extra_args = "--audit-segment-bytes=4096";
+	ASSERT_EQ(0, node_start_agent(&self->n));
+	ASSERT_EQ(0, churn(&self->n, 20));
+	EXPECT_LT(2, count_segments(&self->n));
+	ASSERT_EQ(0, ctl(&self->n, few, sizeof(few), "events --json -n 5"));
+	ASSERT_EQ(0, ctl(&self->n, ev, sizeof(ev), "events --json --limit 0"));
+	ASSERT_EQ(0, log_cmd(&self->n, log, sizeof(log), "export --since 0"));
+	for (char *p = ev; *p; p = strchrnul(p, '\n'), p += !!*p) {
+		json_object *e = json_tokener_parse(p);
+		char prefix[256];
+		long long seq;
+
+		ASSERT_NE(NULL, e) TH_LOG("%.200s", p);
+		ASSERT_EQ(0, tn_json_int(e, "seq", &seq));
+		snprintf(prefix, sizeof(prefix), "{\"seq\":%lld,\"time\":\"%s\",\"type\":\"%s\",",
+			 seq, tn_json_str(e, "time"), tn_json_str(e, "type"));
+		EXPECT_NE(NULL, strstr(log, prefix)) TH_LOG("no record %s", prefix);
+		json_object_put(e);
+		n_ev++;
+	}
+	for (char *p = log; *p; p = strchrnul(p, '\n'), p += !!*p)
+		n_rec += !strstr(p, "\"type\":\"log-start\"") &&
+			 !strstr(p, "\"type\":\"checkpoint\"");
+	EXPECT_LE(40, n_ev);
+	/* Nothing after the export: events is the same list as the log. */
+	EXPECT_EQ(n_rec, n_ev);
+	/* -n 5: the newest five, in order (the list above may have grown since). */
+	n_few = event_seqs(few, last, 16);
+	ASSERT_EQ(5, n_few) TH_LOG("%s", few);
+	ASSERT_EQ(n_ev, event_seqs(ev, all, 4096));
+	for (at = 0; at < n_ev && all[at] != last[4]; at++)
+		;
+	ASSERT_LT(at, n_ev);
+	ASSERT_LE(4, at);
+	for (int i = 0; i < 5; i++)
+		EXPECT_EQ(all[at - 4 + i], last[i]);
+	/* --since S: exactly what came after S. */
+	ASSERT_EQ(0, ctl(&self->n, ev, sizeof(ev), "events --json --limit 0 --since %lld",
+			 all[n_ev - 10]));
+	ASSERT_LE(9, event_seqs(ev, last, 16));
+	EXPECT_EQ(all[n_ev - 9], last[0]);
+	EXPECT_NE(0, run_cmd("test -e %s/state/events.jsonl", self->n.tmp));
 }
 
 TEST_F(node, a_full_disk_loses_records_not_enforcement_and_says_so)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* trustctl events */
+/* trustctl events: the audit log's records, as the agent reads them back. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,5 +121,8 @@ const struct subcommand cmd_events = {
 "SEQ: taints, denials and audit-mode allowances with time, workload, pid,\n"
 "command, labels, destination and decision; policy and workload changes;\n"
 "and events-lost records when the kernel's ring buffer overflowed.\n"
+"Events are the records of the audit log (trustctl log), read back by\n"
+"trustnoded: SEQ is a record's seq; the log's own log-start and checkpoint\n"
+"records are left out.\n"
 "--json prints one JSON object per line.\n",
 };

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "attest_verify.h"
-#include "audit_log.h"
+#include "audit_verify.h"
 #include "hex.h"
 #include "http.h"
 #include "log_auth.h"

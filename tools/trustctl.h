@@ -65,6 +65,11 @@ int attest_online(struct tn_peer *p, int enrolling, struct tn_verdict *v,
 int attest_online_resp(struct tn_peer *p, int enrolling, struct tn_verdict *v,
 		       json_object **resp, struct tn_err *err);
 void print_verdict(const struct tn_peer *p, const struct tn_verdict *v);
+/* log*.c: trustctl log; DIR defaults to STATE_DIR/audit */
+void log_default_dir(const char **dir, char *buf, size_t n);
+int log_verify_run(int argc, char **argv);
+int log_tail_run(int argc, char **argv);
+int log_export_run(int argc, char **argv);
 /* peer_log.c: trustctl peer log */
 int peer_log_run(int argc, char **argv);
 json_object *verdict_json(const struct tn_peer *p, const struct tn_verdict *v);

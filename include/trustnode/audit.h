@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The tamper-evident audit log: its on-disk format, its checkpoints, and how
- * a peer fetches it. common/audit_log.h implements it.
+ * a peer fetches it. common/audit_record.h, audit_segments.h and
+ * audit_verify.h implement it.
  *
  * Files. STATE_DIR/audit/ holds segments named audit-<first seq, %016llu>.jsonl,
  * read in name order. A segment is rotated when it passes the configured

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "audit_log.h"
+#include "audit_record.h"
+#include "audit_segments.h"
 #include "audit_page.h"
 #include "audit_writer.h"
 #include "benchutil.h"

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "audit_log.h"
+#include "audit_verify.h"
 #include "hex.h"
 
 #define T0 1700000000000000LL

@@ -1,27 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The audit log's records (include/trustnode/audit.h) and a streaming
- * verifier whose errors tell an operator which record was tampered with,
- * where it is, and how: edited, deleted, reordered, spliced, torn,
- * truncated, restarted, or a forged checkpoint.
+ * A streaming verifier of the audit log whose errors tell an operator which
+ * record was tampered with, where it is, and how: edited, deleted,
+ * reordered, spliced, torn, truncated, restarted, or a forged checkpoint.
+ * tn_audit_verify_dir reads a log directory through the segment store.
  */
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include "audit_log.h"
+#include "audit_segments.h"
+#include "audit_verify.h"
 #include "hex.h"
-#include "proto.h"
-
-#define SEQ_MAX ((uint64_t)INT64_MAX)
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 struct tn_audit_anchor_slot {
 	struct tn_audit_anchor a;
@@ -34,397 +26,6 @@ static const uint8_t zero_hash[TN_AUDIT_HASH_LEN];
 
 /* What the verifier holds back to judge on the next line. */
 enum { PEND_NONE, PEND_BREAK, PEND_JUMP };
-
-/* sodium_init() picks the fast implementations; it is idempotent. */
-static void sodium_ready(void)
-{
-	static int done;
-
-	if (!done && sodium_init() >= 0)
-		done = 1;
-}
-
-/* ---- records ------------------------------------------------------------ */
-
-static int format_time(int64_t time_us, char out[64])
-{
-	int64_t secs = time_us / 1000000, us = time_us % 1000000;
-	struct tm tm;
-	time_t t;
-
-	if (us < 0) {
-		us += 1000000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
-		return -1;
-	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)us);
-	return 0;
-}
-
-static int digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
-/* Only the form format_time writes; the canonical check catches the rest. */
-static int parse_time(const char *s, int64_t *out)
-{
-	static const char pat[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-	struct tm tm = { 0 };
-
-	if (!s || strlen(s) != sizeof(pat) - 1)
-		return -1;
-	for (size_t i = 0; i < sizeof(pat) - 1; i++)
-		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
-			return -1;
-	tm.tm_year = digits(s, 4) - 1900;
-	tm.tm_mon = digits(s + 5, 2) - 1;
-	tm.tm_mday = digits(s + 8, 2);
-	tm.tm_hour = digits(s + 11, 2);
-	tm.tm_min = digits(s + 14, 2);
-	tm.tm_sec = digits(s + 17, 2);
-	*out = (int64_t)timegm(&tm) * 1000000 + digits(s + 20, 6);
-	return 0;
-}
-
-char *tn_audit_format(uint64_t seq, int64_t time_us, const char *type,
-		      const uint8_t prev[TN_AUDIT_HASH_LEN], json_object *data)
-{
-	char t[64], hex[2 * TN_AUDIT_HASH_LEN + 1], *line = NULL;
-	const char *s;
-	json_object *o;
-
-	if (seq > SEQ_MAX || !type || format_time(time_us, t) ||
-	    (data && !json_object_is_type(data, json_type_object)))
-		return NULL;
-	tn_hex_encode(prev, TN_AUDIT_HASH_LEN, hex);
-	o = json_object_new_object();
-	if (!o)
-		return NULL;
-	/* json-c keeps insertion order: this is the documented member order. */
-	json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq));
-	json_object_object_add(o, "time", json_object_new_string(t));
-	json_object_object_add(o, "type", json_object_new_string(type));
-	json_object_object_add(o, "prev", json_object_new_string(hex));
-	json_object_object_add(o, "data", data ? json_object_get(data) :
-			       json_object_new_object());
-	s = json_object_to_json_string_ext(o, JSON_FLAGS);
-	if (s)
-		line = strdup(s);
-	json_object_put(o);
-	return line;
-}
-
-void tn_audit_hash(const char *line, size_t len, uint8_t out[TN_AUDIT_HASH_LEN])
-{
-	sodium_ready();
-	crypto_generichash(out, TN_AUDIT_HASH_LEN, (const unsigned char *)line,
-			   len, NULL, 0);
-}
-
-/* Exactly 2*len lowercase hex digits: the only form the writer uses. */
-static int hex_member(json_object *o, const char *key, uint8_t *out, size_t len)
-{
-	const char *s = tn_json_str(o, key);
-	size_t n;
-
-	if (!s || strlen(s) != 2 * len || strspn(s, "0123456789abcdef") != 2 * len)
-		return -1;
-	return tn_hex_decode(s, out, len, &n, key, NULL);
-}
-
-static int uint_member(json_object *o, const char *key, uint64_t *out)
-{
-	json_object *v;
-	int64_t x;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return -1;
-	x = json_object_get_int64(v);
-	/* json-c clamps what does not fit in an int64 to INT64_MAX. */
-	if (x < 0 || (x == INT64_MAX && json_object_get_uint64(v) != SEQ_MAX))
-		return -1;
-	*out = (uint64_t)x;
-	return 0;
-}
-
-/* Exactly these members, in this order. */
-static int has_members(json_object *o, const char *const *names, int n)
-{
-	int i = 0;
-
-	json_object_object_foreach(o, key, val) {
-		(void)val;
-		if (i >= n || strcmp(key, names[i]))
-			return 0;
-		i++;
-	}
-	return i == n;
-}
-
-struct field {
-	const char *name;
-	char kind;		/* 'h' hex of len bytes, 'u' count, 's' string */
-	size_t len;
-};
-
-static const struct field start_fields[] = {
-	{ "log_id", 'h', TN_AUDIT_LOGID_LEN }, { "node_key", 'h', 32 },
-};
-static const struct field cp_fields[] = {
-	{ "log_id", 'h', TN_AUDIT_LOGID_LEN }, { "covers", 'u', 0 },
-	{ "head", 'h', TN_AUDIT_HASH_LEN }, { "signature", 'h', TN_AUDIT_SIG_LEN },
-};
-static const struct field repair_fields[] = {
-	{ "cut_bytes", 'u', 0 }, { "last_good_seq", 'u', 0 },
-	{ "skipped_seq", 'u', 0 },
-};
-static const struct field lost_fields[] = {
-	{ "count", 'u', 0 }, { "reason", 's', 0 },
-};
-
-static const struct {
-	const char *type;
-	const struct field *fields;
-	int n;
-	const char *members;
-} defined_types[] = {
-	{ "log-start", start_fields, 2, "log_id, node_key" },
-	{ "checkpoint", cp_fields, 4, "log_id, covers, head, signature" },
-	{ "log-repaired", repair_fields, 3, "cut_bytes, last_good_seq, skipped_seq" },
-	{ "records-lost", lost_fields, 2, "count, reason" },
-};
-
-static int check_field(const struct tn_audit_rec *r, const struct field *f,
-		       struct tn_err *err)
-{
-	uint8_t buf[TN_AUDIT_SIG_LEN];
-	uint64_t u;
-
-	if (f->kind == 'h' && hex_member(r->data, f->name, buf, f->len))
-		return tn_fail(err, "a %s record's %s must be %zu lowercase hex digits",
-			       r->type, f->name, 2 * f->len);
-	if (f->kind == 'u' && uint_member(r->data, f->name, &u))
-		return tn_fail(err, "a %s record's %s must be an integer from 0 to 2^63-1",
-			       r->type, f->name);
-	if (f->kind == 's' && !tn_json_str(r->data, f->name))
-		return tn_fail(err, "a %s record's %s must be a string", r->type,
-			       f->name);
-	return 0;
-}
-
-/* The record types the log itself defines have an exact "data". */
-static int check_data(const struct tn_audit_rec *r, struct tn_err *err)
-{
-	for (size_t i = 0; i < sizeof(defined_types) / sizeof(defined_types[0]); i++) {
-		const char *names[4];
-
-		if (strcmp(r->type, defined_types[i].type))
-			continue;
-		for (int j = 0; j < defined_types[i].n; j++)
-			names[j] = defined_types[i].fields[j].name;
-		if (!has_members(r->data, names, defined_types[i].n))
-			return tn_fail(err, "a %s record's data must have exactly the members %s, in that order",
-				       r->type, defined_types[i].members);
-		for (int j = 0; j < defined_types[i].n; j++)
-			if (check_field(r, &defined_types[i].fields[j], err))
-				return -1;
-	}
-	return 0;
-}
-
-static int valid_type(const char *t)
-{
-	size_t n = t ? strlen(t) : 0;
-
-	return n >= 1 && n < sizeof(((struct tn_audit_rec *)0)->type) &&
-	       strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
-static int parse_envelope(struct tn_audit_rec *r, struct tn_err *err)
-{
-	static const char *const names[] = { "seq", "time", "type", "prev", "data" };
-	const char *type;
-
-	if (!has_members(r->obj, names, 5))
-		return tn_fail(err, "a record must have exactly the members seq, time, type, prev and data, in that order");
-	if (uint_member(r->obj, "seq", &r->seq))
-		return tn_fail(err, "seq must be an integer from 0 to 2^63-1");
-	if (parse_time(tn_json_str(r->obj, "time"), &r->time_us))
-		return tn_fail(err, "time must be a UTC time like 2024-01-02T03:04:05.000006Z");
-	type = tn_json_str(r->obj, "type");
-	if (!valid_type(type))
-		return tn_fail(err, "type must be 1 to 31 characters from a-z, 0-9, '.', '_' and '-'");
-	snprintf(r->type, sizeof(r->type), "%s", type);
-	if (hex_member(r->obj, "prev", r->prev, TN_AUDIT_HASH_LEN))
-		return tn_fail(err, "prev must be 64 lowercase hex digits (a BLAKE2b-256 hash)");
-	r->data = json_object_object_get(r->obj, "data");
-	if (!json_object_is_type(r->data, json_type_object))
-		return tn_fail(err, "data must be a JSON object");
-	return 0;
-}
-
-/*
- * The bytes must be what the writer would write for these values: no
- * duplicate members, spacing or escapes that show one thing to a reader
- * and another to a parser.
- */
-static int check_canonical(const struct tn_audit_rec *r, const char *line,
-			   size_t len, struct tn_err *err)
-{
-	char *again = tn_audit_format(r->seq, r->time_us, r->type, r->prev, r->data);
-	int same = again && strlen(again) == len && !memcmp(again, line, len);
-
-	if (!again)
-		return tn_fail(err, "out of memory");
-	free(again);
-	if (!same)
-		return tn_fail(err, "the line is not written the way the log writes records (spacing, escapes, number forms or repeated members differ)");
-	return 0;
-}
-
-static json_object *parse_json(const char *line, size_t len, struct tn_err *err)
-{
-	struct json_tokener *tok;
-	json_object *o;
-
-	if (!len) {
-		tn_fail(err, "the line is empty");
-		return NULL;
-	}
-	tok = json_tokener_new();
-	if (!tok) {
-		tn_fail(err, "out of memory");
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, line, (int)len);
-	if (!o || json_tokener_get_parse_end(tok) != len) {
-		tn_fail(err, "the line is not JSON: %s at byte %zu",
-			o ? "more after the object" :
-			json_tokener_error_desc(json_tokener_get_error(tok)),
-			json_tokener_get_parse_end(tok));
-		json_object_put(o);
-		o = NULL;
-	} else if (!json_object_is_type(o, json_type_object)) {
-		tn_fail(err, "the line is not a JSON object");
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
-}
-
-int tn_audit_parse(const char *line, size_t len, struct tn_audit_rec *r,
-		   struct tn_err *err)
-{
-	memset(r, 0, sizeof(*r));
-	if (len > TN_AUDIT_LINE_MAX)
-		return tn_fail(err, "the line is longer than %d bytes", TN_AUDIT_LINE_MAX);
-	if (memchr(line, '\0', len))
-		return tn_fail(err, "the line contains a NUL byte");
-	r->obj = parse_json(line, len, err);
-	if (!r->obj)
-		return -1;
-	if (parse_envelope(r, err) || check_data(r, err) ||
-	    check_canonical(r, line, len, err)) {
-		tn_audit_rec_free(r);
-		return -1;
-	}
-	tn_audit_hash(line, len, r->hash);
-	return 0;
-}
-
-void tn_audit_rec_free(struct tn_audit_rec *r)
-{
-	json_object_put(r->obj);
-	r->obj = NULL;
-	r->data = NULL;
-}
-
-/* ---- checkpoints -------------------------------------------------------- */
-
-void tn_audit_checkpoint_msg(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
-			     uint64_t covers,
-			     const uint8_t head[TN_AUDIT_HASH_LEN],
-			     uint8_t msg[TN_AUDIT_CP_MSG_LEN])
-{
-	uint8_t *p = msg;
-
-	/* sizeof takes the label's NUL: the separator. */
-	memcpy(p, TN_AUDIT_CHECKPOINT_LABEL, sizeof(TN_AUDIT_CHECKPOINT_LABEL));
-	p += sizeof(TN_AUDIT_CHECKPOINT_LABEL);
-	memcpy(p, log_id, TN_AUDIT_LOGID_LEN);
-	p += TN_AUDIT_LOGID_LEN;
-	for (int i = 0; i < 8; i++)
-		*p++ = (uint8_t)(covers >> (56 - 8 * i));
-	memcpy(p, head, TN_AUDIT_HASH_LEN);
-}
-
-void tn_audit_checkpoint_digest(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
-				uint64_t covers,
-				const uint8_t head[TN_AUDIT_HASH_LEN],
-				uint8_t out[32])
-{
-	uint8_t msg[TN_AUDIT_CP_MSG_LEN];
-
-	sodium_ready();
-	tn_audit_checkpoint_msg(log_id, covers, head, msg);
-	crypto_hash_sha256(out, msg, sizeof(msg));
-}
-
-void tn_audit_checkpoint_detail(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
-				uint64_t covers,
-				const uint8_t head[TN_AUDIT_HASH_LEN],
-				char out[TN_AUDIT_DETAIL_LEN])
-{
-	char id[2 * TN_AUDIT_LOGID_LEN + 1], h[2 * TN_AUDIT_HASH_LEN + 1];
-
-	tn_hex_encode(log_id, TN_AUDIT_LOGID_LEN, id);
-	tn_hex_encode(head, TN_AUDIT_HASH_LEN, h);
-	snprintf(out, TN_AUDIT_DETAIL_LEN, "log %s covers %" PRIu64 " head %s",
-		 id, covers, h);
-}
-
-int tn_audit_anchor_parse(const char *detail, const uint8_t digest[32],
-			  struct tn_audit_anchor *a, struct tn_err *err)
-{
-	char id[2 * TN_AUDIT_LOGID_LEN + 1], h[2 * TN_AUDIT_HASH_LEN + 1];
-	char again[TN_AUDIT_DETAIL_LEN];
-	unsigned long long covers;
-	uint8_t d[32];
-	size_t n;
-
-	memset(a, 0, sizeof(*a));
-	/* Parsed loosely, then required to be exactly what we would write. */
-	if (!detail || sscanf(detail, "log %32s covers %llu head %64s", id, &covers, h) != 3 ||
-	    covers > SEQ_MAX ||
-	    tn_hex_decode(id, a->log_id, TN_AUDIT_LOGID_LEN, &n, "log id", NULL) ||
-	    n != TN_AUDIT_LOGID_LEN ||
-	    tn_hex_decode(h, a->head, TN_AUDIT_HASH_LEN, &n, "head", NULL) ||
-	    n != TN_AUDIT_HASH_LEN)
-		return tn_fail(err, "an audit-checkpoint detail must read \"log <32 hex digits> covers <seq> head <64 hex digits>\"");
-	a->covers = covers;
-	tn_audit_checkpoint_detail(a->log_id, a->covers, a->head, again);
-	if (strcmp(again, detail))
-		return tn_fail(err, "an audit-checkpoint detail must read \"log <32 hex digits> covers <seq> head <64 hex digits>\"");
-	tn_audit_checkpoint_digest(a->log_id, a->covers, a->head, d);
-	if (memcmp(d, digest, sizeof(d)))
-		return tn_fail(err, "the audit-checkpoint digest is not the digest of the checkpoint its detail names (\"%s\")",
-			       detail);
-	return 0;
-}
-
-/* ---- the verifier ------------------------------------------------------- */
 
 static int vfail(struct tn_audit_verifier *v, uint64_t seq, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -452,7 +53,11 @@ static const char *at(const char *where, char buf[160])
 
 void tn_audit_verify_init(struct tn_audit_verifier *v, const uint8_t *node_key)
 {
-	sodium_ready();
+	/*
+	 * Picks libsodium's fast implementations (idempotent). Verifying needs
+	 * no randomness, so a failure (no /dev/urandom) changes nothing here.
+	 */
+	(void)!sodium_init();
 	memset(v, 0, sizeof(*v));
 	if (node_key) {
 		v->have_key = 1;
@@ -562,8 +167,8 @@ static int take_start(struct tn_audit_verifier *v, const struct tn_audit_rec *r,
 	if (memcmp(r->prev, zero_hash, TN_AUDIT_HASH_LEN))
 		return vfail(v, 0, "the log-start record%s does not begin a chain (its prev is not all zero): it was spliced in from another log",
 			     at(where, w));
-	hex_member(r->data, "log_id", v->log_id, TN_AUDIT_LOGID_LEN);
-	hex_member(r->data, "node_key", key, sizeof(key));
+	tn_audit_json_hex(r->data, "log_id", v->log_id, TN_AUDIT_LOGID_LEN);
+	tn_audit_json_hex(r->data, "node_key", key, sizeof(key));
 	if (v->have_key && memcmp(key, v->node_key, sizeof(key))) {
 		tn_hex_encode(key, 32, k1);
 		tn_hex_encode(v->node_key, 32, k2);
@@ -590,7 +195,7 @@ static int check_spliced(struct tn_audit_verifier *v, const struct tn_audit_rec 
 
 	if (strcmp(r->type, "log-start") && strcmp(r->type, "checkpoint"))
 		return 0;
-	hex_member(r->data, "log_id", log_id, sizeof(log_id));
+	tn_audit_json_hex(r->data, "log_id", log_id, sizeof(log_id));
 	tn_hex_encode(log_id, sizeof(log_id), id);
 	tn_hex_encode(v->log_id, sizeof(v->log_id), ours);
 	if (!strcmp(r->type, "log-start"))
@@ -609,8 +214,8 @@ static int check_repair(struct tn_audit_verifier *v, const struct tn_audit_rec *
 	uint64_t good, skipped, last = v->next_seq - 1;
 	char w[160];
 
-	uint_member(r->data, "last_good_seq", &good);
-	uint_member(r->data, "skipped_seq", &skipped);
+	tn_audit_json_u64(r->data, "last_good_seq", &good);
+	tn_audit_json_u64(r->data, "skipped_seq", &skipped);
 	if (good != last)
 		return vfail(v, r->seq, "the log-repaired record %" PRIu64 "%s says the last good record is %" PRIu64 ", but it follows record %" PRIu64 ": the repair is false, records were deleted or reordered behind it",
 			     r->seq, at(where, w), good, last);
@@ -679,9 +284,9 @@ static int signed_over_prev(struct tn_audit_verifier *v, const struct tn_audit_r
 
 	if (strcmp(r->type, "checkpoint"))
 		return 0;
-	uint_member(r->data, "covers", &covers);
-	hex_member(r->data, "head", head, sizeof(head));
-	hex_member(r->data, "signature", sig, sizeof(sig));
+	tn_audit_json_u64(r->data, "covers", &covers);
+	tn_audit_json_hex(r->data, "head", head, sizeof(head));
+	tn_audit_json_hex(r->data, "signature", sig, sizeof(sig));
 	return covers + 1 == r->seq && !memcmp(head, r->prev, sizeof(head)) &&
 	       sig_ok(v, covers, head, sig);
 }
@@ -738,9 +343,9 @@ static int check_checkpoint(struct tn_audit_verifier *v, const struct tn_audit_r
 	uint64_t covers;
 	char w[160];
 
-	uint_member(r->data, "covers", &covers);
-	hex_member(r->data, "head", head, sizeof(head));
-	hex_member(r->data, "signature", sig, sizeof(sig));
+	tn_audit_json_u64(r->data, "covers", &covers);
+	tn_audit_json_hex(r->data, "head", head, sizeof(head));
+	tn_audit_json_hex(r->data, "signature", sig, sizeof(sig));
 	if (covers + 1 != r->seq)
 		return vfail(v, r->seq, "checkpoint %" PRIu64 "%s covers seq %" PRIu64 ", not the record just before it (%" PRIu64 ")",
 			     r->seq, at(where, w), covers, r->seq - 1);
@@ -774,7 +379,7 @@ static int take_next(struct tn_audit_verifier *v, const struct tn_audit_rec *r,
 		return chain_break(v, r, where);
 	if (!strcmp(r->type, "checkpoint") && check_checkpoint(v, r, where))
 		return -1;
-	if (!strcmp(r->type, "records-lost") && !uint_member(r->data, "count", &n))
+	if (!strcmp(r->type, "records-lost") && !tn_audit_json_u64(r->data, "count", &n))
 		v->lost += n;
 	accept(v, r, where);
 	return 0;
@@ -879,87 +484,6 @@ int tn_audit_verify_finish(struct tn_audit_verifier *v)
 	return 0;
 }
 
-/* ---- segments ----------------------------------------------------------- */
-
-static int is_segment(const char *name)
-{
-	return strlen(name) == 6 + 16 + 6 && !strncmp(name, "audit-", 6) &&
-	       strspn(name + 6, "0123456789") == 16 && !strcmp(name + 22, ".jsonl");
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void tn_audit_segments_free(char **names, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-int tn_audit_segments(const char *dir, char ***names, int *n,
-		      struct tn_err *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **v = NULL, **grown;
-	int count = 0;
-
-	*names = NULL;
-	*n = 0;
-	if (!d)
-		return tn_fail_errno(err, errno, "cannot open the audit log directory %s", dir);
-	while ((e = readdir(d))) {
-		if (!is_segment(e->d_name))
-			continue;
-		grown = realloc(v, (count + 1) * sizeof(*v));
-		if (grown) {
-			v = grown;
-			v[count] = strdup(e->d_name);
-		}
-		if (!grown || !v[count]) {
-			tn_audit_segments_free(v, count);
-			closedir(d);
-			return tn_fail(err, "out of memory listing %s", dir);
-		}
-		count++;
-	}
-	closedir(d);
-	/* Fixed-width numbers: name order is seq order. */
-	if (count)
-		qsort(v, count, sizeof(*v), by_name);
-	*names = v;
-	*n = count;
-	return 0;
-}
-
-/* A writer may be appending right now: give a last line a moment to end. */
-static ssize_t settle(FILE *f, char **buf, size_t *cap, ssize_t n)
-{
-	char *more = NULL, *grown;
-	size_t mcap = 0;
-	ssize_t m;
-
-	for (int i = 0; i < 3 && (*buf)[n - 1] != '\n'; i++) {
-		usleep(100 * 1000);
-		clearerr(f);
-		m = getline(&more, &mcap, f);
-		if (m <= 0)
-			continue;
-		grown = realloc(*buf, n + m + 1);
-		if (!grown)
-			break;
-		memcpy(grown + n, more, m + 1);
-		*buf = grown;
-		*cap = n + m + 1;
-		n += m;
-	}
-	free(more);
-	return n;
-}
-
 /*
  * After tn_audit_verify_start_at: 1 for a line before the known record
  * (skipped), after checking that the known one is the one given.
@@ -986,58 +510,34 @@ static int before_start(struct tn_audit_verifier *v, const char *line,
 	return skip;
 }
 
-static int verify_segment(struct tn_audit_verifier *v, const char *dir,
-			  const char *name, const char *next)
+/* One line of the log directory, from the segment store. */
+static int verify_stored_line(void *ctx, const struct tn_audit_line *l)
 {
-	char path[4096], where[160], *buf = NULL;
-	unsigned long lineno = 0;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
-	int torn;
+	struct tn_audit_verifier *v = ctx;
+	char where[160];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "re");
-	if (!f)
-		return vfail(v, v->next_seq, "cannot read %s: %s", path, strerror(errno));
-	while (!v->failed && (n = getline(&buf, &cap, f)) > 0) {
-		snprintf(where, sizeof(where), "%s:%lu", name, ++lineno);
-		if (buf[n - 1] != '\n' && !next)
-			n = settle(f, &buf, &cap, n);
-		torn = buf[n - 1] != '\n';
-		if (torn && next) {
-			vfail(v, v->next_seq, "record %" PRIu64 " (%s) has no newline, yet segment %s follows it: the segment was cut short",
-			      v->next_seq, where, next);
-			break;
-		}
-		n -= !torn;
-		if (before_start(v, buf, n, where))
-			continue;
-		tn_audit_verify_line(v, buf, n, torn, where);
-	}
-	if (!v->failed && ferror(f))
-		vfail(v, v->next_seq, "cannot read %s: %s", path, strerror(errno));
-	free(buf);
-	fclose(f);
+	tn_audit_line_where(l, where, sizeof(where));
+	if (l->torn && l->next)
+		return vfail(v, v->next_seq, "record %" PRIu64 " (%s) has no newline, yet segment %s follows it: the segment was cut short",
+			     v->next_seq, where, l->next);
+	if (!before_start(v, l->text, l->len, where))
+		tn_audit_verify_line(v, l->text, l->len, l->torn, where);
 	return v->failed ? -1 : 0;
 }
 
 int tn_audit_verify_dir(struct tn_audit_verifier *v, const char *dir)
 {
 	struct tn_err err;
-	char **names;
-	int n;
+	int n = 0;
 
 	if (v->failed)
 		return -1;
-	if (tn_audit_segments(dir, &names, &n, &err))
-		return vfail(v, v->next_seq, "%s", err.msg);
-	if (!n)
+	if (tn_audit_read_log(dir, 0, TN_AUDIT_SETTLE, verify_stored_line, v,
+			      &n, &err) && !v->failed)
+		vfail(v, v->next_seq, "%s", err.msg);
+	if (!v->failed && !n)
 		vfail(v, 0, "%s holds no audit log segments (audit-<seq>.jsonl): the log was deleted or never written",
 		      dir);
-	for (int i = 0; i < n && !v->failed; i++)
-		verify_segment(v, dir, names[i], i + 1 < n ? names[i + 1] : NULL);
-	tn_audit_segments_free(names, n);
 	if (!v->failed && v->from_start_at && !v->start_seen)
 		vfail(v, v->start_seq, "record %" PRIu64 ", where verification started, is not in %s: the log was truncated or rewritten",
 		      v->start_seq, dir);

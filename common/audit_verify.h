@@ -1,74 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The audit log's records and their verification (the format is documented
- * in include/trustnode/audit.h). The writer (common/audit_writer.c) and the
- * verifiers (trustctl log verify, trustctl peer log) share these.
+ * The audit log's verifier: trustctl log verify (over a directory) and
+ * trustctl peer log (over pages fetched from a peer) share it.
  */
-#ifndef TN_AUDIT_LOG_H
-#define TN_AUDIT_LOG_H
+#ifndef TN_AUDIT_VERIFY_H
+#define TN_AUDIT_VERIFY_H
 
-#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
-#include "trustnode/audit.h"
-
-/* One record, parsed. */
-struct tn_audit_rec {
-	uint64_t seq;
-	int64_t time_us;		/* unix microseconds */
-	char type[32];
-	uint8_t prev[TN_AUDIT_HASH_LEN];
-	uint8_t hash[TN_AUDIT_HASH_LEN];	/* of this record's line */
-	json_object *obj;		/* the whole record (owned) */
-	json_object *data;		/* its "data" (borrowed from obj) */
-};
-
-/* The line of a record (no newline), malloc'd; data is not consumed. */
-char *tn_audit_format(uint64_t seq, int64_t time_us, const char *type,
-		      const uint8_t prev[TN_AUDIT_HASH_LEN], json_object *data);
-void tn_audit_hash(const char *line, size_t len,
-		   uint8_t out[TN_AUDIT_HASH_LEN]);
-/* Strict: members, types, hex lengths; err says what is wrong. */
-int tn_audit_parse(const char *line, size_t len, struct tn_audit_rec *r,
-		   struct tn_err *err);
-void tn_audit_rec_free(struct tn_audit_rec *r);
-
-/* What a checkpoint signs: label, NUL, log id, covers (8 bytes BE), head. */
-#define TN_AUDIT_CP_MSG_LEN (sizeof(TN_AUDIT_CHECKPOINT_LABEL) + \
-			     TN_AUDIT_LOGID_LEN + 8 + TN_AUDIT_HASH_LEN)
-void tn_audit_checkpoint_msg(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
-			     uint64_t covers,
-			     const uint8_t head[TN_AUDIT_HASH_LEN],
-			     uint8_t msg[TN_AUDIT_CP_MSG_LEN]);
-/* SHA-256 of that message: what is extended into the PCR. */
-void tn_audit_checkpoint_digest(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
-				uint64_t covers,
-				const uint8_t head[TN_AUDIT_HASH_LEN],
-				uint8_t out[32]);
-
-/* A checkpoint known from elsewhere: the TPM's event log, or a peer's memory. */
-struct tn_audit_anchor {
-	uint8_t log_id[TN_AUDIT_LOGID_LEN];
-	uint64_t covers;
-	uint8_t head[TN_AUDIT_HASH_LEN];
-	const char *source;		/* "the TPM-anchored checkpoint", ... */
-};
-
-/* The detail of an "audit-checkpoint" measurement: "log <id> covers <S> head <head>". */
-#define TN_AUDIT_DETAIL_LEN (4 + 2 * TN_AUDIT_LOGID_LEN + 8 + 20 + 6 + \
-			     2 * TN_AUDIT_HASH_LEN + 1)
-void tn_audit_checkpoint_detail(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
-				uint64_t covers,
-				const uint8_t head[TN_AUDIT_HASH_LEN],
-				char out[TN_AUDIT_DETAIL_LEN]);
-/*
- * The anchor an "audit-checkpoint" measurement vouches for: its detail,
- * parsed strictly, and its digest, which must be tn_audit_checkpoint_digest
- * of those values. a->source is left NULL for the caller to name.
- */
-int tn_audit_anchor_parse(const char *detail, const uint8_t digest[32],
-			  struct tn_audit_anchor *a, struct tn_err *err);
+#include "audit_record.h"
 
 struct tn_audit_anchor_slot;
 
@@ -160,10 +100,5 @@ int tn_audit_verify_finish(struct tn_audit_verifier *v);
  * are skipped and the known one must hash as given.
  */
 int tn_audit_verify_dir(struct tn_audit_verifier *v, const char *dir);
-
-/* Segment file names in dir, sorted; free with tn_audit_segments_free. */
-int tn_audit_segments(const char *dir, char ***names, int *n,
-		      struct tn_err *err);
-void tn_audit_segments_free(char **names, int n);
 
 #endif
