@@ -237,25 +237,60 @@ TEST_F(node, a_directory_cannot_be_moved_out_of_a_tagged_directory_in_lsm_mode)
 
 /* ---- enforcement of a tainted workload -------------------------------- */
 
-TEST_F(node, tainted_tcp_connect_to_outside_ipv4_fails_with_eperm)
+/*
+ * The same rules for each way a workload can address a host: IPv4, IPv6,
+ * and IPv4 through an IPv4-mapped IPv6 address (one AF_INET6 socket).
+ */
+FIXTURE(egress) {
+	struct tn_node n;
+	int listeners[4];
+};
+
+FIXTURE_VARIANT(egress) {
+	const char *outside, *local;
+};
+
+FIXTURE_VARIANT_ADD(egress, ipv4) {
+	.outside = OUT4, .local = LOCAL4,
+};
+
+FIXTURE_VARIANT_ADD(egress, ipv6) {
+	.outside = OUT6, .local = LOCAL6,
+};
+
+FIXTURE_VARIANT_ADD(egress, v4_mapped_ipv6) {
+	.outside = OUT_MAPPED, .local = "::ffff:" LOCAL4,
+};
+
+FIXTURE_SETUP(egress)
 {
-	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
-	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
-			     .connect = OUT4));
+	node_fixture_up(_metadata, &self->n, self->listeners);
 }
 
-TEST_F(node, tainted_tcp_connect_to_outside_ipv6_fails_with_eperm)
+FIXTURE_TEARDOWN(egress)
 {
-	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT6));
-	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
-			     .connect = OUT6));
+	node_fixture_down(&self->n, self->listeners);
 }
 
-TEST_F(node, tainted_tcp_connect_to_v4_mapped_ipv6_outside_fails_with_eperm)
+TEST_F(egress, a_tainted_tcp_connect_outside_fails_with_eperm)
 {
-	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = OUT_MAPPED));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = variant->outside));
 	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
-			     .connect = OUT_MAPPED));
+			     .connect = variant->outside));
+}
+
+TEST_F(egress, a_tainted_udp_sendto_outside_fails_with_eperm)
+{
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = variant->outside));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .sendto = variant->outside));
+}
+
+TEST_F(egress, a_tainted_workload_still_reaches_the_local_address)
+{
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .connect = variant->local));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = variant->local));
 }
 
 TEST_F(node, tainted_unconnected_udp_sendto_outside_fails)

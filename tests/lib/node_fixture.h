@@ -25,6 +25,36 @@
 
 #define PORT 8080
 
+/*
+ * A node with listeners on every outside and local address (OUT4, LOCAL4,
+ * OUT6, LOCAL6). For fixtures of their own, such as variants.
+ */
+static inline void node_fixture_up(struct __test_metadata *_metadata,
+				   struct tn_node *n, int listeners[4])
+{
+	ASSERT_EQ(0, node_create(n, "enforce")) {
+		TH_LOG("node_create failed; agent log in %s/agent.log", n->tmp);
+	}
+	listeners[0] = out_listen(n, OUT4, PORT);
+	listeners[1] = out_listen(n, LOCAL4, PORT);
+	listeners[2] = out_listen(n, OUT6, PORT);
+	listeners[3] = out_listen(n, LOCAL6, PORT);
+	for (int i = 0; i < 4; i++) {
+		/* A failed setup gets no teardown: clean up before bailing. */
+		if (listeners[i] < 0)
+			node_destroy(n);
+		ASSERT_LE(0, listeners[i]);
+	}
+}
+
+static inline void node_fixture_down(struct tn_node *n, int listeners[4])
+{
+	for (int i = 0; i < 4; i++)
+		if (listeners[i] >= 0)
+			close(listeners[i]);
+	node_destroy(n);
+}
+
 FIXTURE(node) {
 	struct tn_node n;
 	int listeners[4];
@@ -32,27 +62,12 @@ FIXTURE(node) {
 
 FIXTURE_SETUP(node)
 {
-	ASSERT_EQ(0, node_create(&self->n, "enforce")) {
-		TH_LOG("node_create failed; agent log in %s/agent.log", self->n.tmp);
-	}
-	self->listeners[0] = out_listen(&self->n, OUT4, PORT);
-	self->listeners[1] = out_listen(&self->n, LOCAL4, PORT);
-	self->listeners[2] = out_listen(&self->n, OUT6, PORT);
-	self->listeners[3] = out_listen(&self->n, LOCAL6, PORT);
-	for (int i = 0; i < 4; i++) {
-		/* A failed setup gets no teardown: clean up before bailing. */
-		if (self->listeners[i] < 0)
-			node_destroy(&self->n);
-		ASSERT_LE(0, self->listeners[i]);
-	}
+	node_fixture_up(_metadata, &self->n, self->listeners);
 }
 
 FIXTURE_TEARDOWN(node)
 {
-	for (int i = 0; i < 4; i++)
-		if (self->listeners[i] >= 0)
-			close(self->listeners[i]);
-	node_destroy(&self->n);
+	node_fixture_down(&self->n, self->listeners);
 }
 
 /*
