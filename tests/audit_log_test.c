@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
+#include "tnlib.h"
 #include "attest_wire.h"
 #include "audit_segments.h"
 #include "audit_verify.h"
@@ -342,24 +343,14 @@ static int trustctl(const char *state, char *out, size_t n, const char *fmt, ...
 	__attribute__((format(printf, 4, 5)));
 static int trustctl(const char *state, char *out, size_t n, const char *fmt, ...)
 {
-	char args[2048], cmd[3000];
-	size_t got = 0;
+	char args[2048];
 	va_list ap;
-	FILE *p;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s/trustctl --state-dir '%s' %s 2>&1",
-		 getenv("TN_BUILD") ?: "build", state, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	got = fread(out, 1, n - 1, p);
-	out[got] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return capture(out, n, "%s/trustctl --state-dir '%s' %s 2>&1",
+		       getenv("TN_BUILD") ?: "build", state, args);
 }
 
 static const char *key_hex(const struct tlog *l)

@@ -24,37 +24,15 @@
 /* Runs trustctl log ARGS against this node's state dir; output in out. */
 static int log_cmd(struct tn_node *n, char *out, size_t len, const char *args)
 {
-	char cmd[1024];
-	FILE *p;
-	size_t k = 0;
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "%s/trustctl --state-dir %s/state log %s 2>&1",
-		 tn_build(), n->tmp, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (out)
-		k = fread(out, 1, len - 1, p);
-	if (out)
-		out[k] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return capture(out, len, "%s/trustctl --state-dir %s/state log %s 2>&1",
+		       tn_build(), n->tmp, args);
 }
 
 /* The newest segment of the node's log. */
 static void last_segment(struct tn_node *n, char *path, size_t len)
 {
-	char cmd[600];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "ls %s/state/audit/audit-*.jsonl | tail -1", n->tmp);
-	p = popen(cmd, "r");
-	path[0] = '\0';
-	if (p && fgets(path, len, p))
-		path[strcspn(path, "\n")] = '\0';
-	if (p)
-		pclose(p);
+	capture(path, len, "ls %s/state/audit/audit-*.jsonl | tail -1", n->tmp);
+	path[strcspn(path, "\n")] = '\0';
 }
 
 static int count_segments(struct tn_node *n)

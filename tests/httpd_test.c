@@ -42,27 +42,13 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static int enter_ns(const char *ns)
-{
-	char path[128];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return ret;
-}
-
 /* A TCP socket created inside ns (a socket keeps its namespace). */
 static int ns_socket(const char *ns)
 {
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	int fd = -1;
 
-	if (self >= 0 && !enter_ns(ns)) {
+	if (self >= 0 && !join_netns(ns)) {
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (setns(self, CLONE_NEWNET)) {
 			close(fd);
@@ -1091,20 +1077,12 @@ TEST_F(httpd, sigterm_stops_the_front)
 
 TEST(help_documents_the_command_line)
 {
-	char cmd[300], out[4096] = "";
-	FILE *p;
-	size_t n;
+	char out[4096];
 
-	snprintf(cmd, sizeof(cmd), "%s/trustnode-httpd --help", tn_build());
-	p = popen(cmd, "r");
-	ASSERT_NE(NULL, p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	EXPECT_EQ(0, pclose(p));
+	EXPECT_EQ(0, capture(out, sizeof(out), "%s/trustnode-httpd --help", tn_build()));
 	EXPECT_NE(NULL, strstr(out, "--listen-fd N --agent-fd M [--timeout S]"));
 	EXPECT_NE(NULL, strstr(out, "Exit status"));
-	snprintf(cmd, sizeof(cmd), "%s/trustnode-httpd --bogus 2>/dev/null", tn_build());
-	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+	EXPECT_EQ(2, run_cmd("%s/trustnode-httpd --bogus 2>/dev/null", tn_build()));
 }
 
 TEST_HARNESS_MAIN

@@ -59,33 +59,17 @@ void att_node_down(struct att_node *a)
 int att_ctl(struct att_node *v, const char *sdir, char *out, size_t len,
 	    const char *fmt, ...)
 {
-	char args[1024], cmd[2048];
+	char args[1024];
 	va_list ap;
-	FILE *p;
-	size_t n = 0;
 	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s%s %s/trustctl --state-dir %s %s 2>&1",
-		 v->ns[0] ? "ip netns exec " : "", v->ns, tn_build(),
-		 sdir ? sdir : v->vstate, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (out && len) {
-		n = fread(out, 1, len - 1, p);
-		out[n] = '\0';
-	} else {
-		char sink[4096];
-
-		while (fread(sink, 1, sizeof(sink), p) > 0)
-			;
-	}
-	st = pclose(p);
+	st = capture(out, len, "%s%s %s/trustctl --state-dir %s %s 2>&1",
+		     v->ns[0] ? "ip netns exec " : "", v->ns, tn_build(),
+		     sdir ? sdir : v->vstate, args);
 	if (out)
-		fprintf(stderr, "# trustctl %s -> %d\n%s", args,
-			WIFEXITED(st) ? WEXITSTATUS(st) : -1, out);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		fprintf(stderr, "# trustctl %s -> %d\n%s", args, st, out);
+	return st;
 }

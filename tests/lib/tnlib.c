@@ -61,6 +61,47 @@ int run_cmd(const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static int capture_cmd(char *out, size_t outlen, const char *cmd)
+{
+	size_t len = 0;
+	FILE *p;
+	int st;
+
+	if (getenv("TN_TEST_VERBOSE"))
+		fprintf(stderr, "# + %s\n", cmd);
+	if (out && outlen)
+		out[0] = '\0';
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (out && outlen) {
+		while (len + 1 < outlen) {
+			size_t r = fread(out + len, 1, outlen - len - 1, p);
+
+			if (!r)
+				break;
+			len += r;
+		}
+		out[len] = '\0';
+	}
+	/* The rest is read, so that the command never blocks on a full pipe. */
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int capture(char *out, size_t outlen, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return capture_cmd(out, outlen, cmd);
+}
+
 int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -284,35 +325,14 @@ void node_destroy(struct tn_node *n)
 
 int ctl(struct tn_node *n, char *out, size_t outlen, const char *fmt, ...)
 {
-	char args[2048], cmd[2600];
+	char args[2048];
 	va_list ap;
-	FILE *p;
-	size_t len = 0;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "TRUSTNODE_SOCKET=%s %s/trustctl %s 2>&1",
-		 n->socket, tn_build(), args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (out && outlen) {
-		out[0] = '\0';
-		while (len + 1 < outlen) {
-			size_t r = fread(out + len, 1, outlen - len - 1, p);
-
-			if (!r)
-				break;
-			len += r;
-		}
-		out[len] = '\0';
-	}
-	while (fgetc(p) != EOF)
-		;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return capture(out, outlen, "TRUSTNODE_SOCKET=%s %s/trustctl %s 2>&1",
+		       n->socket, tn_build(), args);
 }
 
 int fd_in_netns(const char *name, int (*make)(void *), void *arg)

@@ -121,5 +121,12 @@ int node_taint(struct tn_node *n, const char *workload, char *buf, size_t len);
 
 int write_file(const char *path, const char *text);
 int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Runs a shell command and captures its standard output (add 2>&1 for
+ * errors too) into out, NUL-terminated and cut to outlen (out may be NULL:
+ * the output is read and dropped). Its exit status, or -1.
+ */
+int capture(char *out, size_t outlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif
