@@ -1638,9 +1638,20 @@ TEST_F_TIMEOUT(node, code_outside_every_workload_reads_tagged_files_unless_tagge
 	snprintf(cg, sizeof(cg), "\"cgroup\":\"%s\"", self->n.other_cg);
 	for (int i = 0; i < 50 && !HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", cg); i++)
 		usleep(100 * 1000);
-	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"decision\":\"deny\"",
-			      "\"comm\":\"adversary_test\"", cg, "\"pid\":", "\"file\":\"inode ",
-			      "\"labels\":[\"phi\"]", "\"via\":\"open\""));
+	{
+		char comm[64] = "", want[96];
+		FILE *f = fopen("/proc/self/comm", "r");
+
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		snprintf(want, sizeof(want), "\"comm\":\"%s\"", comm);
+		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"decision\":\"deny\"",
+				      want, cg, "\"pid\":", "\"file\":\"inode ",
+				      "\"labels\":[\"phi\"]", "\"via\":\"open\""));
+	}
 	{
 		char tag[400];
 
