@@ -2,7 +2,7 @@
 # tagged_readers' cost in lsm mode, run in the guest:
 #   tests/guest/run.sh build 'tests/bench/readers-lsm.sh build'
 # The per-call run time of tn_lsm_file_open (kernel.bpf_stats_enabled) on
-# opens of untagged files 4 directories deep, from a process in no workload
+# opens of untagged files five directories below their mount (tmpfs), from a process in no workload
 # with tagged_readers off and on, and from a workload; interleaved rounds.
 # Under QEMU's software emulation these are wall-clock nanoseconds of an
 # emulated CPU: compare them with each other, not with real hardware.
