@@ -61,6 +61,7 @@ struct agent {
 	struct ring_buffer *rb;
 	uint64_t lost_reported;		/* counters already turned into events */
 	uint64_t channels_untracked_reported;	/* tn_channel_stats, summed */
+	uint64_t opens_unreported_reported;	/* TN_CNT_OPENS_UNREPORTED */
 	uint64_t unreported_drops_reported;
 	unsigned slice_events;		/* events handled in this slice */
 	int state_dirty;		/* registry changed by events, not saved */

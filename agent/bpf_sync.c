@@ -140,6 +140,11 @@ static int keep_trusted(const void *key, const void *ctx)
 	return registry_trusted_by_cgid(ctx, *(const __u64 *)key) != NULL;
 }
 
+static int keep_reader(const void *key, const void *ctx)
+{
+	return registry_reader_by_cgid(ctx, *(const __u64 *)key) != NULL;
+}
+
 static int keep_workload(const void *key, const void *ctx)
 {
 	return registry_workload_by_cgid(ctx, *(const __u64 *)key) != NULL;
@@ -274,6 +279,16 @@ static int add_everything(struct agent *a, const struct registry *r,
 			return tn_fail_errno(err, errno, "cannot load trusted receiver %s (at most %d)",
 					     r->trusted[i].name, TN_MAX_TRUSTED);
 	}
+	for (i = 0; i < r->nreaders; i++) {
+		__u32 one = 1;
+
+		if (!r->readers[i].cgid)
+			continue;	/* not made yet: looked up when it is */
+		if (bpf_map_update_elem(map_fd(s->maps.tn_readers), &r->readers[i].cgid,
+					&one, BPF_ANY))
+			return tn_fail_errno(err, errno, "cannot load trusted reader %s (at most %d)",
+					     r->readers[i].name, TN_MAX_READERS);
+	}
 	for (i = 0; i < r->nwls; i++) {
 		const struct reg_workload *w = &r->wls[i];
 		struct tn_workload v = { .id = w->id, .taint = w->taint };
@@ -314,6 +329,13 @@ int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 	cfg.prefix_gen = gen;
 	cfg.min_level = a->cgroup_root_level;
 	cfg.loaded = 1;
+	/*
+	 * Only the lsm-mode file_open hook can refuse; in cgroup mode the
+	 * setting stays off in the kernel (and the channel is listed open).
+	 */
+	cfg.readers = a->mode == TN_ATTACH_LSM &&
+		      r->tagged_readers != TN_TAGGED_READERS_ANYONE ?
+		      TN_READERS_WORKLOADS : TN_READERS_ANYONE;
 	if (bpf_map_update_elem(map_fd(s->maps.tn_config), &zero, &cfg, BPF_ANY))
 		return tn_fail_errno(err, errno, "cannot switch to the new policy");
 
@@ -328,7 +350,9 @@ int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 	      prune(map_fd(s->maps.tn_workloads), sizeof(__u64),
 		    keep_workload, r, err) ||
 	      prune(map_fd(s->maps.tn_trusted), sizeof(__u64),
-		    keep_trusted, r, err);
+		    keep_trusted, r, err) ||
+	      prune(map_fd(s->maps.tn_readers), sizeof(__u64),
+		    keep_reader, r, err);
 	free(tags.keys);
 	return ret ? -1 : 0;
 }

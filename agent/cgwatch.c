@@ -135,6 +135,34 @@ static int resolve(struct registry *r, json_object *changes)
 		t->cgid = id;
 		n++;
 	}
+	/*
+	 * Trusted readers too: a backup service's cgroup exists only while it
+	 * runs. Until its new id is in tn_readers its opens of tagged files
+	 * are refused (fail closed); the old id stays (ids are not reused).
+	 */
+	for (i = 0; i < r->nreaders; i++) {
+		struct reg_workload *t = &r->readers[i];
+		uint64_t id = 0;
+		json_object *o;
+
+		if (tn_reader_cgroup_id(t->cgroup, &id, NULL) || !id) {
+			t->missing = 1;
+			continue;
+		}
+		t->missing = 0;
+		if (id == t->cgid)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "change", json_object_new_string(
+			t->cgid ? "reader-cgroup-recreated" : "reader-cgroup-appeared"));
+		json_object_object_add(o, "trusted_reader", json_object_new_string(t->name));
+		json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup));
+		json_object_object_add(o, "old_cgroup_id", json_object_new_int64(t->cgid));
+		json_object_object_add(o, "cgroup_id", json_object_new_int64(id));
+		json_object_array_add(changes, o);
+		t->cgid = id;
+		n++;
+	}
 	return n;
 }
 
@@ -147,7 +175,8 @@ static void record(struct agent *a, json_object *changes, const char *why)
 
 		json_object_object_add(o, "why", json_object_new_string(why));
 		fprintf(stderr, "trustnoded: %s: %s (%s)\n",
-			tn_json_str(o, "workload") ?: tn_json_str(o, "trusted_receiver"),
+			tn_json_str(o, "workload") ?: tn_json_str(o, "trusted_receiver") ?:
+			tn_json_str(o, "trusted_reader"),
 			tn_json_str(o, "change"), tn_json_str(o, "cgroup"));
 		events_record(a, "workload-cgroup", o);
 	}
@@ -282,6 +311,8 @@ static int resolve_once(struct agent *a, const char *why, struct tn_err *err)
 	} else {
 		for (i = 0; i < a->reg.nwls; i++)
 			a->reg.wls[i].missing = next.wls[i].missing;
+		for (i = 0; i < a->reg.nreaders; i++)
+			a->reg.readers[i].missing = next.readers[i].missing;
 		registry_free(&next);
 	}
 	if (!ret)
@@ -385,6 +416,13 @@ void cgwatch_rearm(struct agent *a)
 		add_ancestors(set, a->reg.wls[i].cgroup, root_len);
 	for (i = 0; i < a->reg.ntrusted; i++)
 		add_ancestors(set, a->reg.trusted[i].cgroup, root_len);
+	/* A reader may be anywhere (system.slice/backup.service): its parent. */
+	for (i = 0; i < a->reg.nreaders; i++) {
+		const char *c = a->reg.readers[i].cgroup, *slash = strrchr(c, '/');
+
+		if (slash && slash != c)
+			add_ancestors(set, c, slash - c);
+	}
 	same = set->n == w->n && !w->force;
 	for (i = 0; same && i < set->n; i++)
 		same = !strcmp(set->dir[i], w->dir[i]) && set->ino[i] == w->ino[i];

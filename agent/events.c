@@ -36,6 +36,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_CGROUP_ESCAPE: return "cgroup-escape";
 	case TN_EV_SOCKET:     return "socket";
 	case TN_EV_USERNS:     return "userns";
+	case TN_EV_TAGGED_OPEN: return "tagged-open";
 	}
 	return "unknown";
 }
@@ -234,6 +235,34 @@ static void add_escape(struct agent *a, json_object *o, const struct tn_event *e
 		note_taint(a, dw, e->labels);
 }
 
+/*
+ * A process in no workload and no trusted reader opened a tagged file
+ * (tagged_readers = "workloads"): who (pid, comm, its cgroup), which file,
+ * and the tag that covers it.
+ */
+static void add_tagged_open(struct agent *a, json_object *o, const struct tn_event *e)
+{
+	const struct reg_tag *t = registry_tag_by_inode(&a->reg, e->dev, e->from_cgid);
+	char path[4096], f[96];
+
+	cgroup_path(a, e->to_cgid, path, sizeof(path));
+	json_object_object_add(o, "cgroup", json_object_new_string(path));
+	json_object_object_add(o, "reader_cgroup_id", json_object_new_int64(e->to_cgid));
+	snprintf(f, sizeof(f), "inode %llu:%llu:%llu",
+		 (unsigned long long)(e->dev >> 20),
+		 (unsigned long long)(e->dev & 0xfffff),
+		 (unsigned long long)e->ino);
+	json_object_object_add(o, "file", json_object_new_string(f));
+	json_object_object_add(o, "tag", json_object_new_string(
+		e->channel ? "(derived tag)" : t && t->path ? t->path : "(removed tag)"));
+	json_object_object_add(o, "via", json_object_new_string(
+		e->count ? "scm_rights" : "open"));
+	json_object_object_add(o, "note", json_object_new_string(
+		e->decision == TN_DEC_DENY ?
+		"tagged_readers = \"workloads\": only workloads and trusted readers may open tagged files; refused (EACCES)" :
+		"tagged_readers = \"workloads\": only workloads and trusted readers may open tagged files (audit mode: allowed)"));
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
@@ -258,6 +287,8 @@ static int on_event(void *ctx, void *data, size_t size)
 			"a trusted receiver got tainted data and stays untainted: a deliberate hole in the policy"));
 	} else if (w) {
 		json_object_object_add(o, "workload", json_object_new_string(w->name));
+	} else if (e->type == TN_EV_TAGGED_OPEN) {
+		json_object_object_add(o, "workload", NULL);
 	} else {
 		char id[32];
 
@@ -292,6 +323,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		add_escape(a, o, e);
 	} else if (e->type == TN_EV_SOCKET) {
 		add_socket(o, e);
+	} else if (e->type == TN_EV_TAGGED_OPEN) {
+		add_tagged_open(a, o, e);
 	} else if (e->type == TN_EV_USERNS) {
 		json_object_object_add(o, "note", json_object_new_string(
 			"a workload may not create a user namespace (overlay mounts over tagged files)"));
@@ -332,6 +365,7 @@ int events_open(struct agent *a, struct tn_err *err)
 	/* Losses before this agent started are reported once, now. */
 	a->lost_reported = 0;
 	a->channels_untracked_reported = 0;
+	a->opens_unreported_reported = 0;
 	return 0;
 }
 
@@ -452,6 +486,18 @@ void events_check_counters(struct agent *a)
 			"the kernel ring buffer was full; these events were counted but not delivered"));
 		a->lost_reported = c[TN_CNT_EVENTS_LOST];
 		events_record(a, "events-lost", o);
+	}
+	if (c[TN_CNT_OPENS_UNREPORTED] > a->opens_unreported_reported) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "count", json_object_new_int64(
+			c[TN_CNT_OPENS_UNREPORTED] - a->opens_unreported_reported));
+		json_object_object_add(o, "total", json_object_new_int64(
+			c[TN_CNT_OPENS_UNREPORTED]));
+		json_object_object_add(o, "note", json_object_new_string(
+			"opens of tagged files by processes in no workload, beyond a burst of 10 events and 10 a second for all of them: counted, not reported one by one"));
+		a->opens_unreported_reported = c[TN_CNT_OPENS_UNREPORTED];
+		events_record(a, "tagged-opens-unreported", o);
 	}
 	check_channel_stats(a);
 	check_denials(a);

@@ -79,7 +79,7 @@ json_object *bpf_maps_fill_json(struct agent *a)
 	struct bpf_map *maps[] = {
 		s->maps.tn_workloads, s->maps.tn_tags, s->maps.tn_derived,
 		s->maps.tn_endpoints, s->maps.tn_prefixes, s->maps.tn_trusted,
-		s->maps.tn_flows, s->maps.tn_channels,
+		s->maps.tn_readers, s->maps.tn_flows, s->maps.tn_channels,
 	};
 	json_object *arr = json_object_new_array();
 	size_t i;

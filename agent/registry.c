@@ -60,9 +60,12 @@ void registry_free(struct registry *r)
 		free_workload(&r->wls[i]);
 	for (i = 0; i < r->ntrusted; i++)
 		free_workload(&r->trusted[i]);
+	for (i = 0; i < r->nreaders; i++)
+		free_workload(&r->readers[i]);
 	free(r->tags);
 	free(r->wls);
 	free(r->trusted);
+	free(r->readers);
 	free(r->prefixes);
 	free(r->peer_prefixes);
 	free(r->policy_name);
@@ -84,13 +87,15 @@ int registry_copy(struct registry *d, const struct registry *s)
 	d->tags = calloc(s->ntags + 1, sizeof(*d->tags));
 	d->wls = calloc(s->nwls + 1, sizeof(*d->wls));
 	d->trusted = calloc(s->ntrusted + 1, sizeof(*d->trusted));
+	d->readers = calloc(s->nreaders + 1, sizeof(*d->readers));
 	d->prefixes = calloc(s->nprefixes + 1, sizeof(*d->prefixes));
 	d->peer_prefixes = calloc(s->npeer_prefixes + 1, sizeof(*d->peer_prefixes));
 	d->policy_name = dup_or_null(s->policy_name);
 	d->policy_text = dup_or_null(s->policy_text);
 	for (i = 0; i < s->nlabels; i++)
 		d->labels[i] = strdup(s->labels[i]);
-	if (!d->tags || !d->wls || !d->prefixes || !d->trusted || !d->peer_prefixes)
+	if (!d->tags || !d->wls || !d->prefixes || !d->trusted || !d->peer_prefixes ||
+	    !d->readers)
 		goto oom;
 	memcpy(d->prefixes, s->prefixes, s->nprefixes * sizeof(*d->prefixes));
 	memcpy(d->peer_prefixes, s->peer_prefixes,
@@ -111,10 +116,15 @@ int registry_copy(struct registry *d, const struct registry *s)
 		d->trusted[i].name = strdup(s->trusted[i].name);
 		d->trusted[i].cgroup = strdup(s->trusted[i].cgroup);
 	}
+	for (i = 0; i < s->nreaders; i++) {
+		d->readers[i] = s->readers[i];
+		d->readers[i].name = strdup(s->readers[i].name);
+		d->readers[i].cgroup = strdup(s->readers[i].cgroup);
+	}
 	return 0;
 oom:
 	/* Leave d freeable: counts must match what was allocated. */
-	d->ntags = d->nwls = d->ntrusted = 0;
+	d->ntags = d->nwls = d->ntrusted = d->nreaders = 0;
 	return -1;
 }
 
@@ -402,6 +412,32 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 			return tn_fail(err, "out of memory");
 	}
 
+	for (i = 0; i < r->nreaders; i++)
+		free_workload(&r->readers[i]);
+	free(r->readers);
+	r->nreaders = 0;
+	r->readers = calloc(p->nreaders + 1, sizeof(*r->readers));
+	if (!r->readers)
+		return tn_fail(err, "out of memory");
+	for (i = 0; i < p->nreaders; i++) {
+		const struct tn_policy_workload *pr = &p->readers[i];
+		struct reg_workload *t = &r->readers[r->nreaders];
+
+		for (int j = 0; j < r->nwls; j++)
+			if (!strcmp(r->wls[j].cgroup, pr->cgroup) ||
+			    (pr->cgid && r->wls[j].cgid == pr->cgid))
+				return tn_fail(err, "%s:%d: cgroup %s is workload %s; a workload reads tagged files already (and is tainted by them), a trusted reader is a cgroup outside every workload", name, pr->line, pr->cgroup, r->wls[j].name);
+		t->source = TN_SRC_POLICY;
+		t->name = strdup(pr->name);
+		t->cgroup = strdup(pr->cgroup);
+		t->cgid = pr->cgid;
+		t->missing = !pr->cgid;
+		r->nreaders++;
+		if (!t->name || !t->cgroup)
+			return tn_fail(err, "out of memory");
+	}
+	r->tagged_readers = p->tagged_readers;
+
 	r->enforce = p->enforce;
 	r->peers_only = p->peers_only;
 	if (p->peers_only) {
@@ -534,6 +570,35 @@ const struct reg_workload *registry_trusted_by_cgid(const struct registry *r,
 	return NULL;
 }
 
+json_object *registry_readers_json(const struct registry *r)
+{
+	json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < r->nreaders; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(r->readers[i].name));
+		json_object_object_add(o, "cgroup", json_object_new_string(r->readers[i].cgroup));
+		json_object_object_add(o, "cgroup_id", json_object_new_int64(r->readers[i].cgid));
+		if (!r->readers[i].cgid)
+			json_object_object_add(o, "pending", json_object_new_boolean(1));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+const struct reg_workload *registry_reader_by_cgid(const struct registry *r,
+						   uint64_t cgid)
+{
+	int i;
+
+	for (i = 0; cgid && i < r->nreaders; i++)
+		if (r->readers[i].cgid == cgid)
+			return &r->readers[i];
+	return NULL;
+}
+
 json_object *registry_prefixes_json(const struct registry *r)
 {
 	json_object *a = json_object_new_array();
@@ -585,6 +650,9 @@ int registry_save(const struct registry *r, const char *path,
 	json_object_object_add(o, "tags", tags);
 	json_object_object_add(o, "workloads", wls);
 	json_object_object_add(o, "trusted_receivers", registry_trusted_json(r));
+	json_object_object_add(o, "tagged_readers", json_object_new_string(
+				       tn_tagged_readers_name(r->tagged_readers)));
+	json_object_object_add(o, "trusted_readers", registry_readers_json(r));
 
 	/* Write a sibling, sync, rename: the old state survives a crash. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -779,6 +847,36 @@ int registry_load(struct registry *r, const char *path, struct tn_err *err)
 			r->trusted[r->ntrusted].cgroup = strdup(tc);
 			r->trusted[r->ntrusted].cgid = id;
 			r->ntrusted++;
+		}
+	}
+	s = tn_json_str(o, "tagged_readers");
+	r->tagged_readers = !s || !strcmp(s, "anyone") ? TN_TAGGED_READERS_ANYONE :
+			    !strcmp(s, "workloads") ? TN_TAGGED_READERS_WORKLOADS :
+			    !strcmp(s, "workloads-in-lsm-mode") ? TN_TAGGED_READERS_WORKLOADS_LSM : -1;
+	if (r->tagged_readers < 0) {
+		/* Never read an unknown setting as the permissive default. */
+		snprintf(e.msg, sizeof(e.msg), "tagged_readers \"%s\" is not known", s);
+		goto bad;
+	}
+	if (json_object_object_get_ex(o, "trusted_readers", &a) &&
+	    json_object_is_type(a, json_type_array)) {
+		size_t count = json_object_array_length(a);
+
+		r->readers = calloc(count + 1, sizeof(*r->readers));
+		for (i = 0; r->readers && i < count; i++) {
+			json_object *t = json_object_array_get_idx(a, i);
+			const char *tn = tn_json_str(t, "name"), *tc = tn_json_str(t, "cgroup");
+			long long id;
+
+			if (!tn || !tc || tn_json_int(t, "cgroup_id", &id)) {
+				snprintf(e.msg, sizeof(e.msg), "a trusted reader lacks name, cgroup or cgroup_id");
+				goto bad;
+			}
+			r->readers[r->nreaders].name = strdup(tn);
+			r->readers[r->nreaders].cgroup = strdup(tc);
+			r->readers[r->nreaders].cgid = id;
+			r->readers[r->nreaders].missing = !id;
+			r->nreaders++;
 		}
 	}
 	json_object_put(o);

@@ -71,6 +71,10 @@ struct registry {
 	int nwls;
 	struct reg_workload *trusted;	/* trusted receivers (policy only) */
 	int ntrusted;
+	int tagged_readers;		/* enum tn_tagged_readers */
+	struct reg_workload *readers;	/* trusted readers (policy only);
+					 * cgid 0 while missing */
+	int nreaders;
 	uint32_t next_wl_id;
 	int enforce;
 	int prefixes_default;
@@ -129,5 +133,9 @@ json_object *registry_prefixes_json(const struct registry *r);
 json_object *registry_trusted_json(const struct registry *r);
 const struct reg_workload *registry_trusted_by_cgid(const struct registry *r,
 						    uint64_t cgid);
+/* tagged_readers and trusted_readers: { "tagged_readers": ..., "trusted_readers": [...] } members. */
+json_object *registry_readers_json(const struct registry *r);
+const struct reg_workload *registry_reader_by_cgid(const struct registry *r,
+						   uint64_t cgid);
 
 #endif

@@ -156,7 +156,44 @@ static const char *const counter_names[TN_CNT__MAX] = {
 	[TN_CNT_DENIALS_UNREPORTED] = "denials_unreported",
 	[TN_CNT_DENY_SOCKET] = "denied_sockets",
 	[TN_CNT_DENY_USERNS] = "denied_userns",
+	[TN_CNT_DENY_OPEN] = "denied_tagged_opens",
+	[TN_CNT_OPENS_UNREPORTED] = "tagged_opens_unreported",
 };
+
+/* Whether tagged files open only to workloads and trusted readers here. */
+static int readers_enforced(struct agent *a)
+{
+	return a->mode == TN_ATTACH_LSM &&
+	       a->reg.tagged_readers != TN_TAGGED_READERS_ANYONE;
+}
+
+/*
+ * The outsourcing channel (README, Threat model): listed open unless
+ * tagged_readers closes it, which only lsm mode can do.
+ */
+static void readers_gaps(struct agent *a, json_object *gaps)
+{
+	if (readers_enforced(a)) {
+		json_object_array_add(gaps, json_object_new_string(
+			"tagged_readers = \"workloads\": a process in no workload and no trusted reader cannot open tagged files, but a descriptor it opened before the setting was loaded stays open, and tagged data a workload sends it (unix socket, pipe, TCP, UDP) does not taint it (see above); root outside every workload can still read the disk beneath the files or detach the programs"));
+		return;
+	}
+	json_object_array_add(gaps, json_object_new_string(
+		a->reg.tagged_readers == TN_TAGGED_READERS_WORKLOADS_LSM ?
+		"outsourcing: the policy's tagged_readers = \"workloads-in-lsm-mode\" is not enforced in cgroup mode (no hook can refuse an open): code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write" :
+		a->mode == TN_ATTACH_LSM ?
+		"outsourcing: code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; tagged_readers = \"workloads\" in the policy closes this (only workloads and trusted_readers may open tagged files); otherwise run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write" :
+		"outsourcing: code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; only lsm mode can refuse such opens (tagged_readers = \"workloads\"); run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write"));
+}
+
+static void readers_json(struct agent *a, json_object *o)
+{
+	json_object_object_add(o, "tagged_readers", json_object_new_string(
+				       tn_tagged_readers_name(a->reg.tagged_readers)));
+	json_object_object_add(o, "tagged_readers_enforced",
+			       json_object_new_boolean(readers_enforced(a)));
+	json_object_object_add(o, "trusted_readers", registry_readers_json(&a->reg));
+}
 
 static int h_status(struct agent *a, json_object *req, struct reply *r)
 {
@@ -173,6 +210,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 				       json_object_new_int64(c[i]));
 	for (g = bpf_mode_gaps(a->mode); *g; g++)
 		json_object_array_add(gaps, json_object_new_string(*g));
+	readers_gaps(a, gaps);
 	for (i = 0; i < a->reg.nwls; i++)
 		tainted += a->reg.wls[i].taint != 0;
 
@@ -189,6 +227,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 			       json_object_new_boolean(a->reg.prefixes_default));
 	json_object_object_add(o, "workloads", json_object_new_int(a->reg.nwls));
 	json_object_object_add(o, "trusted_receivers", registry_trusted_json(&a->reg));
+	readers_json(a, o);
 	json_object_object_add(o, "tainted_workloads", json_object_new_int(tainted));
 	json_object_object_add(o, "tags", json_object_new_int(a->reg.ntags));
 	json_object_object_add(o, "labels", json_object_new_int(a->reg.nlabels));
@@ -227,6 +266,7 @@ static int h_policy_show(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(r->o, "tags", tags);
 	json_object_object_add(r->o, "workloads", wls);
 	json_object_object_add(r->o, "trusted_receivers", registry_trusted_json(&a->reg));
+	readers_json(a, r->o);
 	return 0;
 }
 
@@ -243,6 +283,16 @@ static int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 	if (tn_policy_parse(text, name, &p, &r->err) ||
 	    (tn_policy_resolve(&p, name, &r->err) && (tn_policy_free(&p), 1)))
 		return fail(r, TN_EXIT_INVALID);
+	/*
+	 * Fail closed: a policy that asks for what this mode cannot do is
+	 * refused, not loaded with less than it says.
+	 */
+	if (p.tagged_readers == TN_TAGGED_READERS_WORKLOADS && a->mode != TN_ATTACH_LSM) {
+		failf(r, TN_EXIT_INVALID, "%s:%d: tagged_readers = \"workloads\" needs lsm mode, and this node runs in %s mode (%s): no hook here can refuse an open, so the policy is refused rather than loaded with less than it says (nothing changed). Use tagged_readers = \"workloads-in-lsm-mode\" to load it here with the channel listed as open in trustctl status",
+		      name, p.tagged_readers_line, bpf_mode_name(a->mode), a->mode_reason);
+		tn_policy_free(&p);
+		return -1;
+	}
 	for (i = 0; i < p.nworkloads; i++) {
 		struct tn_err e;
 
@@ -283,6 +333,9 @@ static int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 		json_object_object_add(ev, "mode", json_object_new_string(p.enforce ? "enforce" : "audit"));
 		json_object_object_add(ev, "tags", json_object_new_int(p.ntags));
 		json_object_object_add(ev, "workloads", json_object_new_int(p.nworkloads));
+		json_object_object_add(ev, "tagged_readers", json_object_new_string(
+					       tn_tagged_readers_name(p.tagged_readers)));
+		json_object_object_add(ev, "trusted_readers", registry_readers_json(&a->reg));
 		admin_record(a, "policy-load", ev);
 	}
 	json_object_object_add(r->o, "mode", json_object_new_string(p.enforce ? "enforce" : "audit"));

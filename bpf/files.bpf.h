@@ -9,8 +9,12 @@
  * the files before it in that list, whose helpers it uses.
  */
 
-/* Labels of the tag on dentry or on the nearest tagged directory above it. */
-static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev)
+/*
+ * Labels of the tag on dentry or on the nearest tagged directory above it;
+ * the inode of the tag that matched goes to *tag_ino when asked.
+ */
+static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev,
+					 __u64 *tag_ino)
 {
 	struct tn_inode_key key = { .dev = dev };
 	__u64 *labels;
@@ -21,8 +25,11 @@ static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev)
 
 		key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
 		labels = bpf_map_lookup_elem(&tn_tags, &key);
-		if (labels)
+		if (labels) {
+			if (tag_ino)
+				*tag_ino = key.ino;
 			return *labels;
+		}
 		parent = BPF_CORE_READ(dentry, d_parent);
 		if (parent == dentry)
 			break;
@@ -31,19 +38,29 @@ static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev)
 	return 0;
 }
 
-/* Labels of the tag covering file: its own, or one of its directories'. */
+/*
+ * Labels of the tag covering file: its own, or one of its directories'.
+ * *tag_ino (when asked) is the inode of the tag that matched; *derived is
+ * set when that is a derived tag.
+ */
 static __always_inline __u64 file_labels(struct file *file,
-					 struct tn_inode_key *key)
+					 struct tn_inode_key *key,
+					 __u64 *tag_ino, bool *derived)
 {
-	struct tn_derived *derived;
+	struct tn_derived *d;
 
 	key->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	key->ino = BPF_CORE_READ(file, f_inode, i_ino);
 	/* Derived tags are on files only: one lookup, no walk. */
-	derived = bpf_map_lookup_elem(&tn_derived, key);
-	if (derived)
-		return derived->labels;
-	return tree_labels(BPF_CORE_READ(file, f_path.dentry), key->dev);
+	d = bpf_map_lookup_elem(&tn_derived, key);
+	if (d) {
+		if (tag_ino)
+			*tag_ino = key->ino;
+		if (derived)
+			*derived = true;
+		return d->labels;
+	}
+	return tree_labels(BPF_CORE_READ(file, f_path.dentry), key->dev, tag_ino);
 }
 
 /*
@@ -87,7 +104,84 @@ static __always_inline void derive(struct file *file, struct tn_workload *w,
 
 #define FMODE_WRITE_ 0x2
 
-static __always_inline void taint_from_file(struct file *file)
+/* Whether the current task is in a trusted reader's cgroup, or below one. */
+static __always_inline bool trusted_reader(void)
+{
+	int i;
+
+	/* Level 0 is the root cgroup, never a reader (the agent refuses it). */
+	for (i = 1; i <= TN_CGROUP_DEPTH; i++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(i);
+
+		if (!id)
+			return false;
+		if (bpf_map_lookup_elem(&tn_readers, &id))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A process in no workload opens a tagged file (how: 0 open, 1 received
+ * over SCM_RIGHTS). With tagged_readers = "workloads" only trusted readers
+ * may: code run outside every workload on a workload's behalf (cron, at,
+ * systemd-run, rc files) would otherwise read tagged data untainted. The
+ * tag lookup runs only when the setting is on, the reader lookup only when
+ * the file is tagged. Returns 0 or -EACCES.
+ */
+static __always_inline int outside_reader(struct file *file, __u32 how)
+{
+	struct tn_config *cfg = get_config();
+	struct tn_inode_key key = {};
+	struct tn_open_limit *lim;
+	__u64 labels, tag_ino = 0, now, tat;
+	__u32 decision = TN_DEC_DENY, zero = 0;
+	bool derived = false;
+	struct tn_event *e;
+
+	if (!cfg || !cfg->loaded || cfg->readers != TN_READERS_WORKLOADS)
+		return 0;
+	labels = file_labels(file, &key, &tag_ino, &derived);
+	if (!labels || trusted_reader())
+		return 0;
+	if (cfg->mode == TN_MODE_AUDIT) {
+		decision = TN_DEC_ALLOW_AUDIT;
+		count(TN_CNT_AUDIT_ALLOW);
+	} else {
+		count(TN_CNT_DENY_OPEN);
+	}
+	/*
+	 * A walk over a tagged tree (updatedb, a backup not listed) must not
+	 * flood the ring buffer: a burst of events, then one per interval,
+	 * the rest counted. One bucket for every process in no workload.
+	 */
+	lim = bpf_map_lookup_elem(&tn_open_limit, &zero);
+	if (lim) {
+		now = bpf_ktime_get_boot_ns();
+		tat = lim->tat_ns;
+		if (tat < now)
+			tat = now;
+		if (tat - now > (TN_DENY_BURST - 1) * TN_DENY_REPORT_NS) {
+			count(TN_CNT_OPENS_UNREPORTED);
+			goto out;
+		}
+		lim->tat_ns = tat + TN_DENY_REPORT_NS;
+	}
+	e = event_start(TN_EV_TAGGED_OPEN, decision, 0, labels, true);
+	if (e) {
+		e->dev = key.dev;
+		e->ino = key.ino;
+		e->from_cgid = tag_ino;
+		e->to_cgid = bpf_get_current_cgroup_id();
+		e->channel = derived;
+		e->count = how;
+		bpf_ringbuf_submit(e, 0);
+	}
+out:
+	return decision == TN_DEC_DENY ? -EACCES : 0;
+}
+
+static __always_inline int taint_from_file(struct file *file, __u32 how)
 {
 	struct tn_inode_key key = {};
 	struct tn_workload *w;
@@ -96,9 +190,9 @@ static __always_inline void taint_from_file(struct file *file)
 
 	w = current_workload(&wl_cgid);
 	if (!w)
-		return;
+		return outside_reader(file, how);
 
-	labels = file_labels(file, &key);
+	labels = file_labels(file, &key, NULL, NULL);
 	if (labels) {
 		gained = taint(w, labels);
 		if (gained) {
@@ -114,21 +208,20 @@ static __always_inline void taint_from_file(struct file *file)
 	}
 	if (w->taint && (BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
 		derive(file, w, wl_cgid);
+	return 0;
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(tn_lsm_file_open, struct file *file)
 {
-	taint_from_file(file);
-	return 0;
+	return taint_from_file(file, 0);
 }
 
 /* A descriptor passed over a unix socket (SCM_RIGHTS) carries its file. */
 SEC("lsm/file_receive")
 int BPF_PROG(tn_lsm_file_receive, struct file *file)
 {
-	taint_from_file(file);
-	return 0;
+	return taint_from_file(file, 1);
 }
 
 
@@ -156,10 +249,10 @@ static __always_inline int keep_labels_on_move(struct dentry *old_dentry,
 		return 0;
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(inode, i_ino);
-	from = tree_labels(BPF_CORE_READ(old_dentry, d_parent), key.dev);
+	from = tree_labels(BPF_CORE_READ(old_dentry, d_parent), key.dev, NULL);
 	if (!from)
 		return 0;
-	lost = from & ~tree_labels(BPF_CORE_READ(new_dentry, d_parent), key.dev);
+	lost = from & ~tree_labels(BPF_CORE_READ(new_dentry, d_parent), key.dev, NULL);
 	d = bpf_map_lookup_elem(&tn_derived, &key);
 	if (d)
 		lost &= ~d->labels;

@@ -23,6 +23,7 @@
 #define AF_INET		2
 #define AF_INET6	10
 #define EPERM		1
+#define EACCES		13
 #define SK_DROP		0
 #define SK_PASS		1
 #define S_IFMT_		0170000

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 #include "hex.h"
 #include "policy.h"
 
@@ -106,6 +108,51 @@ int tn_cgroup_id(const char *path, uint64_t *id, struct tn_err *err)
 	/* On cgroup2 the directory's inode number is the cgroup id. */
 	*id = st.st_ino;
 	return 0;
+}
+
+const char *tn_tagged_readers_name(enum tn_tagged_readers r)
+{
+	return r == TN_TAGGED_READERS_WORKLOADS ? "workloads" :
+	       r == TN_TAGGED_READERS_WORKLOADS_LSM ? "workloads-in-lsm-mode" :
+	       "anyone";
+}
+
+int tn_reader_cgroup_id(const char *path, uint64_t *id, struct tn_err *err)
+{
+	char dir[4096], *slash;
+	struct statfs sfs;
+
+	*id = 0;
+	if (path[0] != '/')
+		return tn_fail(err, "cgroup '%s' is not an absolute path", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (realpath(path, dir)) {
+		if (tn_cgroup_id(dir, id, err))
+			return -1;
+		/* The root cgroup holds every process: trusting it is no setting. */
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		if (statfs(dir, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+			return tn_fail(err, "'%s' is the root cgroup: it holds every process; name the reader's own cgroup", path);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return tn_fail_errno(err, errno, "cgroup '%s'", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	/* Not made yet (a service that is not running): a plain path on cgroup2. */
+	if (strstr(dir, "/./") || strstr(dir, "/../") || strstr(dir, "//") ||
+	    dir[strlen(dir) - 1] == '/' || dir[strlen(dir) - 1] == '.')
+		return tn_fail(err, "cgroup '%s' does not exist, and a cgroup named before it exists must be a plain path (no ., .. or //)", path);
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (!statfs(dir, &sfs))
+			return sfs.f_type == CGROUP2_SUPER_MAGIC ? 0 :
+			       tn_fail(err, "cgroup '%s' does not exist and is not below a cgroup v2 directory", path);
+	}
+	return tn_fail(err, "cgroup '%s' does not exist and is not below a cgroup v2 directory", path);
 }
 
 /* ---- parsing -------------------------------------------------------- */
@@ -237,7 +284,8 @@ static int parse_labels(struct parse_ctx *c, struct tn_policy_tag *t,
  */
 static const char *const top_members[] = {
 	"version", "mode", "local_prefixes", "tags", "workloads",
-	"trusted_receivers", "local_network", "peers", "attestation", NULL
+	"trusted_receivers", "local_network", "peers", "attestation",
+	"tagged_readers", "trusted_readers", NULL
 };
 static const char *const tag_members[] = { "path", "net", "labels", NULL };
 static const char *const cgroup_members[] = { "name", "cgroup", NULL };
@@ -251,6 +299,7 @@ const struct tn_policy_level tn_policy_levels[] = {
 	{ "tags", tag_members },
 	{ "workloads", cgroup_members },
 	{ "trusted_receivers", cgroup_members },
+	{ "trusted_readers", cgroup_members },
 	{ "peers", peer_members },
 	{ "attestation", attestation_members },
 	{ NULL, NULL }
@@ -513,6 +562,25 @@ static int parse_attestation(struct parse_ctx *c, struct tn_policy *p,
 	return 0;
 }
 
+static int parse_tagged_readers(struct parse_ctx *c, struct tn_policy *p,
+				const config_setting_t *s)
+{
+	const char *v = string_of(c, s, "tagged_readers");
+
+	if (!v)
+		return -1;
+	p->tagged_readers_line = config_setting_source_line(s);
+	if (!strcmp(v, "anyone"))
+		p->tagged_readers = TN_TAGGED_READERS_ANYONE;
+	else if (!strcmp(v, "workloads"))
+		p->tagged_readers = TN_TAGGED_READERS_WORKLOADS;
+	else if (!strcmp(v, "workloads-in-lsm-mode"))
+		p->tagged_readers = TN_TAGGED_READERS_WORKLOADS_LSM;
+	else
+		return fail_at(c, s, "tagged_readers must be \"anyone\", \"workloads\" or \"workloads-in-lsm-mode\", not \"%s\"", v);
+	return 0;
+}
+
 static int parse_local_network(struct parse_ctx *c, struct tn_policy *p,
 			       const config_setting_t *s)
 {
@@ -592,6 +660,21 @@ int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
 	if ((s = config_setting_get_member(root, "trusted_receivers")) &&
 	    parse_cgroups(&c, s, "trusted receiver", &p->trusted, &p->ntrusted))
 		goto out;
+	if ((s = config_setting_get_member(root, "tagged_readers")) &&
+	    parse_tagged_readers(&c, p, s))
+		goto out;
+	if ((s = config_setting_get_member(root, "trusted_readers"))) {
+		if (parse_cgroups(&c, s, "trusted reader", &p->readers, &p->nreaders))
+			goto out;
+		if (p->tagged_readers == TN_TAGGED_READERS_ANYONE) {
+			fail_at(&c, s, "trusted_readers has no effect unless tagged_readers = \"workloads\" (or \"workloads-in-lsm-mode\"): with anyone allowed to open tagged files, there is no one to trust");
+			goto out;
+		}
+		if (p->nreaders > 256) {
+			fail_at(&c, s, "at most 256 trusted readers");
+			goto out;
+		}
+	}
 	if ((s = config_setting_get_member(root, "local_network")) &&
 	    parse_local_network(&c, p, s))
 		goto out;
@@ -642,6 +725,12 @@ int tn_policy_resolve(struct tn_policy *p, const char *name,
 		if (tn_cgroup_id(w->cgroup, &w->cgid, &e))
 			return tn_fail(err, "%s:%d: %s", name, w->line, e.msg);
 	}
+	for (i = 0; i < p->nreaders; i++) {
+		struct tn_policy_workload *w = &p->readers[i];
+
+		if (tn_reader_cgroup_id(w->cgroup, &w->cgid, &e))
+			return tn_fail(err, "%s:%d: %s", name, w->line, e.msg);
+	}
 	return 0;
 }
 
@@ -663,6 +752,11 @@ void tn_policy_free(struct tn_policy *p)
 		free(p->trusted[i].name);
 		free(p->trusted[i].cgroup);
 	}
+	for (i = 0; i < p->nreaders; i++) {
+		free(p->readers[i].name);
+		free(p->readers[i].cgroup);
+	}
+	free(p->readers);
 	for (i = 0; i < p->npeers; i++) {
 		free(p->peers[i].name);
 		free(p->peers[i].url);

@@ -53,6 +53,17 @@ struct tn_policy_peer {
 	int ndigests;
 };
 
+/*
+ * Who may open tagged files (tagged_readers). Only lsm mode can refuse an
+ * open: "workloads" is refused by an agent in cgroup mode (fail closed);
+ * "workloads-in-lsm-mode" loads there with the channel listed as open.
+ */
+enum tn_tagged_readers {
+	TN_TAGGED_READERS_ANYONE,	/* the default: as without the setting */
+	TN_TAGGED_READERS_WORKLOADS,
+	TN_TAGGED_READERS_WORKLOADS_LSM,
+};
+
 struct tn_policy {
 	int enforce;		/* 1 enforce (the default), 0 audit */
 	int prefixes_given;	/* 0: the defaults of tn_default_prefixes */
@@ -66,6 +77,11 @@ struct tn_policy {
 	/* Cgroups that may receive tainted data untainted: deliberate holes. */
 	struct tn_policy_workload *trusted;
 	int ntrusted;
+	/* Who may open tagged files, and the cgroups trusted to (lsm mode). */
+	enum tn_tagged_readers tagged_readers;
+	int tagged_readers_line;
+	struct tn_policy_workload *readers;	/* cgid 0 while missing */
+	int nreaders;
 	/* Attested-peers mode: peers, and whether prefixes count too. */
 	int peers_only;		/* local_network = "peers-only" */
 	struct tn_policy_peer *peers;
@@ -100,6 +116,14 @@ uint64_t tn_kernel_dev(uint64_t st_dev);
 /* Tagged source: stat path into (kernel dev, ino). */
 int tn_stat_tag_path(const char *path, uint64_t *dev, uint64_t *ino,
 		     struct tn_err *err);
+/* "anyone", "workloads", "workloads-in-lsm-mode". */
+const char *tn_tagged_readers_name(enum tn_tagged_readers r);
+/*
+ * A trusted reader's cgroup: a cgroup v2 directory other than the root, or
+ * a plain path below an existing one (it is looked up again when made).
+ * *id is 0 when it does not exist yet.
+ */
+int tn_reader_cgroup_id(const char *path, uint64_t *id, struct tn_err *err);
 /* The id of a cgroup v2 directory, as bpf_get_current_cgroup_id() sees it. */
 int tn_cgroup_id(const char *path, uint64_t *id, struct tn_err *err);
 

@@ -173,6 +173,13 @@ int tn_policy_canonical(const struct tn_policy *p, char **out,
 			       cgroups_json(p->workloads, p->nworkloads));
 	json_object_object_add(o, "trusted_receivers",
 			       cgroups_json(p->trusted, p->ntrusted));
+	/* Likewise: only when set, so older digests stay valid. */
+	if (p->tagged_readers != TN_TAGGED_READERS_ANYONE) {
+		json_object_object_add(o, "tagged_readers", json_object_new_string(
+			tn_tagged_readers_name(p->tagged_readers)));
+		json_object_object_add(o, "trusted_readers",
+				       cgroups_json(p->readers, p->nreaders));
+	}
 	/* Attested-peers mode only when used: older digests stay valid. */
 	if (p->npeers) {
 		json_object_object_add(o, "local_network", json_object_new_string(

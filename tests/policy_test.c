@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include "kselftest_harness.h"
 #include "policy.h"
+#include "policy_canon.h"
 
 static int parse(const char *text, struct tn_policy *p, struct tn_err *e)
 {
@@ -154,6 +155,134 @@ TEST(trusted_receivers_are_checked)
 			    "p.conf:2: trusted receiver \"dns\" is already defined on line 1");
 }
 
+TEST(tagged_readers_and_trusted_readers_are_checked)
+{
+	struct tn_policy p;
+	struct tn_err e;
+
+	ASSERT_EQ(0, parse("tagged_readers = \"workloads\";\n"
+			   "trusted_readers = ( { name = \"backup\"; cgroup = \"/sys/fs/cgroup/system.slice/backup.service\"; } );\n",
+			   &p, &e)) TH_LOG("%s", e.msg);
+	EXPECT_EQ(TN_TAGGED_READERS_WORKLOADS, (int)p.tagged_readers);
+	EXPECT_EQ(1, p.tagged_readers_line);
+	ASSERT_EQ(1, p.nreaders);
+	EXPECT_STREQ("backup", p.readers[0].name);
+	EXPECT_EQ(2, p.readers[0].line);
+	tn_policy_free(&p);
+	ASSERT_EQ(0, parse("tagged_readers = \"workloads-in-lsm-mode\";\n", &p, &e));
+	EXPECT_EQ(TN_TAGGED_READERS_WORKLOADS_LSM, (int)p.tagged_readers);
+	tn_policy_free(&p);
+	ASSERT_EQ(0, parse("# nothing\n", &p, &e));
+	EXPECT_EQ(TN_TAGGED_READERS_ANYONE, (int)p.tagged_readers);
+	tn_policy_free(&p);
+
+	EXPECT_POLICY_ERROR("mode = \"audit\";\ntagged_readers = \"everyone\";\n",
+			    "p.conf:2: tagged_readers must be \"anyone\", \"workloads\" or \"workloads-in-lsm-mode\", not \"everyone\"");
+	EXPECT_POLICY_ERROR("tagged_readers = true;\n", "p.conf:1: tagged_readers must be a string");
+	EXPECT_POLICY_ERROR("tagged_readers = \"\";\n", "p.conf:1: tagged_readers must not be empty");
+	/* Readers without the restriction would trust no one: a mistake. */
+	EXPECT_POLICY_ERROR("trusted_readers = ( { name = \"b\"; cgroup = \"/c/b\"; } );\n",
+			    "p.conf:1: trusted_readers has no effect unless tagged_readers = \"workloads\"");
+	EXPECT_POLICY_ERROR("tagged_readers = \"anyone\";\n"
+			    "trusted_readers = ( { name = \"b\"; cgroup = \"/c/b\"; } );\n",
+			    "p.conf:2: trusted_readers has no effect unless");
+	EXPECT_POLICY_ERROR("tagged_readers = \"workloads\";\n"
+			    "trusted_readers = ( { name = \"b\"; cgroup = \"c/b\"; } );\n",
+			    "p.conf:2: cgroup \"c/b\" must be an absolute path");
+	EXPECT_POLICY_ERROR("tagged_readers = \"workloads\";\n"
+			    "trusted_readers = ( { name = \"b\"; cgroup = \"/a\"; },\n"
+			    "{ name = \"b\"; cgroup = \"/b\"; } );",
+			    "p.conf:3: trusted reader \"b\" is already defined on line 2");
+	EXPECT_POLICY_ERROR("tagged_readers = \"workloads\";\n"
+			    "trusted_readers = ( { name = \"b\"; cgroup = \"/a\"; exe = \"/usr/bin/borg\"; } );",
+			    "p.conf:2: unknown setting 'exe' in a trusted reader");
+	EXPECT_POLICY_ERROR("tagged_readers = \"workloads\";\n"
+			    "trusted_readers = ( { name = \"b\"; } );",
+			    "a trusted reader needs name");
+}
+
+/* Where cgroup2 is mounted here (the host's is hybrid: .../unified). */
+static const char *cgroup2_root(void)
+{
+	static char dir[256];
+	char dev[256], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	while (f && fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2")) {
+			fclose(f);
+			return dir;
+		}
+	if (f)
+		fclose(f);
+	return NULL;
+}
+
+TEST(a_trusted_reader_is_a_cgroup_other_than_the_root_and_may_be_pending)
+{
+	const char *root = cgroup2_root();
+	char text[1024];
+	struct tn_policy p;
+	struct tn_err e;
+
+	if (!root)
+		SKIP(return, "no cgroup2 mount");
+	/* The root cgroup holds every process: trusting it is no setting. */
+	snprintf(text, sizeof(text), "tagged_readers = \"workloads\";\n"
+		 "trusted_readers = ( { name = \"all\"; cgroup = \"%s/\"; } );\n", root);
+	ASSERT_EQ(0, parse(text, &p, &e)) TH_LOG("%s", e.msg);
+	EXPECT_EQ(-1, tn_policy_resolve(&p, "p.conf", &e));
+	EXPECT_NE(NULL, strstr(e.msg, "p.conf:2: ")) TH_LOG("%s", e.msg);
+	EXPECT_NE(NULL, strstr(e.msg, "is the root cgroup")) TH_LOG("%s", e.msg);
+	tn_policy_free(&p);
+	/* A service that is not running has no cgroup yet: pending, id 0. */
+	snprintf(text, sizeof(text), "tagged_readers = \"workloads\";\n"
+		 "trusted_readers = ( { name = \"later\"; cgroup = \"%s/tntest-not-made/backup.service\"; } );\n", root);
+	ASSERT_EQ(0, parse(text, &p, &e));
+	EXPECT_EQ(0, tn_policy_resolve(&p, "p.conf", &e)) TH_LOG("%s", e.msg);
+	EXPECT_EQ(0ULL, (unsigned long long)p.readers[0].cgid);
+	tn_policy_free(&p);
+	snprintf(text, sizeof(text), "tagged_readers = \"workloads\";\n"
+		 "trusted_readers = ( { name = \"odd\"; cgroup = \"%s/tntest-not-made/../x\"; } );\n", root);
+	ASSERT_EQ(0, parse(text, &p, &e));
+	EXPECT_EQ(-1, tn_policy_resolve(&p, "p.conf", &e));
+	EXPECT_NE(NULL, strstr(e.msg, "must be a plain path")) TH_LOG("%s", e.msg);
+	tn_policy_free(&p);
+	ASSERT_EQ(0, parse("tagged_readers = \"workloads\";\n"
+			   "trusted_readers = ( { name = \"tmp\"; cgroup = \"/tmp/tntest-not-made/x\"; } );\n",
+			   &p, &e));
+	EXPECT_EQ(-1, tn_policy_resolve(&p, "p.conf", &e));
+	EXPECT_NE(NULL, strstr(e.msg, "not below a cgroup v2 directory")) TH_LOG("%s", e.msg);
+	tn_policy_free(&p);
+	/* An existing cgroup: its id. */
+	snprintf(text, sizeof(text), "tagged_readers = \"workloads\";\n"
+		 "trusted_readers = ( { name = \"self\"; cgroup = \"%s\"; } );\n", root);
+	ASSERT_EQ(0, parse(text, &p, &e));
+	EXPECT_EQ(-1, tn_policy_resolve(&p, "p.conf", &e)) TH_LOG("the root itself, without a slash");
+	tn_policy_free(&p);
+}
+
+TEST(tagged_readers_is_measured_only_when_set)
+{
+	char *a = NULL, *b = NULL, *c = NULL;
+	uint8_t da[TN_POLICY_DIGEST_LEN], db[TN_POLICY_DIGEST_LEN], dc[TN_POLICY_DIGEST_LEN];
+	struct tn_err e;
+
+	ASSERT_EQ(0, tn_policy_text_canonical("mode = \"enforce\";\n", "p", &a, da, &e));
+	ASSERT_EQ(0, tn_policy_text_canonical("mode = \"enforce\";\ntagged_readers = \"anyone\";\n",
+					      "p", &b, db, &e));
+	ASSERT_EQ(0, tn_policy_text_canonical("mode = \"enforce\";\ntagged_readers = \"workloads\";\n"
+					      "trusted_readers = ( { name = \"b\"; cgroup = \"/c/b\"; } );\n",
+					      "p", &c, dc, &e));
+	/* Older digests stay valid; the setting changes what is enforced. */
+	EXPECT_EQ(0, memcmp(da, db, sizeof(da)));
+	EXPECT_NE(0, memcmp(da, dc, sizeof(da)));
+	EXPECT_NE(NULL, strstr(c, "\"tagged_readers\":\"workloads\",\"trusted_readers\":[{\"name\":\"b\",\"cgroup\":\"/c/b\"}]")) TH_LOG("%s", c);
+	free(a);
+	free(b);
+	free(c);
+}
+
 TEST(includes_are_refused)
 {
 	EXPECT_POLICY_ERROR("mode = \"audit\";\n  @include \"/etc/shadow\"\n",
@@ -261,8 +390,8 @@ TEST(docs_policy_md_documents_every_setting_the_parser_accepts)
 			checked++;
 		}
 	}
-	/* The table is not empty by accident: 9 top-level settings and more. */
-	EXPECT_GE(checked, 9 + 3 + 2 + 2 + 4 + 2);
+	/* The table is not empty by accident: 11 top-level settings and more. */
+	EXPECT_GE(checked, 11 + 3 + 2 + 2 + 2 + 4 + 2);
 }
 
 TEST_HARNESS_MAIN

@@ -78,6 +78,17 @@ static int policy_check(const char *path)
 			printf("%s:%d: note: the cgroup of workload '%s' (%s) does not exist yet; it is enforced once it is created\n",
 			       path, p.workloads[i].line, p.workloads[i].name,
 			       p.workloads[i].cgroup);
+	/* Checked without the agent: whether it runs in lsm mode is not known here. */
+	if (p.tagged_readers != TN_TAGGED_READERS_ANYONE)
+		printf("%s:%d: note: tagged_readers = \"%s\" is enforced only in lsm mode; an agent in cgroup mode %s\n",
+		       path, p.tagged_readers_line, tn_tagged_readers_name(p.tagged_readers),
+		       p.tagged_readers == TN_TAGGED_READERS_WORKLOADS ?
+		       "refuses this policy" : "loads it and lists the channel as open");
+	for (int i = 0; i < p.nreaders; i++)
+		if (!p.readers[i].cgid)
+			printf("%s:%d: note: the cgroup of trusted reader '%s' (%s) does not exist yet; it is trusted once it is created\n",
+			       path, p.readers[i].line, p.readers[i].name,
+			       p.readers[i].cgroup);
 	tn_policy_free(&p);
 	return 0;
 }

@@ -56,6 +56,21 @@ static int run(int argc, char **argv)
 		printf("trusted:    %s %s (receives tainted data untainted: a deliberate hole)\n",
 		       tn_json_str(t, "name"), tn_json_str(t, "cgroup"));
 	}
+	printf("readers:    %s\n",
+	       json_object_get_boolean(json_object_object_get(reply, "tagged_readers_enforced")) ?
+	       "tagged files open only to workloads and trusted readers (tagged_readers = \"workloads\")" :
+	       strcmp(tn_json_str(reply, "tagged_readers") ?: "anyone", "anyone") ?
+	       "anyone may open tagged files: tagged_readers is not enforced in this mode" :
+	       "anyone may open tagged files (tagged_readers = \"anyone\")");
+	a = json_object_object_get(reply, "trusted_readers");
+	for (i = 0; i < json_object_array_length(a); i++) {
+		json_object *t = json_object_array_get_idx(a, i);
+
+		printf("reader:     %s %s%s (opens tagged files untainted: a deliberate hole)\n",
+		       tn_json_str(t, "name"), tn_json_str(t, "cgroup"),
+		       json_object_get_boolean(json_object_object_get(t, "pending")) ?
+		       " (not made yet)" : "");
+	}
 	printf("programs:\n");
 	a = json_object_object_get(reply, "programs");
 	for (i = 0; i < json_object_array_length(a); i++) {

@@ -54,6 +54,36 @@ struct tn_config {
 	__u32 prefix_gen;	/* which generation of "tn_prefixes" is live (0/1) */
 	__u32 min_level;	/* cgroup level of the attach root; workloads are deeper */
 	__u32 loaded;		/* set by the agent once a policy has been applied */
+	__u32 readers;		/* enum tn_readers: who may open tagged files */
+	__u32 pad;
+};
+
+/*
+ * Who may open a tagged file (lsm mode; no cgroup-mode hook can refuse an
+ * open). TN_READERS_WORKLOADS: workloads (tainted by it) and the trusted
+ * readers of "tn_readers"; anyone else is refused with EACCES.
+ */
+enum tn_readers {
+	TN_READERS_ANYONE = 0,
+	TN_READERS_WORKLOADS = 1,
+};
+
+/*
+ * map "tn_readers": cgroup id of a trusted reader -> 1. The reader is that
+ * cgroup and everything below it, anywhere in the cgroup2 tree (a backup
+ * service's cgroup, say); looked up only when a process in no workload
+ * opens a tagged file.
+ */
+#define TN_MAX_READERS		256
+
+/*
+ * map "tn_open_limit" (array, one entry): the token bucket of events for
+ * refused opens of tagged files (TN_DENY_BURST, then one per
+ * TN_DENY_REPORT_NS), shared by every process in no workload; the rest
+ * are counted in TN_CNT_OPENS_UNREPORTED.
+ */
+struct tn_open_limit {
+	__u64 tat_ns;
 };
 
 /*
@@ -226,6 +256,10 @@ enum tn_counter {
 				 * folded by the rate limit: counted, no event */
 	TN_CNT_DENY_SOCKET,	/* raw, packet or vsock sockets refused */
 	TN_CNT_DENY_USERNS,	/* user namespaces refused to workloads */
+	TN_CNT_DENY_OPEN,	/* tagged files refused to a process in no
+				 * workload and no trusted reader */
+	TN_CNT_OPENS_UNREPORTED,/* of those (or audit-allows), folded by the
+				 * rate limit: counted, no event */
 	TN_CNT__MAX,
 };
 
@@ -247,6 +281,12 @@ enum tn_event_type {
 				 * count the socket type, port the protocol
 				 * (host byte order) */
 	TN_EV_USERNS,		/* a workload asked for a user namespace */
+	TN_EV_TAGGED_OPEN,	/* a process in no workload and no trusted
+				 * reader opened a tagged file (or received
+				 * one over SCM_RIGHTS: count 1): dev/ino the
+				 * file, from_cgid the inode of the tag that
+				 * matched (channel 1: a derived tag), to_cgid
+				 * the caller's cgroup */
 };
 
 enum tn_decision {
