@@ -257,6 +257,18 @@ static int attach_slot(struct agent *a, const struct prog_slot *s,
 	return 0;
 }
 
+int bpf_map_resizable(const char *name)
+{
+	static const char *const names[] = {
+		"tn_derived", "tn_flows", "tn_channels", "tn_cgfiles", NULL
+	};
+
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
 static int load_object(struct agent *a, enum tn_attach_mode mode,
 		       struct tn_err *err)
 {
@@ -279,6 +291,20 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 	if (a->opt.ringbuf_size)
 		bpf_map__set_max_entries(a->skel->maps.tn_events,
 					 a->opt.ringbuf_size);
+	for (i = 0; i < (size_t)a->opt.nmap_size; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(
+			a->skel->obj, a->opt.map_size[i].name);
+
+		/* tn_flows_old holds what tn_flows retires: the same size. */
+		if (m && !strcmp(a->opt.map_size[i].name, "tn_flows"))
+			bpf_map__set_max_entries(a->skel->maps.tn_flows_old,
+						 a->opt.map_size[i].n);
+		if (!m || bpf_map__set_max_entries(m, a->opt.map_size[i].n)) {
+			trustnode_bpf__destroy(a->skel);
+			a->skel = NULL;
+			return tn_fail(err, "cannot resize map %s", a->opt.map_size[i].name);
+		}
+	}
 	ret = trustnode_bpf__load(a->skel);
 	if (ret) {
 		err->errnum = -ret;

@@ -156,6 +156,7 @@ static const char *const counter_names[TN_CNT__MAX] = {
 	[TN_CNT_DENIALS_UNREPORTED] = "denials_unreported",
 	[TN_CNT_DENY_SOCKET] = "denied_sockets",
 	[TN_CNT_DENY_USERNS] = "denied_userns",
+	[TN_CNT_FLOW_FULL] = "flow_full_packets",
 };
 
 static int h_status(struct agent *a, json_object *req, struct reply *r)
