@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <stdio.h>
@@ -97,8 +98,9 @@ static int count_of(const char *s, const char *what)
 }
 
 /*
- * A derived tag whose file is deleted goes with trustctl tag prune,
- * recorded; one whose file exists stays and still taints.
+ * A derived tag whose file is deleted goes, by the agent's timer or with
+ * trustctl tag prune, recorded; one whose file exists stays and still
+ * taints (no derived_max_age in the policy: never by age).
  */
 TEST_F_TIMEOUT(node, derived_tags_of_deleted_files_are_pruned_and_recorded, LIFE_TIMEOUT)
 {
@@ -144,10 +146,13 @@ TEST_F_TIMEOUT(node, derived_tags_of_deleted_files_are_pruned_and_recorded, LIFE
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag prune"));
 	EXPECT_NE(NULL, strstr(out, "0 derived tags pruned, 2 kept")) TH_LOG("%s", out);
 
+	/* The agent's timer finds it gone by itself (a slice a second). */
 	ASSERT_EQ(0, unlink(gone));
-	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag prune"));
-	EXPECT_NE(NULL, strstr(out, "1 derived tags pruned, 1 kept")) TH_LOG("%s", out);
+	for (i = 0; i < 50 && map_entries(&self->n, "tn_derived") != 1; i++)
+		usleep(100 * 1000);
 	EXPECT_EQ(1, map_entries(&self->n, "tn_derived"));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag prune"));
+	EXPECT_NE(NULL, strstr(out, "0 derived tags pruned, 1 kept")) TH_LOG("%s", out);
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tag-pruned\"", "\"workload\":\"wl\""));
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "tag list --json"));
 	EXPECT_EQ(1, count_of(out, "\"source\":\"derived\"")) TH_LOG("%s", out);
@@ -157,6 +162,73 @@ TEST_F_TIMEOUT(node, derived_tags_of_deleted_files_are_pruned_and_recorded, LIFE
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 	/* A bad command line changes nothing. */
 	EXPECT_EQ(2, ctl(&self->n, NULL, 0, "tag prune extra"));
+}
+
+/* Whether the audit log has a record containing both fragments. */
+static int audit_has(struct tn_node *n, const char *a, const char *b)
+{
+	static char out[1 << 20];
+	char *line, *save = NULL;
+
+	if (ctl(n, out, sizeof(out), "log tail -n 1000 --dir %s/state/audit", n->tmp))
+		return 0;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, a) && strstr(line, b))
+			return 1;
+	return 0;
+}
+
+/* Whether trustctl tag list has a derived tag on path's inode. */
+static int derived_on(struct tn_node *n, const char *path)
+{
+	static char out[65536];
+	char want[96];
+	struct stat st;
+
+	if (stat(path, &st) || ctl(n, out, sizeof(out), "tag list --json"))
+		return -1;
+	snprintf(want, sizeof(want), "\"ino\":%llu,", (unsigned long long)st.st_ino);
+	return strstr(out, want) != NULL;
+}
+
+/*
+ * Expiry by age takes the labels off data that still exists: only when the
+ * policy sets derived_max_age, counted from the last write, each one
+ * recorded. A file the tainted workload keeps writing keeps its tag.
+ */
+TEST_F_TIMEOUT(node, derived_tags_expire_only_by_the_policys_max_age_and_are_recorded, LIFE_TIMEOUT)
+{
+	char aged[512], fresh[512], out[8192];
+	int i;
+
+	snprintf(aged, sizeof(aged), "%s", data(&self->n, "aged"));
+	snprintf(fresh, sizeof(fresh), "%s", data(&self->n, "fresh"));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret"),
+			 .write = aged));
+	/* No derived_max_age: a tag not written for 3 s stays. */
+	sleep(3);
+	EXPECT_EQ(1, derived_on(&self->n, aged));
+
+	ASSERT_EQ(0, run_cmd("echo 'derived_max_age = \"2s\";' >> %s", self->n.policy));
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "policy load %s", self->n.policy))
+		TH_LOG("%s", out);
+	/* fresh is written again every second: its age never reaches 2 s. */
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .write = fresh));
+		sleep(1);
+		ASSERT_EQ(1, derived_on(&self->n, fresh)) TH_LOG("after %d s", i + 1);
+	}
+	EXPECT_EQ(0, derived_on(&self->n, aged));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"tag-expired\"", "\"workload\":\"wl\"",
+			      "\"derived_max_age_s\":2", "\"labels\":[\"phi\"]"));
+	EXPECT_TRUE(audit_has(&self->n, "\"tag-expired\"", "derived_max_age"));
+	/* What expiry means: its reader is no longer tainted. */
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl2_cg, .open = aged, .connect = OUT4));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+	/* Once no longer written, fresh goes too. */
+	for (i = 0; i < 60 && derived_on(&self->n, fresh) == 1; i++)
+		usleep(100 * 1000);
+	EXPECT_EQ(0, derived_on(&self->n, fresh));
 }
 
 /* ---- full maps fail closed ------------------------------------------- */
@@ -233,20 +305,6 @@ static int read_and_send(void *arg)
 	if (n > 0 && write(fd, buf, n) != n)
 		return 198;
 	close(fd);
-	return 0;
-}
-
-/* Whether the audit log has a record containing both fragments. */
-static int audit_has(struct tn_node *n, const char *a, const char *b)
-{
-	static char out[1 << 20];
-	char *line, *save = NULL;
-
-	if (ctl(n, out, sizeof(out), "log tail -n 1000 --dir %s/state/audit", n->tmp))
-		return 0;
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (strstr(line, a) && strstr(line, b))
-			return 1;
 	return 0;
 }
 
