@@ -11,6 +11,7 @@
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 #include "agent.h"
@@ -25,48 +26,79 @@ static uint64_t boot_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Keys of fd, at most max (deleting while walking would restart the walk). */
-static struct tn_flow_key *all_keys(int fd, unsigned max, unsigned *n)
-{
-	struct tn_flow_key *keys = calloc(max ? max : 1, sizeof(*keys));
+#define BATCH	4096
 
-	*n = 0;
-	if (!keys)
-		return NULL;
-	while (*n < max && !bpf_map_get_next_key(fd, *n ? &keys[*n - 1] : NULL,
-						 &keys[*n]))
-		(*n)++;
-	return keys;
+/*
+ * One batch (a syscall) per tick, never a whole map: retiring a full map
+ * at once kept the control socket waiting 0.4 s here (1.8 s flow by
+ * flow). The copies are dropped at least TN_FLOW_SCAN_S after the scan
+ * that made them ended.
+ */
+static struct {
+	enum { WAIT, DROP, SCAN } phase;
+	__u64 cursor;
+	int first;
+	uint64_t scan_end;
+} st;
+
+static struct tn_flow_key keys[BATCH], idle[BATCH];
+static struct tn_flow vals[BATCH], ivals[BATCH];
+
+/* Retires the idle flows of one batch of tn_flows; false at its end. */
+static int scan_batch(int fd, int old, uint64_t now)
+{
+	__u32 n = BATCH, i, k = 0;
+	__u64 out = 0;
+	int ret;
+
+	ret = bpf_map_lookup_batch(fd, st.first ? NULL : &st.cursor, &out,
+				   keys, vals, &n, NULL);
+	if (ret && errno != ENOENT)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (now - vals[i].last_ns >= TN_FLOW_IDLE_NS) {
+			idle[k] = keys[i];
+			ivals[k++] = vals[i];
+		}
+	/* The copy first; only what was copied is deleted (fail closed). */
+	if (k) {
+		__u32 copied = k;
+
+		if (bpf_map_update_batch(old, idle, ivals, &copied, NULL))
+			k = copied;
+		if (k)
+			bpf_map_delete_batch(fd, idle, &k, NULL);
+	}
+	st.cursor = out;
+	st.first = 0;
+	return !ret;
 }
 
 void flows_expire_tick(struct agent *a)
 {
-	static unsigned ticks;
 	int fd = bpf_map__fd(a->skel->maps.tn_flows);
 	int old = bpf_map__fd(a->skel->maps.tn_flows_old);
-	unsigned max = bpf_map__max_entries(a->skel->maps.tn_flows), n, i;
-	struct tn_flow_key *keys;
-	struct tn_flow v;
-	uint64_t now;
+	uint64_t now = boot_ns();
+	__u32 n = BATCH;
+	__u64 out;
 
-	if (ticks++ % TN_FLOW_SCAN_S)
+	switch (st.phase) {
+	case WAIT:
+		if (now - st.scan_end < TN_FLOW_SCAN_S * 1000000000ULL)
+			return;
+		st.phase = DROP;
+		/* fall through */
+	case DROP:
+		/* From the start each time: the batch removed what it read. */
+		if (!bpf_map_lookup_and_delete_batch(old, NULL, &out, keys, vals, &n, NULL))
+			return;
+		st.phase = SCAN;
+		st.first = 1;
 		return;
-	keys = all_keys(old, max, &n);
-	for (i = 0; keys && i < n; i++)
-		bpf_map_delete_elem(old, &keys[i]);
-	free(keys);
-
-	keys = all_keys(fd, max, &n);
-	now = boot_ns();
-	for (i = 0; keys && i < n; i++) {
-		/* Read again, just before: the walk above took a while. */
-		if (bpf_map_lookup_elem(fd, &keys[i], &v) ||
-		    now - v.last_ns < TN_FLOW_IDLE_NS)
-			continue;
-		/* No copy, no delete: the flow stays recorded (fail closed). */
-		if (bpf_map_update_elem(old, &keys[i], &v, BPF_ANY))
-			continue;
-		bpf_map_delete_elem(fd, &keys[i]);
+	case SCAN:
+		if (scan_batch(fd, old, now))
+			return;
+		st.phase = WAIT;
+		st.scan_end = now;
 	}
-	free(keys);
 }
