@@ -33,6 +33,9 @@ struct agent_options {
 	const char *policy_path;	/* loaded at start when given */
 	enum tn_attach_mode attach;
 	uint32_t ringbuf_size;		/* 0: the object's default */
+	/* --map-size NAME=N: max_entries set before load (tests, big nodes) */
+	struct { const char *name; uint32_t n; } map_size[8];
+	int nmap_size;
 	int no_kmod;			/* leave trustnode.ko to another agent */
 	struct attest_options attest;
 	struct {
@@ -141,9 +144,22 @@ char *derived_handle(uint32_t pid, uint64_t dev, uint64_t ino);
 void derived_handle_later(uint32_t pid, uint64_t dev, uint64_t ino);
 void derived_handle_tick(struct agent *a);
 int derived_prune(struct agent *a, json_object *reply, struct tn_err *err);
+/*
+ * On the agent's timer, a bounded slice at a time: derived tags of files
+ * that no longer exist go (recorded), and, when the policy sets
+ * derived_max_age, tags not written for that long go too (recorded, and
+ * measured as a weakening).
+ */
+void derived_tick(struct agent *a);
+/* Unix seconds as the boot clock the BPF programs read; 0 if before boot. */
+uint64_t derived_boot_ns(int64_t unix_s);
 
 /* mapfill.c: entries / max_entries of every map a decision depends on. */
 json_object *bpf_maps_fill_json(struct agent *a);
+/* Whether --map-size may resize this map. */
+int bpf_map_resizable(const char *name);
+/* Flows idle for TN_FLOW_IDLE_NS retired through tn_flows_old (a timer). */
+void flows_expire_tick(struct agent *a);
 
 /* bpf_sync.c: make the kernel maps say what the registry says. */
 int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);

@@ -36,6 +36,8 @@ static const char *const gaps_cgroup[] = {
 	"a file renamed or hard-linked out of a tagged directory (or a directory moved out) loses the directory's labels: no hook sees rename or link without BPF LSM; keep tagged trees unwritable by workloads and their users without CAP_FOWNER (fs.protected_hardlinks=1)",
 	"a workload that creates a user namespace can mount an overlay over a tagged tree and read through it untainted (forbid user namespaces to workloads: kernel.unprivileged_userns_clone=0; trustctl run drops CAP_SYS_ADMIN)",
 	"a socket made outside the workload (inherited, received over SCM_RIGHTS, socket activation) is judged by the cgroup that made it: a tainted workload's sends on it are not checked (trustctl run passes only descriptors 0-2 and --keep-fd)",
+	"when tn_derived is full, a tainted process that opens for writing a file not yet a derived tag is killed (SIGKILL) at the syscall exit, not refused: another thread of it may write through the new descriptor in the microseconds before the kill lands",
+	"tn_cgfiles (open cgroup.procs files of other cgroups, 4096, LRU) does not fail closed: a workload that opens more than 4096 of them for writing evicts an earlier one, and a write through that descriptor is not judged (trustctl run: cgroup namespace, nsdelegate)",
 	"a tainted process that writes a pid into cgroup.procs, or starts a child with clone3(CLONE_INTO_CGROUP), outside every workload is killed (with the process it moved or started) after the fact, not refused: another thread of it, or the child, may act in the microseconds between; such writes through io_uring, splice or sendfile, or through a cgroup.procs descriptor opened outside the workloads, are not seen (run workloads in a cgroup namespace on a cgroup2 mounted with nsdelegate: trustctl run)",
 	NULL,
 };
@@ -257,6 +259,18 @@ static int attach_slot(struct agent *a, const struct prog_slot *s,
 	return 0;
 }
 
+int bpf_map_resizable(const char *name)
+{
+	static const char *const names[] = {
+		"tn_derived", "tn_flows", "tn_channels", "tn_cgfiles", NULL
+	};
+
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
 static int load_object(struct agent *a, enum tn_attach_mode mode,
 		       struct tn_err *err)
 {
@@ -279,6 +293,20 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 	if (a->opt.ringbuf_size)
 		bpf_map__set_max_entries(a->skel->maps.tn_events,
 					 a->opt.ringbuf_size);
+	for (i = 0; i < (size_t)a->opt.nmap_size; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(
+			a->skel->obj, a->opt.map_size[i].name);
+
+		/* tn_flows_old holds what tn_flows retires: the same size. */
+		if (m && !strcmp(a->opt.map_size[i].name, "tn_flows"))
+			bpf_map__set_max_entries(a->skel->maps.tn_flows_old,
+						 a->opt.map_size[i].n);
+		if (!m || bpf_map__set_max_entries(m, a->opt.map_size[i].n)) {
+			trustnode_bpf__destroy(a->skel);
+			a->skel = NULL;
+			return tn_fail(err, "cannot resize map %s", a->opt.map_size[i].name);
+		}
+	}
 	ret = trustnode_bpf__load(a->skel);
 	if (ret) {
 		err->errnum = -ret;

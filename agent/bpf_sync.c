@@ -253,6 +253,9 @@ static int add_everything(struct agent *a, const struct registry *r,
 
 			if (!bpf_map_lookup_elem(fd, &k, &d) && (d.labels | labels) == d.labels)
 				continue;
+			/* Its age goes on from the last write the agent knew of. */
+			if (!d.last_ns)
+				d.last_ns = derived_boot_ns(t->last_write);
 			d.labels |= labels;
 			if (bpf_map_update_elem(fd, &k, &d, BPF_ANY))
 				return tn_fail_errno(err, errno, "cannot restore a derived tag");

@@ -6,9 +6,15 @@
  * file among the writer's descriptors and keeps a file handle
  * (name_to_handle_at), which carries the inode's generation: later,
  * open_by_handle_at answers ESTALE once that inode is gone, even if its
- * number was reused. trustctl tag prune removes exactly those tags, each
- * recorded; a tag without a handle, or whose file system is not mounted,
- * is kept (it cannot be shown to be gone).
+ * number was reused. trustctl tag prune, and the agent's timer a slice at a
+ * time, remove exactly those tags, each recorded; a tag without a handle, or
+ * whose file system is not mounted, is kept (it cannot be shown to be gone).
+ *
+ * Expiry by age is another matter: the file is (or may be) still there, and
+ * its data loses its labels. So it happens only when the policy sets
+ * derived_max_age, counts from the last write anything knows of (the
+ * kernel's entry, the file's ctime, the agent's record), and each one is
+ * recorded and measured as a weakening.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,9 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <unistd.h>
 #include "agent.h"
 #include "hex.h"
+#include "proto.h"
+#include "trustnode.skel.h"
+#include "trustnode/bpf_shared.h"
 
 #define MAX_HANDLE 128
 
@@ -135,17 +147,21 @@ static int mount_fd(uint64_t dev)
 	return fd;
 }
 
-/* 0: the inode is gone; 1: it exists; -1: cannot tell. */
-static int derived_exists(const struct reg_tag *t)
+/*
+ * 0: the inode is gone; 1: it exists (*ctime set); -1: cannot tell. mfd:
+ * where its file system is mounted (-1: looked up here).
+ */
+static int derived_exists_at(const struct reg_tag *t, int mfd, int64_t *ctime)
 {
 	union {
 		struct file_handle fh;
 		char buf[sizeof(struct file_handle) + MAX_HANDLE];
 	} h;
 	struct tn_err e;
+	struct stat st;
 	char *end;
 	size_t len;
-	int mfd, fd, type;
+	int fd, type, own = mfd < 0;
 
 	if (!t->handle)
 		return -1;
@@ -156,16 +172,25 @@ static int derived_exists(const struct reg_tag *t)
 		return -1;
 	h.fh.handle_bytes = len;
 	h.fh.handle_type = type;
-	mfd = mount_fd(t->dev);
+	if (own)
+		mfd = mount_fd(t->dev);
 	if (mfd < 0)
 		return -1;
 	fd = open_by_handle_at(mfd, &h.fh, O_PATH | O_CLOEXEC);
-	close(mfd);
+	if (own)
+		close(mfd);
 	if (fd >= 0) {
+		if (ctime && !fstat(fd, &st))
+			*ctime = st.st_ctim.tv_sec;
 		close(fd);
 		return 1;
 	}
 	return errno == ESTALE ? 0 : -1;
+}
+
+static int derived_exists(const struct reg_tag *t)
+{
+	return derived_exists_at(t, -1, NULL);
 }
 
 int derived_prune(struct agent *a, json_object *reply, struct tn_err *err)
@@ -218,4 +243,152 @@ int derived_prune(struct agent *a, json_object *reply, struct tn_err *err)
 	json_object_object_add(reply, "kept", json_object_new_int(kept));
 	json_object_object_add(reply, "unchecked", json_object_new_int(unknown));
 	return 0;
+}
+
+/* ---- on the timer ------------------------------------------------------- */
+
+/* Derived tags looked at per tick: a slice, not the whole table at once. */
+#define SCAN_SLICE	256
+
+static int64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+uint64_t derived_boot_ns(int64_t unix_s)
+{
+	int64_t boot_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	int64_t ns = unix_s * 1000000000LL - boot_real;
+
+	return ns > 0 ? ns : 0;
+}
+
+/* Mount directories of the devices met in one slice. */
+struct mounts {
+	uint64_t dev[8];
+	int fd[8], n;
+};
+
+static int mounts_fd(struct mounts *m, uint64_t dev)
+{
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->dev[i] == dev)
+			return m->fd[i];
+	if (m->n == 8)
+		return -1;	/* the next slice gets to it */
+	m->dev[m->n] = dev;
+	m->fd[m->n] = mount_fd(dev);
+	return m->fd[m->n++];
+}
+
+/*
+ * The last write of a derived file as far as anything says: the agent's
+ * record, the kernel's entry (any open for writing by a tainted workload
+ * refreshes it), and the file's ctime, which any write moves and no one
+ * without root's clock can set back.
+ */
+static int64_t last_write(struct agent *a, struct reg_tag *t, int64_t ctime)
+{
+	struct tn_inode_key k = { .dev = t->dev, .ino = t->ino };
+	int64_t lw = t->last_write, boot_real;
+	struct tn_derived d;
+
+	boot_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.tn_derived), &k, &d) &&
+	    d.last_ns && (int64_t)((d.last_ns + boot_real) / 1000000000LL) > lw)
+		lw = (d.last_ns + boot_real) / 1000000000LL;
+	/* Kept for after a reboot, when the kernel's entry starts over. */
+	if (lw > t->last_write + 60) {
+		t->last_write = lw;
+		a->state_dirty = 1;
+	}
+	return ctime > lw ? ctime : lw;
+}
+
+static json_object *gone_json(struct agent *a, const struct reg_tag *t,
+			      const char *note)
+{
+	json_object *o = registry_tag_json(&a->reg, t);
+
+	json_object_object_add(o, "note", json_object_new_string(note));
+	return o;
+}
+
+void derived_tick(struct agent *a)
+{
+	static int cursor;
+	struct mounts m = { .n = 0 };
+	int64_t now = time(NULL), max = a->reg.derived_max_age;
+	int i, seen = 0, expired = 0;
+	json_object *records = json_object_new_array();
+	struct tn_err err;
+
+	if (cursor >= a->reg.ntags)
+		cursor = 0;
+	for (i = cursor; i < a->reg.ntags && seen < SCAN_SLICE; ) {
+		struct reg_tag *t = &a->reg.tags[i];
+		int64_t ctime = 0, age;
+		const char *why = NULL;
+		int e;
+
+		if (t->source != TN_SRC_DERIVED) {
+			i++;
+			continue;
+		}
+		seen++;
+		e = t->handle ? derived_exists_at(t, mounts_fd(&m, t->dev), &ctime) : -1;
+		age = now - last_write(a, t, ctime);
+		if (!e)
+			why = "derived tag pruned: its file no longer exists";
+		else if (max && age > max)
+			why = e > 0 ? "derived tag expired: not written for longer than the policy's derived_max_age; the file still exists and its data no longer carries these labels" :
+				      "derived tag expired: not written for longer than the policy's derived_max_age; whether the file still exists is unknown (no file handle), its data no longer carries these labels";
+		if (!why || bpf_derived_remove(a, t->dev, t->ino, &err)) {
+			i++;
+			continue;
+		}
+		{
+			json_object *o = gone_json(a, t, why);
+
+			if (e) {
+				json_object_object_add(o, "age_s", json_object_new_int64(age));
+				json_object_object_add(o, "derived_max_age_s", json_object_new_int64(max));
+				json_object_object_add(o, "type", json_object_new_string("tag-expired"));
+				expired++;
+			} else {
+				json_object_object_add(o, "type", json_object_new_string("tag-pruned"));
+			}
+			json_object_array_add(records, o);
+		}
+		registry_remove_tag(&a->reg, i);
+		a->state_dirty = 1;
+	}
+	cursor = i;
+	for (i = 0; i < m.n; i++)
+		if (m.fd[i] >= 0)
+			close(m.fd[i]);
+	if (a->state_dirty && !registry_save(&a->reg, a->state_path, &err))
+		a->state_dirty = 0;
+	for (i = 0; i < (int)json_object_array_length(records); i++) {
+		json_object *o = json_object_get(json_object_array_get_idx(records, i));
+		char type[32];
+
+		snprintf(type, sizeof(type), "%s", tn_json_str(o, "type"));
+		json_object_object_del(o, "type");
+		events_record(a, type, o);
+	}
+	json_object_put(records);
+	if (expired) {
+		char what[128];
+
+		/* Labelled data became unlabelled: peers must see it. */
+		snprintf(what, sizeof(what), "%d derived tags expired (derived_max_age %llu s)",
+			 expired, (unsigned long long)max);
+		measure_weakening(a, what);
+	}
 }

@@ -37,6 +37,7 @@ static const char *type_name(__u32 t)
 	case TN_EV_SOCKET:     return "socket";
 	case TN_EV_USERNS:     return "userns";
 	case TN_EV_TAGGED_OPEN: return "tagged-open";
+	case TN_EV_MAP_FULL:   return "map-full";
 	}
 	return "unknown";
 }
@@ -175,6 +176,8 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		.source = TN_SRC_DERIVED, .dev = e->dev, .ino = e->ino,
 		.labels = e->labels, .workload = w ? w->name : NULL,
 		.event = audit_next_seq(a),	/* the seq of this event's record */
+		.last_write = (e->ts_boot_ns + ts_ns(CLOCK_REALTIME) -
+			       ts_ns(CLOCK_BOOTTIME)) / 1000000000LL,
 		/* While the writer still has it open: for trustctl tag prune. */
 		.handle = derived_handle(e->pid, e->dev, e->ino),
 	};
@@ -263,6 +266,31 @@ static void add_tagged_open(struct agent *a, json_object *o, const struct tn_eve
 		"tagged_readers = \"workloads\": only workloads and trusted readers may open tagged files (audit mode: allowed)"));
 }
 
+/* A map a decision depends on could not take an entry: what was done. */
+static void add_map_full(json_object *o, const struct tn_event *e)
+{
+	const char *note = "?";
+	char f[96];
+
+	if (e->count == TN_MAP_DERIVED) {
+		json_object_object_add(o, "map", json_object_new_string("tn_derived"));
+		snprintf(f, sizeof(f), "inode %llu:%llu:%llu",
+			 (unsigned long long)(e->dev >> 20),
+			 (unsigned long long)(e->dev & 0xfffff),
+			 (unsigned long long)e->ino);
+		json_object_object_add(o, "file", json_object_new_string(f));
+		note = e->decision == TN_DEC_DENY ? "tn_derived is full: the file cannot become a derived tag, so the open (or move) was refused" :
+		       e->decision == TN_DEC_KILL ? "tn_derived is full: the file cannot become a derived tag; the open had happened (cgroup mode), so the opener was killed before it returned" :
+		       "tn_derived is full: the file is not a derived tag (audit mode: allowed)";
+	} else if (e->count == TN_MAP_FLOWS) {
+		json_object_object_add(o, "map", json_object_new_string("tn_flows"));
+		add_dest(o, e);
+		note = e->decision == TN_DEC_DENY ? "tn_flows is full: a tainted flow's packets are dropped, its receiver could not be tainted; further drops within 1 s are counted (flow_full_packets), not reported" :
+		       "tn_flows is full: a tainted flow's packets pass untracked (audit mode)";
+	}
+	json_object_object_add(o, "note", json_object_new_string(note));
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
@@ -319,6 +347,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		/* deny / allow-audit: a move out of a tagged tree that made no tag. */
 		if (e->decision == TN_DEC_DERIVE)
 			note_derived(a, w, e);
+	} else if (e->type == TN_EV_MAP_FULL) {
+		add_map_full(o, e);
 	} else if (e->type == TN_EV_CGROUP_ESCAPE) {
 		add_escape(a, o, e);
 	} else if (e->type == TN_EV_SOCKET) {

@@ -47,6 +47,8 @@ static void (*const every_tick[])(struct agent *a) = {
 static void (*const every_second[])(struct agent *a) = {
 	events_check_counters,
 	derived_handle_tick,
+	flows_expire_tick,
+	derived_tick,
 	kmod_sync,
 	serve_tick,
 	audit_tick,

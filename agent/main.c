@@ -42,6 +42,11 @@ static void usage(FILE *f)
 "  --socket PATH       control socket (default RUN_DIR/" TN_CONTROL_SOCKET_NAME ")\n"
 "  --pin-dir DIR       bpffs directory for pins (default " TN_DEFAULT_PIN_DIR ")\n"
 "  --ringbuf-size N    event ring buffer bytes, a power of 2 pages (tests)\n"
+"  --map-size MAP=N    max_entries of a map, set before it is created: one of\n"
+"                      tn_derived, tn_flows, tn_channels, tn_cgfiles (repeat\n"
+"                      for several). A map already pinned keeps its size: a\n"
+"                      different N is refused until trustnoded --unload.\n"
+"                      (bigger maps for big nodes; tests fill small ones)\n"
 "  --no-kmod           do not drive trustnode.ko (another agent on this\n"
 "                      kernel does: tests that run several nodes on one)\n"
 "\n"
@@ -166,6 +171,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 		{ "socket", required_argument, NULL, 'S' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "ringbuf-size", required_argument, NULL, 'R' },
+		{ "map-size", required_argument, NULL, 'Z' },
 		{ "unload", no_argument, NULL, 'U' },
 		{ "no-kmod", no_argument, NULL, 'M' },
 		{ "tcti", required_argument, NULL, 'T' },
@@ -240,6 +246,25 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 				return -1;
 			}
 			break;
+		case 'Z': {
+			char *eq = strchr(optarg, '='), *end;
+			unsigned long v;
+
+			if (eq) {
+				*eq = '\0';
+				errno = 0;
+				v = strtoul(eq + 1, &end, 10);
+			}
+			if (!eq || !bpf_map_resizable(optarg) || errno || *end ||
+			    eq[1] < '0' || eq[1] > '9' || v < 1 || v > (1UL << 24) ||
+			    o->nmap_size == 8) {
+				fprintf(stderr, "trustnoded: --map-size must be MAP=N, MAP one of tn_derived, tn_flows, tn_channels, tn_cgfiles, N 1..16777216 (at most 8 times)\n");
+				return -1;
+			}
+			o->map_size[o->nmap_size].name = optarg;
+			o->map_size[o->nmap_size++].n = v;
+			break;
+		}
 		case 'a':
 			if (!strcmp(optarg, "auto"))
 				o->attach = TN_ATTACH_AUTO;

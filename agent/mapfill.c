@@ -73,13 +73,37 @@ static long long count_entries(struct bpf_map *m)
 	return n;
 }
 
+/* What the kernel does when the map cannot take an entry, in this mode. */
+static const char *when_full(struct agent *a, const char *name)
+{
+	int lsm = a->mode == TN_ATTACH_LSM;
+
+	if (!strcmp(name, "tn_derived"))
+		return lsm ? "a tainted workload's open for writing of a file not yet a derived tag is refused (EPERM), a map-full event" :
+			     "a tainted workload's process that opened for writing a file not yet a derived tag is killed (SIGKILL) before the open returns, a map-full event; other threads of it may run for microseconds";
+	if (!strcmp(name, "tn_flows"))
+		return "packets of a tainted workload's new flows to allowed destinations are dropped, a map-full event a second per workload; flows idle 30 s are retired by the agent";
+	if (!strcmp(name, "tn_flows_old"))
+		return "flows are not retired (tn_flows keeps them)";
+	if (!strcmp(name, "tn_channels"))
+		return lsm ? "tainted writes into an untracked unix socket, pipe or FIFO are refused (EPERM), a channel-untracked event" : NULL;
+	if (!strcmp(name, "tn_cgfiles"))
+		return lsm ? NULL : "LRU: the oldest entry goes; a write into the cgroup.procs file it named is no longer judged (see README)";
+	if (!strcmp(name, "tn_workloads") || !strcmp(name, "tn_tags") ||
+	    !strcmp(name, "tn_endpoints") || !strcmp(name, "tn_trusted") ||
+	    !strcmp(name, "tn_prefixes"))
+		return "the agent's change is refused with an error, nothing changes";
+	return NULL;
+}
+
 json_object *bpf_maps_fill_json(struct agent *a)
 {
 	struct trustnode_bpf *s = a->skel;
 	struct bpf_map *maps[] = {
 		s->maps.tn_workloads, s->maps.tn_tags, s->maps.tn_derived,
 		s->maps.tn_endpoints, s->maps.tn_prefixes, s->maps.tn_trusted,
-		s->maps.tn_readers, s->maps.tn_flows, s->maps.tn_channels,
+		s->maps.tn_readers, s->maps.tn_flows, s->maps.tn_flows_old,
+		s->maps.tn_channels, s->maps.tn_cgfiles,
 	};
 	json_object *arr = json_object_new_array();
 	size_t i;
@@ -88,11 +112,14 @@ json_object *bpf_maps_fill_json(struct agent *a)
 		json_object *o = json_object_new_object();
 		unsigned max = bpf_map__max_entries(maps[i]);
 		long long n = count_entries(maps[i]);
+		const char *name = bpf_map__name(maps[i]), *w = when_full(a, name);
 
-		json_object_object_add(o, "name", json_object_new_string(bpf_map__name(maps[i])));
+		json_object_object_add(o, "name", json_object_new_string(name));
 		json_object_object_add(o, "entries", json_object_new_int64(n));
 		json_object_object_add(o, "max_entries", json_object_new_int64(max));
 		json_object_object_add(o, "full", json_object_new_boolean(n >= max));
+		if (w)
+			json_object_object_add(o, "when_full", json_object_new_string(w));
 		json_object_array_add(arr, o);
 	}
 	return arr;

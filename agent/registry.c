@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "proto.h"
@@ -273,6 +274,8 @@ int registry_add_tag(struct registry *r, const struct reg_tag *t,
 	for (i = 0; i < r->ntags; i++) {
 		if (r->tags[i].source == t->source && registry_same_source(&r->tags[i], t)) {
 			r->tags[i].labels |= t->labels;
+			if (t->last_write > r->tags[i].last_write)
+				r->tags[i].last_write = t->last_write;
 			if (!r->tags[i].handle && t->handle)
 				r->tags[i].handle = strdup(t->handle);
 			return 0;
@@ -439,6 +442,7 @@ int registry_apply_policy(struct registry *r, const struct tn_policy *p,
 	r->tagged_readers = p->tagged_readers;
 
 	r->enforce = p->enforce;
+	r->derived_max_age = p->derived_max_age;
 	r->peers_only = p->peers_only;
 	if (p->peers_only) {
 		/* Only attested peers, and this node itself. */
@@ -517,6 +521,7 @@ json_object *registry_tag_json(const struct registry *r,
 		json_object_object_add(o, "workload", json_object_new_string(
 					       t->workload ? t->workload : "?"));
 		json_object_object_add(o, "event", json_object_new_int64(t->event));
+		json_object_object_add(o, "last_write", json_object_new_int64(t->last_write));
 		if (t->handle)
 			json_object_object_add(o, "handle", json_object_new_string(t->handle));
 	}
@@ -641,6 +646,9 @@ int registry_save(const struct registry *r, const char *path,
 	json_object_object_add(o, "prefixes_default",
 			       json_object_new_boolean(r->prefixes_default));
 	json_object_object_add(o, "prefixes", registry_prefixes_json(r));
+	if (r->derived_max_age)
+		json_object_object_add(o, "derived_max_age",
+				       json_object_new_int64(r->derived_max_age));
 	if (r->policy_name) {
 		json_object_object_add(o, "policy_name",
 				       json_object_new_string(r->policy_name));
@@ -721,6 +729,10 @@ static int load_tag(struct registry *r, json_object *o, struct tn_err *err)
 		t.handle = (char *)tn_json_str(o, "handle");
 		tn_json_int(o, "event", &ev);
 		t.event = ev;
+		/* A state from before last_write: its age counts from now. */
+		if (tn_json_int(o, "last_write", &ev) || ev <= 0)
+			ev = time(NULL);
+		t.last_write = ev;
 	}
 	if (t.source == TN_SRC_PEER) {
 		struct tn_prefix pf;
@@ -798,6 +810,8 @@ int registry_load(struct registry *r, const char *path, struct tn_err *err)
 		r->next_wl_id = n;
 	s = tn_json_str(o, "mode");
 	r->enforce = !(s && !strcmp(s, "audit"));
+	if (!tn_json_int(o, "derived_max_age", &n) && n > 0)
+		r->derived_max_age = n;
 	if (json_object_object_get_ex(o, "prefixes", &a) &&
 	    json_object_is_type(a, json_type_array)) {
 		free(r->prefixes);

@@ -30,6 +30,10 @@ struct reg_tag {
 	char *workload;		/* TN_SRC_DERIVED: who wrote the file;
 				 * TN_SRC_PEER: the peer's name */
 	uint64_t event;		/* TN_SRC_DERIVED: the event that derived it */
+	int64_t last_write;	/* TN_SRC_DERIVED: when a tainted workload last
+				 * opened it for writing, as far as the agent
+				 * knows (unix seconds): derived_max_age
+				 * counts from it */
 	char *handle;		/* TN_SRC_DERIVED: "TYPE:HEX" file handle taken
 				 * from the writer's descriptor, so that trustctl
 				 * tag prune can tell whether the inode still
@@ -84,6 +88,7 @@ struct registry {
 	/* Addresses of peers whose attestation holds now (not saved). */
 	struct reg_peer_prefix *peer_prefixes;
 	int npeer_prefixes;
+	uint64_t derived_max_age;	/* policy; seconds, 0: never */
 	char *policy_name;	/* NULL until a policy is loaded */
 	char *policy_text;
 };

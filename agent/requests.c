@@ -158,6 +158,7 @@ static const char *const counter_names[TN_CNT__MAX] = {
 	[TN_CNT_DENY_USERNS] = "denied_userns",
 	[TN_CNT_DENY_OPEN] = "denied_tagged_opens",
 	[TN_CNT_OPENS_UNREPORTED] = "tagged_opens_unreported",
+	[TN_CNT_FLOW_FULL] = "flow_full_packets",
 };
 
 /* Whether tagged files open only to workloads and trusted readers here. */

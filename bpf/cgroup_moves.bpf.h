@@ -15,7 +15,6 @@
  * move, kills the writer and the task it moved. Either way it is an event.
  */
 #define CGROUP2_SUPER_MAGIC_	0x63677270
-#define SIGKILL_		9
 #define NR_write		1
 #define NR_pwrite64		18
 #define NR_writev		20

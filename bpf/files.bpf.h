@@ -64,42 +64,80 @@ static __always_inline __u64 file_labels(struct file *file,
 }
 
 /*
+ * tn_derived could not take the entry of a file a tainted workload opened
+ * for writing: whatever it writes would carry no label. Fail closed: lsm
+ * mode refuses the open (EPERM, like every other refusal: it is policy, not
+ * a full disk, and an application must not retry or report "disk full");
+ * cgroup mode sees the open only after it happened and kills the opener
+ * before it returns to user space, so nothing is written through it.
+ */
+static __always_inline int derive_failed(struct tn_inode_key *key,
+					 struct tn_workload *w, __u64 wl_cgid,
+					 bool can_refuse)
+{
+	__u32 decision = TN_DEC_DENY;
+	struct tn_event *e;
+
+	count(TN_CNT_DERIVE_FAILED);
+	if (audit_mode())
+		decision = TN_DEC_ALLOW_AUDIT;
+	else if (!can_refuse)
+		decision = TN_DEC_KILL;
+	e = event_start(TN_EV_MAP_FULL, decision, wl_cgid, w->taint, true);
+	if (e) {
+		e->dev = key->dev;
+		e->ino = key->ino;
+		e->count = TN_MAP_DERIVED;
+		bpf_ringbuf_submit(e, 0);
+	}
+	if (decision == TN_DEC_KILL)
+		bpf_send_signal(SIGKILL_);
+	return decision == TN_DEC_DENY ? -EPERM : 0;
+}
+
+/*
  * A tainted workload opened file for writing: whatever it writes carries
  * its labels, so the file becomes a derived tag. Keyed by inode, the tag
- * follows the file through rename and link.
+ * follows the file through rename and link. Returns -EPERM when the open
+ * must be refused (lsm mode, the entry could not be made).
  */
-static __always_inline void derive(struct file *file, struct tn_workload *w,
-				   __u64 wl_cgid)
+static __always_inline int derive(struct file *file, struct tn_workload *w,
+				  __u64 wl_cgid, bool can_refuse)
 {
 	struct tn_inode_key key = {};
 	struct tn_derived fresh = {}, *d;
+	__u64 taint = w->taint, gained = 0, now = bpf_ktime_get_boot_ns();
 	struct tn_event *e;
-	__u64 taint = w->taint, gained;
 
 	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 	d = bpf_map_lookup_elem(&tn_derived, &key);
-	if (d) {
-		gained = taint & ~__sync_fetch_and_or(&d->labels, taint);
-	} else {
+	if (!d) {
 		fresh.labels = taint;
 		fresh.workload_cgid = wl_cgid;
-		if (bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST)) {
-			/* Never silent: a full map means an untracked file. */
-			count(TN_CNT_DERIVE_FAILED);
-			return;
-		}
-		gained = taint;
+		fresh.last_ns = now;
+		if (!bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST))
+			gained = taint;
+		else if (!(d = bpf_map_lookup_elem(&tn_derived, &key)))
+			/* Not a concurrent insert of the same file: full. */
+			return derive_failed(&key, w, wl_cgid, can_refuse);
+	}
+	if (d) {
+		/* New data in it: an expiry by age starts again. */
+		if (now - d->last_ns > TN_FLOW_TOUCH_NS)
+			d->last_ns = now;
+		gained = taint & ~__sync_fetch_and_or(&d->labels, taint);
 	}
 	if (!gained)
-		return;
+		return 0;
 	count(TN_CNT_DERIVED);
 	e = event_start(TN_EV_DERIVE_FILE, TN_DEC_DERIVE, wl_cgid, gained, true);
 	if (!e)
-		return;
+		return 0;
 	e->dev = key.dev;
 	e->ino = key.ino;
 	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 #define FMODE_WRITE_ 0x2
@@ -181,7 +219,12 @@ out:
 	return decision == TN_DEC_DENY ? -EACCES : 0;
 }
 
-static __always_inline int taint_from_file(struct file *file, __u32 how)
+/*
+ * how: 0 an open, 1 a descriptor received over SCM_RIGHTS. can_refuse: an
+ * LSM hook, whose error refuses the open (cgroup mode sees it done).
+ */
+static __always_inline int taint_from_file(struct file *file, __u32 how,
+					   bool can_refuse)
 {
 	struct tn_inode_key key = {};
 	struct tn_workload *w;
@@ -190,7 +233,7 @@ static __always_inline int taint_from_file(struct file *file, __u32 how)
 
 	w = current_workload(&wl_cgid);
 	if (!w)
-		return outside_reader(file, how);
+		return can_refuse ? outside_reader(file, how) : 0;
 
 	labels = file_labels(file, &key, NULL, NULL);
 	if (labels) {
@@ -207,21 +250,21 @@ static __always_inline int taint_from_file(struct file *file, __u32 how)
 		}
 	}
 	if (w->taint && (BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
-		derive(file, w, wl_cgid);
+		return derive(file, w, wl_cgid, can_refuse);
 	return 0;
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(tn_lsm_file_open, struct file *file)
 {
-	return taint_from_file(file, 0);
+	return taint_from_file(file, 0, true);
 }
 
 /* A descriptor passed over a unix socket (SCM_RIGHTS) carries its file. */
 SEC("lsm/file_receive")
 int BPF_PROG(tn_lsm_file_receive, struct file *file)
 {
-	return taint_from_file(file, 1);
+	return taint_from_file(file, 1, true);
 }
 
 
@@ -242,7 +285,7 @@ static __always_inline int keep_labels_on_move(struct dentry *old_dentry,
 	struct tn_workload *w;
 	struct tn_event *e;
 	__u64 from, lost, wl_cgid = 0;
-	__u32 decision = TN_DEC_DERIVE;
+	__u32 decision = TN_DEC_DERIVE, type = TN_EV_DERIVE_FILE;
 	int ret = 0;
 
 	if (!inode)
@@ -267,9 +310,11 @@ static __always_inline int keep_labels_on_move(struct dentry *old_dentry,
 	} else {
 		fresh.labels = lost;
 		fresh.workload_cgid = w ? wl_cgid : 0;
+		fresh.last_ns = bpf_ktime_get_boot_ns();
 		if (bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST)) {
 			count(TN_CNT_DERIVE_FAILED);
 			decision = TN_DEC_DENY;
+			type = TN_EV_MAP_FULL;
 		}
 	}
 	if (decision == TN_DEC_DENY) {
@@ -280,10 +325,11 @@ static __always_inline int keep_labels_on_move(struct dentry *old_dentry,
 	} else {
 		count(TN_CNT_DERIVED);
 	}
-	e = event_start(TN_EV_DERIVE_FILE, decision, wl_cgid, lost, true);
+	e = event_start(type, decision, wl_cgid, lost, true);
 	if (e) {
 		e->dev = key.dev;
 		e->ino = key.ino;
+		e->count = type == TN_EV_MAP_FULL ? TN_MAP_DERIVED : 0;
 		bpf_ringbuf_submit(e, 0);
 	}
 	return ret;

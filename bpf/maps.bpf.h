@@ -64,13 +64,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tn_open_limit SEC(".maps");
 
+/* Not LRU: an evicted flow would taint no receiver (bpf_shared.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TN_MAX_FLOWS);
 	__type(key, struct tn_flow_key);
 	__type(value, struct tn_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tn_flows SEC(".maps");
+
+/* Flows the agent retired from tn_flows, kept one more scan for ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TN_MAX_FLOWS);
+	__type(key, struct tn_flow_key);
+	__type(value, struct tn_flow);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_flows_old SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -63,18 +63,52 @@ static __always_inline void flow_peer(const struct tn_flow_key *f, bool egress,
 	__builtin_memcpy(d->addr, egress ? f->daddr : f->saddr, 16);
 }
 
-/* Remembers that a tainted workload sends on this flow. */
-static __always_inline void record_flow(const struct tn_flow_key *f,
+/*
+ * Remembers that a tainted workload sends on this flow. False when it
+ * cannot (tn_flows full): the packet must not go, its receiver would not
+ * be tainted.
+ */
+static __always_inline bool record_flow(const struct tn_flow_key *f,
 					struct tn_workload *w, __u64 wl_cgid)
 {
 	struct tn_flow *known = bpf_map_lookup_elem(&tn_flows, f);
 	struct tn_flow v = { .labels = w->taint, .workload_cgid = wl_cgid };
+	__u64 now = bpf_ktime_get_boot_ns();
 
-	if (known && (known->labels | v.labels) == known->labels)
-		return;
+	if (known && (known->labels | v.labels) == known->labels) {
+		/* For the agent's idle expiry; one store a second at most. */
+		if (now - known->last_ns > TN_FLOW_TOUCH_NS)
+			known->last_ns = now;
+		return true;
+	}
+	v.last_ns = now;
 	if (known)
 		v.labels |= known->labels;
-	bpf_map_update_elem(&tn_flows, f, &v, BPF_ANY);
+	return !bpf_map_update_elem(&tn_flows, f, &v, BPF_ANY);
+}
+
+/*
+ * tn_flows is full: the packet is dropped (enforce) and reported, one event
+ * per workload per interval like other drops; every packet is counted.
+ */
+static __always_inline int flow_untracked(struct tn_workload *w, __u64 wl_cgid,
+					  const struct dest *d)
+{
+	__u32 decision = audit_mode() ? TN_DEC_ALLOW_AUDIT : TN_DEC_DENY;
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct tn_event *e;
+
+	count(TN_CNT_FLOW_FULL);
+	if (now - w->last_drop_report_ns >= TN_DROP_REPORT_NS) {
+		w->last_drop_report_ns = now;
+		e = event_start(TN_EV_MAP_FULL, decision, wl_cgid, w->taint, false);
+		if (e) {
+			fill_dest(e, d);
+			e->count = TN_MAP_FLOWS;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return decision == TN_DEC_DENY ? SK_DROP : SK_PASS;
 }
 
 SEC("cgroup_skb/egress")
@@ -96,7 +130,8 @@ int tn_skb_egress(struct __sk_buff *skb)
 	flow_peer(&f, true, &d);
 	if (dest_allowed(&d)) {
 		/* It may be a process on this node: let the receiver know. */
-		record_flow(&f, w, wl_cgid);
+		if (!record_flow(&f, w, wl_cgid))
+			return flow_untracked(w, wl_cgid, &d);
 		return SK_PASS;
 	}
 
@@ -194,6 +229,9 @@ int tn_skb_ingress(struct __sk_buff *skb)
 	}
 
 	flow = bpf_map_lookup_elem(&tn_flows, &f);
+	if (!flow)
+		/* Retired by the agent after this packet passed egress? */
+		flow = bpf_map_lookup_elem(&tn_flows_old, &f);
 	if (!flow)
 		return SK_PASS;
 	if (trusted_receiver(skb, flow, &d))

@@ -80,7 +80,7 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), fds + ret) || !file)
 		return 0;
-	taint_from_file(file, 0);	/* the open is done: nothing to refuse */
+	taint_from_file(file, 0, false);	/* the open is done: nothing to refuse */
 	cgroup_file_opened(file);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #define SK_PASS		1
 #define S_IFMT_		0170000
 #define S_IFDIR_	0040000
+#define SIGKILL_	9
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -285,7 +285,7 @@ static int parse_labels(struct parse_ctx *c, struct tn_policy_tag *t,
 static const char *const top_members[] = {
 	"version", "mode", "local_prefixes", "tags", "workloads",
 	"trusted_receivers", "local_network", "peers", "attestation",
-	"tagged_readers", "trusted_readers", NULL
+	"tagged_readers", "trusted_readers", "derived_max_age", NULL
 };
 static const char *const tag_members[] = { "path", "net", "labels", NULL };
 static const char *const cgroup_members[] = { "name", "cgroup", NULL };
@@ -581,6 +581,53 @@ static int parse_tagged_readers(struct parse_ctx *c, struct tn_policy *p,
 	return 0;
 }
 
+/*
+ * derived_max_age = "30d"; (s, m, h or d), or an integer of seconds.
+ * Expiring a derived tag of a file that still exists takes the label off
+ * data, so it is only done when the policy says so.
+ */
+static int parse_derived_max_age(struct parse_ctx *c, struct tn_policy *p,
+				 const config_setting_t *s)
+{
+	unsigned long long v, unit = 1;
+	const char *str;
+	char *end;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64) {
+		long long i = config_setting_get_int64(s);
+
+		v = i < 0 ? 0 : i;
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		str = config_setting_get_string(s);
+		if (*str < '0' || *str > '9')
+			goto bad;
+		errno = 0;
+		v = strtoull(str, &end, 10);
+		if (errno)
+			goto bad;
+		if (*end == 'd')
+			unit = 86400;
+		else if (*end == 'h')
+			unit = 3600;
+		else if (*end == 'm')
+			unit = 60;
+		else if (*end != 's' && *end)
+			goto bad;
+		if (*end && end[1])
+			goto bad;
+		v = v > TN_DERIVED_MAX_AGE_MAX ? 0 : v * unit;
+	} else {
+		goto bad;
+	}
+	if (v < 1 || v > TN_DERIVED_MAX_AGE_MAX)
+		goto bad;
+	p->derived_max_age = v;
+	return 0;
+bad:
+	return fail_at(c, s, "derived_max_age must be a duration of 1 second to 3650 days: \"30d\", \"12h\", \"90m\", \"45s\" or an integer of seconds");
+}
+
 static int parse_local_network(struct parse_ctx *c, struct tn_policy *p,
 			       const config_setting_t *s)
 {
@@ -682,6 +729,9 @@ int tn_policy_parse(const char *text, const char *name, struct tn_policy *p,
 		goto out;
 	if ((s = config_setting_get_member(root, "attestation")) &&
 	    parse_attestation(&c, p, s))
+		goto out;
+	if ((s = config_setting_get_member(root, "derived_max_age")) &&
+	    parse_derived_max_age(&c, p, s))
 		goto out;
 	if (p->peers_only && !p->npeers) {
 		fail_at(&c, root, "local_network = \"peers-only\" needs peers: with none, nothing is local");

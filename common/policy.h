@@ -88,7 +88,12 @@ struct tn_policy {
 	int npeers;
 	unsigned attest_interval;	/* seconds; 0 when no peers */
 	unsigned attest_max_age;	/* seconds */
+	/* Derived tags of still-existing files expire this many seconds
+	 * after their last write; 0: never (the default). */
+	uint64_t derived_max_age;
 };
+
+#define TN_DERIVED_MAX_AGE_MAX	(3650ULL * 86400)
 
 #define TN_ATTEST_INTERVAL_DEFAULT 10
 #define TN_ATTEST_MAX_AGE_DEFAULT 30

@@ -188,6 +188,10 @@ int tn_policy_canonical(const struct tn_policy *p, char **out,
 		json_object_object_add(o, "attest_interval", json_object_new_int(p->attest_interval));
 		json_object_object_add(o, "attest_max_age", json_object_new_int(p->attest_max_age));
 	}
+	/* Only when set: digests of policies without it stay as they were. */
+	if (p->derived_max_age)
+		json_object_object_add(o, "derived_max_age",
+				       json_object_new_int64(p->derived_max_age));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s && (*out = strdup(s))) {

@@ -283,6 +283,38 @@ TEST(tagged_readers_is_measured_only_when_set)
 	free(c);
 }
 
+/* Expiring derived tags takes labels off data: only when asked, and sane. */
+TEST(derived_max_age_is_a_duration_and_off_by_default)
+{
+	static const struct { const char *v; uint64_t s; } ok[] = {
+		{ "\"30d\"", 30 * 86400ULL }, { "\"12h\"", 12 * 3600 },
+		{ "\"90m\"", 90 * 60 }, { "\"45s\"", 45 }, { "\"7\"", 7 },
+		{ "3600", 3600 }, { "\"3650d\"", 3650 * 86400ULL },
+	};
+	static const char *const bad[] = {
+		"\"30x\"", "\"d\"", "\"\"", "0", "-5", "\"0s\"", "\"3651d\"",
+		"\"30dd\"", "\" 5s\"", "1.5", "[ 1 ]", "\"99999999999999999999d\"",
+	};
+	struct tn_policy p;
+	struct tn_err e;
+	char text[128];
+	size_t i;
+
+	ASSERT_EQ(0, parse("mode = \"enforce\";\n", &p, &e));
+	EXPECT_EQ(0ULL, p.derived_max_age);
+	tn_policy_free(&p);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "derived_max_age = %s;\n", ok[i].v);
+		ASSERT_EQ(0, parse(text, &p, &e)) TH_LOG("%s: %s", ok[i].v, e.msg);
+		EXPECT_EQ(ok[i].s, p.derived_max_age) TH_LOG("%s", ok[i].v);
+		tn_policy_free(&p);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "\nderived_max_age = %s;\n", bad[i]);
+		EXPECT_POLICY_ERROR(text, "p.conf:2: derived_max_age must be a duration");
+	}
+}
+
 TEST(includes_are_refused)
 {
 	EXPECT_POLICY_ERROR("mode = \"audit\";\n  @include \"/etc/shadow\"\n",

@@ -94,6 +94,8 @@ static int run(int argc, char **argv)
 		printf("  %-24s %lld / %lld%s\n", tn_json_str(m, "name"), n, max,
 		       n < 0 ? " (could not be counted)" :
 		       n >= max ? " FULL" : n * 10 >= max * 9 ? " (over 90%)" : "");
+		if (tn_json_str(m, "when_full"))
+			printf("  %-24s when full: %s\n", "", tn_json_str(m, "when_full"));
 	}
 	printf("not covered in %s mode:\n", tn_json_str(reply, "attach"));
 	a = json_object_object_get(reply, "gaps");

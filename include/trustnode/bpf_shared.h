@@ -110,19 +110,30 @@ struct tn_inode_key {
 /*
  * map "tn_derived": files a tainted workload opened for writing, keyed like
  * tn_tags (the file itself, not its directories) -> the labels they carry.
- * Written by the BPF programs; the agent only restores entries after a
- * reboot and deletes one on an explicit, recorded untag.
+ * Written by the BPF programs; the agent restores entries after a reboot
+ * and deletes one on an explicit, recorded untag, when its file no longer
+ * exists, or when the policy's derived_max_age has passed (recorded).
  */
 struct tn_derived {
 	__u64 labels;
 	__u64 workload_cgid;	/* the workload that first wrote it */
+	__u64 last_ns;		/* boot clock of the last open for writing by
+				 * a tainted workload, to within a second: a
+				 * policy's derived_max_age counts from it */
 };
 
 /*
- * map "tn_flows" (LRU): flows a tainted workload sent packets on, keyed by
- * the packet's addresses and ports as they appear on the wire. When such a
+ * map "tn_flows": flows a tainted workload sent packets on, keyed by the
+ * packet's addresses and ports as they appear on the wire. When such a
  * packet arrives at a socket of another workload on this node (loopback or
  * a local address), the receiver is tainted with the labels.
+ *
+ * Not an LRU map: an LRU evicts silently, and an evicted flow would reach
+ * its receiver untainted. A packet whose flow cannot be recorded (map full)
+ * is dropped at egress instead. The agent retires flows idle for
+ * TN_FLOW_IDLE_NS: it copies each into "tn_flows_old" before deleting it,
+ * so a packet already past egress still finds its labels at ingress; the
+ * copies go one scan (TN_FLOW_SCAN_S) later.
  */
 struct tn_flow_key {
 	__u8 family;
@@ -138,7 +149,13 @@ struct tn_flow {
 	__u64 labels;
 	__u64 workload_cgid;	/* the sender */
 	__u64 trusted_reported;	/* a trusted receiver's event was sent */
+	__u64 last_ns;		/* boot clock of the last packet, to within
+				 * TN_FLOW_TOUCH_NS */
 };
+
+#define TN_FLOW_TOUCH_NS	(1000ULL * 1000 * 1000)
+#define TN_FLOW_IDLE_NS		(30ULL * 1000 * 1000 * 1000)
+#define TN_FLOW_SCAN_S		10
 
 /*
  * map "tn_channels" (lsm mode): local IPC channels, keyed by the kernel
@@ -260,6 +277,8 @@ enum tn_counter {
 				 * workload and no trusted reader */
 	TN_CNT_OPENS_UNREPORTED,/* of those (or audit-allows), folded by the
 				 * rate limit: counted, no event */
+	TN_CNT_FLOW_FULL,	/* tn_flows full: packets of a tainted flow
+				 * dropped (allowed in audit mode) */
 	TN_CNT__MAX,
 };
 
@@ -287,6 +306,16 @@ enum tn_event_type {
 				 * file, from_cgid the inode of the tag that
 				 * matched (channel 1: a derived tag), to_cgid
 				 * the caller's cgroup */
+	TN_EV_MAP_FULL,		/* a map a decision depends on could not take
+				 * an entry: count is the enum tn_map_id;
+				 * tn_derived: dev, ino name the file;
+				 * tn_flows: the destination is filled */
+};
+
+/* Which map was full (TN_EV_MAP_FULL). */
+enum tn_map_id {
+	TN_MAP_DERIVED = 1,
+	TN_MAP_FLOWS,
 };
 
 enum tn_decision {
@@ -296,7 +325,9 @@ enum tn_decision {
 	TN_DEC_DERIVE,
 	TN_DEC_TRUSTED,		/* passed untainted: a trusted receiver */
 	TN_DEC_KILL,		/* cgroup mode: the move happened, the writer
-				 * (and the task it moved) got SIGKILL */
+				 * (and the task it moved) got SIGKILL; or the
+				 * open for writing happened and tn_derived
+				 * was full: the opener got SIGKILL */
 };
 
 #define TN_COMM_LEN 16

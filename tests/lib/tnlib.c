@@ -273,6 +273,8 @@ int node_start_agent(struct tn_node *n)
 			}
 			if (n->extra_args)
 				argv[k++] = n->extra_args;
+			if (n->extra_args2)
+				argv[k++] = n->extra_args2;
 			execv(bin, (char **)argv);
 		}
 		_exit(127);

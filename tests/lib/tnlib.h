@@ -68,6 +68,7 @@ struct tn_node {
 	const char *agent_netns; /* run trustnoded in this named netns */
 	const char *state;	/* --state-dir; default TMP/state */
 	const char *extra_args;	/* one more trustnoded option, "--opt=value" */
+	const char *extra_args2; /* and another */
 	const char *agent_bin;	/* another trustnoded binary (default: the build's) */
 };
 
