@@ -432,6 +432,8 @@ TEST_F_TIMEOUT(node, processes_started_before_the_agent_are_covered, LIFE_TIMEOU
 	node_kill_agent(&self->n);
 	ASSERT_EQ(0, run_cmd("%s/trustnoded --unload --pin-dir %s 2>/dev/null",
 			     tn_build(), self->n.pin));
+	/* A first start: no saved state names the workloads, only --policy. */
+	ASSERT_EQ(0, run_cmd("rm -rf %s/state", self->n.tmp));
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
