@@ -421,13 +421,14 @@ static int setup(struct agent *a, struct tn_err *err)
 		return -1;
 	}
 	cgroups_record(a, changes, "agent-start");
-	cgroups_record_preexisting(a);
 	for (i = 0; i < json_object_array_length(restored); i++)
 		events_record(a, "taint-restored", json_object_get(
 				      json_object_array_get_idx(restored, i)));
 	json_object_put(restored);
 	if (a->opt.policy_path && load_policy_file(a, err))
 		return -1;
+	/* After the policy: also the workloads no saved state knew (a first start). */
+	cgroups_record_preexisting(a);
 	if (cgwatch_open(a, err))
 		return -1;
 	measure_policy(a);

@@ -13,11 +13,17 @@
  * was open; B restored is allowed again. Workloads act through
  * `trustctl run` in their node's namespace, as an operator would.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
 #include "kselftest_harness.h"
 #include "attnode.h"
 
@@ -487,6 +493,268 @@ TEST_F_TIMEOUT(mesh, a_peer_running_other_software_is_refused, 240)
 	ASSERT_EQ(0, node_start_agent(&self->b.att.n));
 	EXPECT_EQ(0, wait_reason(&self->a, "node-b", "not an accepted measurement", 8));
 	EXPECT_EQ(0, wait_verdict(&self->a, "node-b", "failed", 1));
+}
+
+/* ---- a flood of denials ------------------------------------------------ */
+
+#define FLOOD_SECONDS 30
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * An unprivileged process of workload cg on node m loops on sendto() to C
+ * (in nobody's allowed set) for FLOOD_SECONDS, then writes to wfd how many
+ * calls were refused with EPERM and how many were not.
+ */
+static pid_t flood_start(struct mesh_node *m, const char *cg, int wfd)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	{
+		struct sockaddr_storage ss;
+		long counts[2] = { 0, 0 };
+		char procs[400], b = 'x';
+		socklen_t len;
+		double t0;
+		int fd;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		if (write_file(procs, "0") || join_netns(m->att.ns))
+			_exit(100);
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		if (sockaddr_of(ADDR(3), 9000, &ss, &len) < 0)
+			_exit(98);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0)
+			_exit(97);
+		t0 = now_s();
+		do {
+			for (int i = 0; i < 1000; i++) {
+				if (sendto(fd, &b, 1, 0, (struct sockaddr *)&ss, len) < 0 &&
+				    errno == EPERM)
+					counts[0]++;
+				else
+					counts[1]++;
+			}
+		} while (now_s() - t0 < FLOOD_SECONDS);
+		_exit(write(wfd, counts, sizeof(counts)) == sizeof(counts) ? 0 : 96);
+	}
+}
+
+/* A status request on n's control socket, read to the end: the agent's own share. */
+static int bare_status(struct tn_node *n)
+{
+	static char reply[1 << 16];
+	const char *req = "{\"cmd\":\"status\"}\n";
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t off = 0;
+	ssize_t r;
+
+	memcpy(sun.sun_path, n->socket, sizeof(n->socket));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	shutdown(fd, SHUT_WR);
+	while (off < sizeof(reply) - 1 &&
+	       (r = read(fd, reply + off, sizeof(reply) - off - 1)) > 0)
+		off += r;
+	reply[off] = '\0';
+	close(fd);
+	return strstr(reply, "\"ok\":true") ? 0 : -1;
+}
+
+/*
+ * C asks A for a quote over a fresh nonce (seq makes it fresh); 0 if an
+ * answer with a quote came back.
+ */
+static int quote_from(FIXTURE_DATA(mesh) *self, unsigned seq)
+{
+	return run_cmd("ip netns exec %s curl -sf --max-time 20 --noproxy '*' "
+		       "'%s/v1/quote?nonce=%064x' | grep -q '\"attest\"'",
+		       self->c.att.ns, self->a.att.url, seq);
+}
+
+/* Sum of the numbers after key in lines of path that contain n1 and n2. */
+static long sum_lines(const char *path, const char *key, const char *n1,
+		      const char *n2, long *lines)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	long sum = 0;
+
+	*lines = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p;
+
+		if (!strstr(line, n1) || (n2 && !strstr(line, n2)))
+			continue;
+		(*lines)++;
+		p = key ? strstr(line, key) : NULL;
+		if (p)
+			sum += strtol(p + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return sum;
+}
+
+/* How many times node m has attested peer, and how many of those failed. */
+static int peer_counts(struct mesh_node *m, const char *peer, long *att, long *fail)
+{
+	static char out[65536];
+	json_object *o, *arr;
+	int ret = -1;
+
+	if (ctl(&m->att.n, out, sizeof(out), "status --json"))
+		return -1;
+	o = json_tokener_parse(out);
+	arr = json_object_object_get(o, "peers");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i);
+
+		if (strcmp(json_object_get_string(json_object_object_get(p, "name")), peer))
+			continue;
+		*att = json_object_get_int64(json_object_object_get(p, "attestations"));
+		*fail = json_object_get_int64(json_object_object_get(p, "failures"));
+		ret = 0;
+	}
+	json_object_put(o);
+	return ret;
+}
+
+/* One connection to B's listener as workload wl2 of A, without A's agent. */
+static int wl2_reaches_b(FIXTURE_DATA(mesh) *self)
+{
+	return run_cmd("sh -c 'echo $$ > %s/cgroup.procs && exec nsenter --net=/run/netns/%s "
+		       "timeout 5 bash -c \"echo x >/dev/tcp/192.0.2.2/9002\"' >/dev/null 2>&1",
+		       self->a.att.n.wl2_cg, self->a.att.ns);
+}
+
+/*
+ * A tainted, unprivileged workload on A floods denials for 30 s. During
+ * it A's agent answers its control socket, serves quotes (C asks, and B,
+ * attesting A every second with a max_age of 3 s, never fails it), and a
+ * peer whose attestation stops being renewed (B's agent killed) is refused
+ * at max_age; afterwards the reported and counted denials add up exactly.
+ */
+TEST_F_TIMEOUT(mesh, a_flood_of_denials_starves_neither_quotes_nor_peer_expiry, 240)
+{
+	double calm = 0, calm_q = 0, worst = 0, worst_ctl = 0, worst_q = 0, t, t0, t_kill = 0;
+	long counts[2] = { -1, -1 }, reported, unreported, records;
+	int p[2], st = -1, answers = 0, quotes = 0, quotes_failed = 0;
+	int reached_before = -1, reached_after = -1;
+	char script[1024], events[400];
+	long att0 = -1, fail0 = -1, att1 = -1, fail1 = -1;
+	unsigned seq = 1;
+	pid_t pid;
+
+	snprintf(script, sizeof(script), "cat %s/secret >/dev/null", self->a.att.n.data);
+	ASSERT_EQ(0, as_workload(&self->a, script));
+	/* wl2 is tainted too: it checks B's expiry without touching wl's counts. */
+	ASSERT_EQ(0, run_cmd("sh -c 'echo $$ > %s/cgroup.procs && exec cat %s/secret' >/dev/null",
+			     self->a.att.n.wl2_cg, self->a.att.n.data));
+	/* What a status and a quote cost here without a flood. */
+	for (int i = 0; i < 3; i++) {
+		t = now_s();
+		ASSERT_EQ(0, bare_status(&self->a.att.n));
+		t = now_s() - t;
+		calm = t > calm ? t : calm;
+		t = now_s();
+		ASSERT_EQ(0, quote_from(self, seq++));
+		t = now_s() - t;
+		calm_q = t > calm_q ? t : calm_q;
+	}
+
+	/* B's attestations of A from here on are those made during the flood. */
+	ASSERT_EQ(0, peer_counts(&self->b, "node-a", &att0, &fail0));
+	ASSERT_EQ(0, pipe(p));
+	pid = flood_start(&self->a, self->a.att.n.wl_cg, p[1]);
+	ASSERT_LE(0, pid);
+	close(p[1]);
+	usleep(500 * 1000);
+	t0 = now_s();
+	while (now_s() - t0 < FLOOD_SECONDS - 2) {
+		double e = now_s() - t0;
+
+		/* B is allowed while it is attested... */
+		if (reached_before < 0 && e > 15)
+			reached_before = wl2_reaches_b(self);
+		/* ... and its agent dies (nothing renews it) ... */
+		if (!t_kill && e > 20) {
+			EXPECT_EQ(0, peer_counts(&self->b, "node-a", &att1, &fail1));
+			node_kill_agent(&self->b.att.n);
+			t_kill = now_s();
+		}
+		/* ... so A's kernel refuses it by max_age (3 s) after the last renewal. */
+		if (t_kill && reached_after < 0 && now_s() - t_kill > 3.5)
+			reached_after = wl2_reaches_b(self);
+
+		t = now_s();
+		EXPECT_EQ(0, bare_status(&self->a.att.n));
+		t = now_s() - t;
+		worst = t > worst ? t : worst;
+		t = now_s();
+		EXPECT_EQ(0, ctl(&self->a.att.n, NULL, 0, "status"));
+		t = now_s() - t;
+		worst_ctl = t > worst_ctl ? t : worst_ctl;
+		answers++;
+		t = now_s();
+		if (quote_from(self, seq++))
+			quotes_failed++;
+		else
+			quotes++;
+		t = now_s() - t;
+		worst_q = t > worst_q ? t : worst_q;
+		usleep(200 * 1000);
+	}
+	EXPECT_EQ((ssize_t)sizeof(counts), read(p[0], counts, sizeof(counts)));
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	TH_LOG("flood: %ld sendto() refused, %ld not; %d status answers, slowest %.3f s (%.3f s calm), trustctl status slowest %.3f s; %d quotes served, %d not, slowest %.3f s (%.3f s calm)",
+	       counts[0], counts[1], answers, worst, calm, worst_ctl, quotes, quotes_failed,
+	       worst_q, calm_q);
+	EXPECT_LT(1000, counts[0]);
+	EXPECT_EQ(0, counts[1]);
+	/* The agent's own answer: within a second, flood or not. */
+	EXPECT_GT(1.0, worst);
+	/* trustctl's start-up competes with the flooder for the CPU. */
+	EXPECT_GT(2.0 + 5 * calm + 0.5, worst_ctl);
+	EXPECT_EQ(0, quotes_failed);
+	EXPECT_GT(2.0 + 3 * calm_q, worst_q);
+	/* B attested A every second until its agent died, and never failed it. */
+	TH_LOG("B attested A %ld times during the flood, %ld failed", att1 - att0, fail1 - fail0);
+	EXPECT_LE(10, att1 - att0);
+	EXPECT_EQ(fail0, fail1);
+	EXPECT_EQ(0, reached_before);
+	EXPECT_NE(0, reached_after);
+	EXPECT_EQ(0, wait_verdict(&self->a, "node-b", "failed", 1));
+
+	/* The agent turns counter increases into records once a second. */
+	sleep(2);
+	snprintf(events, sizeof(events), "%s/state/events.jsonl", self->a.att.n.tmp);
+	sum_lines(events, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", &reported);
+	unreported = sum_lines(events, "\"count\":", "\"type\":\"denials-unreported\"",
+			       "\"workload\":\"wl\"", &records);
+	TH_LOG("%ld denial events, %ld denials counted in %ld denials-unreported records",
+	       reported, unreported, records);
+	EXPECT_LE(1, reported);
+	EXPECT_GE(10 + (FLOOD_SECONDS + 2) * 10, reported);
+	EXPECT_EQ(counts[0], reported + unreported);
 }
 
 TEST_HARNESS_MAIN

@@ -61,8 +61,9 @@ if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then
 	echo "# guest suite skipped (TN_SKIP_GUEST=1)"
 	skip=$((skip + 1))
 else
-	echo "# ==== guest suite (QEMU, lsm mode)"
-	tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD" >"$log" 2>&1
+	echo "# ==== guest suite (QEMU, lsm mode; booted twice, the second time for reboot_after_test)"
+	tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD" \
+		"tests/guest/suite.sh $BUILD after-reboot" >"$log" 2>&1
 	count "the guest suite" $?
 fi
 echo "$pass passed, $fail failed, $skip skipped"

@@ -3,13 +3,21 @@
 # BPF LSM enabled and a swtpm as its TPM, and fails unless the guest reports
 # the command's exit status 0 without an oops, a panic or a hang.
 #
-#   tests/guest/run.sh BUILD 'command line'      (run from the repository top)
+#   tests/guest/run.sh BUILD 'command line' ['command after a reboot' ...]
+#                                                (run from the repository top)
 #
 # The guest sees the host's root file system read-only (virtio-9p) under a
-# tmpfs overlay, so the command runs this checkout's binaries. Its console is
-# printed as it comes, and kept in BUILD/guest/console.log.
+# tmpfs overlay, so the command runs this checkout's binaries. It also has a
+# disk of its own (ext4 on virtio-blk, mounted at /tndisk, TN_GUEST_DISK),
+# which, like the TPM's state, outlives a reboot: each further command is run
+# by booting the guest again with the same disk and TPM, and a fresh overlay,
+# cgroups, bpffs and memory, as after a power cycle. A boot that crashes or
+# hangs ends the run. The consoles are printed as they come, and kept in
+# BUILD/guest/console.log.
 set -u
-BUILD=$1 CMD=$2
+BUILD=$1
+shift
+[ $# -ge 1 ] || { echo "usage: tests/guest/run.sh BUILD 'command' ['command after a reboot' ...]" >&2; exit 2; }
 TIMEOUT=${TN_GUEST_TIMEOUT:-2400}
 here=$(cd "$(dirname "$0")" && pwd)
 kver=${TN_GUEST_KERNEL:-$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)}
@@ -46,34 +54,67 @@ mkdir -p "$work/tpm"
 swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --create-platform-cert \
 	--lock-nvram > "$work/swtpm_setup.log" 2>&1 ||
 	{ echo "guest: swtpm_setup failed (see $work/swtpm_setup.log)" >&2; exit 1; }
-swtpm socket --tpm2 --tpmstate dir="$work/tpm" --ctrl type=unixio,path="$work/swtpm.sock" \
-	--flags startup-clear --pid file="$work/swtpm.pid" --daemon || { echo "guest: swtpm failed" >&2; exit 1; }
-swtpm_pid=$(cat "$work/swtpm.pid")
+# The guest's disk: what a node keeps across reboots (/var/lib, /etc, /srv).
+truncate -s 64M "$work/disk.img" && mkfs.ext4 -q -F "$work/disk.img" ||
+	{ echo "guest: cannot make the guest's disk" >&2; exit 1; }
 
-append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
-append+=" lsm=lockdown,capability,landlock,yama,apparmor,bpf audit=1 audit_backlog_limit=8192"
-append+=" tn.stage2=$here/stage2.sh tn.cmd=$(printf '%s' "cd $PWD && $CMD" | base64 -w0)"
+# A TPM is reset by a reboot, its NV state kept: a new swtpm per boot.
+swtpm_start() {
+	swtpm socket --tpm2 --tpmstate dir="$work/tpm" --ctrl type=unixio,path="$work/swtpm.sock" \
+		--flags startup-clear --pid file="$work/swtpm.pid" --daemon || return 1
+	swtpm_pid=$(cat "$work/swtpm.pid")
+}
+swtpm_stop() {
+	[ -n "$swtpm_pid" ] || return 0
+	kill "$swtpm_pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$swtpm_pid" 2>/dev/null || break; sleep 0.1; done
+	swtpm_pid=
+	rm -f "$work/swtpm.sock"
+}
 
-echo "# guest: booting $kver (timeout ${TIMEOUT}s)"
-timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -machine q35 -m 2048 -smp 2 -nographic -no-reboot \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.gz" -append "$append" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-chardev socket,id=chrtpm,path="$work/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-	-device tpm-tis,tpmdev=tpm0 -nic none </dev/null 2>&1 |
-	tr -d '\r' | tee "$out/console.log"
-qrc=${PIPESTATUS[0]}
+# Boots once running $1; prints the console, sets boot_rc (the command's
+# status) and returns 1 if the guest crashed, hung or reported nothing.
+boot() {
+	local append qrc log=$work/console
+	append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
+	append+=" lsm=lockdown,capability,landlock,yama,apparmor,bpf audit=1 audit_backlog_limit=8192"
+	append+=" tn.stage2=$here/stage2.sh tn.disk=1"
+	append+=" tn.cmd=$(printf '%s' "cd $PWD && $1" | base64 -w0)"
+	boot_rc=
+	swtpm_start || { echo "# guest: swtpm failed"; return 1; }
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -machine q35 -m 2048 -smp 2 -nographic -no-reboot \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.gz" -append "$append" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-drive file="$work/disk.img",format=raw,if=virtio \
+		-chardev socket,id=chrtpm,path="$work/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
+		-device tpm-tis,tpmdev=tpm0 -nic none </dev/null 2>&1 |
+		tr -d '\r' | tee "$log"
+	qrc=${PIPESTATUS[0]}
+	cat "$log" >> "$out/console.log"
+	swtpm_stop
+	if grep -qE 'Kernel panic|Oops|BUG:|general protection fault|Call Trace:' "$log"; then
+		echo "# guest: the kernel oopsed or panicked (see $out/console.log)"
+		return 1
+	fi
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		echo "# guest: timed out after ${TIMEOUT}s"
+		return 1
+	fi
+	boot_rc=$(sed -n 's/^TN-GUEST-EXIT: \([0-9]*\)$/\1/p' "$log" | tail -1)
+	if [ -z "$boot_rc" ]; then
+		echo "# guest: no exit status reported (crashed or hung; see $out/console.log)"
+		return 1
+	fi
+}
 
-if grep -qE 'Kernel panic|Oops|BUG:|general protection fault|Call Trace:' "$out/console.log"; then
-	echo "# guest: the kernel oopsed or panicked (see $out/console.log)"
-	exit 1
-fi
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	echo "# guest: timed out after ${TIMEOUT}s"
-	exit 1
-fi
-rc=$(sed -n 's/^TN-GUEST-EXIT: \([0-9]*\)$/\1/p' "$out/console.log" | tail -1)
-if [ -z "$rc" ]; then
-	echo "# guest: no exit status reported (crashed or hung; see $out/console.log)"
-	exit 1
-fi
+: > "$out/console.log"
+rc=0 n=0
+for cmd in "$@"; do
+	n=$((n + 1))
+	echo "# guest: boot $n of $#: $kver (timeout ${TIMEOUT}s)"
+	t0=$(date +%s)
+	boot "$cmd" || exit 1
+	echo "# guest: boot $n took $(($(date +%s) - t0)) s"
+	[ "$boot_rc" = 0 ] || rc=$boot_rc
+done
 exit "$rc"

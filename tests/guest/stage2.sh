@@ -27,6 +27,17 @@ hostname tn-guest
 # What the tests need; loaded here rather than trusting on-demand loading.
 modprobe -a veth overlay 2>/dev/null || echo "TN-GUEST-WARN: modprobe veth failed"
 ip link set lo up
+# The disk that outlives a reboot (run.sh), where a node's state would live.
+if grep -q 'tn\.disk=1' /proc/cmdline; then
+	mkdir -p /tndisk
+	modprobe -a virtio_blk ext4
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; done
+	if mount -t ext4 /dev/vda /tndisk; then
+		export TN_GUEST_DISK=/tndisk
+	else
+		echo "TN-GUEST-WARN: the guest's disk did not mount"
+	fi
+fi
 
 echo "TN-GUEST-UP: kernel $(uname -r); lsm=$(cat /sys/kernel/security/lsm)"
 cmd=$(sed -n 's/.*tn\.cmd=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)
