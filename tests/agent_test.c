@@ -14,7 +14,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
-#include "audit_segments.h"
 #include "node_fixture.h"
 
 /* Sends raw bytes to the control socket; returns the reply. */
@@ -368,40 +367,6 @@ static int bare_status(struct tn_node *n)
 	return strstr(reply, "\"ok\":true") ? 0 : -1;
 }
 
-/* Sum of the numbers after key in lines of f that contain every needle. */
-struct sum {
-	const char *key, *n1, *n2;
-	long sum, lines;
-};
-
-static int sum_line(void *ctx, const struct tn_audit_line *l)
-{
-	struct sum *s = ctx;
-	const char *p;
-
-	if (!strstr(l->text, s->n1) || (s->n2 && !strstr(l->text, s->n2)))
-		return 0;
-	s->lines++;
-	p = s->key ? strstr(l->text, s->key) : NULL;
-	if (p)
-		s->sum += strtol(p + strlen(s->key), NULL, 10);
-	return 0;
-}
-
-/* Over the audit log's records that contain n1 and n2: the sum of key's values. */
-static long sum_lines(const char *dir, const char *key, const char *n1,
-		      const char *n2, long *lines)
-{
-	struct sum s = { .key = key, .n1 = n1, .n2 = n2 };
-	struct tn_err err;
-
-	*lines = 0;
-	if (tn_audit_read_log(dir, 0, 0, sum_line, &s, NULL, &err))
-		return -1;
-	*lines = s.lines;
-	return s.sum;
-}
-
 /*
  * A tainted, unprivileged workload floods denials: the agent keeps
  * answering (bounded slices of the ring buffer, denials rate-limited in
@@ -483,8 +448,8 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 	if (s)
 		status_unreported = strtol(s + strlen("\"denials_unreported\":"), NULL, 10);
 	snprintf(events, sizeof(events), "%s/state/audit", self->n.tmp);
-	sum_lines(events, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", &reported);
-	unreported = sum_lines(events, "\"count\":", "\"type\":\"denials-unreported\"",
+	audit_sum(events, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", &reported);
+	unreported = audit_sum(events, "\"count\":", "\"type\":\"denials-unreported\"",
 			       "\"workload\":\"wl\"", &unreported_events);
 	TH_LOG("%ld denial events, %ld denials counted in %ld denials-unreported records",
 	       reported, unreported, unreported_events);

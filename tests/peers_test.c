@@ -587,31 +587,6 @@ static int quote_from(FIXTURE_DATA(mesh) *self, unsigned seq)
 		       self->c.att.ns, self->a.att.url, seq);
 }
 
-/* Sum of the numbers after key in lines of path that contain n1 and n2. */
-static long sum_lines(const char *path, const char *key, const char *n1,
-		      const char *n2, long *lines)
-{
-	FILE *f = fopen(path, "r");
-	char line[8192];
-	long sum = 0;
-
-	*lines = 0;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		const char *p;
-
-		if (!strstr(line, n1) || (n2 && !strstr(line, n2)))
-			continue;
-		(*lines)++;
-		p = key ? strstr(line, key) : NULL;
-		if (p)
-			sum += strtol(p + strlen(key), NULL, 10);
-	}
-	fclose(f);
-	return sum;
-}
-
 /* How many times node m has attested peer, and how many of those failed. */
 static int peer_counts(struct mesh_node *m, const char *peer, long *att, long *fail)
 {
@@ -746,9 +721,9 @@ TEST_F_TIMEOUT(mesh, a_flood_of_denials_starves_neither_quotes_nor_peer_expiry, 
 
 	/* The agent turns counter increases into records once a second. */
 	sleep(2);
-	snprintf(events, sizeof(events), "%s/state/events.jsonl", self->a.att.n.tmp);
-	sum_lines(events, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", &reported);
-	unreported = sum_lines(events, "\"count\":", "\"type\":\"denials-unreported\"",
+	snprintf(events, sizeof(events), "%s/state/audit", self->a.att.n.tmp);
+	audit_sum(events, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", &reported);
+	unreported = audit_sum(events, "\"count\":", "\"type\":\"denials-unreported\"",
 			       "\"workload\":\"wl\"", &records);
 	TH_LOG("%ld denial events, %ld denials counted in %ld denials-unreported records",
 	       reported, unreported, records);

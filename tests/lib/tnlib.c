@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tnlib.h"
+#include "audit_segments.h"
 
 
 void node_destroy(struct tn_node *n);
@@ -491,4 +492,36 @@ int node_taint(struct tn_node *n, const char *workload, char *buf, size_t len)
 		}
 	}
 	return -1;
+}
+
+struct audit_sum {
+	const char *key, *n1, *n2;
+	long sum, lines;
+};
+
+static int audit_sum_line(void *ctx, const struct tn_audit_line *l)
+{
+	struct audit_sum *s = ctx;
+	const char *p;
+
+	if (!strstr(l->text, s->n1) || (s->n2 && !strstr(l->text, s->n2)))
+		return 0;
+	s->lines++;
+	p = s->key ? strstr(l->text, s->key) : NULL;
+	if (p)
+		s->sum += strtol(p + strlen(s->key), NULL, 10);
+	return 0;
+}
+
+long audit_sum(const char *dir, const char *key, const char *n1,
+	       const char *n2, long *lines)
+{
+	struct audit_sum s = { .key = key, .n1 = n1, .n2 = n2 };
+	struct tn_err err;
+
+	*lines = 0;
+	if (tn_audit_read_log(dir, 0, 0, audit_sum_line, &s, NULL, &err))
+		return -1;
+	*lines = s.lines;
+	return s.sum;
 }

@@ -121,6 +121,13 @@ int node_events(struct tn_node *n, char *buf, size_t len);
 int node_taint(struct tn_node *n, const char *workload, char *buf, size_t len);
 
 int write_file(const char *path, const char *text);
+/*
+ * Over the records of the audit log in dir whose line contains n1 (and n2,
+ * if given): how many (*lines), and the sum of the numbers after key. -1
+ * when the log cannot be read.
+ */
+long audit_sum(const char *dir, const char *key, const char *n1,
+	       const char *n2, long *lines);
 int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Runs a shell command and captures its standard output (add 2>&1 for
