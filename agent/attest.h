@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "attest_wire.h"
+#include "measure_log.h"
 #include "err.h"
 
 struct agent;
@@ -46,6 +47,21 @@ struct attest {
 	char unexplained[1200];		/* set when the PCR and log disagree */
 	uint8_t last_policy[TN_DIGEST_LEN];
 	int have_policy;
+	/*
+	 * For i = 0..entries: the PCR value, chain value and serialised bytes
+	 * of the first i entries (common/measure_log.h), so that a tail from
+	 * any position is checked and sized without a replay.
+	 */
+	uint8_t (*pcr_at)[TN_DIGEST_LEN];
+	uint8_t (*chain_at)[TN_DIGEST_LEN];
+	uint64_t *bytes_at;
+	size_t at_cap;
+	struct tn_log_summary summary;	/* of every entry */
+	char cp_path[4096];
+	json_object *cps;		/* [{"index","text","sig"}] of this boot */
+	size_t last_cp;			/* the newest checkpoint's entry */
+	int have_cp;
+	uint64_t checkpoints_made;
 
 	/* attest_serve.c */
 	int listen_fd;
@@ -82,6 +98,13 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
 int measure_weakening(struct agent *a, const char *what);
 /* Measures the loaded policy's canonical form when it changed. */
 void measure_policy(struct agent *a);
+/*
+ * Adds the event log part of a quote's answer to body: the tail from since
+ * (when have_since and the chain value there is at), else the whole log or
+ * the tail from the newest checkpoint (include/trustnode/attest.h).
+ */
+void measure_answer(struct agent *a, int have_since, uint64_t since,
+		    const uint8_t at[TN_DIGEST_LEN], json_object *body);
 
 /* attest_serve.c: trustnode-httpd and the requests it relays. */
 int serve_start(struct agent *a, struct tn_err *err);
