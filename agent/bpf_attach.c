@@ -437,3 +437,13 @@ json_object *bpf_programs_json(struct agent *a)
 	}
 	return arr;
 }
+
+int bpf_link_slots(struct agent *a, const char **names, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) && n < max; i++)
+		if (slot_used(&slots[i], a->mode))
+			names[n++] = slots[i].name;
+	return n;
+}

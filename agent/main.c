@@ -482,6 +482,7 @@ static int run(struct agent *a)
 				events_check_counters(a);
 				derived_handle_tick(a);
 				kmod_sync(a);
+				pins_check(a);
 				serve_tick(a);
 				audit_tick(a);
 			} else if (fd == serve_fd(a)) {
