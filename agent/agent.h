@@ -99,6 +99,7 @@ struct agent {
 	int kmod_was_loaded;		/* seen since the agent started */
 
 	uint64_t pins_bad;		/* pin_watch.c: pins found wrong */
+	uint32_t link_prog[32];		/* bpf_attach.c: by slot, for pins_check */
 };
 
 /* peers.c: attested-peers mode. */
@@ -133,8 +134,12 @@ int bpf_unload_pins(const char *pin_dir, struct tn_err *err);
 const char *const *bpf_mode_gaps(enum tn_attach_mode mode);
 const char *bpf_mode_name(enum tn_attach_mode mode);
 json_object *bpf_programs_json(struct agent *a);
-/* The programs this agent pinned a link for (names, at most max). */
-int bpf_link_slots(struct agent *a, const char **names, int max);
+/*
+ * The links this agent pinned or adopted: names and the program each ran
+ * then (at most max).
+ */
+int bpf_link_slots(struct agent *a, const char **names, uint32_t *prog_ids,
+		   int max);
 /*
  * pin_watch.c: the pinned links and maps are the ones this agent loaded;
  * each that is not is measured as a weakening and recorded (once a second).

@@ -4,13 +4,16 @@
  * stopping it: unpin a link (detaching a program), pin a link to another
  * program in its place, or put another map at a map's pin path (the next
  * agent adopts whatever is pinned there). Once a second the pins are
- * compared with what this agent loaded, by kernel object id; each
+ * compared with what this agent attached or adopted at start (program and
+ * map ids); each
  * difference is a weakening — measured, so the next quote shows it — and
  * an audit record, once for as long as it lasts (again if it recurs).
  *
  * Not seen: a map's contents edited through its pin or its id (the agent
- * cannot tell such a write from its own), and a program detached and put
- * back between two checks.
+ * cannot tell such a write from its own), a program detached and put back
+ * between two checks, and a tracing link that was already replaced when
+ * the agent started and adopted it (tracing links cannot be updated, so
+ * the adopted one keeps running the previous agent's program).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -67,16 +70,16 @@ static void right(struct agent *a, int slot)
 void pins_check(struct agent *a)
 {
 	const char *names[32];
+	uint32_t ids[32];
 	struct bpf_map *map;
 	char pin[4200], what[480];
 	int n, slot = 0;
 
 	if (!a->skel)
 		return;
-	n = bpf_link_slots(a, names, 32);
+	n = bpf_link_slots(a, names, ids, 32);
 	for (int i = 0; i < n; i++, slot++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(a->skel->obj, names[i]);
-		__u32 want = prog ? obj_id(bpf_program__fd(prog), NULL) : 0, got = 0;
+		__u32 want = ids[i], got = 0;
 		int fd;
 
 		snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, names[i]);
@@ -90,8 +93,8 @@ void pins_check(struct agent *a)
 		obj_id(fd, &got);
 		close(fd);
 		if (got != want) {
-			snprintf(what, sizeof(what), "BPF link %.300s runs program id %u, not the %.40s the agent loaded (id %u)",
-				 pin, got, names[i], want);
+			snprintf(what, sizeof(what), "BPF link %.40s runs another program (id %u, not %u): %.300s was replaced",
+				 names[i], got, want, pin);
 			wrong(a, slot, what);
 			continue;
 		}

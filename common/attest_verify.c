@@ -238,27 +238,48 @@ static int verified_checkpoint(const struct tn_peer *p, json_object *c,
 	return 0;
 }
 
-/* The member of "checkpoints" whose text has digest d, or NULL. */
-static json_object *sent_checkpoint(json_object *resp, const uint8_t d[TN_DIGEST_LEN])
+/*
+ * The digests of the texts in "checkpoints", hashed once (a peer could
+ * otherwise make each checkpoint entry rehash them all); NULL when none.
+ */
+static uint8_t (*sent_digests(json_object *resp, size_t *n))[TN_DIGEST_LEN]
 {
+	uint8_t (*d)[TN_DIGEST_LEN];
 	json_object *cps;
-	size_t n;
+	size_t len;
 
+	*n = 0;
 	if (!json_object_object_get_ex(resp, "checkpoints", &cps) ||
 	    !json_object_is_type(cps, json_type_array))
 		return NULL;
-	n = json_object_array_length(cps);
-	for (size_t i = 0; i < n && i < TN_QUOTE_TAIL_MAX_ENTRIES; i++) {
-		json_object *c = json_object_array_get_idx(cps, i);
-		const char *text = tn_json_str(c, "text");
-		uint8_t x[TN_DIGEST_LEN];
+	len = json_object_array_length(cps);
+	if (len > TN_QUOTE_TAIL_MAX_ENTRIES)
+		len = TN_QUOTE_TAIL_MAX_ENTRIES;
+	d = calloc(len ? len : 1, TN_DIGEST_LEN);
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		const char *text = tn_json_str(json_object_array_get_idx(cps, i), "text");
 
-		if (!text || strlen(text) > TN_LOG_CP_MAX)
-			continue;
-		tn_log_checkpoint_digest(text, x);
-		if (!memcmp(x, d, TN_DIGEST_LEN))
-			return c;
+		/* An unusable member gets a digest no entry can carry. */
+		if (text && strlen(text) <= TN_LOG_CP_MAX)
+			tn_log_checkpoint_digest(text, d[i]);
 	}
+	*n = len;
+	return d;
+}
+
+/* The member of "checkpoints" whose text has digest d, or NULL. */
+static json_object *sent_checkpoint(json_object *resp, uint8_t (*table)[TN_DIGEST_LEN],
+				    size_t n, const uint8_t d[TN_DIGEST_LEN])
+{
+	static const uint8_t zero[TN_DIGEST_LEN];
+
+	if (!memcmp(d, zero, TN_DIGEST_LEN))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(table[i], d, TN_DIGEST_LEN))
+			return json_object_array_get_idx(json_object_object_get(resp, "checkpoints"), i);
 	return NULL;
 }
 
@@ -279,9 +300,11 @@ static int walk_log(const struct tn_peer *p, json_object *resp, json_object *log
 		    size_t k, size_t from, int caught, int skip_first,
 		    struct walk *w, struct tn_verdict *v)
 {
-	size_t K = caught ? p->seen_entries : 0;
+	size_t K = caught ? p->seen_entries : 0, ntable;
+	uint8_t (*table)[TN_DIGEST_LEN] = sent_digests(resp, &ntable);
 	char when[64], why[700];
 	struct tn_err e;
+	int ret = -1;
 
 	when_seen(p, when, sizeof(when));
 	for (size_t i = 0; i <= k; i++) {
@@ -296,39 +319,39 @@ static int walk_log(const struct tn_peer *p, json_object *resp, json_object *log
 			    memcmp(w->pcr, p->seen_pcr, TN_DIGEST_LEN)) {
 				note(v, "history", 0, "the first %zu entries of the log are not the ones this verifier judged at %s in this boot (TPM reset count %u): the log was rewritten",
 				     K, when, v->reset_count);
-				return -1;
+				goto out;
 			}
 			if (tn_log_summary_cmp(&p->seen_summary, "what this verifier judged",
 					       &w->sum, "the log sent", why, sizeof(why))) {
 				note(v, "history", 0, "up to entry %zu, judged at %s: %s: the log was rewritten",
 				     K, when, why);
-				return -1;
+				goto out;
 			}
 		}
 		if (i == k)
 			break;
 		tn_measurement_parse(json_object_array_get_idx(log, i), &m, &e);
 		if (!strcmp(m.type, TN_MEASURE_LOGCP) && !(i == 0 && skip_first)) {
-			c = sent_checkpoint(resp, m.digest);
+			c = sent_checkpoint(resp, table, ntable, m.digest);
 			if (!c) {
 				note(v, "checkpoint", 0, "entry %zu is a checkpoint whose text was not sent", abs);
-				return -1;
+				goto out;
 			}
 			if (verified_checkpoint(p, c, v, &cp, d, &e)) {
 				note(v, "checkpoint", 0, "entry %zu: %s", abs, e.msg);
-				return -1;
+				goto out;
 			}
 			if (cp.index != abs || memcmp(cp.pcr, w->pcr, TN_DIGEST_LEN) ||
 			    memcmp(cp.chain, w->chain, TN_DIGEST_LEN)) {
 				note(v, "checkpoint", 0, "the checkpoint at entry %zu claims entry %llu and PCR or chain values that the entries before it do not make",
 				     abs, (unsigned long long)cp.index);
-				return -1;
+				goto out;
 			}
 			if (tn_log_summary_cmp(&w->sum, "the entries before it",
 					       &cp.summary, "the checkpoint", why, sizeof(why))) {
 				note(v, "checkpoint", 0, "the checkpoint at entry %zu lies about the log before it: %s",
 				     abs, why);
-				return -1;
+				goto out;
 			}
 		}
 		tn_pcr_extend_sw(w->pcr, m.digest);
@@ -338,9 +361,12 @@ static int walk_log(const struct tn_peer *p, json_object *resp, json_object *log
 	if (w->sum.overflow) {
 		note(v, "checkpoint", 0, "this boot's log has more than %d distinct judged measurements: this verifier cannot keep its summary; re-enrol after the peer's next reboot",
 		     TN_LOG_SUMMARY_MAX);
-		return -1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(table);
+	return ret;
 }
 
 /*

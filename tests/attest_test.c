@@ -1460,4 +1460,64 @@ TEST_F_TIMEOUT(pair, a_checkpoint_that_omits_a_loosened_policy_fails_the_checkpo
 	EXPECT_NE(NULL, strstr(self->out, "omits policy"));
 }
 
+/* Whether node n's measurement log holds a weakening whose detail has text. */
+static int measured_weakening(struct att_node *n, const char *text)
+{
+	json_object *log = read_mlog(n);
+	int found = 0;
+
+	for (size_t i = 0; i < json_object_array_length(log); i++) {
+		json_object *o = json_object_array_get_idx(log, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(o, "type")), TN_MEASURE_WEAKENING) &&
+		    strstr(json_object_get_string(json_object_object_get(o, "detail")), text))
+			found = 1;
+	}
+	json_object_put(log);
+	return found;
+}
+
+/*
+ * Root on the node, with the agent running, takes enforcement apart at the
+ * pins: a link unpinned (its program detached), then a map's pin replaced
+ * by another map (which the next agent would adopt). Each is measured
+ * within a couple of seconds and recorded, so the peer's next
+ * verification fails the weakening check.
+ */
+TEST_F_TIMEOUT(pair, pins_removed_or_replaced_behind_the_agent_fail_the_weakening_check, ATTEST_TIMEOUT)
+{
+	char sd[300], link[300];
+
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	/* The first pinned link there is, detached by unpinning it. */
+	ASSERT_EQ(0, run_cmd("ls %s/links | head -1 > %s/link", self->a.n.pin, self->a.n.tmp));
+	snprintf(sd, sizeof(sd), "%s/link", self->a.n.tmp);
+	{
+		FILE *f = fopen(sd, "r");
+
+		ASSERT_NE(NULL, f);
+		ASSERT_NE(NULL, fgets(link, sizeof(link), f));
+		fclose(f);
+		link[strcspn(link, "\n")] = '\0';
+	}
+	ASSERT_EQ(0, run_cmd("rm %s/links/%s", self->a.n.pin, link));
+	for (int i = 0; i < 50 && !measured_weakening(&self->a, "unpinned"); i++)
+		usleep(100 * 1000);
+	ASSERT_TRUE(measured_weakening(&self->a, "unpinned"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "unpinned"));
+	agent_state(&self->a, sd, sizeof(sd));
+	EXPECT_EQ(0, run_cmd("grep -rq bpf-pin-replaced %s/audit", sd));
+
+	/* Another map where a map's pin was: measured too. */
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "status"));
+	ASSERT_EQ(0, run_cmd("m=$(ls -p %s | grep -v / | head -1) && test -n \"$m\" && rm %s/$m && "
+			     "bpftool map create %s/$m type hash key 8 value 8 entries 4 name tnfake",
+			     self->a.n.pin, self->a.n.pin, self->a.n.pin));
+	for (int i = 0; i < 50 && !measured_weakening(&self->a, "is another map"); i++)
+		usleep(100 * 1000);
+	EXPECT_TRUE(measured_weakening(&self->a, "is another map"));
+}
+
 TEST_HARNESS_MAIN
