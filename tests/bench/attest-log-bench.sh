@@ -97,7 +97,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END { printf "%s (%s..
 m() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END { print a[int((NR+1)/2)] }'; }
 
 start_agent
-have=$(entries)
+have=$(entries) rss=()
 printf '\n%-8s %-10s %12s %26s %8s %8s\n' entries verifier "answer B" "verifications/s" "B ratio" "v ratio"
 for size in $SIZES; do
 	# Grow to size entries (less the anchors each round adds).
@@ -125,6 +125,7 @@ for size in $SIZES; do
 		b+=("$(verify "$work/whole.json" "$n2" new)")
 	done
 	bb=$(bytes "$work/whole.json")
+	rss+=("$have entries: $(awk '/VmRSS/{print $2}' "/proc/$agent/status") kB")
 	for kind in caught-up new whole; do
 		case $kind in
 		caught-up) f=$work/caught.json; v=("${c[@]}") ;;
@@ -132,10 +133,11 @@ for size in $SIZES; do
 		whole) f=$work/whole.json; v=("${b[@]}") ;;
 		esac
 		printf '%-8s %-10s %12s %26s %8s %8s\n' "$have" "$kind" "$(bytes "$f")" "$(median "${v[@]}")" \
-			"$(echo "$(bytes "$f") $bb" | awk '{printf "%.3f", $1/$2}')" \
+			"$(echo "$(bytes "$f") $bb" | awk '{printf "%.3g", $1/$2}')" \
 			"$(echo "$(m "${v[@]}") $(m "${b[@]}")" | awk '{printf "%.2f", $1/$2}')"
 	done
 done
 echo
+echo "trustnoded's resident memory (it keeps the boot's log in memory): ${rss[*]}"
 echo "B ratio: answer bytes / whole-log answer bytes; v ratio: verifications per second / whole-log ones."
 echo "The HTTP front refuses answers over 1048576 bytes: a whole-log answer beyond that is never sent."
