@@ -98,6 +98,15 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
 int measure_weakening(struct agent *a, const char *what);
 /* Measures the loaded policy's canonical form when it changed. */
 void measure_policy(struct agent *a);
+/* measure_tail.c: running values, checkpoints and answers. */
+/* Entry i was just added: the running values for the first i + 1 entries. */
+int measure_track(struct attest *t, size_t i);
+/* The running values of the whole log, from scratch (at start). */
+int measure_retrack(struct attest *t, struct tn_err *err);
+/* Reads the checkpoints of this boot back (at start). */
+void measure_load_checkpoints(struct attest *t);
+/* Checkpoints the log when enough was logged since the last checkpoint. */
+void measure_checkpoint_due(struct agent *a);
 /*
  * Adds the event log part of a quote's answer to body: the tail from since
  * (when have_since and the chain value there is at), else the whole log or

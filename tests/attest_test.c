@@ -1087,6 +1087,12 @@ TEST_F_TIMEOUT(pair, an_unexplained_pcr_is_reported_and_fails_attestation, ATTES
 	EXPECT_NE(NULL, strstr(self->out, "event-log check failed"));
 }
 
+/*
+ * Not in the guest: these grow node A's log by thousands of entries or
+ * leave a lying checkpoint in it, and in the guest A's state outlives
+ * each test.
+ */
+#ifndef ATTEST_GUEST_SUBSET
 /* ---- a long measurement log: tails, checkpoints, lying checkpoints ---- */
 
 /* The entries of node n's measurement log file, as a JSON array. */
@@ -1519,5 +1525,6 @@ TEST_F_TIMEOUT(pair, pins_removed_or_replaced_behind_the_agent_fail_the_weakenin
 		usleep(100 * 1000);
 	EXPECT_TRUE(measured_weakening(&self->a, "is another map"));
 }
+#endif
 
 TEST_HARNESS_MAIN
