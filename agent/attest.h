@@ -41,17 +41,19 @@ struct attest {
 	/* measure.c */
 	char log_path[4096];
 	FILE *log;
-	json_object *entries;		/* the log, as served */
+	json_object *entries;		/* the log's window, as served */
 	uint64_t next_seq;
 	uint8_t replayed[TN_DIGEST_LEN];	/* what the log says the PCR holds */
 	char unexplained[1200];		/* set when the PCR and log disagree */
 	uint8_t last_policy[TN_DIGEST_LEN];
 	int have_policy;
 	/*
-	 * For i = 0..entries: the PCR value, chain value and serialised bytes
-	 * of the first i entries (common/measure_log.h), so that a tail from
-	 * any position is checked and sized without a replay.
+	 * For i = first..entries: the PCR value, chain value and serialised
+	 * bytes of the first i entries (common/measure_log.h), at [i - first],
+	 * so that a tail is checked and sized without a replay. Only a window
+	 * of the log (the entries an answer can carry) is kept in memory.
 	 */
+	size_t first;			/* entries[0] is entry first of the boot */
 	uint8_t (*pcr_at)[TN_DIGEST_LEN];
 	uint8_t (*chain_at)[TN_DIGEST_LEN];
 	uint64_t *bytes_at;
@@ -99,10 +101,14 @@ int measure_weakening(struct agent *a, const char *what);
 /* Measures the loaded policy's canonical form when it changed. */
 void measure_policy(struct agent *a);
 /* measure_tail.c: running values, checkpoints and answers. */
+/* Entries in this boot's log (not only the window in memory). */
+size_t measure_count(const struct attest *t);
+/* An empty log: the running values of zero entries. */
+int measure_track_reset(struct attest *t);
 /* Entry i was just added: the running values for the first i + 1 entries. */
 int measure_track(struct attest *t, size_t i);
-/* The running values of the whole log, from scratch (at start). */
-int measure_retrack(struct attest *t, struct tn_err *err);
+/* Drops entries no answer can carry any more from memory. */
+void measure_trim(struct attest *t);
 /* Reads the checkpoints of this boot back (at start). */
 void measure_load_checkpoints(struct attest *t);
 /* Checkpoints the log when enough was logged since the last checkpoint. */

@@ -335,7 +335,7 @@ static int op_quote(struct agent *a, json_object *req, json_object *body)
 
 		add_hex(d, "nonce", nonce, nlen);
 		json_object_object_add(d, "log_entries", json_object_new_int(
-			(int)json_object_array_length(t->entries)));
+			(int)measure_count(t)));
 		json_object_object_add(d, "log_from", json_object_get(
 			json_object_object_get(body, "log_from")));
 		audit_record(a, "attestation-served", d);

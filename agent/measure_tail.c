@@ -20,15 +20,26 @@
 
 #define CP_LINE_MAX (2 * TN_LOG_CP_MAX)
 
-/* Room for the running values of n entries (indices 0..n). */
+/*
+ * The window kept in memory: what an answer from since can carry, plus the
+ * entries since the newest checkpoint; trimmed when twice that.
+ */
+#define WINDOW (TN_QUOTE_TAIL_MAX_ENTRIES + 2 * TN_LOG_CP_EVERY)
+
+size_t measure_count(const struct attest *t)
+{
+	return t->first + json_object_array_length(t->entries);
+}
+
+/* Room for the running values of indices first..n. */
 static int track_room(struct attest *t, size_t n)
 {
-	size_t cap = t->at_cap ? t->at_cap : 1024;
+	size_t need = n - t->first + 1, cap = t->at_cap ? t->at_cap : 1024;
 	void *p1, *p2, *p3;
 
-	if (n + 1 <= t->at_cap)
+	if (need <= t->at_cap)
 		return 0;
-	while (cap < n + 1)
+	while (cap < need)
 		cap *= 2;
 	p1 = realloc(t->pcr_at, cap * TN_DIGEST_LEN);
 	if (p1)
@@ -45,49 +56,78 @@ static int track_room(struct attest *t, size_t n)
 	return 0;
 }
 
+int measure_track_reset(struct attest *t)
+{
+	if (track_room(t, t->first))
+		return -1;
+	memset(t->pcr_at[0], 0, TN_DIGEST_LEN);
+	memset(t->chain_at[0], 0, TN_DIGEST_LEN);
+	t->bytes_at[0] = 0;
+	memset(&t->summary, 0, sizeof(t->summary));
+	return 0;
+}
+
 /* Entry i (the last one added) moves the running values to i + 1. */
 int measure_track(struct attest *t, size_t i)
 {
-	json_object *o = json_object_array_get_idx(t->entries, i);
+	json_object *o = json_object_array_get_idx(t->entries, i - t->first);
+	size_t k = i - t->first;
 	struct tn_measurement m;
 	struct tn_err e;
 
 	if (track_room(t, i + 1))
 		return -1;
-	if (i == 0) {
-		memset(t->pcr_at[0], 0, TN_DIGEST_LEN);
-		memset(t->chain_at[0], 0, TN_DIGEST_LEN);
-		t->bytes_at[0] = 0;
-		memset(&t->summary, 0, sizeof(t->summary));
-	}
-	memcpy(t->pcr_at[i + 1], t->pcr_at[i], TN_DIGEST_LEN);
-	memcpy(t->chain_at[i + 1], t->chain_at[i], TN_DIGEST_LEN);
+	memcpy(t->pcr_at[k + 1], t->pcr_at[k], TN_DIGEST_LEN);
+	memcpy(t->chain_at[k + 1], t->chain_at[k], TN_DIGEST_LEN);
 	/* As served: one entry of the event_log array and its comma. */
-	t->bytes_at[i + 1] = t->bytes_at[i] + 1 +
+	t->bytes_at[k + 1] = t->bytes_at[k] + 1 +
 		strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (tn_measurement_parse(o, &m, &e))
 		return 0;
-	tn_pcr_extend_sw(t->pcr_at[i + 1], m.digest);
-	tn_log_chain_step(t->chain_at[i + 1], &m);
+	tn_pcr_extend_sw(t->pcr_at[k + 1], m.digest);
+	tn_log_chain_step(t->chain_at[k + 1], &m);
 	tn_log_summary_add(&t->summary, i, &m);
 	return 0;
 }
 
-int measure_retrack(struct attest *t, struct tn_err *err)
+void measure_trim(struct attest *t)
 {
-	size_t n = json_object_array_length(t->entries);
+	size_t len = json_object_array_length(t->entries), n = measure_count(t);
+	size_t keep = n - WINDOW, drop;
+	json_object *kept, *cps;
 
-	if (track_room(t, 0))
-		return tn_fail(err, "out of memory");
-	memset(t->pcr_at[0], 0, TN_DIGEST_LEN);
-	memset(t->chain_at[0], 0, TN_DIGEST_LEN);
-	t->bytes_at[0] = 0;
-	memset(&t->summary, 0, sizeof(t->summary));
-	for (size_t i = 0; i < n; i++)
-		if (measure_track(t, i))
-			return tn_fail(err, "out of memory");
-	return 0;
+	if (len <= 2 * WINDOW)
+		return;
+	/* The newest checkpoint stays: a new verifier's answer starts there. */
+	if (t->have_cp && t->last_cp >= t->first && t->last_cp < keep)
+		keep = t->last_cp;
+	drop = keep - t->first;
+	if (!drop || !(kept = json_object_new_array()))
+		return;
+	for (size_t i = drop; i < len; i++)
+		json_object_array_add(kept, json_object_get(json_object_array_get_idx(t->entries, i)));
+	json_object_put(t->entries);
+	t->entries = kept;
+	memmove(t->pcr_at, t->pcr_at + drop, (len - drop + 1) * TN_DIGEST_LEN);
+	memmove(t->chain_at, t->chain_at + drop, (len - drop + 1) * TN_DIGEST_LEN);
+	memmove(t->bytes_at, t->bytes_at + drop, (len - drop + 1) * sizeof(uint64_t));
+	t->first = keep;
+	/* Checkpoints before the window are served no more. */
+	cps = json_object_new_array();
+	for (size_t i = 0; t->cps && cps && i < json_object_array_length(t->cps); i++) {
+		json_object *c = json_object_array_get_idx(t->cps, i);
+		long long v;
+
+		if (!tn_json_int(c, "index", &v) && (size_t)v >= t->first)
+			json_object_array_add(cps, json_object_get(c));
+	}
+	if (cps && t->cps) {
+		json_object_put(t->cps);
+		t->cps = cps;
+	} else {
+		json_object_put(cps);
+	}
 }
 
 /* Keeps a checkpoint of this boot in memory, for the answers. */
@@ -113,7 +153,7 @@ static int make_checkpoint(struct agent *a, struct tn_err *err)
 {
 	struct attest *t = a->att;
 	struct tn_log_checkpoint cp = { .version = TN_LOG_CP_VERSION };
-	size_t n = json_object_array_length(t->entries);
+	size_t n = measure_count(t);
 	uint8_t sig[64], d[TN_DIGEST_LEN];
 	char sighex[129], detail[128], *text;
 	json_object *line;
@@ -123,8 +163,8 @@ static int make_checkpoint(struct agent *a, struct tn_err *err)
 	if (tpm_reset_count(t->tpm, &cp.reset_count, err))
 		return -1;
 	cp.index = n;
-	memcpy(cp.pcr, t->pcr_at[n], TN_DIGEST_LEN);
-	memcpy(cp.chain, t->chain_at[n], TN_DIGEST_LEN);
+	memcpy(cp.pcr, t->pcr_at[n - t->first], TN_DIGEST_LEN);
+	memcpy(cp.chain, t->chain_at[n - t->first], TN_DIGEST_LEN);
 	cp.time = time(NULL);
 	cp.summary = t->summary;
 	text = tn_log_checkpoint_text(&cp);
@@ -161,11 +201,11 @@ static int make_checkpoint(struct agent *a, struct tn_err *err)
 void measure_checkpoint_due(struct agent *a)
 {
 	struct attest *t = a->att;
-	size_t n = json_object_array_length(t->entries), from = t->have_cp ? t->last_cp : 0;
+	size_t n = measure_count(t), from = t->have_cp ? t->last_cp : 0;
 	struct tn_err e;
 
-	if (n - from < TN_LOG_CP_EVERY &&
-	    t->bytes_at[n] - t->bytes_at[from] < TN_LOG_CP_EVERY_BYTES)
+	if (from >= t->first && n - from < TN_LOG_CP_EVERY &&
+	    t->bytes_at[n - t->first] - t->bytes_at[from - t->first] < TN_LOG_CP_EVERY_BYTES)
 		return;
 	if (make_checkpoint(a, &e))
 		fprintf(stderr, "trustnoded: checkpointing the measurement log: %s\n", e.msg);
@@ -174,7 +214,7 @@ void measure_checkpoint_due(struct agent *a)
 /* The checkpoints of this boot whose entries are in the log. */
 void measure_load_checkpoints(struct attest *t)
 {
-	size_t n = json_object_array_length(t->entries);
+	size_t n = measure_count(t);
 	FILE *f = fopen(t->cp_path, "r");
 	char *line = malloc(CP_LINE_MAX + 2);
 
@@ -189,8 +229,8 @@ void measure_load_checkpoints(struct attest *t)
 		struct tn_err e;
 
 		if (text && sig && !tn_log_checkpoint_parse(text, &cp, &e) &&
-		    cp.index < n &&
-		    !tn_measurement_parse(json_object_array_get_idx(t->entries, cp.index), &m, &e) &&
+		    cp.index < n && cp.index >= t->first &&
+		    !tn_measurement_parse(json_object_array_get_idx(t->entries, cp.index - t->first), &m, &e) &&
 		    !strcmp(m.type, TN_MEASURE_LOGCP)) {
 			tn_log_checkpoint_digest(text, d);
 			if (!memcmp(d, m.digest, TN_DIGEST_LEN))
@@ -229,15 +269,16 @@ static json_object *checkpoint_json(json_object *c)
 
 static int tail_fits(struct attest *t, size_t from, size_t n)
 {
-	return n - from <= TN_QUOTE_TAIL_MAX_ENTRIES &&
-	       t->bytes_at[n] - t->bytes_at[from] <= TN_QUOTE_TAIL_MAX_BYTES;
+	return from >= t->first && n - from <= TN_QUOTE_TAIL_MAX_ENTRIES &&
+	       t->bytes_at[n - t->first] - t->bytes_at[from - t->first] <=
+	       TN_QUOTE_TAIL_MAX_BYTES;
 }
 
 void measure_answer(struct agent *a, int have_since, uint64_t since,
 		    const uint8_t at[TN_DIGEST_LEN], json_object *body)
 {
 	struct attest *t = a->att;
-	size_t n = json_object_array_length(t->entries), from = 0;
+	size_t n = measure_count(t), from = 0;
 	json_object *log = json_object_new_array(), *cps = json_object_new_array();
 	const char *note = NULL;
 	int found = 0;
@@ -245,15 +286,21 @@ void measure_answer(struct agent *a, int have_since, uint64_t since,
 	if (have_since) {
 		if (since > n)
 			note = "since is beyond this boot's log (the node rebooted, or this is another node's position)";
-		else if (memcmp(t->chain_at[since], at, TN_DIGEST_LEN))
+		else if (since < t->first)
+			note = "the log from since exceeds the answer's limit: from a checkpoint";
+		else if (memcmp(t->chain_at[since - t->first], at, TN_DIGEST_LEN))
 			note = "this boot's log does not have the asked chain value at since (another boot, or a rewritten log)";
 		else if (!tail_fits(t, since, n))
 			note = "the log from since exceeds the answer's limit: from a checkpoint";
 		else
 			found = 1, from = since;
 	}
-	if (!found && !tail_fits(t, 0, n) && t->have_cp)
-		from = t->last_cp;
+	if (!found && !tail_fits(t, 0, n))
+		from = t->have_cp && t->last_cp >= t->first ? t->last_cp : t->first;
+	/* Without a checkpoint to start from, no verifier can take it: said. */
+	if (from > 0 && from == t->first && !(t->have_cp && t->last_cp == from) &&
+	    !(found && from == since))
+		note = "no checkpoint to start from (checkpointing failed?): this answer cannot be verified";
 	if (from > 0 && !(from == since && found)) {
 		json_object *c = checkpoint_at(t, from);
 
@@ -261,7 +308,7 @@ void measure_answer(struct agent *a, int have_since, uint64_t since,
 			json_object_object_add(body, "checkpoint", checkpoint_json(c));
 	}
 	for (size_t i = from; i < n; i++) {
-		json_object *e = json_object_array_get_idx(t->entries, i);
+		json_object *e = json_object_array_get_idx(t->entries, i - t->first);
 
 		json_object_array_add(log, json_object_get(e));
 		if (!strcmp(tn_json_str(e, "type"), TN_MEASURE_LOGCP)) {

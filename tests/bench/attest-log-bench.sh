@@ -138,6 +138,6 @@ for size in $SIZES; do
 	done
 done
 echo
-echo "trustnoded's resident memory (it keeps the boot's log in memory): ${rss[*]}"
+echo "trustnoded's resident memory (a window of the log stays in memory): ${rss[*]}"
 echo "B ratio: answer bytes / whole-log answer bytes; v ratio: verifications per second / whole-log ones."
 echo "The HTTP front refuses answers over 1048576 bytes: a whole-log answer beyond that is never sent."
