@@ -25,8 +25,10 @@ tcti="swtpm:path=$work/tpm/sock"
 agent=
 
 cleanup() {
-	# Finish even if signalled again meanwhile.
+	# Finish even if signalled again meanwhile, or if a step fails (wait
+	# returns the killed agent's status).
 	trap '' INT TERM
+	set +e
 	[ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
 	[ -f "$work/tpm/pid" ] && kill "$(cat "$work/tpm/pid")" 2>/dev/null
 	"$O/trustnoded" --unload --pin-dir "/sys/fs/bpf/tnlb$id" >/dev/null 2>&1 || true
