@@ -195,9 +195,10 @@ demo: deps
 
 bench: deps
 	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnverify $(O)/bench/auditbench \
-		$(O)/bench/logpagebench
+		$(O)/bench/logpagebench $(O)/bench/loggrow
 	tests/bench/bench.sh $(O)
 	tests/bench/attest-bench.sh $(O)
+	tests/bench/attest-log-bench.sh $(O)
 	tests/bench/audit-bench.sh $(O)
 
 bench-mesh: deps
@@ -217,10 +218,15 @@ $(O)/bench/auditbench: tests/bench/auditbench.c $(COMMON_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 bench-attest: deps
-	$(MAKE) all $(O)/bench/tnverify
+	$(MAKE) all $(O)/bench/tnverify $(O)/bench/loggrow
 	tests/bench/attest-bench.sh $(O)
+	tests/bench/attest-log-bench.sh $(O)
 
 $(O)/bench/tnverify: tests/bench/tnverify.c $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
+
+$(O)/bench/loggrow: tests/bench/loggrow.c $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
@@ -238,7 +244,7 @@ $(O)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_request \
-	$(O)/fuzz/fuzz_quote_response $(O)/fuzz/fuzz_audit_line
+	$(O)/fuzz/fuzz_quote_response $(O)/fuzz/fuzz_audit_line $(O)/fuzz/fuzz_log_checkpoint
 	tests/fuzz/run.sh $(O) $(FUZZ_SECONDS)
 
 clean:

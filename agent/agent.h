@@ -101,6 +101,10 @@ struct agent {
 	uint64_t policy_gen;		/* bumped by every committed change */
 	uint64_t kmod_pushed_gen;	/* the generation the module has */
 	char kmod_last_error[1024];
+	int kmod_was_loaded;		/* seen since the agent started */
+
+	uint64_t pins_bad;		/* pin_watch.c: pins found wrong */
+	uint32_t link_prog[32];		/* bpf_attach.c: by slot, for pins_check */
 };
 
 /* peers.c: attested-peers mode. */
@@ -138,6 +142,17 @@ int bpf_unload_pins(const char *pin_dir, struct tn_err *err);
 const char *const *bpf_mode_gaps(enum tn_attach_mode mode);
 const char *bpf_mode_name(enum tn_attach_mode mode);
 json_object *bpf_programs_json(struct agent *a);
+/*
+ * The links this agent pinned or adopted: names and the program each ran
+ * then (at most max).
+ */
+int bpf_link_slots(struct agent *a, const char **names, uint32_t *prog_ids,
+		   int max);
+/*
+ * pin_watch.c: the pinned links and maps are the ones this agent loaded;
+ * each that is not is measured as a weakening and recorded (once a second).
+ */
+void pins_check(struct agent *a);
 
 /* derived.c: file handles of derived files; pruning those that are gone. */
 char *derived_handle(uint32_t pid, uint64_t dev, uint64_t ino);

@@ -120,7 +120,10 @@ json_object *attest_status_json(struct agent *a)
 	json_object_object_add(o, "ak_name", json_object_new_string(hex));
 	json_object_object_add(o, "ak_kind", json_object_new_string(tpm_ak_kind(t->tpm)));
 	json_object_object_add(o, "measurements",
-			       json_object_new_int((int)json_object_array_length(t->entries)));
+			       json_object_new_int64((int64_t)measure_count(t)));
+	/* Where a verifier new to this boot starts: the newest checkpoint. */
+	json_object_object_add(o, "newest_log_checkpoint", t->have_cp ?
+			       json_object_new_int64((int64_t)t->last_cp) : NULL);
 	json_object_object_add(o, "pcr_unexplained", t->unexplained[0] ?
 			       json_object_new_string(t->unexplained) : NULL);
 	json_object_object_add(o, "listen", t->opt.listen ?

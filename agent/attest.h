@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "attest_wire.h"
+#include "measure_log.h"
 #include "err.h"
 #include "loop.h"
 
@@ -41,12 +42,29 @@ struct attest {
 	/* measure.c */
 	char log_path[4096];
 	FILE *log;
-	json_object *entries;		/* the log, as served */
+	json_object *entries;		/* the log's window, as served */
 	uint64_t next_seq;
 	uint8_t replayed[TN_DIGEST_LEN];	/* what the log says the PCR holds */
 	char unexplained[1200];		/* set when the PCR and log disagree */
 	uint8_t last_policy[TN_DIGEST_LEN];
 	int have_policy;
+	/*
+	 * For i = first..entries: the PCR value, chain value and serialised
+	 * bytes of the first i entries (common/measure_log.h), at [i - first],
+	 * so that a tail is checked and sized without a replay. Only a window
+	 * of the log (the entries an answer can carry) is kept in memory.
+	 */
+	size_t first;			/* entries[0] is entry first of the boot */
+	uint8_t (*pcr_at)[TN_DIGEST_LEN];
+	uint8_t (*chain_at)[TN_DIGEST_LEN];
+	uint64_t *bytes_at;
+	size_t at_cap;
+	struct tn_log_summary summary;	/* of every entry */
+	char cp_path[4096];
+	json_object *cps;		/* [{"index","text","sig"}] of this boot */
+	size_t last_cp;			/* the newest checkpoint's entry */
+	int have_cp;
+	uint64_t checkpoints_made;
 
 	/* attest_serve.c */
 	int listen_fd;
@@ -85,6 +103,26 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
 int measure_weakening(struct agent *a, const char *what);
 /* Measures the loaded policy's canonical form when it changed. */
 void measure_policy(struct agent *a);
+/* measure_tail.c: running values, checkpoints and answers. */
+/* Entries in this boot's log (not only the window in memory). */
+size_t measure_count(const struct attest *t);
+/* An empty log: the running values of zero entries. */
+int measure_track_reset(struct attest *t);
+/* Entry i was just added: the running values for the first i + 1 entries. */
+int measure_track(struct attest *t, size_t i);
+/* Drops entries no answer can carry any more from memory. */
+void measure_trim(struct attest *t);
+/* Reads the checkpoints of this boot back (at start). */
+void measure_load_checkpoints(struct attest *t);
+/* Checkpoints the log when enough was logged since the last checkpoint. */
+void measure_checkpoint_due(struct agent *a);
+/*
+ * Adds the event log part of a quote's answer to body: the tail from since
+ * (when have_since and the chain value there is at), else the whole log or
+ * the tail from the newest checkpoint (include/trustnode/attest.h).
+ */
+void measure_answer(struct agent *a, int have_since, uint64_t since,
+		    const uint8_t at[TN_DIGEST_LEN], json_object *body);
 
 /* attest_serve.c: trustnode-httpd and the requests it relays. */
 int serve_start(struct agent *a, struct tn_err *err);

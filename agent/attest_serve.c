@@ -268,6 +268,9 @@ static int op_quote(struct agent *a, json_object *req, json_object *body)
 	size_t nlen, alen, slen;
 	json_object *values;
 	char *canon = NULL, key[8];
+	uint8_t at[TN_DIGEST_LEN];
+	long long since = 0;
+	int have_since = 0;
 	struct tn_err e;
 
 	if (tn_hex_decode(tn_json_str(req, "nonce"), nonce, sizeof(nonce), &nlen,
@@ -275,6 +278,18 @@ static int op_quote(struct agent *a, json_object *req, json_object *body)
 		json_object_object_add(body, "error", json_object_new_string(
 			nlen < TN_NONCE_MIN ? "nonce is too short" : e.msg));
 		return 400;
+	}
+	if (json_object_object_get_ex(req, "since", NULL)) {
+		size_t alen2;
+
+		if (tn_json_int(req, "since", &since) || since < 0 ||
+		    tn_hex_decode(tn_json_str(req, "at"), at, sizeof(at), &alen2,
+				  "at", &e) || alen2 != sizeof(at)) {
+			json_object_object_add(body, "error", json_object_new_string(
+				"since must come with at, 32 bytes of hex"));
+			return 400;
+		}
+		have_since = 1;
 	}
 	tn_qualifying_data(nonce, nlen, t->idkey_pk, qual);
 	/* Quote first, then the log: the log may run ahead, never behind. */
@@ -301,7 +316,7 @@ static int op_quote(struct agent *a, json_object *req, json_object *body)
 	add_hex(body, "signature", sig, slen);
 	json_object_object_add(body, "pcr_values", values);
 	json_object_object_add(body, "pcr", json_object_new_int(t->opt.pcr));
-	json_object_object_add(body, "event_log", json_object_get(t->entries));
+	measure_answer(a, have_since, (uint64_t)since, at, body);
 	json_object_object_add(body, "policy", canon ? json_object_new_string(canon) : NULL);
 	add_hex(body, "policy_digest", digest, TN_DIGEST_LEN);
 	free(canon);
@@ -313,7 +328,9 @@ static int op_quote(struct agent *a, json_object *req, json_object *body)
 
 		add_hex(d, "nonce", nonce, nlen);
 		json_object_object_add(d, "log_entries", json_object_new_int(
-			(int)json_object_array_length(t->entries)));
+			(int)measure_count(t)));
+		json_object_object_add(d, "log_from", json_object_get(
+			json_object_object_get(body, "log_from")));
 		audit_record(a, "attestation-served", d);
 		json_object_put(d);
 	}

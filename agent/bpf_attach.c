@@ -227,6 +227,26 @@ out:
 	return ret;
 }
 
+/*
+ * The program the pinned link runs now, for pins_check: the one just
+ * loaded, or for an adopted tracing link (which cannot be updated) the
+ * previous agent's.
+ */
+static void note_link(struct agent *a, const struct prog_slot *s, const char *pin)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	size_t i = s - slots;
+	int fd = bpf_obj_get(pin);
+
+	memset(&info, 0, sizeof(info));
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    i < sizeof(a->link_prog) / sizeof(a->link_prog[0]))
+		a->link_prog[i] = info.prog_id;
+	if (fd >= 0)
+		close(fd);
+}
+
 static int attach_slot(struct agent *a, const struct prog_slot *s,
 		       struct tn_err *err)
 {
@@ -241,8 +261,12 @@ static int attach_slot(struct agent *a, const struct prog_slot *s,
 	snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, s->name);
 	if (!access(pin, F_OK)) {
 		ret = adopt_link(a, s, prog, pin, err);
-		if (ret <= 0)
+		if (ret < 0)
 			return ret;
+		if (!ret) {
+			note_link(a, s, pin);
+			return 0;
+		}
 	}
 	link = s->cgroup ? bpf_program__attach_cgroup(prog, a->cgroup_fd) :
 			   bpf_program__attach(prog);
@@ -256,6 +280,7 @@ static int attach_slot(struct agent *a, const struct prog_slot *s,
 	a->links_created++;
 	bpf_link__disconnect(link);
 	bpf_link__destroy(link);
+	note_link(a, s, pin);
 	return 0;
 }
 
@@ -464,4 +489,17 @@ json_object *bpf_programs_json(struct agent *a)
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+int bpf_link_slots(struct agent *a, const char **names, uint32_t *prog_ids,
+		   int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) && n < max; i++)
+		if (slot_used(&slots[i], a->mode) && a->link_prog[i]) {
+			prog_ids[n] = a->link_prog[i];
+			names[n++] = slots[i].name;
+		}
+	return n;
 }

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "allowed.h"
 #include <errno.h>
+#include "attest.h"
 #include "kmod_nl.h"
 #include "linux/trustnode.h"
 
@@ -130,21 +131,52 @@ static struct tn_kmod *module(struct agent *a)
 	return a->kmod;
 }
 
+/*
+ * The module was there and its netlink family is gone (rmmod behind the
+ * agent's back), or was gone between two checks (its state lost): a
+ * weakening, measured and recorded; again each time it comes back and goes.
+ */
+static void module_gone(struct agent *a, const char *what)
+{
+	json_object *d;
+
+	if (!a->kmod_was_loaded)
+		return;
+	a->kmod_was_loaded = 0;
+	fprintf(stderr, "trustnoded: %s\n", what);
+	measure_weakening(a, what);
+	d = json_object_new_object();
+	json_object_object_add(d, "what", json_object_new_string(what));
+	audit_record(a, "kmod-unloaded", d);
+	json_object_put(d);
+}
+
 void kmod_sync(struct agent *a)
 {
 	struct tn_kmod_status st;
 	struct tn_err err;
 	int i;
 
-	if (a->opt.no_kmod || !module(a))
+	if (a->opt.no_kmod)
 		return;
+	if (!module(a)) {
+		module_gone(a, "trustnode.ko unloaded: its netlink family is gone");
+		return;
+	}
+	a->kmod_was_loaded = 1;
 	subscribe_drops(a);
 	/* A module unloaded and loaded again has lost its state: notice it. */
 	if (tn_kmod_status(a->kmod, &st, &err)) {
 		tn_kmod_close(a->kmod);
 		a->kmod = NULL;
 		unsubscribe_drops(a);
-		if (!module(a) || tn_kmod_status(a->kmod, &st, &err))
+		if (!module(a)) {
+			module_gone(a, "trustnode.ko unloaded: its netlink family is gone");
+			return;
+		}
+		module_gone(a, "trustnode.ko unloaded and loaded again: its state was lost");
+		a->kmod_was_loaded = 1;
+		if (tn_kmod_status(a->kmod, &st, &err))
 			return;
 	}
 	if (!st.policy_loaded) {

@@ -17,28 +17,16 @@
 #include "attest.h"
 #include "hex.h"
 #include "policy_canon.h"
+#include "proto.h"
 #include "tpm.h"
 #include "trustnode.skel.h"
 #include "trustnode/attest.h"
 
 #define LOG_NAME "measurements.jsonl"
+#define CP_NAME "measurement-checkpoints.jsonl"
 #define LOG_LINE_MAX 2048
 
 static const uint8_t zero_pcr[TN_DIGEST_LEN];
-
-static void replay(json_object *entries, size_t n, uint8_t out[TN_DIGEST_LEN])
-{
-	struct tn_err e;
-
-	memset(out, 0, TN_DIGEST_LEN);
-	for (size_t i = 0; i < n; i++) {
-		struct tn_measurement m;
-
-		if (!tn_measurement_parse(json_object_array_get_idx(entries, i),
-					  &m, &e))
-			tn_pcr_extend_sw(out, m.digest);
-	}
-}
 
 /* Reads the log; a torn last line (no newline) is cut off and reported. */
 static int read_log(struct attest *t, struct tn_err *err)
@@ -49,6 +37,9 @@ static int read_log(struct attest *t, struct tn_err *err)
 	int lineno = 0;
 
 	t->entries = json_object_new_array();
+	t->first = 0;
+	if (measure_track_reset(t))
+		return tn_fail(err, "out of memory");
 	if (!f)
 		return errno == ENOENT ? 0 :
 			tn_fail_errno(err, errno, "cannot read %s", t->log_path);
@@ -81,6 +72,12 @@ static int read_log(struct attest *t, struct tn_err *err)
 		json_object_array_add(t->entries, o);
 		if (m.seq >= t->next_seq)
 			t->next_seq = m.seq + 1;
+		/* Only a window of entries stays in memory: months of anchors. */
+		if (measure_track(t, measure_count(t) - 1)) {
+			fclose(f);
+			return tn_fail(err, "out of memory");
+		}
+		measure_trim(t);
 	}
 	fclose(f);
 	if (truncate(t->log_path, good_end))
@@ -102,20 +99,19 @@ static int append_line(struct attest *t, json_object *o, struct tn_err *err)
 /* Makes the log and the PCR agree, or says that they do not. */
 static int reconcile(struct attest *t, struct tn_err *err)
 {
-	size_t n = json_object_array_length(t->entries);
-	uint8_t pcr[TN_DIGEST_LEN], before_last[TN_DIGEST_LEN];
+	size_t n = measure_count(t), len = json_object_array_length(t->entries);
+	uint8_t pcr[TN_DIGEST_LEN];
 	char hex[2 * TN_DIGEST_LEN + 1];
 
 	if (tpm_pcr_read(t->tpm, t->opt.pcr, pcr, err))
 		return -1;
-	replay(t->entries, n, t->replayed);
+	memcpy(t->replayed, t->pcr_at[n - t->first], TN_DIGEST_LEN);
 	if (!memcmp(pcr, t->replayed, TN_DIGEST_LEN))
 		return 0;
-	replay(t->entries, n ? n - 1 : 0, before_last);
-	if (n && !memcmp(pcr, before_last, TN_DIGEST_LEN)) {
+	if (len && !memcmp(pcr, t->pcr_at[n - 1 - t->first], TN_DIGEST_LEN)) {
 		struct tn_measurement m;
 
-		tn_measurement_parse(json_object_array_get_idx(t->entries, n - 1),
+		tn_measurement_parse(json_object_array_get_idx(t->entries, len - 1),
 				     &m, err);
 		fprintf(stderr, "trustnoded: completing measurement %llu (%s), logged but not extended before a crash\n",
 			(unsigned long long)m.seq, m.type);
@@ -128,12 +124,16 @@ static int reconcile(struct attest *t, struct tn_err *err)
 		snprintf(prev, sizeof(prev), "%s.prev", t->log_path);
 		if (rename(t->log_path, prev))
 			return tn_fail_errno(err, errno, "cannot move %s aside", t->log_path);
-		fprintf(stderr, "trustnoded: PCR %u was reset (a reboot): new measurement log, the old one is %s\n",
-			t->opt.pcr, prev);
+		snprintf(prev, sizeof(prev), "%s.prev", t->cp_path);
+		if (rename(t->cp_path, prev) && errno != ENOENT)
+			return tn_fail_errno(err, errno, "cannot move %s aside", t->cp_path);
+		fprintf(stderr, "trustnoded: PCR %u was reset (a reboot): new measurement log, the old one is %s.prev\n",
+			t->opt.pcr, t->log_path);
 		json_object_put(t->entries);
 		t->entries = json_object_new_array();
+		t->first = 0;
 		memset(t->replayed, 0, TN_DIGEST_LEN);
-		return 0;
+		return measure_track_reset(t) ? tn_fail(err, "out of memory") : 0;
 	}
 	tn_hex_encode(pcr, TN_DIGEST_LEN, hex);
 	snprintf(t->unexplained, sizeof(t->unexplained),
@@ -143,21 +143,14 @@ static int reconcile(struct attest *t, struct tn_err *err)
 	return 0;
 }
 
-/* Whether this boot's log already holds type with digest. */
+/*
+ * Whether this boot's log already holds type with digest: the summary
+ * holds every judged measurement (all of the boot's, not the window's).
+ */
 static int already_measured(struct attest *t, const char *type,
 			    const uint8_t digest[TN_DIGEST_LEN])
 {
-	size_t n = json_object_array_length(t->entries);
-	struct tn_measurement m;
-	struct tn_err e;
-
-	for (size_t i = 0; i < n; i++)
-		if (!tn_measurement_parse(json_object_array_get_idx(t->entries, i),
-					  &m, &e) &&
-		    !strcmp(m.type, type) &&
-		    !memcmp(m.digest, digest, TN_DIGEST_LEN))
-			return 1;
-	return 0;
+	return tn_log_summary_find(&t->summary, type, digest) != NULL;
 }
 
 int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LEN],
@@ -182,6 +175,9 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
 	}
 	t->next_seq++;
 	json_object_array_add(t->entries, o);
+	if (measure_track(t, measure_count(t) - 1))
+		fprintf(stderr, "trustnoded: out of memory tracking the measurement log\n");
+	measure_trim(t);
 	if (tpm_pcr_extend(t->tpm, t->opt.pcr, digest, err)) {
 		snprintf(t->unexplained, sizeof(t->unexplained),
 			 "measurement %llu is logged but extending PCR %u failed: %.900s",
@@ -189,6 +185,8 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
 		return -1;
 	}
 	tn_pcr_extend_sw(t->replayed, digest);
+	if (strcmp(type, TN_MEASURE_LOGCP))
+		measure_checkpoint_due(a);
 	return 0;
 }
 
@@ -301,28 +299,24 @@ void measure_policy(struct agent *a)
 int measure_open(struct agent *a, struct tn_err *err)
 {
 	struct attest *t = a->att;
-	size_t n;
 
 	snprintf(t->log_path, sizeof(t->log_path), "%s/" LOG_NAME, a->opt.state_dir);
+	snprintf(t->cp_path, sizeof(t->cp_path), "%s/" CP_NAME, a->opt.state_dir);
 	if (read_log(t, err) || reconcile(t, err))
 		return -1;
+	measure_load_checkpoints(t);
 	t->log = fopen(t->log_path, "a");
 	if (!t->log)
 		return tn_fail_errno(err, errno, "cannot open %s", t->log_path);
 	/* The policy measured last in this boot, so an unchanged one is not
 	 * measured again at every restart. */
-	n = json_object_array_length(t->entries);
-	for (size_t i = 0; i < n; i++) {
-		struct tn_measurement m;
-		struct tn_err e;
-
-		if (!tn_measurement_parse(json_object_array_get_idx(t->entries, i),
-					  &m, &e) && !strcmp(m.type, TN_MEASURE_POLICY)) {
-			memcpy(t->last_policy, m.digest, TN_DIGEST_LEN);
-			t->have_policy = 1;
-		}
+	if (t->summary.have_last_policy) {
+		memcpy(t->last_policy, t->summary.last_policy, TN_DIGEST_LEN);
+		t->have_policy = 1;
 	}
 	measure_software(a);
+	/* A log that grew while no agent ran (or before checkpoints). */
+	measure_checkpoint_due(a);
 	return 0;
 }
 
@@ -333,4 +327,12 @@ void measure_close(struct agent *a)
 	a->att->log = NULL;
 	json_object_put(a->att->entries);
 	a->att->entries = NULL;
+	json_object_put(a->att->cps);
+	a->att->cps = NULL;
+	free(a->att->pcr_at);
+	free(a->att->chain_at);
+	free(a->att->bytes_at);
+	a->att->pcr_at = a->att->chain_at = NULL;
+	a->att->bytes_at = NULL;
+	a->att->at_cap = 0;
 }

@@ -14,11 +14,23 @@
  *   pcr        the answer's measurement PCR and the quote's selection are
  *              exactly what was pinned at enrolment (bank sha256); PCRs
  *              16..23 are never acceptable measurement PCRs
- *   event-log  a prefix of the event log replays to the quoted PCR digest,
- *              and every entry in it has a known type, consistent with its
- *              digest where the detail fixes it (seal, audit checkpoint)
+ *   checkpoint an answer that starts at a checkpoint (a verifier new to
+ *              this boot, or too far behind): its text is signed by the
+ *              pinned identity key, of this boot, and measured as the first
+ *              entry sent (only when the answer starts there)
+ *   event-log  a prefix of the event log, replayed from zero, from this
+ *              verifier's own position or from the checkpoint, makes the
+ *              quoted PCR digest, and every entry in it has a known type,
+ *              consistent with its digest where the detail fixes it (seal,
+ *              audit checkpoint, weakening)
  *   history    in the boot this verifier judged last (TPM reset count), the
- *              log starts with exactly the entries judged then
+ *              log has exactly the chain value, PCR value and summary
+ *              judged then at that position; a checkpoint after it keeps
+ *              every measurement judged then
+ *   checkpoint every checkpoint entry in the part sent states the PCR and
+ *              chain values and the summary that the entries before it make
+ *              (a checkpoint that omits a loosened policy fails here for a
+ *              verifier that has seen the policy)
  *   software   the boot's log measures the agent and the BPF object (and the
  *              module if the peer ran one at enrolment), and every agent,
  *              BPF and module measurement is accepted
@@ -32,6 +44,7 @@
 
 #include <json-c/json.h>
 #include "attest_wire.h"
+#include "measure_log.h"
 #include "peer_store.h"
 
 struct tn_verdict {
@@ -49,7 +62,12 @@ struct tn_verdict {
 	uint64_t clock;
 	uint32_t quote_mask;		/* the quote's PCR selection */
 	int have_module;		/* the boot measured a module */
-	uint8_t seen_digest[TN_DIGEST_LEN];	/* of the log_used entries */
+	size_t log_from;		/* index of the answer's first entry */
+	int from_checkpoint;		/* the answer started at a checkpoint */
+	/* The log_used entries' chain and PCR values and summary. */
+	uint8_t seen_chain[TN_DIGEST_LEN];
+	uint8_t seen_pcr[TN_DIGEST_LEN];
+	struct tn_log_summary seen_summary;
 	char accepted[1024];		/* TN_VERIFY_ACCEPT: what was accepted */
 };
 

@@ -86,27 +86,3 @@ int tn_measurement_parse(json_object *o, struct tn_measurement *m,
 	}
 	return 0;
 }
-
-int tn_measurement_prefix_digest(json_object *log, size_t n,
-				 uint8_t out[TN_DIGEST_LEN], struct tn_err *err)
-{
-	crypto_hash_sha256_state c;
-
-	crypto_hash_sha256_init(&c);
-	for (size_t i = 0; i < n; i++) {
-		struct tn_measurement m;
-		json_object *o;
-		const char *s;
-
-		if (tn_measurement_parse(json_object_array_get_idx(log, i), &m, err))
-			return -1;
-		o = tn_measurement_json(&m);
-		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						   JSON_C_TO_STRING_NOSLASHESCAPE);
-		crypto_hash_sha256_update(&c, (const uint8_t *)s, strlen(s));
-		crypto_hash_sha256_update(&c, (const uint8_t *)"\n", 1);
-		json_object_put(o);
-	}
-	crypto_hash_sha256_final(&c, out);
-	return 0;
-}

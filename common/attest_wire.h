@@ -41,13 +41,4 @@ json_object *tn_measurement_json(const struct tn_measurement *m);
 int tn_measurement_parse(json_object *o, struct tn_measurement *m,
 			 struct tn_err *err);
 
-/*
- * SHA-256 over the first n entries, each serialised as tn_measurement_json
- * writes it and ended by a newline: what a verifier remembers of a log it
- * judged, to check that a later log of the same boot extends it. It covers
- * type, detail and time, which the PCR does not. -1 if an entry is invalid.
- */
-int tn_measurement_prefix_digest(json_object *log, size_t n,
-				 uint8_t out[TN_DIGEST_LEN], struct tn_err *err);
-
 #endif

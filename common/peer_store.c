@@ -124,7 +124,9 @@ int tn_peer_save(const char *dir, const struct tn_peer *p, struct tn_err *err)
 
 		json_object_object_add(l, "reset_count", json_object_new_int64(p->seen_reset_count));
 		json_object_object_add(l, "entries", json_object_new_int64((int64_t)p->seen_entries));
-		add_hex(l, "digest", p->seen_digest, TN_DIGEST_LEN);
+		add_hex(l, "chain", p->seen_chain, TN_DIGEST_LEN);
+		add_hex(l, "pcr", p->seen_pcr, TN_DIGEST_LEN);
+		json_object_object_add(l, "summary", tn_log_summary_json(&p->seen_summary));
 		json_object_object_add(l, "verified_at", json_object_new_int64(p->seen_at));
 		json_object_object_add(o, "measurement_log_seen", l);
 	}
@@ -270,13 +272,25 @@ static int parse_peer(json_object *o, const char *path, struct tn_peer *p,
 			p->accepted_at = v;
 		snprintf(p->accepted_what, sizeof(p->accepted_what), "%s", what ? what : "");
 	}
-	if (json_object_object_get_ex(o, "measurement_log_seen", &c)) {
+	/*
+	 * Files from before the chain value and summary hold a flat digest,
+	 * which no tail can be checked against: the next check judges the
+	 * boot as new, from what the node sends.
+	 */
+	if (json_object_object_get_ex(o, "measurement_log_seen", &c) &&
+	    json_object_object_get_ex(c, "chain", NULL)) {
+		json_object *sum;
+
 		if (tn_json_int(c, "reset_count", &v) || v < 0 || v > UINT32_MAX)
 			return tn_fail(err, "%s: measurement_log_seen.reset_count is malformed", path);
 		p->seen_reset_count = (uint32_t)v;
 		if (tn_json_int(c, "entries", &v) || v < 0 ||
-		    tn_hex_decode(tn_json_str(c, "digest"), p->seen_digest, TN_DIGEST_LEN,
-				  &n, "measurement_log_seen.digest", err) || n != TN_DIGEST_LEN)
+		    tn_hex_decode(tn_json_str(c, "chain"), p->seen_chain, TN_DIGEST_LEN,
+				  &n, "measurement_log_seen.chain", err) || n != TN_DIGEST_LEN ||
+		    tn_hex_decode(tn_json_str(c, "pcr"), p->seen_pcr, TN_DIGEST_LEN,
+				  &n, "measurement_log_seen.pcr", err) || n != TN_DIGEST_LEN ||
+		    !json_object_object_get_ex(c, "summary", &sum) ||
+		    tn_log_summary_parse(sum, &p->seen_summary, err))
 			return tn_fail(err, "%s: measurement_log_seen is malformed", path);
 		p->seen_entries = (uint64_t)v;
 		if (!tn_json_int(c, "verified_at", &v))

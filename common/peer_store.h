@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
 #include "attest_wire.h"
+#include "measure_log.h"
 #include "err.h"
 
 #define TN_PEER_MAX_ACCEPT 16
@@ -44,12 +45,16 @@ struct tn_peer {
 	/*
 	 * The measurement log as far as judged (a verification that passed):
 	 * in the boot with this TPM reset count, the first seen_entries
-	 * entries, whose serialisations hash to seen_digest.
+	 * entries, their chain and PCR values and their summary
+	 * (common/measure_log.h). The next quote is asked for the tail from
+	 * there.
 	 */
 	int have_log_seen;
 	uint32_t seen_reset_count;
 	uint64_t seen_entries;
-	uint8_t seen_digest[TN_DIGEST_LEN];
+	uint8_t seen_chain[TN_DIGEST_LEN];
+	uint8_t seen_pcr[TN_DIGEST_LEN];
+	struct tn_log_summary seen_summary;
 	int64_t seen_at;		/* unix seconds, this verifier's clock */
 	/* trustctl peer accept: how often, the last time, and what. */
 	int acceptances;

@@ -200,7 +200,7 @@ TEST_F(node, unprivileged_callers_cannot_change_anything)
 
 TEST_F(node, enforcement_survives_kill_9_and_a_restart_adopts_the_pins)
 {
-	char out[16384], want[64];
+	char out[65536], want[64];
 	const char *p;
 	int created;
 
@@ -274,7 +274,7 @@ static int many_derived_files(void *arg)
 
 TEST_F(node, a_ring_buffer_overflow_is_counted_and_reported)
 {
-	char out[16384];
+	char out[65536];
 
 	/* Restart with a one-page ring buffer (new pins: the size is fixed). */
 	node_kill_agent(&self->n);
@@ -375,7 +375,7 @@ static int bare_status(struct tn_node *n)
  */
 TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count, 120)
 {
-	char out[16384], events[400];
+	char out[65536], events[400];
 	long counts[2] = { -1, -1 }, reported, unreported, unreported_events, status_unreported = -1;
 	double worst = 0, calm = 0, worst_raw = 0, calm_raw = 0, t, t0;
 	int p[2], st = -1, answers = 0;

@@ -32,6 +32,10 @@
 #include "hex.h"
 #include "trustnode/attest.h"
 #include "log_auth.h"
+#include "audit_record.h"
+#include "measure_log.h"
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_tctildr.h>
 
 #define ADDR_A "192.0.2.1"
 #define ADDR_B "192.0.2.2"
@@ -1067,7 +1071,7 @@ TEST_F_TIMEOUT(pair, a_flood_of_unauthenticated_log_requests_is_counted_not_reco
 
 TEST_F_TIMEOUT(pair, an_unexplained_pcr_is_reported_and_fails_attestation, ATTEST_TIMEOUT)
 {
-	char status[8192];
+	char status[65536];
 
 	/* Last: in the guest, node A's TPM is the real one for the whole run. */
 
@@ -1082,5 +1086,445 @@ TEST_F_TIMEOUT(pair, an_unexplained_pcr_is_reported_and_fails_attestation, ATTES
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "event-log check failed"));
 }
+
+/*
+ * Not in the guest: these grow node A's log by thousands of entries or
+ * leave a lying checkpoint in it, and in the guest A's state outlives
+ * each test.
+ */
+#ifndef ATTEST_GUEST_SUBSET
+/* ---- a long measurement log: tails, checkpoints, lying checkpoints ---- */
+
+/* The entries of node n's measurement log file, as a JSON array. */
+static json_object *read_mlog(struct att_node *n)
+{
+	char sd[300], path[400], line[4096];
+	json_object *a = json_object_new_array();
+	FILE *f;
+
+	agent_state(n, sd, sizeof(sd));
+	snprintf(path, sizeof(path), "%s/measurements.jsonl", sd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		json_object_array_add(a, json_tokener_parse(line));
+	if (f)
+		fclose(f);
+	return a;
+}
+
+/*
+ * What a root peer (or a very long uptime) does with the agent stopped:
+ * appends entries to the agent's log file and extends the TPM's PCR 13
+ * with each, through the real TPM (ESAPI over the node's swtpm).
+ */
+static int append_and_extend(struct att_node *n, json_object *entries)
+{
+	size_t cnt = json_object_array_length(entries);
+	TSS2_TCTI_CONTEXT *tc = NULL;
+	ESYS_CONTEXT *es = NULL;
+	char sd[300], path[400];
+	int ret = 0;
+	FILE *f;
+
+	agent_state(n, sd, sizeof(sd));
+	snprintf(path, sizeof(path), "%s/measurements.jsonl", sd);
+	f = fopen(path, "a");
+	if (!f || Tss2_TctiLdr_Initialize(n->tcti, &tc) ||
+	    Esys_Initialize(&es, tc, NULL))
+		ret = -1;
+	for (size_t i = 0; i < cnt && !ret; i++) {
+		json_object *o = json_object_array_get_idx(entries, i);
+		TPML_DIGEST_VALUES d = { .count = 1 };
+		struct tn_measurement m;
+
+		if (tn_measurement_parse(o, &m, NULL)) {
+			ret = -1;
+			break;
+		}
+		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						JSON_C_TO_STRING_NOSLASHESCAPE));
+		d.digests[0].hashAlg = TPM2_ALG_SHA256;
+		memcpy(d.digests[0].digest.sha256, m.digest, 32);
+		if (Esys_PCR_Extend(es, ESYS_TR_PCR0 + TN_DEFAULT_PCR, ESYS_TR_PASSWORD,
+				    ESYS_TR_NONE, ESYS_TR_NONE, &d))
+			ret = -1;
+	}
+	if (f && fclose(f))
+		ret = -1;
+	if (es)
+		Esys_Finalize(&es);
+	if (tc)
+		Tss2_TctiLdr_Finalize(&tc);
+	return ret;
+}
+
+/* The TPM's reset count, as the agent puts it in its checkpoints. */
+static int tpm_reset_count_of(const char *tcti, uint32_t *count)
+{
+	TSS2_TCTI_CONTEXT *tc = NULL;
+	ESYS_CONTEXT *es = NULL;
+	TPMS_TIME_INFO *t = NULL;
+	int ret = -1;
+
+	if (!Tss2_TctiLdr_Initialize(tcti, &tc) && !Esys_Initialize(&es, tc, NULL) &&
+	    !Esys_ReadClock(es, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &t)) {
+		*count = t->clockInfo.resetCount;
+		ret = 0;
+	}
+	Esys_Free(t);
+	if (es)
+		Esys_Finalize(&es);
+	if (tc)
+		Tss2_TctiLdr_Finalize(&tc);
+	return ret;
+}
+
+/* The next seq after node n's log. */
+static uint64_t next_seq(json_object *log)
+{
+	size_t len = json_object_array_length(log);
+	struct tn_measurement m;
+
+	if (!len || tn_measurement_parse(json_object_array_get_idx(log, len - 1), &m, NULL))
+		return 0;
+	return m.seq + 1;
+}
+
+/*
+ * count audit anchors, as the agent makes one per anchor interval: a day
+ * at the default interval is 1440 of them.
+ */
+static json_object *anchors(uint64_t seq, size_t count)
+{
+	json_object *a = json_object_new_array();
+	uint8_t id[TN_AUDIT_LOGID_LEN] = { 7 }, head[TN_AUDIT_HASH_LEN];
+	char idh[2 * TN_AUDIT_LOGID_LEN + 1], hh[2 * TN_AUDIT_HASH_LEN + 1];
+
+	tn_hex_encode(id, sizeof(id), idh);
+	for (size_t i = 0; i < count; i++) {
+		struct tn_measurement m = { .seq = seq + i, .time = time(NULL) };
+
+		randombytes_buf(head, sizeof(head));
+		tn_hex_encode(head, sizeof(head), hh);
+		tn_audit_checkpoint_digest(id, 100 + i, head, m.digest);
+		snprintf(m.type, sizeof(m.type), TN_MEASURE_CHECKPOINT);
+		snprintf(m.detail, sizeof(m.detail), "log %s covers %zu head %s", idh, 100 + i, hh);
+		json_object_array_add(a, tn_measurement_json(&m));
+	}
+	return a;
+}
+
+/* Fetches a quote answer (since/at optional) into file; its size, or -1. */
+static long fetch_quote(FIXTURE_DATA(pair) *self, const char *query, const char *file)
+{
+	struct stat st;
+
+	if (run_cmd("ip netns exec %s curl -sf --noproxy '*' -o %s '%s/v1/quote?nonce=%s%s'",
+		    self->b.ns, file, self->a.url, NONCE1, query) || stat(file, &st))
+		return -1;
+	return st.st_size;
+}
+
+/* B's position in A's log, from its peer file: "&since=K&at=HEX". */
+static int b_position(FIXTURE_DATA(pair) *self, char *q, size_t len, long long *k)
+{
+	char path[400];
+	json_object *o, *l;
+
+	snprintf(path, sizeof(path), "%s/peers/node-a.json", self->b.vstate);
+	o = json_object_from_file(path);
+	if (!o || !json_object_object_get_ex(o, "measurement_log_seen", &l))
+		return -1;
+	*k = json_object_get_int64(json_object_object_get(l, "entries"));
+	snprintf(q, len, "&since=%lld&at=%s", *k,
+		 json_object_get_string(json_object_object_get(l, "chain")));
+	json_object_put(o);
+	return 0;
+}
+
+static long long member_int(const char *file, const char *key)
+{
+	json_object *o = json_object_from_file(file);
+	long long v = o && json_object_object_get(o, key) ?
+		json_object_get_int64(json_object_object_get(o, key)) : -1;
+
+	json_object_put(o);
+	return v;
+}
+
+static long long log_len(const char *file)
+{
+	json_object *o = json_object_from_file(file);
+	long long v = o ? (long long)json_object_array_length(json_object_object_get(o, "event_log")) : -1;
+
+	json_object_put(o);
+	return v;
+}
+
+#define MANY_ANCHORS 30000	/* about three weeks of anchors at one a minute */
+
+/*
+ * A node that has made tens of thousands of anchors still answers within
+ * the HTTP front's limit, and a verifier that kept up, one that fell far
+ * behind and a new one all verify it.
+ */
+TEST_F_TIMEOUT(pair, a_node_with_tens_of_thousands_of_anchors_answers_within_limits, 400)
+{
+	char q[200], file[400];
+	long long k, before;
+	json_object *log;
+	long size;
+
+	snprintf(file, sizeof(file), "%s/answer.json", self->b.n.tmp);
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	node_kill_agent(&self->a.n);
+	log = read_mlog(&self->a);
+	before = (long long)json_object_array_length(log);
+	json_object *many = anchors(next_seq(log), MANY_ANCHORS);
+	json_object_put(log);
+	ASSERT_EQ(0, append_and_extend(&self->a, many));
+	json_object_put(many);
+	/* The agent explains the PCR again and checkpoints what it finds. */
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	log = read_mlog(&self->a);
+	EXPECT_LT(before + MANY_ANCHORS, (long long)json_object_array_length(log));
+	json_object_put(log);
+
+	/* A caller without a position gets the tail from the newest checkpoint. */
+	size = fetch_quote(self, "", file);
+	ASSERT_LT(0, size);
+	TH_LOG("answer without since: %ld bytes, from entry %lld of %lld", size,
+	       member_int(file, "log_from"), member_int(file, "log_entries"));
+	EXPECT_GT(TN_QUOTE_TAIL_MAX_BYTES + 64 * 1024, size);
+	EXPECT_LT(before + MANY_ANCHORS - 1, member_int(file, "log_from"));
+	EXPECT_GE(TN_LOG_CP_EVERY + 8, log_len(file));
+
+	/* B fell MANY_ANCHORS behind: from the checkpoint, judged by its summary. */
+	ASSERT_EQ(0, b_position(self, q, sizeof(q), &k));
+	size = fetch_quote(self, q, file);
+	ASSERT_LT(0, size);
+	EXPECT_GT(TN_QUOTE_TAIL_MAX_BYTES + 64 * 1024, size);
+	EXPECT_NE(k, member_int(file, "log_from"));
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a")) {
+		TH_LOG("%s", self->out);
+	}
+	EXPECT_NE(NULL, strstr(self->out, "starts at the checkpoint of entry"));
+
+	/* The node goes on anchoring through the agent: live checkpoints. */
+	for (int i = 0; i < TN_LOG_CP_EVERY + 10; i++) {
+		ASSERT_EQ(0, fetch_quote(self, "", file) < 0);
+		ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "log checkpoint"));
+	}
+	log = read_mlog(&self->a);
+	size = 0;
+	for (size_t i = 0; i < json_object_array_length(log); i++)
+		size += !strcmp(json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(log, i), "type")), TN_MEASURE_LOGCP);
+	json_object_put(log);
+	EXPECT_LE(2, size);
+
+	/* B is caught up: it is sent only what is new, checkpoints included. */
+	ASSERT_EQ(0, b_position(self, q, sizeof(q), &k));
+	size = fetch_quote(self, q, file);
+	TH_LOG("caught-up answer: %ld bytes, from entry %lld (%lld entries)", size,
+	       member_int(file, "log_from"), log_len(file));
+	EXPECT_EQ(k, member_int(file, "log_from"));
+	EXPECT_GT(TN_QUOTE_TAIL_MAX_BYTES, size);
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a")) {
+		TH_LOG("%s", self->out);
+	}
+	EXPECT_NE(NULL, strstr(self->out, "extends the"));
+
+	/* A new verifier: enrols from the newest checkpoint, then attests. */
+	ASSERT_EQ(0, att_ctl(&self->b, self->b.n.tmp, self->out, sizeof(self->out),
+			     "peer enroll %s --name fresh", self->a.url)) {
+		TH_LOG("%s", self->out);
+	}
+	ASSERT_EQ(0, att_ctl(&self->b, self->b.n.tmp, self->out, sizeof(self->out),
+			     "attest fresh")) {
+		TH_LOG("%s", self->out);
+	}
+}
+
+/* A checkpoint whose signature is not the identity key's: refused. */
+TEST_F_TIMEOUT(pair, a_checkpoint_with_a_bad_signature_fails_the_checkpoint_check, 300)
+{
+	json_object *log, *many, *o, *cp;
+	char file[400], *sig;
+
+	snprintf(file, sizeof(file), "%s/answer.json", self->b.n.tmp);
+	node_kill_agent(&self->a.n);
+	log = read_mlog(&self->a);
+	many = anchors(next_seq(log), 3 * TN_QUOTE_TAIL_MAX_ENTRIES);
+	json_object_put(log);
+	ASSERT_EQ(0, append_and_extend(&self->a, many));
+	json_object_put(many);
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+	/* Saved without a position: from the checkpoint; it verifies as sent. */
+	ASSERT_LT(0, fetch_quote(self, "", file));
+	ASSERT_LT(0, member_int(file, "log_from"));
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, file)) {
+		TH_LOG("%s", self->out);
+	}
+	o = json_object_from_file(file);
+	ASSERT_NE(NULL, o);
+	cp = json_object_object_get(o, "checkpoint");
+	ASSERT_NE(NULL, cp);
+	sig = strdup(json_object_get_string(json_object_object_get(cp, "sig")));
+	sig[10] = sig[10] == '0' ? '1' : '0';
+	json_object_object_add(cp, "sig", json_object_new_string(sig));
+	free(sig);
+	ASSERT_EQ(0, save_answer(file, o));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, file));
+	EXPECT_NE(NULL, strstr(self->out, "checkpoint check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "does not verify with the pinned identity key"));
+	/* Without the checkpoint, a tail that starts mid-log vouches for nothing. */
+	o = json_object_from_file(file);
+	json_object_object_del(o, "checkpoint");
+	ASSERT_EQ(0, save_answer(file, o));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
+			      "attest node-a --response %s --nonce " NONCE1, file));
+	EXPECT_NE(NULL, strstr(self->out, "checkpoint check failed"));
+}
+
+/*
+ * A root peer loosens its policy, restores it, then signs (its identity
+ * key is a file it can read) and measures a checkpoint whose summary
+ * omits the loose policy, hoping verifiers start from it. A verifier that
+ * has the entries before the checkpoint refuses it, naming the policy.
+ */
+TEST_F_TIMEOUT(pair, a_checkpoint_that_omits_a_loosened_policy_fails_the_checkpoint_check, ATTEST_TIMEOUT)
+{
+	uint8_t sk[64], pk[32], sig[64], pcr[32] = { 0 }, chain[32] = { 0 }, loose[32];
+	struct tn_log_checkpoint cp = { .version = TN_LOG_CP_VERSION };
+	struct tn_measurement m;
+	char policy[400], path[400], sd[300], sighex[129], *text;
+	json_object *log, *add, *line;
+	size_t n;
+	FILE *f;
+
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	snprintf(policy, sizeof(policy), "%s/loose.conf", self->a.n.tmp);
+	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
+			     self->a.n.policy, policy));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", self->a.n.policy));
+	node_kill_agent(&self->a.n);
+	ASSERT_EQ(0, node_key(&self->a, sk, pk));
+
+	/* The truthful running values, and a summary without the loose policy. */
+	log = read_mlog(&self->a);
+	n = json_object_array_length(log);
+	ASSERT_EQ(0, tn_measurement_parse(json_object_array_get_idx(log, n - 2), &m, NULL));
+	ASSERT_STREQ(TN_MEASURE_POLICY, m.type);
+	memcpy(loose, m.digest, 32);
+	for (size_t i = 0; i < n; i++) {
+		ASSERT_EQ(0, tn_measurement_parse(json_object_array_get_idx(log, i), &m, NULL));
+		tn_pcr_extend_sw(pcr, m.digest);
+		tn_log_chain_step(chain, &m);
+		if (strcmp(m.type, TN_MEASURE_POLICY) || memcmp(m.digest, loose, 32))
+			tn_log_summary_add(&cp.summary, i, &m);
+	}
+	ASSERT_EQ(0, tpm_reset_count_of(self->a.tcti, &cp.reset_count));
+	cp.index = n;
+	memcpy(cp.pcr, pcr, 32);
+	memcpy(cp.chain, chain, 32);
+	cp.time = time(NULL);
+	text = tn_log_checkpoint_text(&cp);
+	tn_log_checkpoint_sign(text, sk, sig);
+	tn_hex_encode(sig, sizeof(sig), sighex);
+	agent_state(&self->a, sd, sizeof(sd));
+	snprintf(path, sizeof(path), "%s/measurement-checkpoints.jsonl", sd);
+	f = fopen(path, "a");
+	ASSERT_NE(NULL, f);
+	line = json_object_new_object();
+	json_object_object_add(line, "text", json_object_new_string(text));
+	json_object_object_add(line, "sig", json_object_new_string(sighex));
+	fprintf(f, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	fclose(f);
+	json_object_put(line);
+	memset(&m, 0, sizeof(m));
+	m.seq = next_seq(log);
+	m.time = time(NULL);
+	snprintf(m.type, sizeof(m.type), TN_MEASURE_LOGCP);
+	snprintf(m.detail, sizeof(m.detail), "measurement log checkpoint of entries 0..%zu", n - 1);
+	tn_log_checkpoint_digest(text, m.digest);
+	free(text);
+	add = json_object_new_array();
+	json_object_array_add(add, tn_measurement_json(&m));
+	ASSERT_EQ(0, append_and_extend(&self->a, add));
+	json_object_put(add);
+	json_object_put(log);
+	ASSERT_EQ(0, node_start_agent(&self->a.n));
+
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "checkpoint check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "lies about the log before it"));
+	EXPECT_NE(NULL, strstr(self->out, "omits policy"));
+}
+
+/* Whether node n's measurement log holds a weakening whose detail has text. */
+static int measured_weakening(struct att_node *n, const char *text)
+{
+	json_object *log = read_mlog(n);
+	int found = 0;
+
+	for (size_t i = 0; i < json_object_array_length(log); i++) {
+		json_object *o = json_object_array_get_idx(log, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(o, "type")), TN_MEASURE_WEAKENING) &&
+		    strstr(json_object_get_string(json_object_object_get(o, "detail")), text))
+			found = 1;
+	}
+	json_object_put(log);
+	return found;
+}
+
+/*
+ * Root on the node, with the agent running, takes enforcement apart at the
+ * pins: a link unpinned (its program detached), then a map's pin replaced
+ * by another map (which the next agent would adopt). Each is measured
+ * within a couple of seconds and recorded, so the peer's next
+ * verification fails the weakening check.
+ */
+TEST_F_TIMEOUT(pair, pins_removed_or_replaced_behind_the_agent_fail_the_weakening_check, ATTEST_TIMEOUT)
+{
+	char sd[300], link[300];
+
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	/* The first pinned link there is, detached by unpinning it. */
+	ASSERT_EQ(0, run_cmd("ls %s/links | head -1 > %s/link", self->a.n.pin, self->a.n.tmp));
+	snprintf(sd, sizeof(sd), "%s/link", self->a.n.tmp);
+	{
+		FILE *f = fopen(sd, "r");
+
+		ASSERT_NE(NULL, f);
+		ASSERT_NE(NULL, fgets(link, sizeof(link), f));
+		fclose(f);
+		link[strcspn(link, "\n")] = '\0';
+	}
+	ASSERT_EQ(0, run_cmd("rm %s/links/%s", self->a.n.pin, link));
+	for (int i = 0; i < 50 && !measured_weakening(&self->a, "unpinned"); i++)
+		usleep(100 * 1000);
+	ASSERT_TRUE(measured_weakening(&self->a, "unpinned"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "unpinned"));
+	agent_state(&self->a, sd, sizeof(sd));
+	EXPECT_EQ(0, run_cmd("grep -rq bpf-pin-replaced %s/audit", sd));
+
+	/* Another map where a map's pin was: measured too. */
+	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "status"));
+	ASSERT_EQ(0, run_cmd("m=$(ls -p %s | grep -v / | head -1) && test -n \"$m\" && rm %s/$m && "
+			     "bpftool map create %s/$m type hash key 8 value 8 entries 4 name tnfake",
+			     self->a.n.pin, self->a.n.pin, self->a.n.pin));
+	for (int i = 0; i < 50 && !measured_weakening(&self->a, "is another map"); i++)
+		usleep(100 * 1000);
+	EXPECT_TRUE(measured_weakening(&self->a, "is another map"));
+}
+#endif
 
 TEST_HARNESS_MAIN

@@ -653,6 +653,30 @@ TEST_F(httpd, bad_nonces_are_400_and_never_relayed)
 	EXPECT_STREQ("{\"error\":\"nonce is not hex: odd length 3\"}", body);
 }
 
+/* A verifier's position in the log: since and at, both well formed, or neither. */
+TEST_F(httpd, bad_log_positions_are_400_and_never_relayed)
+{
+	static const char *const bad[] = {
+		"&since=3",						/* at missing */
+		"&at=" NONCE NONCE,					/* since missing */
+		"&since=-1&at=" NONCE NONCE,				/* not a count */
+		"&since=3x&at=" NONCE NONCE,
+		"&since=99999999999999999999&at=" NONCE NONCE,		/* too large */
+		"&since=3&at=" NONCE,					/* 16 bytes */
+		"&since=3&at=" NONCE NONCE "00",			/* 33 bytes */
+		"&since=3&at=" NONCE "zz" NONCE,			/* not hex */
+		"&since=3&since=4&at=" NONCE NONCE,			/* twice */
+	};
+	char body[8192];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(400, CURL(self, body, "'" URL "/v1/quote?nonce=" NONCE "%s'", bad[i]))
+			TH_LOG("%s", bad[i]);
+		EXPECT_TRUE(is_error(body)) TH_LOG("%s: %s", bad[i], body);
+		EXPECT_TRUE(agent_saw_nothing(self)) TH_LOG("%s was relayed", bad[i]);
+	}
+}
+
 TEST_F(httpd, query_parameters_other_than_nonce_are_400)
 {
 	char body[8192];

@@ -74,7 +74,7 @@ static int quote_anchors(struct tn_audit_verifier *v, const struct tn_peer *p,
 		goto out;
 	}
 	log = json_object_object_get(resp, "event_log");
-	for (size_t i = 0; i < verdict.log_used && !ret; i++) {
+	for (size_t i = 0; i < verdict.log_used - verdict.log_from && !ret; i++) {
 		struct tn_measurement m;
 		struct tn_audit_anchor a;
 		struct tn_err e;

@@ -33,7 +33,7 @@ static int tpm_anchors(json_object *resp, const struct tn_verdict *v,
 	json_object *log = json_object_object_get(resp, "event_log");
 
 	*count = 0;
-	for (size_t i = 0; i < v->log_used; i++) {
+	for (size_t i = 0; i < v->log_used - v->log_from; i++) {
 		struct tn_measurement m;
 		struct tn_audit_anchor a = { .source = "the TPM-anchored checkpoint" };
 

@@ -80,35 +80,6 @@ static int from_identity(const struct param *p, json_object **relay,
 	return *relay ? 0 : out_of_memory(no);
 }
 
-static int from_quote(const struct param *p, json_object **relay,
-		      struct tn_http_refusal *no)
-{
-	const struct param *nonce = &p[0];
-	char hex[2 * TN_NONCE_MAX + 1];
-	uint8_t raw[TN_NONCE_MAX];
-	struct tn_err err;
-	size_t n;
-
-	if (!nonce->val)
-		return refuse(no, 400, "GET /v1/quote needs ?nonce= with %d to %d bytes of hex",
-			      TN_NONCE_MIN, TN_NONCE_MAX);
-	/* Checked before copying: the value may be as long as the target. */
-	if (nonce->len > 2 * TN_NONCE_MAX)
-		return refuse(no, 400, "nonce is too long: %zu hex digits, at most %d bytes",
-			      nonce->len, TN_NONCE_MAX);
-	memcpy(hex, nonce->val, nonce->len);
-	hex[nonce->len] = '\0';
-	if (tn_hex_decode(hex, raw, sizeof(raw), &n, "nonce", &err))
-		return refuse(no, 400, "%s", err.msg);
-	if (n < TN_NONCE_MIN)
-		return refuse(no, 400, "nonce is too short: %zu bytes, at least %d",
-			      n, TN_NONCE_MIN);
-	/* The agent gets one spelling: lowercase. */
-	tn_hex_encode(raw, n, hex);
-	*relay = message("quote", "nonce", hex);
-	return *relay ? 0 : out_of_memory(no);
-}
-
 /* A decimal count: digits only, at most max; *v untouched when absent. */
 static int count_param(const struct param *p, const char *name,
 		       unsigned long long max, unsigned long long *v,
@@ -152,6 +123,54 @@ static int add_hex_param(json_object *m, const struct param *p, const char *key,
 	tn_hex_encode(raw, n, hex);
 	if (json_object_object_add(m, key, json_object_new_string(hex)))
 		return out_of_memory(no);
+	return 0;
+}
+
+static int from_quote(const struct param *p, json_object **relay,
+		      struct tn_http_refusal *no)
+{
+	const struct param *nonce = &p[0];
+	char hex[2 * TN_NONCE_MAX + 1];
+	uint8_t raw[TN_NONCE_MAX];
+	struct tn_err err;
+	size_t n;
+
+	if (!nonce->val)
+		return refuse(no, 400, "GET /v1/quote needs ?nonce= with %d to %d bytes of hex",
+			      TN_NONCE_MIN, TN_NONCE_MAX);
+	/* Checked before copying: the value may be as long as the target. */
+	if (nonce->len > 2 * TN_NONCE_MAX)
+		return refuse(no, 400, "nonce is too long: %zu hex digits, at most %d bytes",
+			      nonce->len, TN_NONCE_MAX);
+	memcpy(hex, nonce->val, nonce->len);
+	hex[nonce->len] = '\0';
+	if (tn_hex_decode(hex, raw, sizeof(raw), &n, "nonce", &err))
+		return refuse(no, 400, "%s", err.msg);
+	if (n < TN_NONCE_MIN)
+		return refuse(no, 400, "nonce is too short: %zu bytes, at least %d",
+			      n, TN_NONCE_MIN);
+	/* The agent gets one spelling: lowercase. */
+	tn_hex_encode(raw, n, hex);
+	*relay = message("quote", "nonce", hex);
+	if (!*relay)
+		return out_of_memory(no);
+	/* since=K&at=HEX: the verifier's position in the log, both or none. */
+	if (!p[1].val != !p[2].val) {
+		json_object_put(*relay);
+		*relay = NULL;
+		return refuse(no, 400, "since and at go together (include/trustnode/attest.h)");
+	}
+	if (p[1].val) {
+		unsigned long long since = 0;
+
+		if (count_param(&p[1], "since", (1ULL << 62), &since, no) ||
+		    add_hex_param(*relay, &p[2], "at", TN_DIGEST_LEN, no)) {
+			json_object_put(*relay);
+			*relay = NULL;
+			return -1;
+		}
+		json_object_object_add(*relay, "since", json_object_new_int64((int64_t)since));
+	}
 	return 0;
 }
 
@@ -251,7 +270,7 @@ static int from_enroll(json_object *body, json_object **relay,
  */
 static const struct tn_http_route routes[] = {
 	{ "GET", "/v1/identity", { NULL }, from_identity, NULL, 0 },
-	{ "GET", "/v1/quote", { "nonce", NULL }, from_quote, NULL, 0 },
+	{ "GET", "/v1/quote", { "nonce", "since", "at", NULL }, from_quote, NULL, 0 },
 	{ "GET", "/v1/log", { "since", "limit", "challenge", "peer", "sig", NULL },
 	  from_log, NULL, 0 },
 	{ "GET", "/v1/log/challenge", { NULL }, from_log_challenge, NULL, 0 },

@@ -32,6 +32,13 @@
  *         "pcr":N, "quote_pcrs":[N,...], "hash":"sha256"}
  *
  *   GET  /v1/quote?nonce=<hex, TN_NONCE_MIN..TN_NONCE_MAX bytes>
+ *                  [&since=K&at=<hex(32)>]
+ *        since/at: the verifier has judged the first K entries of this
+ *        boot's log, whose chain value (common/measure_log.h) is at. The
+ *        node answers with the entries from K when its log has that chain
+ *        value at K and the tail fits the limits below; otherwise from 0
+ *        when the whole log fits, otherwise from its newest checkpoint, and
+ *        says why in "log_note".
  *        {"nonce":hex, "identity_key":hex,
  *         "attest":hex,                    marshalled TPMS_ATTEST (the signed bytes)
  *         "signature":hex,                 marshalled TPMT_SIGNATURE
@@ -45,6 +52,18 @@
  *                                          T: unix seconds, the node's clock
  *                                          (informative, like detail;
  *                                          absent in older logs)
+ *                                          entries from index "log_from"
+ *                                          of this boot's log (absent: 0)
+ *         "log_version":2,
+ *         "log_from":F, "log_entries":N,   N: entries in the boot's log now
+ *         "log_note":"<why not from since>" | absent,
+ *         "checkpoint":{"text":"<checkpoint JSON>","sig":hex(64)} when F > 0:
+ *                                          the checkpoint the log starts
+ *                                          from (entry F is its own
+ *                                          log-checkpoint entry)
+ *         "checkpoints":[{"text":..,"sig":..},...]
+ *                                          every other checkpoint whose
+ *                                          entry is in event_log
  *         "policy":"<canonical policy JSON text>",
  *         "policy_digest":hex(32)}         SHA-256 of the "policy" string
  *
@@ -118,6 +137,23 @@
  * accepted (trustctl peer accept).
  */
 #define TN_MEASURE_WEAKENING	"weakening"
+
+/*
+ * A signed checkpoint of the measurement log (common/measure_log.h): the
+ * digest is SHA-256 of the checkpoint's text, served with the quote.
+ */
+#define TN_MEASURE_LOGCP	"log-checkpoint"
+/*
+ * The agent checkpoints its log every TN_LOG_CP_EVERY entries or
+ * TN_LOG_CP_EVERY_BYTES bytes of entries, and at start when that much was
+ * logged since the last one. A quote's event log is at most
+ * TN_QUOTE_TAIL_MAX_ENTRIES entries and TN_QUOTE_TAIL_MAX_BYTES bytes,
+ * except a tail from the newest checkpoint, which these keep smaller.
+ */
+#define TN_LOG_CP_EVERY		128
+#define TN_LOG_CP_EVERY_BYTES	(128 * 1024)
+#define TN_QUOTE_TAIL_MAX_ENTRIES	1024
+#define TN_QUOTE_TAIL_MAX_BYTES	(512 * 1024)
 
 /* The seal's measurement is SHA-256 of this text (no NUL). */
 #define TN_SEAL_TEXT		"trustnode.ko sealed"

@@ -3,11 +3,14 @@
  * Verifications per second: runs the verifier (common/attest_verify.c) on a
  * saved /v1/quote answer against a pinned peer file, N times, and prints
  * "verify_per_s R". Every run must pass, or the number means nothing.
+ * With "new", the verifier forgets how far it judged the peer's log: a
+ * verifier that meets this boot for the first time.
  *
- *   tnverify STATE_DIR PEER ANSWER.json NONCE_HEX N
+ *   tnverify STATE_DIR PEER ANSWER.json NONCE_HEX N [new]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "attest_verify.h"
 #include "hex.h"
@@ -23,8 +26,8 @@ int main(int argc, char **argv)
 	size_t nlen;
 	long n;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: tnverify STATE_DIR PEER ANSWER.json NONCE_HEX N\n");
+	if (argc != 6 && !(argc == 7 && !strcmp(argv[6], "new"))) {
+		fprintf(stderr, "usage: tnverify STATE_DIR PEER ANSWER.json NONCE_HEX N [new]\n");
 		return 2;
 	}
 	n = atol(argv[5]);
@@ -36,6 +39,8 @@ int main(int argc, char **argv)
 	resp = json_object_from_file(argv[3]);
 	/* The answer is older than the newest quote seen: judge it as new. */
 	p.have_clock = 0;
+	if (argc == 7)
+		p.have_log_seen = 0;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (long i = 0; i < n; i++) {
 		tn_verify_quote(&p, nonce, nlen, resp, 0, &v);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Usage: tests/fuzz/run.sh O SECONDS
-# Runs $O/fuzz/fuzz_{policy,request,httpd_request,quote_response,audit_line} (built by make) for SECONDS each from a
+# Runs $O/fuzz/fuzz_{policy,request,httpd_request,quote_response,audit_line,log_checkpoint} (built by make) for SECONDS each from a
 # scratch copy of tests/fuzz/corpus/*, then replays the corpus it grew with
 # leak detection. Fuzzing itself runs with -detect_leaks=0: libconfig 1.5
 # leaks on many syntax errors (see lsan.supp; by hand, set
@@ -13,7 +13,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/tn-fuzz.XXXXXX")
 export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 rc=0
-for t in policy request httpd_request quote_response audit_line; do
+for t in policy request httpd_request quote_response audit_line log_checkpoint; do
 	d=$work/$t
 	mkdir -p "$d/corpus" "$d/crash"
 	cp "$here/corpus/$t/"* "$d/corpus/"

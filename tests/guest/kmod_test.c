@@ -637,6 +637,30 @@ TEST_F_TIMEOUT(node, the_module_allows_an_attested_peer_only_while_its_attestati
 				 status().nprefixes);
 }
 
+/*
+ * Root unloads the module behind the running agent: the agent notices
+ * within a second or two (its netlink family is gone) and records it; with
+ * a TPM it is also a measured weakening (attest_test covers measuring).
+ */
+TEST_F(node, the_module_unloaded_behind_the_agent_is_recorded)
+{
+	char sd[300];
+
+	ASSERT_EQ(0, load_module());
+	/* The agent picks the module up within a second. */
+	usleep(1500 * 1000);
+	ASSERT_EQ(1, status().policy_loaded);
+	snprintf(sd, sizeof(sd), "%s", self->n.state ? self->n.state : "");
+	if (!sd[0])
+		snprintf(sd, sizeof(sd), "%s/state", self->n.tmp);
+	EXPECT_NE(0, run_cmd("grep -rq kmod-unloaded %s/audit", sd));
+	ASSERT_EQ(0, run_cmd("rmmod trustnode"));
+	for (int i = 0; i < 40 && run_cmd("grep -rq 'its netlink family is gone' %s/audit", sd); i++)
+		usleep(100 * 1000);
+	EXPECT_EQ(0, run_cmd("grep -rq 'its netlink family is gone' %s/audit", sd));
+	EXPECT_EQ(0, load_module());
+}
+
 TEST_F(node, after_seal_the_module_stays_and_only_gets_stricter)
 {
 	char out[4096], why[1024];
