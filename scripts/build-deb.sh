@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Builds the Debian packages from debian/ (dpkg-buildpackage -us -uc, binary
+# only) in a copy of this tree's files, so that the package build neither
+# cleans nor writes anything outside OUTDIR:
+#
+#   scripts/build-deb.sh OUTDIR               trustnode and trustnode-dkms
+#   scripts/build-deb.sh --dkms-only OUTDIR   trustnode-dkms alone (-A)
+#   scripts/build-deb.sh --twice OUTDIR       build twice in the same place,
+#                                             compare the .debs byte for byte
+#
+# The copy holds the files git knows plus new ones not ignored (a checkout
+# under development packages what it has). The .debs end up in OUTDIR;
+# prints their paths. Exit status 1 if a build fails or the two differ.
+set -eu
+
+mode=all
+case ${1:-} in
+--dkms-only) mode=indep; shift ;;
+--twice) mode=twice; shift ;;
+esac
+[ $# -eq 1 ] || { echo "usage: $0 [--dkms-only|--twice] OUTDIR" >&2; exit 2; }
+cd "$(dirname "$0")/.."
+mkdir -p "$1"
+OUT=$(cd "$1" && pwd)
+VERSION=$(cat VERSION)
+SRC=$OUT/src/trustnode-$VERSION
+
+copy_tree() {
+	rm -rf "$OUT/src"
+	mkdir -p "$SRC"
+	git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+		tar --null -T - -cf - | tar -xf - -C "$SRC"
+}
+
+# dpkg-buildpackage writes its results next to the source directory.
+build() {
+	flags=-b
+	[ "$1" = indep ] && flags=-A
+	copy_tree
+	(cd "$SRC" && dpkg-buildpackage -us -uc "$flags" >"$OUT/build.log" 2>&1) || {
+		tail -30 "$OUT/build.log" >&2
+		echo "$0: dpkg-buildpackage failed; the whole log is $OUT/build.log" >&2
+		exit 1
+	}
+}
+
+case $mode in
+all|indep)
+	build "$mode"
+	rm -f "$OUT"/*.deb "$OUT"/*.ddeb
+	mv "$OUT"/src/*.deb "$OUT"/src/*.buildinfo "$OUT"/src/*.changes "$OUT"/ 2>/dev/null || true
+	mv "$OUT"/src/*.ddeb "$OUT"/ 2>/dev/null || true
+	rm -rf "$OUT/src"
+	ls "$OUT"/*.deb
+	;;
+twice)
+	rm -rf "$OUT/first"
+	build all
+	mkdir -p "$OUT/first"
+	mv "$OUT"/src/*.deb "$OUT"/src/*.ddeb "$OUT/first/" 2>/dev/null || true
+	build all
+	status=0
+	for f in "$OUT"/first/*; do
+		g=$OUT/src/$(basename "$f")
+		if cmp -s "$f" "$g"; then
+			echo "same: $(basename "$f")"
+		else
+			echo "DIFFERENT: $(basename "$f")"
+			status=1
+		fi
+	done
+	exit $status
+	;;
+esac
