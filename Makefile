@@ -75,10 +75,12 @@ $(O)/vmlinux.h:
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
+# The object is embedded in trustnoded (skeleton): no build path in its
+# debug info, so that a package build elsewhere gives the same binary.
 $(BPF_OBJ): bpf/trustnode.bpf.c $(wildcard bpf/*.bpf.h) $(O)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) -Wall -Werror \
-		-MMD -MP -Iinclude -I$(O) -c $< -o $@
+		-ffile-prefix-map=$(CURDIR)=. -MMD -MP -Iinclude -I$(O) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)

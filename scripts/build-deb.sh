@@ -30,9 +30,15 @@ SRC=$OUT/src/trustnode-$VERSION
 copy_tree() {
 	rm -rf "$OUT/src"
 	mkdir -p "$SRC"
-	git ls-files -z --cached --others --exclude-standard |
-		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-		tar --null -T - -cf - | tar -xf - -C "$SRC"
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -z --cached --others --exclude-standard |
+			while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+			tar --null -T - -cf - | tar -xf - -C "$SRC"
+	else
+		# An unpacked tarball: everything but what builds make.
+		tar --exclude=./build --exclude="./${OUT#"$PWD"/}" --exclude='*.o' \
+			--exclude=./.git -cf - . | tar -xf - -C "$SRC"
+	fi
 }
 
 # dpkg-buildpackage writes its results next to the source directory.
