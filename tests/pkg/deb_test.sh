@@ -65,9 +65,12 @@ check install_does_not_enable_or_start bash -c \
 check upgrade_restarts_the_agent_only bash -c \
 	"grep -q \"try-restart 'trustnoded.service'\" '$tmp/ctl/postinst' && ! grep -q 'trustnode.slice' '$tmp/ctl/postinst'"
 check purge_removes_state_and_pins grep -q 'rm -rf /var/lib/trustnode /run/trustnode' "$tmp/ctl/postrm"
+# dpkg-buildflags' hardening: PIE, full RELRO, fortified calls, stack protector.
 check hardened_binaries bash -c \
-	"for b in '$tmp'/root/usr/sbin/trustnoded '$tmp'/root/usr/bin/trustctl; do
+	"for b in '$tmp'/root/usr/sbin/trustnoded '$tmp'/root/usr/bin/trustctl \
+		'$tmp'/root/usr/libexec/trustnode/trustnode-httpd; do
 		readelf -d \"\$b\" | grep -q BIND_NOW && readelf -h \"\$b\" | grep -q 'DYN ' &&
-		readelf -lW \"\$b\" | grep -q GNU_RELRO || exit 1
+		readelf -lW \"\$b\" | grep -q GNU_RELRO && nm -D \"\$b\" | grep -q '_chk@' &&
+		nm -D \"\$b\" | grep -q __stack_chk_fail || { echo \"not hardened: \$b\"; exit 1; }
 	 done"
 done_testing
