@@ -9,22 +9,27 @@
 #   scripts/build-deb.sh --dkms-only OUTDIR   trustnode-dkms alone (-A)
 #   scripts/build-deb.sh --twice OUTDIR       build twice in the same place,
 #                                             compare the .debs byte for byte
+#   scripts/build-deb.sh --as-version V OUTDIR  this tree labelled version V
+#                                             (VERSION and a changelog entry
+#                                             in the copy): an "older" package
+#                                             for the upgrade test
 #
 # The copy holds the files git knows plus new ones not ignored (a checkout
 # under development packages what it has). The .debs end up in OUTDIR;
 # prints their paths. Exit status 1 if a build fails or the two differ.
 set -eu
 
-mode=all
+mode=all AS_VERSION=
 case ${1:-} in
 --dkms-only) mode=indep; shift ;;
 --twice) mode=twice; shift ;;
+--as-version) AS_VERSION=${2:-}; shift 2 || true ;;
 esac
-[ $# -eq 1 ] || { echo "usage: $0 [--dkms-only|--twice] OUTDIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 [--dkms-only|--twice|--as-version V] OUTDIR" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 mkdir -p "$1"
 OUT=$(cd "$1" && pwd)
-VERSION=$(cat VERSION)
+VERSION=${AS_VERSION:-$(cat VERSION)}
 SRC=$OUT/src/trustnode-$VERSION
 
 copy_tree() {
@@ -46,6 +51,16 @@ build() {
 	flags=-b
 	[ "$1" = indep ] && flags=-A
 	copy_tree
+	if [ -n "$AS_VERSION" ]; then
+		echo "$AS_VERSION" >"$SRC/VERSION"
+		{
+			printf 'trustnode (%s) unstable; urgency=medium\n\n' "$AS_VERSION"
+			printf '  * This tree, labelled %s for the upgrade test.\n\n' "$AS_VERSION"
+			printf ' -- trustnode developers <trustnode@example.org>  %s\n\n' \
+				"$(dpkg-parsechangelog -S Date)"
+			cat debian/changelog
+		} >"$SRC/debian/changelog"
+	fi
 	(cd "$SRC" && dpkg-buildpackage -us -uc "$flags" >"$OUT/build.log" 2>&1) || {
 		tail -30 "$OUT/build.log" >&2
 		echo "$0: dpkg-buildpackage failed; the whole log is $OUT/build.log" >&2

@@ -22,50 +22,20 @@ for d in "${debs[@]}"; do
 	[ -f "$d" ] || { not_ok "package_$(basename "$d")_is_built"; done_testing; }
 done
 
-if [ "${TN_INSTALL_INNER:-}" != 1 ]; then
-	# Everything below runs in its own mount namespace; its mounts go
-	# with it.
-	exec env TN_INSTALL_INNER=1 unshare -m --propagation private "$0" "$BUILD"
-fi
-
-W=$(mktemp -d /tmp/tnpkg-install.XXXXXX)
-R=$W/root
-cleanup() {
-	agent_stop_inner
-	rmdir "$TN_CG/wl" "$TN_CG" 2>/dev/null
-	umount -l -R "$R" 2>/dev/null
-	umount -l "$W" 2>/dev/null
-	rmdir "$W"
-}
-TN_AGENT= TN_CG=/nonexistent TN_PIN=
-agent_stop_inner() {
-	[ -n "$TN_AGENT" ] || return 0
-	kill "$TN_AGENT" 2>/dev/null
-	wait "$TN_AGENT" 2>/dev/null
-	chroot "$R" /usr/sbin/trustnoded --unload --pin-dir "$TN_PIN" >/dev/null 2>&1
-	TN_AGENT=
-}
-trap cleanup EXIT
-mount -t tmpfs tmpfs "$W"
-mkdir -p "$W/upper" "$W/work" "$R"
-mount -t overlay overlay -o lowerdir=/,upperdir="$W/upper",workdir="$W/work" "$R"
-mount -t proc proc "$R/proc"
-mount --rbind /sys "$R/sys"
-mount --rbind /dev "$R/dev"
-mount -t tmpfs tmpfs "$R/run"
-mount -t tmpfs tmpfs "$R/tmp"
+reexec_private_mounts "$BUILD"
+trap overlay_root_cleanup EXIT
+overlay_root
 cp "${debs[@]}" "$R/tmp/"
-in_root() { chroot "$R" "$@"; }
 # What the overlay holds before the install: the baseline for leftovers.
 snapshot() { (cd "$W/upper" && find . -path ./tmp -prune -o -path ./run -prune -o -print | sort); }
 snapshot >"$W/before"
 
-# No package source at all: what is not installed already cannot come in.
-nosrc=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=/nonexistent)
-out=$(in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${nosrc[@]}" \
-	--no-install-recommends "/tmp/${debs[0]##*/}" "/tmp/${debs[1]##*/}" 2>&1)
-if [ $? = 0 ]; then ok apt_get_install_both_packages; else
-	echo "$out" | tail -20 | sed 's/^/#   /'; not_ok apt_get_install_both_packages; done_testing; fi
+if apt_in_root install "/tmp/${debs[0]##*/}" "/tmp/${debs[1]##*/}"; then
+	ok apt_get_install_both_packages
+else
+	not_ok apt_get_install_both_packages
+	done_testing
+fi
 check the_trustnode_group_exists in_root getent group trustnode
 check the_httpd_user_exists_without_a_login bash -c \
 	"chroot '$R' getent passwd trustnode-httpd | grep -q ':/usr/sbin/nologin$'"
@@ -82,26 +52,8 @@ fi
 check man_page_is_found in_root man -w trustctl
 
 # The agent as the unit starts it, below a test cgroup with test pins.
-cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-TN_ID=pkgi$$
-TN_CG=$cg2/tntest.$TN_ID TN_PIN=/sys/fs/bpf/tntest_$TN_ID
-mkdir -p "$TN_CG/wl"
-exec_start=$(sed -n 's/^ExecStart=//p' "$R/lib/systemd/system/trustnoded.service")
-exec_start=${exec_start/--cgroup \/sys\/fs\/cgroup\/trustnode.slice/--cgroup $TN_CG}
-caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$R/lib/systemd/system/trustnoded.service" |
-	tr 'A-Z ' 'a-z\n' | sed 's/^cap_/+/' | paste -sd,)
-echo "# ExecStart: $exec_start --pin-dir $TN_PIN --tcti none"
-# shellcheck disable=SC2086
-chroot "$R" setpriv --bounding-set="-all,$caps" --inh-caps=-all --no-new-privs \
-	env TRUSTNODE_QUIET_LIBBPF=1 $exec_start --pin-dir "$TN_PIN" --tcti none \
-	>"$W/agent.log" 2>&1 &
-TN_AGENT=$!
-for i in $(seq 100); do
-	[ -S "$R/run/trustnode/control.sock" ] && break
-	sleep 0.1
-done
+unit_agent_start
 check packaged_agent_starts_with_the_installed_policy test -S "$R/run/trustnode/control.sock"
-sed 's/^/#   agent: /' "$W/agent.log" | head -5
 check control_socket_is_root_trustnode_0660 test \
 	"$(chroot "$R" stat -c '%U:%G %a' /run/trustnode/control.sock)" = "root:trustnode 660"
 echo secret >"$R/tmp/secret"
@@ -123,12 +75,9 @@ check non_member_may_not_reset test $? = 4
 check taint_held bash -c "chroot '$R' trustctl workload list | grep -q '^wl  *phi '"
 in_root userdel tnmember
 in_root userdel tnother
-agent_stop_inner
+unit_agent_unload
 
-out=$(in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y "${nosrc[@]}" \
-	trustnode trustnode-dkms 2>&1)
-if [ $? = 0 ]; then ok apt_get_purge_both_packages; else
-	echo "$out" | tail -20 | sed 's/^/#   /'; not_ok apt_get_purge_both_packages; fi
+check apt_get_purge_both_packages apt_in_root purge trustnode trustnode-dkms
 snapshot >"$W/after"
 # A leftover is what purge did not put back as it was: a path new to the
 # overlay that the machine below does not have, or has otherwise (a copied
