@@ -8,7 +8,7 @@
 #   make bench-mesh attested-peers mode with N nodes in a full mesh (MESH_N=10)
 #   make fuzz       fuzz the policy parser and the control protocol (bounded)
 #   make deb        the Debian packages trustnode and trustnode-dkms in $(O)/deb
-#   make deb-repro  build them twice and compare (reproducibility; slow)
+#   make deb-repro  build them twice and compare (reproducibility; 1-2 min)
 #   make install    DESTDIR=... as the package installs it
 #
 # Everything generated goes to build/ (O=DIR to change); nothing there is
@@ -172,7 +172,8 @@ deb:
 dkms-deb:
 	scripts/build-deb.sh --dkms-only $(O)/deb
 
-# Two builds from the same source, compared byte for byte (several minutes).
+# Two builds from the same source in two directories, compared byte for
+# byte (1-2 min here; not part of make check).
 deb-repro:
 	scripts/build-deb.sh --twice $(O)/deb-repro
 

@@ -7,8 +7,9 @@
 #
 #   scripts/build-deb.sh OUTDIR               trustnode and trustnode-dkms
 #   scripts/build-deb.sh --dkms-only OUTDIR   trustnode-dkms alone (-A)
-#   scripts/build-deb.sh --twice OUTDIR       build twice in the same place,
-#                                             compare the .debs byte for byte
+#   scripts/build-deb.sh --twice OUTDIR       build twice, in OUTDIR/first and
+#                                             OUTDIR/second, compare the .debs
+#                                             byte for byte
 #   scripts/build-deb.sh --as-version V OUTDIR  this tree labelled version V
 #                                             (VERSION and a changelog entry
 #                                             in the copy): an "older" package
@@ -78,15 +79,12 @@ all|indep)
 	ls "$OUT"/*.deb
 	;;
 twice)
-	rm -rf "$OUT/first"
-	build all
-	mkdir -p "$OUT/first"
-	mv "$OUT"/src/*.deb "$OUT"/src/*.ddeb "$OUT/first/" 2>/dev/null || true
-	build all
+	# In two directories: the build path must not matter either.
+	"$0" "$OUT/first" >/dev/null
+	"$0" "$OUT/second" >/dev/null
 	status=0
-	for f in "$OUT"/first/*; do
-		g=$OUT/src/$(basename "$f")
-		if cmp -s "$f" "$g"; then
+	for f in "$OUT"/first/*.deb; do
+		if cmp -s "$f" "$OUT/second/$(basename "$f")"; then
 			echo "same: $(basename "$f")"
 		else
 			echo "DIFFERENT: $(basename "$f")"
