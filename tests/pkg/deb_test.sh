@@ -54,6 +54,7 @@ check install_does_not_enable_or_start bash -c \
 	 grep -B2 'deb-systemd-helper enable' '$tmp/ctl/postinst' | grep -q was-enabled"
 check upgrade_restarts_the_agent_only bash -c \
 	"grep -q \"try-restart 'trustnoded.service'\" '$tmp/ctl/postinst' && ! grep -q 'trustnode.slice' '$tmp/ctl/postinst'"
+check remove_stops_the_agent grep -q 'deb-systemd-invoke stop trustnoded.service' "$tmp/ctl/prerm"
 check purge_removes_state_and_pins grep -q 'rm -rf /var/lib/trustnode /run/trustnode' "$tmp/ctl/postrm"
 # dpkg-buildflags' hardening: PIE, full RELRO, fortified calls, stack protector.
 check hardened_binaries bash -c \
