@@ -44,7 +44,8 @@ agent_start() {
 	TN_ID=pkg$$x${_tn_seq:=0}
 	_tn_seq=$((_tn_seq + 1))
 	TN_CG=$cg2/tntest.$TN_ID
-	TN_DIR=$(mktemp -d /tmp/tntest.XXXXXX)
+	# TMPDIR: the guest's /tmp is overlayfs, where files cannot be tagged.
+	TN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tntest.XXXXXX")
 	TN_PIN=/sys/fs/bpf/tntest_$TN_ID
 	mkdir -p "$TN_CG/wl" "$TN_DIR/data" "$TN_DIR/state" "$TN_DIR/run"
 	echo secret >"$TN_DIR/data/secret"
@@ -54,7 +55,8 @@ agent_start() {
 	workloads = ( { name = "wlcomp"; cgroup = "$TN_CG/wl"; } );
 	EOT
 	TN_CTL="$BUILD/trustctl --socket $TN_DIR/run/control.sock"
-	TRUSTNODE_QUIET_LIBBPF=1 "$@" "$BUILD/trustnoded" --cgroup "$TN_CG" \
+	# libbpf's messages stay in the log: shown when the agent fails.
+	"$@" "$BUILD/trustnoded" --cgroup "$TN_CG" \
 		--state-dir "$TN_DIR/state" --run-dir "$TN_DIR/run" --pin-dir "$TN_PIN" \
 		--policy "$TN_DIR/policy.conf" --tcti none >"$TN_DIR/agent.log" 2>&1 &
 	TN_AGENT=$!
@@ -63,7 +65,7 @@ agent_start() {
 		kill -0 "$TN_AGENT" 2>/dev/null || break
 		sleep 0.1
 	done
-	sed 's/^/#   agent: /' "$TN_DIR/agent.log"
+	tail -25 "$TN_DIR/agent.log" | sed 's/^/#   agent: /'
 	return 1
 }
 

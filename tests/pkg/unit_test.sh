@@ -75,6 +75,9 @@ scenario() {
 	$TN_CTL workload list | grep -q '^wlcomp *phi ' && echo tainted
 	$TN_CTL tag prune 2>&1 | grep -q '1 kept (file exists)' && echo pruned-checked
 	$TN_CTL status | sed -n 's/^attach: *\([a-z]*\).*/attach=\1/p'
+	# Why, when not in lsm mode: the agent's own words and libbpf's.
+	$TN_CTL status | grep -q '^attach: *lsm' ||
+		grep -E 'libbpf|trustnoded:' "$TN_DIR/agent.log" | tail -8 | sed 's/^/log: /'
 	grep -q 'CapBnd:' /proc/"$TN_AGENT"/status && echo running
 	agent_stop
 }
