@@ -7,11 +7,17 @@
 #                   attestation against tpm2-tools; make bench-attest alone)
 #   make bench-mesh attested-peers mode with N nodes in a full mesh (MESH_N=10)
 #   make fuzz       fuzz the policy parser and the control protocol (bounded)
+#   make deb        the Debian packages trustnode and trustnode-dkms in $(O)/deb
+#   make deb-repro  build them twice and compare (reproducibility; 1-2 min)
+#   make install    DESTDIR=... as the package installs it
 #
 # Everything generated goes to build/ (O=DIR to change); nothing there is
 # committed. vmlinux.h comes from the build machine's BTF.
 
 O        ?= build
+# The one version source: the module, dkms.conf (dh_dkms -V) and the
+# packages (debian/changelog, checked against it) take it from here.
+VERSION  := $(shell cat VERSION)
 # V=1 shows the full commands.
 ifeq ($(V),1)
 Q :=
@@ -74,10 +80,12 @@ $(O)/vmlinux.h:
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
+# The object is embedded in trustnoded (skeleton): no build path in its
+# debug info, so that a package build elsewhere gives the same binary.
 $(BPF_OBJ): bpf/trustnode.bpf.c $(wildcard bpf/*.bpf.h) $(O)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) -Wall -Werror \
-		-MMD -MP -Iinclude -I$(O) -c $< -o $@
+		-ffile-prefix-map=$(CURDIR)=. -MMD -MP -Iinclude -I$(O) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
@@ -88,7 +96,7 @@ $(SKEL): $(BPF_OBJ)
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(AGENT_OBJ): $(SKEL)
 
@@ -108,6 +116,75 @@ $(HTTPD): $(HTTPD_OBJ) $(COMMON_LIB)
 $(TRUSTCTL): $(TOOLS_OBJ) $(COMMON_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON) $(LIBS_CURL)
+
+# ---- man pages, completion, install ----------------------------------------
+# pandoc (README, "Libraries, and why"): docs/policy.md is the source of
+# trustnode.conf(5) too, so the page and the document cannot drift.
+PANDOC   ?= pandoc
+# The date printed on the pages: the changelog's, so that a rebuild is identical.
+MAN_DATE := $(shell date -u -d "$$(dpkg-parsechangelog -l debian/changelog -S Date 2>/dev/null)" +%Y-%m-%d 2>/dev/null)
+MAN_PAGES := $(O)/man/trustnoded.8 $(O)/man/trustctl.8 $(O)/man/trustnode.conf.5
+PANDOC_MAN = $(PANDOC) -s -f markdown -t man --lua-filter=docs/man/narrow-tables.lua -M footer="trustnode $(VERSION)" \
+	     -M date="$(MAN_DATE)" -M header="trustnode"
+
+$(O)/man/%.8: docs/man/%.8.md docs/man/narrow-tables.lua VERSION
+	@mkdir -p $(@D)
+	$(call msg,MAN,$@)
+	$(Q)$(PANDOC_MAN) -o $@ $<
+
+$(O)/man/trustnode.conf.5: docs/man/trustnode.conf.5.md docs/policy.md docs/man/trustnode.conf.5.tail.md docs/man/narrow-tables.lua VERSION
+	@mkdir -p $(@D)
+	$(call msg,MAN,$@)
+	$(Q)$(PANDOC_MAN) -o $@ docs/man/trustnode.conf.5.md docs/policy.md docs/man/trustnode.conf.5.tail.md
+
+man: $(MAN_PAGES)
+
+DESTDIR    ?=
+prefix     ?= /usr
+sbindir    ?= $(prefix)/sbin
+bindir     ?= $(prefix)/bin
+libexecdir ?= $(prefix)/libexec
+mandir     ?= $(prefix)/share/man
+docdir     ?= $(prefix)/share/doc/trustnode
+sysconfdir ?= /etc
+# Debian 12 keeps units in /lib (the /usr-merge moratorium).
+unitdir    ?= /lib/systemd/system
+sysusersdir ?= $(prefix)/lib/sysusers.d
+tmpfilesdir ?= $(prefix)/lib/tmpfiles.d
+bashcompdir ?= $(prefix)/share/bash-completion/completions
+
+install: all man
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) $(DESTDIR)$(libexecdir)/trustnode \
+		$(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(unitdir) \
+		$(DESTDIR)$(sysusersdir) $(DESTDIR)$(tmpfilesdir) $(DESTDIR)$(bashcompdir) \
+		$(DESTDIR)$(sysconfdir)/trustnode $(DESTDIR)$(docdir)/examples
+	install -m 0755 $(TRUSTNODED) $(DESTDIR)$(sbindir)/
+	install -m 0755 $(TRUSTCTL) $(DESTDIR)$(bindir)/
+	install -m 0755 $(HTTPD) $(DESTDIR)$(libexecdir)/trustnode/
+	install -m 0644 $(O)/man/trustnoded.8 $(O)/man/trustctl.8 $(DESTDIR)$(mandir)/man8/
+	install -m 0644 $(O)/man/trustnode.conf.5 $(DESTDIR)$(mandir)/man5/
+	install -m 0644 dist/trustnoded.service dist/trustnode.slice $(DESTDIR)$(unitdir)/
+	install -m 0644 dist/trustnode.sysusers $(DESTDIR)$(sysusersdir)/trustnode.conf
+	install -m 0644 dist/trustnode.tmpfiles $(DESTDIR)$(tmpfilesdir)/trustnode.conf
+	install -m 0644 completion/trustctl.bash $(DESTDIR)$(bashcompdir)/trustctl
+	install -m 0644 dist/policy.conf $(DESTDIR)$(sysconfdir)/trustnode/policy.conf
+	install -m 0644 examples/policy.conf examples/trustnode-workload.conf \
+		$(DESTDIR)$(docdir)/examples/
+
+# The packages (debian/), built from a copy of this tree's files under
+# $(O)/deb/src, so that dpkg-buildpackage's clean and its output (written to
+# the parent directory) stay inside $(O)/deb.
+deb:
+	scripts/build-deb.sh $(O)/deb
+
+# Only trustnode-dkms (Architecture: all): the guest's DKMS test needs no more.
+dkms-deb:
+	scripts/build-deb.sh --dkms-only $(O)/deb
+
+# Two builds from the same source in two directories, compared byte for
+# byte (1-2 min here; not part of make check).
+deb-repro:
+	scripts/build-deb.sh --twice $(O)/deb-repro
 
 # ---- tests -------------------------------------------------------------
 
@@ -130,7 +207,7 @@ TEST_LIB_SRC := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJ := $(TEST_LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC     := $(wildcard tests/*_test.c)
 TEST_BIN     := $(TEST_SRC:tests/%.c=$(O)/tests/%)
-TEST_CFLAGS  := $(CFLAGS) -I$(KSFT_INC) -Itests/lib -Wno-missing-prototypes
+TEST_CFLAGS  := $(CFLAGS) -DTN_VERSION='"$(VERSION)"' -I$(KSFT_INC) -Itests/lib -Wno-missing-prototypes
 # Kept between builds (make would delete them as intermediates).
 .SECONDARY: $(TEST_LIB_OBJ)
 
@@ -148,25 +225,17 @@ $(O)/tests/%_test: tests/%_test.c $(TEST_LIB_OBJ) $(COMMON_LIB) $(KSFT_INC)/ksel
 # its "clean" deletes every *.o below M=, which would take build/ with it.
 KDIR     ?= $(firstword $(wildcard /lib/modules/*-amd64/build) $(wildcard /lib/modules/*/build))
 KMOD_TREE := $(O)/kmod-tree
-KMOD_SRC  := Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) include/uapi/linux/trustnode.h
+KMOD_SRC  := Kbuild dkms.conf VERSION $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) include/uapi/linux/trustnode.h
 
 $(KMOD_TREE)/kmod/trustnode.ko: $(KMOD_SRC)
 	@test -n "$(KDIR)" || { echo "no kernel headers: install linux-headers-amd64 or set KDIR=" >&2; exit 1; }
 	@rm -rf $(KMOD_TREE) && mkdir -p $(KMOD_TREE)/include/uapi/linux
-	@cp -r Kbuild dkms.conf kmod $(KMOD_TREE)/
+	@cp -r Kbuild dkms.conf VERSION kmod $(KMOD_TREE)/
 	@cp include/uapi/linux/trustnode.h $(KMOD_TREE)/include/uapi/linux/
 	$(call msg,KMOD,$@)
 	$(Q)$(MAKE) -s -C $(KDIR) M=$(abspath $(KMOD_TREE)) O= W=1 modules
 
 kmod: $(KMOD_TREE)/kmod/trustnode.ko
-
-DKMS_DEB := $(O)/deb/trustnode-dkms_$(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)_all.deb
-
-$(DKMS_DEB): $(KMOD_SRC) scripts/dkms-deb.sh
-	$(call msg,DEB,$@)
-	$(Q)scripts/dkms-deb.sh $(O)/deb >/dev/null
-
-dkms-deb: $(DKMS_DEB)
 
 checkpatch:
 	scripts/checkpatch.sh
@@ -180,7 +249,7 @@ $(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_LIB) $(KSFT_INC)/ks
 	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_LIB) \
 		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
-tests: all kmod $(DKMS_DEB) $(TEST_BIN) $(GUEST_TEST_BIN)
+tests: all kmod man deb $(TEST_BIN) $(GUEST_TEST_BIN)
 
 deps:
 	scripts/install-deps.sh
@@ -250,8 +319,9 @@ fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_req
 clean:
 	rm -rf $(O)
 
-.PHONY: all tests deps check demo bench bench-attest bench-audit bench-mesh fuzz clean kmod dkms-deb checkpatch
+.PHONY: all tests deps check demo bench bench-attest bench-audit bench-mesh fuzz clean kmod dkms-deb checkpatch \
+	man install deb deb-repro
 .DELETE_ON_ERROR:
 
 # Header dependencies recorded by -MMD (absent on a first build: all is built).
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -path '$(O)/deb*' -prune -o -name '*.d' -type f -print 2>/dev/null)

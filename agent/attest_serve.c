@@ -31,6 +31,7 @@
 #include "trustnode/attest.h"
 
 #define HTTPD_NAME "trustnode-httpd"
+#define TN_HTTPD_LIBEXEC "/usr/libexec/trustnode/" HTTPD_NAME
 
 static int bind_listen(const char *spec, struct tn_err *err)
 {
@@ -87,6 +88,9 @@ static void httpd_path(struct agent *a, char *out, size_t n)
 	if (strrchr(exe, '/'))
 		*strrchr(exe, '/') = '\0';
 	snprintf(out, n, "%s/" HTTPD_NAME, exe);
+	/* Installed by the package: trustnoded in /usr/sbin, the front in libexec. */
+	if (access(out, X_OK) && !access(TN_HTTPD_LIBEXEC, X_OK))
+		snprintf(out, n, "%s", TN_HTTPD_LIBEXEC);
 }
 
 /* In the child: descriptors 3 and 4, no privileges, then exec the front. */

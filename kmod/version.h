@@ -2,7 +2,13 @@
 #ifndef _TN_VERSION_H
 #define _TN_VERSION_H
 
-/* Keep equal to PACKAGE_VERSION in dkms.conf. */
-#define TRUSTNODE_VERSION "0.1.0"
+/*
+ * TRUSTNODE_VERSION comes from the VERSION file at the top of the tree
+ * (kmod/Kbuild passes it): the one place the module's, dkms.conf's and the
+ * Debian packages' versions are taken from.
+ */
+#ifndef TRUSTNODE_VERSION
+#error "TRUSTNODE_VERSION is not defined: build through kmod/Kbuild"
+#endif
 
 #endif /* _TN_VERSION_H */

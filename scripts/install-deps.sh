@@ -9,7 +9,8 @@ procps python3 libclang-rt-14-dev liburing-dev
 qemu-system-x86 linux-image-amd64 linux-headers-amd64 swtpm swtpm-tools busybox-static
 cpio xz-utils kmod dkms libnl-genl-3-dev
 libtss2-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev tpm2-tools curl
-libsystemd-dev btrfs-progs"
+libsystemd-dev btrfs-progs
+dpkg-dev debhelper dh-dkms lintian pandoc bash-completion git systemd"
 
 missing=""
 for p in $PKGS; do

@@ -55,6 +55,14 @@ for t in "$BUILD"/tests/*_test; do
 	count "$name" $?
 done
 
+# Packaging: versions, man pages, completion, the unit's capabilities, and
+# the packages `make tests` built (lintian, a second build compared).
+for t in tests/pkg/*_test.sh; do
+	echo "# ==== $t"
+	timeout -k 10 600 "$t" "$BUILD" >"$log" 2>&1
+	count "$(basename "$t")" $?
+done
+
 # The guest suite (lsm mode, Debian's kernel, the module, a TPM). Its TAP
 # lines count like the host's; a crashed, oopsed or hung guest is a failure.
 if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then

@@ -166,8 +166,8 @@ TEST(the_module_loads_shows_its_version_and_unloads)
 	ASSERT_NE(NULL, f);
 	ASSERT_NE(NULL, fgets(v, sizeof(v), f));
 	fclose(f);
-	EXPECT_STREQ("0.1.0\n", v);
-	EXPECT_STREQ("0.1.0", status().version);
+	EXPECT_STREQ(TN_VERSION "\n", v);
+	EXPECT_STREQ(TN_VERSION, status().version);
 	EXPECT_EQ(0, status().policy_loaded);
 	EXPECT_EQ(0, run_cmd("rmmod trustnode"));
 	EXPECT_FALSE(module_loaded());
@@ -209,9 +209,9 @@ TEST_F(node, the_agent_pushes_policy_and_taint_to_the_module)
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
 	EXPECT_EQ(0, wait_tainted(1));
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status --json | grep -A14 kernel_module"));
-	EXPECT_NE(NULL, strstr(out, "\"version\":\"0.1.0\"")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"version\":\"" TN_VERSION "\"")) TH_LOG("%s", out);
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
-	EXPECT_NE(NULL, strstr(out, "module:     trustnode 0.1.0, enforce, not sealed")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "module:     trustnode " TN_VERSION ", enforce, not sealed")) TH_LOG("%s", out);
 	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "kmod status"));
 	EXPECT_NE(NULL, strstr(out, "tainted:       1 cgroups")) TH_LOG("%s", out);
 	/* Reset clears the module's taint too. */

@@ -22,6 +22,10 @@ for t in enforce_test lsm_test propagate_test agent_test adversary_test lifecycl
 	echo "# ==== guest: $t"
 	"$BUILD/tests/$t" || rc=1
 done
+# The packaged unit's capability set, here where BPF LSM is on: the agent
+# must reach lsm mode with it, as with every capability.
+echo "# ==== guest: tests/pkg/unit_test.sh"
+tests/pkg/unit_test.sh "$BUILD" || rc=1
 # Attestation against the guest's TPM (/dev/tpmrm0, EK certificate from
 # swtpm's local CA) for node A; node B keeps a swtpm of its own.
 echo "# ==== guest: attest_tpm_test"
