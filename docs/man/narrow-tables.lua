@@ -5,7 +5,9 @@
 -- the widths down so that the columns and their gaps fit; and fill the
 -- cells without adjusting both margins, which a narrow column holding a
 -- long word such as trusted_receivers cannot do (groff: "cannot adjust
--- line").
+-- line"). And ask for room before each table (.ne): a cell that would
+-- straddle a page break makes tbl warn "table text block will not fit on
+-- one page".
 function Table(t)
   for i, spec in ipairs(t.colspecs) do
     local w = spec[2]
@@ -13,5 +15,6 @@ function Table(t)
       spec[2] = w * 0.86
     end
   end
-  return { pandoc.RawBlock("man", ".na"), t, pandoc.RawBlock("man", ".ad")}
+  return { pandoc.RawBlock("man", ".ne 20v"), pandoc.RawBlock("man", ".na"), t,
+           pandoc.RawBlock("man", ".ad")}
 end
