@@ -39,7 +39,8 @@ for t in "$BUILD"/tests/*_test; do
 	count "$(basename "$t")" $?
 done
 
-# The guest suite (lsm mode, Debian's kernel, the module, a TPM). Its TAP
+# The guest suite (lsm mode, Debian's kernel, the module, a TPM), then the
+# mode-dependent tests in fentry mode. Their TAP
 # lines count like the host's; a crashed, oopsed or hung guest is a failure.
 if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then
 	echo "# guest suite skipped (TN_SKIP_GUEST=1)"
@@ -48,6 +49,12 @@ else
 	echo "# ==== guest suite (QEMU, lsm mode)"
 	tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD" >"$log" 2>&1
 	count "the guest suite" $?
+	# The same kernel booted without bpf in lsm= (as kernels whose
+	# CONFIG_LSM lacks it ship): trustnoded must choose fentry mode.
+	echo "# ==== guest suite (QEMU, fentry mode)"
+	TN_GUEST_LSM=lockdown,capability,landlock,yama,apparmor TN_GUEST_OUT=guest-fentry \
+		tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD fentry" >"$log" 2>&1
+	count "the guest suite in fentry mode" $?
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

@@ -1,13 +1,15 @@
 #!/bin/bash
 # Runs a command inside a QEMU guest booting Debian's linux-image-amd64 with
-# BPF LSM enabled and a swtpm as its TPM, and fails unless the guest reports
-# the command's exit status 0 without an oops, a panic or a hang.
+# BPF LSM enabled (TN_GUEST_LSM below changes that) and a swtpm as its TPM,
+# and fails unless the guest reports the command's exit status 0 without an
+# oops, a panic or a hang.
 #
 #   tests/guest/run.sh BUILD 'command line'      (run from the repository top)
 #
 # The guest sees the host's root file system read-only (virtio-9p) under a
 # tmpfs overlay, so the command runs this checkout's binaries. Its console is
-# printed as it comes, and kept in BUILD/guest/console.log.
+# printed as it comes, and kept in BUILD/guest/console.log (TN_GUEST_OUT
+# names another directory than guest).
 set -u
 BUILD=$1 CMD=$2
 TIMEOUT=${TN_GUEST_TIMEOUT:-2400}
@@ -15,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kver=${TN_GUEST_KERNEL:-$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)}
 [ -n "$kver" ] || { echo "guest: no /boot/vmlinuz-*-amd64: install linux-image-amd64" >&2; exit 1; }
 moddir=/lib/modules/$kver
-out=$BUILD/guest
+out=$BUILD/${TN_GUEST_OUT:-guest}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/tnguest.XXXXXX)
 swtpm_pid=
@@ -51,7 +53,12 @@ swtpm socket --tpm2 --tpmstate dir="$work/tpm" --ctrl type=unixio,path="$work/sw
 swtpm_pid=$(cat "$work/swtpm.pid")
 
 append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
-append+=" lsm=lockdown,capability,landlock,yama,apparmor,bpf audit=1 audit_backlog_limit=8192"
+# TN_GUEST_LSM: the lsm= list; "bpf" in it gives lsm mode, a list without it
+# fentry mode, "default" none at all (Debian's CONFIG_LSM ends in bpf: this
+# kernel as shipped has BPF LSM active, checked).
+lsm=${TN_GUEST_LSM:-lockdown,capability,landlock,yama,apparmor,bpf}
+[ "$lsm" = default ] || append+=" lsm=$lsm"
+append+=" audit=1 audit_backlog_limit=8192"
 append+=" tn.stage2=$here/stage2.sh tn.cmd=$(printf '%s' "cd $PWD && $CMD" | base64 -w0)"
 
 echo "# guest: booting $kver (timeout ${TIMEOUT}s)"

@@ -1,11 +1,30 @@
 #!/bin/bash
-# The guest suite: runs inside tests/guest/run.sh's QEMU guest, where BPF LSM
-# is active, so trustnoded must choose lsm mode; the module can be loaded.
-# Same TAP as the host suite. kmod_test comes last: it seals the module.
+# The guest suite: runs inside tests/guest/run.sh's QEMU guest.
+#
+#   suite.sh BUILD          BPF LSM active: trustnoded must choose lsm mode;
+#                           every guest test, the module's last (it seals it)
+#   suite.sh BUILD fentry   booted without bpf in lsm= (TN_GUEST_LSM): it must
+#                           choose fentry mode by itself; the tests whose
+#                           outcome depends on the mode
+#
+# Same TAP as the host suite.
 set -u
 BUILD=${1:-build}
-export TN_BUILD=$BUILD TN_EXPECT_ATTACH=lsm
+MODE=${2:-lsm}
+export TN_BUILD=$BUILD TN_EXPECT_ATTACH=$MODE
 rc=0
+if [ "$MODE" = fentry ]; then
+	if grep -qw bpf /sys/kernel/security/lsm; then
+		echo "not ok 1 fentry suite: BPF LSM is active ($(cat /sys/kernel/security/lsm)); boot without bpf in lsm="
+		exit 1
+	fi
+	# lsm_test also checks that the mode was chosen by probing.
+	for t in enforce_test lsm_test propagate_test adversary_test; do
+		echo "# ==== guest (fentry mode): $t"
+		"$BUILD/tests/$t" || rc=1
+	done
+	exit $rc
+fi
 for t in enforce_test lsm_test propagate_test agent_test adversary_test lifecycle_test maps_test; do
 	echo "# ==== guest: $t"
 	"$BUILD/tests/$t" || rc=1

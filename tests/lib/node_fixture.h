@@ -132,23 +132,29 @@ static inline const char *taint_of(struct tn_node *n, const char *wl)
 	return buf;
 }
 
-/* Whether the node's agent runs in lsm mode (trustctl status). */
+/*
+ * Whether the node's agent runs in lsm mode or in fentry mode, which makes
+ * the same decisions from other hooks (trustctl status): the tests expect
+ * the same outcomes of both.
+ */
 static inline int node_lsm_mode(struct tn_node *n)
 {
 	char out[8192];
 
-	return !ctl(n, out, sizeof(out), "status") && strstr(out, "attach:     lsm");
+	return !ctl(n, out, sizeof(out), "status") &&
+	       (strstr(out, "attach:     lsm") || strstr(out, "attach:     fentry"));
 }
 
 /*
- * The guest suite sets TN_EXPECT_ATTACH=lsm: there a test that finds cgroup
- * mode must fail, not quietly check the cgroup-mode gaps instead.
+ * The guest suite sets TN_EXPECT_ATTACH=lsm or fentry: there a test that
+ * finds cgroup mode must fail, not quietly check the cgroup-mode gaps
+ * instead.
  */
 static inline int lsm_expected(void)
 {
 	const char *e = getenv("TN_EXPECT_ATTACH");
 
-	return e && !strcmp(e, "lsm");
+	return e && (!strcmp(e, "lsm") || !strcmp(e, "fentry"));
 }
 
 /* Whether trustctl status lists a gap containing what. */
