@@ -26,7 +26,7 @@ static const char *const gaps_cgroup[] = {
 	"files opened through io_uring (IORING_OP_OPENAT) do not taint: no syscall exit to observe",
 	"descriptors received over a unix socket (SCM_RIGHTS) or inherited from outside the workload do not taint",
 	"a tagged file run with execve() or loaded as a library without open() does not taint",
-	"unix stream and datagram sockets, pipes and FIFOs are not seen: data a tainted workload sends through them does not taint the receiver (needs BPF LSM; TCP and UDP over loopback or local addresses do taint)",
+	"unix stream and datagram sockets, pipes and FIFOs are not seen: data a tainted workload sends through them does not taint the receiver (needs lsm or fentry mode; TCP and UDP over loopback or local addresses do taint)",
 	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
 	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
