@@ -30,6 +30,7 @@ if [ "$MODE" = fentry ]; then
 	opening_a_tagged_file_through_the_32_bit_syscall_entry_taints
 	untagged_opens_change_nothing
 	a_file_renamed_or_linked_out_of_a_tagged_directory_keeps_its_labels
+	a_file_exchanged_out_of_a_tagged_directory_keeps_its_labels
 	a_directory_cannot_be_moved_out_of_a_tagged_directory_in_lsm_mode
 	a_connection_opened_before_the_taint_stops_carrying_data
 	taint_and_denial_events_say_who_what_where_and_the_decision
