@@ -45,7 +45,7 @@
 # (20000), TNBENCH_MSGS (20000, unix and pipe writes); TNBENCH_OPS (all of
 # "open write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
 # keeps the per-round numbers there; TNBENCH_ATTACH=lsm|fentry|cgroup forces
-# trustnoded's mode (tests/bench/guest-bench.sh measures each in the guest).
+# trustnoded's mode.
 
 set -u
 

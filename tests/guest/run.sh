@@ -53,7 +53,6 @@ swtpm socket --tpm2 --tpmstate dir="$work/tpm" --ctrl type=unixio,path="$work/sw
 swtpm_pid=$(cat "$work/swtpm.pid")
 
 append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
-# TN_GUEST_QEMU_ARGS: more QEMU options (guest-bench.sh: -icount).
 # TN_GUEST_LSM: the lsm= list; "bpf" in it gives lsm mode, a list without it
 # fentry mode, "default" none at all (Debian's CONFIG_LSM ends in bpf: this
 # kernel as shipped has BPF LSM active, checked).
@@ -67,7 +66,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -machine q35 -m 2048 -smp 2 -nograph
 	-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.gz" -append "$append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-chardev socket,id=chrtpm,path="$work/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-	-device tpm-tis,tpmdev=tpm0 -nic none ${TN_GUEST_QEMU_ARGS:-} </dev/null 2>&1 |
+	-device tpm-tis,tpmdev=tpm0 -nic none </dev/null 2>&1 |
 	tr -d '\r' | tee "$out/console.log"
 qrc=${PIPESTATUS[0]}
 
