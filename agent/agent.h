@@ -22,7 +22,8 @@ struct nl_sock;
 struct ring_buffer;
 struct cgwatch;
 
-enum tn_attach_mode { TN_ATTACH_AUTO, TN_ATTACH_LSM, TN_ATTACH_CGROUP };
+enum tn_attach_mode { TN_ATTACH_AUTO, TN_ATTACH_LSM, TN_ATTACH_CGROUP,
+		       TN_ATTACH_FENTRY };
 
 struct agent_options {
 	const char *state_dir;
@@ -51,8 +52,8 @@ struct agent {
 
 	/* BPF (bpf_attach.c) */
 	struct trustnode_bpf *skel;
-	enum tn_attach_mode mode;	/* what was chosen: LSM or CGROUP */
-	char mode_reason[256];		/* why, in a sentence */
+	enum tn_attach_mode mode;	/* what was chosen: LSM, FENTRY or CGROUP */
+	char mode_reason[512];		/* why, in a sentence */
 	int cgroup_fd;
 	uint64_t cgroup_root_id;
 	uint32_t cgroup_root_level;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Loading the BPF object, choosing lsm or cgroup mode, pinning maps and links
+ * Loading the BPF object, choosing lsm, fentry or cgroup mode, pinning maps and links
  * under the pin directory, and adopting what an earlier agent pinned: maps
  * are reused by name (taint survives), links are updated in place to the
  * newly loaded programs (no duplicate attachment).
@@ -26,7 +26,7 @@ static const char *const gaps_cgroup[] = {
 	"files opened through io_uring (IORING_OP_OPENAT) do not taint: no syscall exit to observe",
 	"descriptors received over a unix socket (SCM_RIGHTS) or inherited from outside the workload do not taint",
 	"a tagged file run with execve() or loaded as a library without open() does not taint",
-	"unix stream and datagram sockets, pipes and FIFOs are not seen: data a tainted workload sends through them does not taint the receiver (needs BPF LSM; TCP and UDP over loopback or local addresses do taint)",
+	"unix stream and datagram sockets, pipes and FIFOs are not seen: data a tainted workload sends through them does not taint the receiver (needs lsm or fentry mode; TCP and UDP over loopback or local addresses do taint)",
 	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
 	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint",
 	"files opened for writing before the workload became tainted do not become derived tags",
@@ -42,68 +42,100 @@ static const char *const gaps_cgroup[] = {
 	NULL,
 };
 
+/* lsm mode's gaps, which fentry mode shares (same decisions). */
+#define GAPS_LSM_COMMON \
+	"descriptors inherited from a process outside the workload do not taint", \
+	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)", \
+	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint", \
+	"unix sockets, pipes and FIFOs: a reader that cannot be recorded (more than 8 reader workloads on one channel, or tn_channels full) makes tainted writes into that channel fail closed (refused in enforce mode), but splice, tee and vmsplice into a pipe cannot be refused, and a reader left out while the map was full is missed if the channel is only recorded later; each case is a channel-untracked event", \
+	"vmsplice(2) on a pipe by a 32-bit process does not carry taint", \
+	"files opened for writing before the workload became tainted do not become derived tags", \
+	"raw IP, packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint can still receive; sending on them is refused", \
+	"directory tags cover at most 16 levels below the tagged directory and stop at mount points"
+
 static const char *const gaps_lsm[] = {
-	"descriptors inherited from a process outside the workload do not taint",
-	"a local process in no workload, or outside trustnoded's cgroup, that receives tainted data is not tainted (counted as flows_to_unregistered)",
-	"shared memory, POSIX and System V message queues, signals, ptrace and process_vm_writev do not carry taint",
-	"unix sockets, pipes and FIFOs: a reader that cannot be recorded (more than 8 reader workloads on one channel, or tn_channels full) makes tainted writes into that channel fail closed (refused in enforce mode), but splice, tee and vmsplice into a pipe cannot be refused, and a reader left out while the map was full is missed if the channel is only recorded later; each case is a channel-untracked event",
-	"vmsplice(2) on a pipe by a 32-bit process does not carry taint",
-	"files opened for writing before the workload became tainted do not become derived tags",
-	"raw IP, packet (AF_PACKET) and vsock (AF_VSOCK) sockets opened before the taint can still receive; sending on them is refused",
-	"directory tags cover at most 16 levels below the tagged directory and stop at mount points",
+	GAPS_LSM_COMMON,
+	NULL,
+};
+
+static const char *const gaps_fentry[] = {
+	GAPS_LSM_COMMON,
+	"a run of a program is skipped while the same program runs on that CPU (the kernel's guard against recursion of tracing programs; a task preempted inside one, under preempt=full or PREEMPT_RT): the operation then passes unjudged; trustctl status shows each program's missed runs",
 	NULL,
 };
 
 const char *const *bpf_mode_gaps(enum tn_attach_mode mode)
 {
-	return mode == TN_ATTACH_LSM ? gaps_lsm : gaps_cgroup;
+	return mode == TN_ATTACH_LSM ? gaps_lsm :
+	       mode == TN_ATTACH_FENTRY ? gaps_fentry : gaps_cgroup;
 }
 
 const char *bpf_mode_name(enum tn_attach_mode mode)
 {
-	return mode == TN_ATTACH_LSM ? "lsm" : mode == TN_ATTACH_CGROUP ?
-	       "cgroup" : "auto";
+	return mode == TN_ATTACH_LSM ? "lsm" : mode == TN_ATTACH_FENTRY ?
+	       "fentry" : mode == TN_ATTACH_CGROUP ? "cgroup" : "auto";
 }
 
-/* Which programs each mode attaches; cgroup programs go on cgroup_root. */
+/*
+ * Which programs each mode attaches; cgroup programs go on cgroup_root.
+ * fentry mode runs the lsm programs' decisions from trampolines on the
+ * security_*() functions (bpf/fentry.bpf.h), plus the same splice, tee and
+ * vmsplice programs as lsm mode.
+ */
 struct prog_slot {
 	const char *name;
 	int cgroup;		/* attached to the cgroup, else global */
-	int lsm_mode, cgroup_mode;
+	int lsm_mode, fentry_mode, cgroup_mode;
 };
 
 static const struct prog_slot slots[] = {
-	{ "tn_connect4",           1, 1, 1 },
-	{ "tn_connect6",           1, 1, 1 },
-	{ "tn_sendmsg4",           1, 1, 1 },
-	{ "tn_sendmsg6",           1, 1, 1 },
-	{ "tn_skb_egress",         1, 1, 1 },
-	{ "tn_skb_ingress",        1, 1, 1 },
-	{ "tn_lsm_file_open",      0, 1, 0 },
-	{ "tn_lsm_file_receive",   0, 1, 0 },
-	{ "tn_lsm_socket_connect", 0, 1, 0 },
-	{ "tn_lsm_socket_sendmsg", 0, 1, 0 },
-	{ "tn_lsm_file_permission", 0, 1, 0 },
-	{ "tn_lsm_socket_recvmsg", 0, 1, 0 },
-	{ "tn_lsm_unix_may_send",  0, 1, 0 },
-	{ "tn_lsm_sk_free",        0, 1, 0 },
-	{ "tn_lsm_inode_free",     0, 1, 0 },
-	{ "tn_lsm_inode_rename",   0, 1, 0 },
-	{ "tn_lsm_inode_link",     0, 1, 0 },
-	{ "tn_lsm_task_alloc",     0, 1, 0 },
-	{ "tn_lsm_userns_create",  0, 1, 0 },
-	{ "tn_splice",             0, 1, 0 },
-	{ "tn_tee",                0, 1, 0 },
-	{ "tn_vmsplice",           0, 1, 0 },
-	{ "tn_sys_exit_open",      0, 0, 1 },
-	{ "tn_sock_create",        1, 0, 1 },
-	{ "tn_lsm_socket_create",  0, 1, 0 },
-	{ "tn_lsm_sendmsg_family", 0, 1, 0 },
+	{ "tn_connect4",               1, 1, 1, 1 },
+	{ "tn_connect6",               1, 1, 1, 1 },
+	{ "tn_sendmsg4",               1, 1, 1, 1 },
+	{ "tn_sendmsg6",               1, 1, 1, 1 },
+	{ "tn_skb_egress",             1, 1, 1, 1 },
+	{ "tn_skb_ingress",            1, 1, 1, 1 },
+	{ "tn_lsm_file_open",          0, 1, 0, 0 },
+	{ "tn_lsm_file_receive",       0, 1, 0, 0 },
+	{ "tn_lsm_socket_connect",     0, 1, 0, 0 },
+	{ "tn_lsm_socket_sendmsg",     0, 1, 0, 0 },
+	{ "tn_lsm_file_permission",    0, 1, 0, 0 },
+	{ "tn_lsm_socket_recvmsg",     0, 1, 0, 0 },
+	{ "tn_lsm_unix_may_send",      0, 1, 0, 0 },
+	{ "tn_lsm_sk_free",            0, 1, 0, 0 },
+	{ "tn_lsm_inode_free",         0, 1, 0, 0 },
+	{ "tn_lsm_inode_rename",       0, 1, 0, 0 },
+	{ "tn_lsm_inode_link",         0, 1, 0, 0 },
+	{ "tn_lsm_task_alloc",         0, 1, 0, 0 },
+	{ "tn_lsm_userns_create",      0, 1, 0, 0 },
+	{ "tn_fentry_file_open",       0, 0, 1, 0 },
+	{ "tn_fentry_file_receive",    0, 0, 1, 0 },
+	{ "tn_fentry_socket_connect",  0, 0, 1, 0 },
+	{ "tn_fentry_socket_sendmsg",  0, 0, 1, 0 },
+	{ "tn_fentry_file_permission", 0, 0, 1, 0 },
+	{ "tn_fentry_socket_recvmsg",  0, 0, 1, 0 },
+	{ "tn_fentry_unix_may_send",   0, 0, 1, 0 },
+	{ "tn_fentry_sk_free",         0, 0, 1, 0 },
+	{ "tn_fentry_inode_free",      0, 0, 1, 0 },
+	{ "tn_fentry_inode_rename",    0, 0, 1, 0 },
+	{ "tn_fentry_inode_link",      0, 0, 1, 0 },
+	{ "tn_fentry_task_alloc",      0, 0, 1, 0 },
+	{ "tn_fentry_userns_create",   0, 0, 1, 0 },
+	{ "tn_splice",                 0, 1, 1, 0 },
+	{ "tn_tee",                    0, 1, 1, 0 },
+	{ "tn_vmsplice",               0, 1, 1, 0 },
+	{ "tn_sys_exit_open",          0, 0, 0, 1 },
+	{ "tn_sock_create",            1, 0, 0, 1 },
+	{ "tn_lsm_socket_create",      0, 1, 0, 0 },
+	{ "tn_lsm_sendmsg_family",     0, 1, 0, 0 },
+	{ "tn_fentry_socket_create",   0, 0, 1, 0 },
+	{ "tn_fentry_sendmsg_family",  0, 0, 1, 0 },
 };
 
 static int slot_used(const struct prog_slot *s, enum tn_attach_mode m)
 {
-	return m == TN_ATTACH_LSM ? s->lsm_mode : s->cgroup_mode;
+	return m == TN_ATTACH_LSM ? s->lsm_mode :
+	       m == TN_ATTACH_FENTRY ? s->fentry_mode : s->cgroup_mode;
 }
 
 static int ensure_fs(const char *path, long magic, const char *type,
@@ -345,7 +377,8 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 
 int bpf_load_all(struct agent *a, struct tn_err *err)
 {
-	char dir[4096], lsm_why[256];
+	char dir[4096], why[512], lsm_why[256];
+	enum tn_attach_mode want = a->opt.attach;
 	struct tn_err lerr;
 	int lsm;
 
@@ -363,31 +396,51 @@ int bpf_load_all(struct agent *a, struct tn_err *err)
 		return -1;
 
 	lsm = bpf_lsm_active(lsm_why, sizeof(lsm_why));
-	if (a->opt.attach == TN_ATTACH_LSM && !lsm)
+	if (want == TN_ATTACH_LSM && !lsm)
 		return tn_fail(err, "--attach lsm requested but %s", lsm_why);
-	if (a->opt.attach == TN_ATTACH_CGROUP)
-		lsm = 0;
-	if (lsm) {
+	snprintf(why, sizeof(why), "%s", lsm_why);
+	if (lsm && want == TN_ATTACH_AUTO) {
 		if (!load_object(a, TN_ATTACH_LSM, &lerr)) {
 			a->mode = TN_ATTACH_LSM;
 			snprintf(a->mode_reason, sizeof(a->mode_reason), "%s", lsm_why);
-		} else if (a->opt.attach == TN_ATTACH_LSM) {
-			return tn_fail(err, "%s", lerr.msg);
-		} else {
-			snprintf(lsm_why, sizeof(lsm_why),
-				 "BPF LSM is listed but the kernel refused the lsm programs (%s)",
-				 strerror(lerr.errnum));
-			lsm = 0;
+			return 0;
 		}
-	}
-	if (!lsm) {
-		if (load_object(a, TN_ATTACH_CGROUP, err))
+		snprintf(why, sizeof(why),
+			 "BPF LSM is listed but the kernel refused the lsm programs (%s)",
+			 strerror(lerr.errnum));
+	} else if (want == TN_ATTACH_LSM) {
+		if (load_object(a, TN_ATTACH_LSM, err))
 			return -1;
-		a->mode = TN_ATTACH_CGROUP;
-		snprintf(a->mode_reason, sizeof(a->mode_reason), "%s",
-			 a->opt.attach == TN_ATTACH_CGROUP ?
-			 "cgroup mode requested with --attach cgroup" : lsm_why);
+		a->mode = TN_ATTACH_LSM;
+		snprintf(a->mode_reason, sizeof(a->mode_reason), "%s", lsm_why);
+		return 0;
 	}
+	/*
+	 * Without BPF LSM, the same decisions from trampolines on the
+	 * security_*() functions, if this kernel takes them: probed by loading.
+	 */
+	if (want == TN_ATTACH_AUTO || want == TN_ATTACH_FENTRY) {
+		if (!load_object(a, TN_ATTACH_FENTRY,
+				 want == TN_ATTACH_FENTRY ? err : &lerr)) {
+			a->mode = TN_ATTACH_FENTRY;
+			snprintf(a->mode_reason, sizeof(a->mode_reason),
+				 "%s%s; fentry and fmod_ret programs on the kernel's security_*() functions load",
+				 want == TN_ATTACH_FENTRY ? "fentry mode requested with --attach fentry; " : "",
+				 why);
+			return 0;
+		}
+		if (want == TN_ATTACH_FENTRY)
+			return -1;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			 "; the kernel refused the fentry programs (%s)",
+			 strerror(lerr.errnum));
+	}
+	if (load_object(a, TN_ATTACH_CGROUP, err))
+		return -1;
+	a->mode = TN_ATTACH_CGROUP;
+	snprintf(a->mode_reason, sizeof(a->mode_reason), "%s",
+		 want == TN_ATTACH_CGROUP ?
+		 "cgroup mode requested with --attach cgroup" : why);
 	return 0;
 }
 
@@ -456,6 +509,25 @@ int bpf_unload_pins(const char *pin_dir, struct tn_err *err)
 	return 0;
 }
 
+/*
+ * Runs the kernel skipped (a tracing program found itself already running
+ * on that CPU): operations that passed unjudged. Only fentry mode has them.
+ */
+static void add_missed_runs(json_object *o, __u32 prog_id)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		json_object_object_add(o, "missed_runs",
+				       json_object_new_int64(info.recursion_misses));
+	close(fd);
+}
+
 json_object *bpf_programs_json(struct agent *a)
 {
 	json_object *arr = json_object_new_array();
@@ -481,6 +553,7 @@ json_object *bpf_programs_json(struct agent *a)
 			json_object_object_add(o, "link_id", json_object_new_int64(info.id));
 			json_object_object_add(o, "prog_id", json_object_new_int64(info.prog_id));
 			json_object_object_add(o, "attached", json_object_new_boolean(1));
+			add_missed_runs(o, info.prog_id);
 		} else {
 			json_object_object_add(o, "attached", json_object_new_boolean(0));
 		}

@@ -36,7 +36,9 @@ static void usage(FILE *f)
 "                      if missing; default <cgroup2 mount>/trustnode). Workloads\n"
 "                      must live below it. The root cgroup is refused.\n"
 "  --policy FILE       load this policy at start (otherwise the saved state)\n"
-"  --attach MODE       auto (default), lsm or cgroup\n"
+"  --attach MODE       auto (default: lsm where BPF LSM is active, else fentry\n"
+"                      where the kernel takes fentry programs, else cgroup),\n"
+"                      lsm, fentry or cgroup\n"
 "  --state-dir DIR     default " TN_DEFAULT_STATE_DIR "\n"
 "  --run-dir DIR       default " TN_DEFAULT_RUN_DIR " (control socket)\n"
 "  --socket PATH       control socket (default RUN_DIR/" TN_CONTROL_SOCKET_NAME ")\n"
@@ -271,10 +273,12 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 				o->attach = TN_ATTACH_AUTO;
 			else if (!strcmp(optarg, "lsm"))
 				o->attach = TN_ATTACH_LSM;
+			else if (!strcmp(optarg, "fentry"))
+				o->attach = TN_ATTACH_FENTRY;
 			else if (!strcmp(optarg, "cgroup"))
 				o->attach = TN_ATTACH_CGROUP;
 			else {
-				fprintf(stderr, "trustnoded: --attach must be auto, lsm or cgroup\n");
+				fprintf(stderr, "trustnoded: --attach must be auto, lsm, fentry or cgroup\n");
 				return -1;
 			}
 			break;

@@ -290,9 +290,7 @@ static __always_inline bool cgroup_move_refused(struct file *file)
  * task_alloc runs before the kernel resolves the target cgroup, so it is
  * refused whatever the target, its own subtree included (fail closed).
  */
-SEC("lsm/task_alloc")
-int BPF_PROG(tn_lsm_task_alloc, struct task_struct *task, u64 clone_flags,
-	     int ret)
+static __always_inline int on_task_alloc(u64 clone_flags)
 {
 	struct tn_config *cfg;
 	struct tn_workload *w;
@@ -300,8 +298,8 @@ int BPF_PROG(tn_lsm_task_alloc, struct task_struct *task, u64 clone_flags,
 	__u64 wl_cgid;
 	bool audit;
 
-	if (ret || !(clone_flags & CLONE_INTO_CGROUP_))
-		return ret;
+	if (!(clone_flags & CLONE_INTO_CGROUP_))
+		return 0;
 	w = current_workload(&wl_cgid);
 	if (!w || !w->taint)
 		return 0;
@@ -312,6 +310,15 @@ int BPF_PROG(tn_lsm_task_alloc, struct task_struct *task, u64 clone_flags,
 	if (e)
 		bpf_ringbuf_submit(e, 0);
 	return audit ? 0 : -EPERM;
+}
+
+SEC("lsm/task_alloc")
+int BPF_PROG(tn_lsm_task_alloc, struct task_struct *task, u64 clone_flags,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return on_task_alloc(clone_flags);
 }
 
 /*

@@ -300,14 +300,14 @@ static __always_inline bool file_chan(struct file *file, bool write,
 	return false;
 }
 
-/* read(2), write(2) and their kin, sendfile(2), io_uring reads and writes. */
-SEC("lsm/file_permission")
-int BPF_PROG(tn_lsm_file_permission, struct file *file, int mask, int ret)
+/*
+ * read(2), write(2) and their kin, sendfile(2), io_uring reads and writes.
+ * The bodies of the hooks below are shared with fentry mode (fentry.bpf.h).
+ */
+static __always_inline int on_file_permission(struct file *file, int mask)
 {
 	struct chan ch = {};
 
-	if (ret)
-		return ret;
 	if (mask & MAY_READ_) {
 		if (file_chan(file, false, &ch))
 			chan_read(&ch);
@@ -324,29 +324,38 @@ int BPF_PROG(tn_lsm_file_permission, struct file *file, int mask, int ret)
 	return 0;
 }
 
+SEC("lsm/file_permission")
+int BPF_PROG(tn_lsm_file_permission, struct file *file, int mask, int ret)
+{
+	if (ret)
+		return ret;
+	return on_file_permission(file, mask);
+}
+
 /* recv(2), recvmsg(2), recvmmsg(2), read(2) on a socket, io_uring receives. */
+static __always_inline void on_socket_recvmsg(struct socket *sock)
+{
+	struct chan ch = {};
+
+	if (unix_chan(sock, false, &ch))
+		chan_read(&ch);
+}
+
 SEC("lsm/socket_recvmsg")
 int BPF_PROG(tn_lsm_socket_recvmsg, struct socket *sock, struct msghdr *msg,
 	     int size, int flags, int ret)
 {
-	struct chan ch = {};
-
 	if (ret)
 		return ret;
-	if (unix_chan(sock, false, &ch))
-		chan_read(&ch);
+	on_socket_recvmsg(sock);
 	return 0;
 }
 
 /* Every unix datagram, connected or not, to the socket that receives it. */
-SEC("lsm/unix_may_send")
-int BPF_PROG(tn_lsm_unix_may_send, struct socket *sock, struct socket *other,
-	     int ret)
+static __always_inline int on_unix_may_send(struct socket *other)
 {
 	struct chan ch = {};
 
-	if (ret)
-		return ret;
 	ch.key = (__u64)BPF_CORE_READ(other, sk);
 	ch.kind = TN_CHAN_UNIX_DGRAM;
 	if (ch.key && !chan_write(&ch))
@@ -354,24 +363,43 @@ int BPF_PROG(tn_lsm_unix_may_send, struct socket *sock, struct socket *other,
 	return 0;
 }
 
+SEC("lsm/unix_may_send")
+int BPF_PROG(tn_lsm_unix_may_send, struct socket *sock, struct socket *other,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return on_unix_may_send(other);
+}
+
 /* A channel's entry goes with its object. */
-SEC("lsm/sk_free_security")
-int BPF_PROG(tn_lsm_sk_free, struct sock *sk)
+static __always_inline void on_sk_free(struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
 	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX_)
 		bpf_map_delete_elem(&tn_channels, &key);
+}
+
+SEC("lsm/sk_free_security")
+int BPF_PROG(tn_lsm_sk_free, struct sock *sk)
+{
+	on_sk_free(sk);
 	return 0;
 }
 
-SEC("lsm/inode_free_security")
-int BPF_PROG(tn_lsm_inode_free, struct inode *inode)
+static __always_inline void on_inode_free(struct inode *inode)
 {
 	__u64 key = (__u64)inode;
 
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT_) == S_IFIFO_)
 		bpf_map_delete_elem(&tn_channels, &key);
+}
+
+SEC("lsm/inode_free_security")
+int BPF_PROG(tn_lsm_inode_free, struct inode *inode)
+{
+	on_inode_free(inode);
 	return 0;
 }
 

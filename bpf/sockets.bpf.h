@@ -48,14 +48,12 @@ int BPF_PROG(tn_lsm_socket_connect, struct socket *sock,
 	return lsm_check(sock, address, addrlen, TN_EV_CONNECT);
 }
 
-SEC("lsm/socket_sendmsg")
-int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
-	     int size, int ret)
+/* Shared with fentry mode (fentry.bpf.h), like the bodies below. */
+static __always_inline int on_socket_sendmsg(struct socket *sock,
+					     struct msghdr *msg)
 {
 	struct chan ch = {};
 
-	if (ret)
-		return ret;
 	/* A unix stream's data goes to its peer: taint follows it. */
 	if (unix_chan(sock, true, &ch))
 		return chan_write(&ch) ? 0 : -EPERM;
@@ -65,6 +63,15 @@ int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 		return lsm_check_peer(sock, TN_EV_SENDMSG);
 	return lsm_check(sock, BPF_CORE_READ(msg, msg_name),
 			 BPF_CORE_READ(msg, msg_namelen), TN_EV_SENDMSG);
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(tn_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg,
+	     int size, int ret)
+{
+	if (ret)
+		return ret;
+	return on_socket_sendmsg(sock, msg);
 }
 
 /* ---- socket families ------------------------------------------------- */
@@ -137,16 +144,13 @@ int tn_sock_create(struct bpf_sock *sk)
  * usable after it. trustctl run drops CAP_SYS_ADMIN in the initial
  * namespace; this closes the way around it.
  */
-SEC("lsm/userns_create")
-int BPF_PROG(tn_lsm_userns_create, const struct cred *cred, int ret)
+static __always_inline int on_userns_create(void)
 {
 	struct tn_workload *w;
 	struct tn_event *e;
 	__u64 wl_cgid;
 	bool audit;
 
-	if (ret)
-		return ret;
 	w = current_workload(&wl_cgid);
 	if (!w)
 		return 0;
@@ -157,6 +161,14 @@ int BPF_PROG(tn_lsm_userns_create, const struct cred *cred, int ret)
 	if (e)
 		bpf_ringbuf_submit(e, 0);
 	return audit ? 0 : -EPERM;
+}
+
+SEC("lsm/userns_create")
+int BPF_PROG(tn_lsm_userns_create, const struct cred *cred, int ret)
+{
+	if (ret)
+		return ret;
+	return on_userns_create();
 }
 
 /* lsm mode: every family, before the protocol's create runs. */
@@ -180,13 +192,18 @@ int BPF_PROG(tn_lsm_socket_create, int family, int type, int protocol,
  * wrote), so it sends nothing. A program of its own on the hook, apart
  * from tn_lsm_socket_sendmsg.
  */
+static __always_inline int on_sendmsg_family(struct socket *sock)
+{
+	return socket_allowed(BPF_CORE_READ(sock, sk, __sk_common.skc_family),
+			      BPF_CORE_READ(sock, type),
+			      BPF_CORE_READ(sock, sk, sk_protocol)) ? 0 : -EPERM;
+}
+
 SEC("lsm/socket_sendmsg")
 int BPF_PROG(tn_lsm_sendmsg_family, struct socket *sock, struct msghdr *msg,
 	     int size, int ret)
 {
 	if (ret)
 		return ret;
-	return socket_allowed(BPF_CORE_READ(sock, sk, __sk_common.skc_family),
-			      BPF_CORE_READ(sock, type),
-			      BPF_CORE_READ(sock, sk, sk_protocol)) ? 0 : -EPERM;
+	return on_sendmsg_family(sock);
 }

@@ -8,10 +8,12 @@
  * A tainted workload may only reach destinations in the live generation of
  * "prefixes"; everything else is denied (enforce) or recorded (audit).
  *
- * The agent loads either the lsm or the cgroup-mode file programs; the
- * cgroup/ and cgroup_skb/ programs are attached in both modes. Taint through
- * unix sockets, pipes and FIFOs ("local IPC" below) needs the lsm programs
- * (and three fentry programs for splice, tee and vmsplice).
+ * The agent loads the lsm programs, their fentry-mode twins (fentry.bpf.h:
+ * the same decisions from trampolines on the security_*() functions, where
+ * BPF LSM is not active) or the cgroup-mode file programs; the cgroup/ and
+ * cgroup_skb/ programs are attached in every mode. Taint through unix
+ * sockets, pipes and FIFOs ("local IPC" below) needs lsm or fentry mode (and
+ * three fentry programs for splice, tee and vmsplice, in both).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -41,4 +43,5 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "net.bpf.h"
 #include "ipc.bpf.h"
 #include "sockets.bpf.h"
+#include "fentry.bpf.h"
 #include "packets.bpf.h"

@@ -216,6 +216,43 @@ TEST_F(node, a_file_renamed_or_linked_out_of_a_tagged_directory_keeps_its_labels
 	}
 }
 
+static int exchange(void *arg)
+{
+	struct move *m = arg;
+
+	return renameat2(AT_FDCWD, m->from, AT_FDCWD, m->to, RENAME_EXCHANGE) ? errno : 0;
+}
+
+/*
+ * renameat2(RENAME_EXCHANGE) swaps an untagged file outside with one in a
+ * tagged directory: the tagged one leaves under the outside name. The LSM
+ * hook runs once per direction, the function fentry mode hooks once.
+ */
+TEST_F(node, a_file_exchanged_out_of_a_tagged_directory_keeps_its_labels)
+{
+	char in[320], out[320];
+	struct move swap = { out, in, 0 };
+	int lsm = node_lsm_mode(&self->n);
+
+	snprintf(in, sizeof(in), "%s", data(&self->n, "tagged-dir/a"));
+	snprintf(out, sizeof(out), "%s", data(&self->n, "plain"));
+	ASSERT_EQ(0, write_file(in, "records\n"));
+	ASSERT_EQ(0, write_file(out, "nothing\n"));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "tagged-dir")));
+
+	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, exchange, &swap));
+	EXPECT_STREQ("-", taint_of(&self->n, "wl"));
+	/* The records are at "plain" now; wl2 reads them there. */
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl2_cg, .open = out));
+	if (lsm || lsm_expected()) {
+		EXPECT_STREQ("fin", taint_of(&self->n, "wl2"));
+		EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl2_cg, .connect = OUT4));
+	} else {
+		EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
+		EXPECT_TRUE(gap_listed(&self->n, "renamed or hard-linked out of a tagged directory"));
+	}
+}
+
 TEST_F(node, a_directory_cannot_be_moved_out_of_a_tagged_directory_in_lsm_mode)
 {
 	char from[320], to[320];

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The channels only lsm mode sees. In lsm mode (the guest suite) each must
- * taint; in cgroup mode (the host) each must stay untainted *and* be listed
- * as a gap by trustctl status, so that no gap is silent.
+ * The channels only lsm mode (and fentry mode) sees. In lsm and fentry mode
+ * (the guest suite) each must taint; in cgroup mode (the host) each must
+ * stay untainted *and* be listed as a gap by trustctl status, so that no gap
+ * is silent. And how the mode is chosen.
  */
 #include <fcntl.h>
 #include <liburing.h>
@@ -110,6 +111,42 @@ TEST_F(node, a_tagged_file_descriptor_received_over_a_unix_socket)
 	}
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/*
+ * The agent chooses the mode by probing, not by being told: lsm where BPF
+ * LSM is active, fentry where it is not but fentry and fmod_ret programs
+ * load (the guest booted without bpf in lsm=), cgroup otherwise (this
+ * host, which lists bpf but refuses both). Each says why, and shows its
+ * own programs and gaps only.
+ */
+TEST_F(node, the_mode_is_chosen_by_probing_and_explained)
+{
+	const char *e = getenv("TN_EXPECT_ATTACH");
+	char out[8192];
+
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
+	if (e && !strcmp(e, "fentry")) {
+		EXPECT_NE(NULL, strstr(out, "attach:     fentry (BPF LSM is not active")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "fmod_ret programs on the kernel's security_*() functions load"));
+		EXPECT_NE(NULL, strstr(out, "tn_fentry_file_open      attached"));
+		EXPECT_NE(NULL, strstr(out, "tn_fentry_file_permission attached"));
+		EXPECT_NE(NULL, strstr(out, "tn_fentry_unix_may_send  attached"));
+		EXPECT_NE(NULL, strstr(out, "tn_splice                attached"));
+		EXPECT_EQ(NULL, strstr(out, "tn_lsm_"));
+		EXPECT_EQ(NULL, strstr(out, "tn_sys_exit_open"));
+		EXPECT_NE(NULL, strstr(out, "not covered in fentry mode:"));
+		EXPECT_NE(NULL, strstr(out, "runs on that CPU"));
+		EXPECT_EQ(NULL, strstr(out, "io_uring"));
+	} else if (e && !strcmp(e, "lsm")) {
+		EXPECT_NE(NULL, strstr(out, "attach:     lsm (BPF LSM is active")) TH_LOG("%s", out);
+		EXPECT_EQ(NULL, strstr(out, "tn_fentry_"));
+		EXPECT_EQ(NULL, strstr(out, "runs on that CPU"));
+	} else {
+		EXPECT_NE(NULL, strstr(out, "attach:     cgroup")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "the kernel refused the fentry programs")) TH_LOG("%s", out);
+		EXPECT_EQ(NULL, strstr(out, "tn_fentry_"));
+	}
 }
 
 TEST_HARNESS_MAIN

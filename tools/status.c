@@ -76,9 +76,14 @@ static int run(int argc, char **argv)
 	for (i = 0; i < json_object_array_length(a); i++) {
 		json_object *p = json_object_array_get_idx(a, i);
 
-		printf("  %-24s %-10s %s\n", tn_json_str(p, "name"),
+		long long missed = json_object_get_int64(json_object_object_get(p, "missed_runs"));
+
+		printf("  %-24s %-10s %s", tn_json_str(p, "name"),
 		       json_object_get_boolean(json_object_object_get(p, "attached")) ?
 		       "attached" : "DETACHED", tn_json_str(p, "attach"));
+		if (missed)
+			printf(" (%lld runs skipped by the kernel: operations passed unjudged)", missed);
+		printf("\n");
 	}
 	printf("counters:\n");
 	c = json_object_object_get(reply, "counters");
@@ -116,8 +121,8 @@ const struct subcommand cmd_status = {
 	.usage =
 "usage: trustctl status [--json]\n"
 "\n"
-"Shows the enforcement mode, how the BPF programs are attached (lsm or\n"
-"cgroup mode, and why), what is loaded, the kernel counters, how full\n"
+"Shows the enforcement mode, how the BPF programs are attached (lsm,\n"
+"fentry or cgroup mode, and why), what is loaded, the kernel counters, how full\n"
 "each map is that a decision depends on, and what the current mode does\n"
 "not cover.\n",
 };

@@ -44,7 +44,8 @@
 # (40000), TNBENCH_CONNECT (3000), TNBENCH_TPUT_SECONDS (0.15), TNBENCH_UDP
 # (20000), TNBENCH_MSGS (20000, unix and pipe writes); TNBENCH_OPS (all of
 # "open write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
-# keeps the per-round numbers there.
+# keeps the per-round numbers there; TNBENCH_ATTACH=lsm|fentry|cgroup forces
+# trustnoded's mode.
 
 set -u
 
@@ -222,7 +223,7 @@ start_trustnode() {
 
 	rm -rf "$TMP/state" "$TMP/run"
 	TRUSTNODE_QUIET_LIBBPF=1 "$TRUSTNODED" --cgroup "$R" \
-		--state-dir "$TMP/state" --run-dir "$TMP/run" \
+		${TNBENCH_ATTACH:+--attach "$TNBENCH_ATTACH"} --state-dir "$TMP/state" --run-dir "$TMP/run" \
 		--pin-dir "$PIN" --policy "$TMP/policy" 2>> "$TMP/agent.log" &
 	AGENT_PID=$!
 	export TRUSTNODE_SOCKET=$TMP/run/control.sock

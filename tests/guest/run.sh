@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs a command inside a QEMU guest booting Debian's linux-image-amd64 with
-# BPF LSM enabled and a swtpm as its TPM, and fails unless the guest reports
+# BPF LSM enabled (TN_GUEST_LSM below changes that) and a swtpm as its TPM,
+# and fails unless the guest reports
 # the command's exit status 0 without an oops, a panic or a hang.
 #
 #   tests/guest/run.sh BUILD 'command line' ['command after a reboot' ...]
@@ -13,7 +14,7 @@
 # by booting the guest again with the same disk and TPM, and a fresh overlay,
 # cgroups, bpffs and memory, as after a power cycle. A boot that crashes or
 # hangs ends the run. The consoles are printed as they come, and kept in
-# BUILD/guest/console.log.
+# BUILD/guest/console.log (TN_GUEST_OUT names another directory than guest).
 set -u
 BUILD=$1
 shift
@@ -23,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kver=${TN_GUEST_KERNEL:-$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)}
 [ -n "$kver" ] || { echo "guest: no /boot/vmlinuz-*-amd64: install linux-image-amd64" >&2; exit 1; }
 moddir=/lib/modules/$kver
-out=$BUILD/guest
+out=$BUILD/${TN_GUEST_OUT:-guest}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/tnguest.XXXXXX)
 swtpm_pid=
@@ -58,6 +59,11 @@ swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --create-platform-cer
 truncate -s 64M "$work/disk.img" && mkfs.ext4 -q -F "$work/disk.img" ||
 	{ echo "guest: cannot make the guest's disk" >&2; exit 1; }
 
+# TN_GUEST_LSM: the lsm= list; "bpf" in it gives lsm mode, a list without it
+# fentry mode, "default" none at all (Debian's CONFIG_LSM ends in bpf: this
+# kernel as shipped has BPF LSM active, checked).
+lsm=${TN_GUEST_LSM:-lockdown,capability,landlock,yama,apparmor,bpf}
+
 # A TPM is reset by a reboot, its NV state kept: a new swtpm per boot.
 swtpm_start() {
 	swtpm socket --tpm2 --tpmstate dir="$work/tpm" --ctrl type=unixio,path="$work/swtpm.sock" \
@@ -77,7 +83,8 @@ swtpm_stop() {
 boot() {
 	local append qrc log=$work/console
 	append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
-	append+=" lsm=lockdown,capability,landlock,yama,apparmor,bpf audit=1 audit_backlog_limit=8192"
+	[ "$lsm" = default ] || append+=" lsm=$lsm"
+	append+=" audit=1 audit_backlog_limit=8192"
 	append+=" tn.stage2=$here/stage2.sh tn.disk=1"
 	append+=" tn.cmd=$(printf '%s' "cd $PWD && $1" | base64 -w0)"
 	boot_rc=

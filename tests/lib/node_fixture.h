@@ -26,12 +26,33 @@
 #define PORT 8080
 
 /*
+ * TN_TESTS, if set, names the tests to run (separated by spaces); the
+ * others are skipped before a node is built for them. The guest's second
+ * boot (fentry mode) runs only the tests whose outcome depends on the mode.
+ */
+static inline int tn_test_selected(const char *name)
+{
+	const char *list = getenv("TN_TESTS"), *p;
+	size_t n = strlen(name);
+
+	if (!list)
+		return 1;
+	for (p = strstr(list, name); p; p = strstr(p + 1, name))
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/*
  * A node with listeners on every outside and local address (OUT4, LOCAL4,
  * OUT6, LOCAL6). For fixtures of their own, such as variants.
  */
 static inline void node_fixture_up(struct __test_metadata *_metadata,
 				   struct tn_node *n, int listeners[4])
 {
+	/* Out through the harness's own setjmp: no body, no teardown. */
+	if (!tn_test_selected(_metadata->name))
+		SKIP(longjmp(_metadata->env, 1), "not selected for this run (TN_TESTS)");
 	ASSERT_EQ(0, node_create(n, "enforce")) {
 		TH_LOG("node_create failed; agent log in %s/agent.log", n->tmp);
 	}
@@ -59,6 +80,7 @@ FIXTURE(node) {
 	struct tn_node n;
 	int listeners[4];
 };
+
 
 FIXTURE_SETUP(node)
 {
@@ -147,23 +169,29 @@ static inline const char *taint_of(struct tn_node *n, const char *wl)
 	return buf;
 }
 
-/* Whether the node's agent runs in lsm mode (trustctl status). */
+/*
+ * Whether the node's agent runs in lsm mode or in fentry mode, which makes
+ * the same decisions from other hooks (trustctl status): the tests expect
+ * the same outcomes of both.
+ */
 static inline int node_lsm_mode(struct tn_node *n)
 {
 	char out[8192];
 
-	return !ctl(n, out, sizeof(out), "status") && strstr(out, "attach:     lsm");
+	return !ctl(n, out, sizeof(out), "status") &&
+	       (strstr(out, "attach:     lsm") || strstr(out, "attach:     fentry"));
 }
 
 /*
- * The guest suite sets TN_EXPECT_ATTACH=lsm: there a test that finds cgroup
- * mode must fail, not quietly check the cgroup-mode gaps instead.
+ * The guest suite sets TN_EXPECT_ATTACH=lsm or fentry: there a test that
+ * finds cgroup mode must fail, not quietly check the cgroup-mode gaps
+ * instead.
  */
 static inline int lsm_expected(void)
 {
 	const char *e = getenv("TN_EXPECT_ATTACH");
 
-	return e && !strcmp(e, "lsm");
+	return e && (!strcmp(e, "lsm") || !strcmp(e, "fentry"));
 }
 
 /* Whether trustctl status lists a gap containing what. */
