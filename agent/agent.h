@@ -115,7 +115,7 @@ void peers_tick(struct agent *a);
 json_object *peers_status_json(struct agent *a);
 void peers_stop(struct agent *a);
 
-/* audit.c: the tamper-evident audit log (include/trustnode/audit.h). */
+/* audit.c: the tamper-evident audit log (include/trustnode/audit_api.h). */
 struct tn_audit_writer;
 int audit_open(struct agent *a, struct tn_err *err);
 void audit_close(struct agent *a);
@@ -133,16 +133,16 @@ int audit_checkpoint_now(struct agent *a, struct tn_err *err);
 json_object *audit_status_json(struct agent *a);
 
 /* bpf_attach.c: load, pin, adopt and attach the BPF programs. */
-int bpf_attach_all(struct agent *a, struct tn_err *err);
+int attach_programs(struct agent *a, struct tn_err *err);
 /* The two halves: load (maps created or adopted), then attach the links. */
-int bpf_load_all(struct agent *a, struct tn_err *err);
-int bpf_attach_links(struct agent *a, struct tn_err *err);
-void bpf_detach_close(struct agent *a);
-int bpf_unload_pins(const char *pin_dir, struct tn_err *err);
+int attach_load(struct agent *a, struct tn_err *err);
+int attach_links(struct agent *a, struct tn_err *err);
+void attach_close(struct agent *a);
+int attach_unload_pins(const char *pin_dir, struct tn_err *err);
 /* Lines for status: the gaps of the current mode. */
-const char *const *bpf_mode_gaps(enum tn_attach_mode mode);
-const char *bpf_mode_name(enum tn_attach_mode mode);
-json_object *bpf_programs_json(struct agent *a);
+const char *const *attach_mode_gaps(enum tn_attach_mode mode);
+const char *attach_mode_name(enum tn_attach_mode mode);
+json_object *attach_programs_json(struct agent *a);
 /*
  * The links this agent pinned or adopted: names and the program each ran
  * then (at most max).
@@ -171,22 +171,22 @@ void derived_tick(struct agent *a);
 uint64_t derived_boot_ns(int64_t unix_s);
 
 /* mapfill.c: entries / max_entries of every map a decision depends on. */
-json_object *bpf_maps_fill_json(struct agent *a);
+json_object *maps_fill_json(struct agent *a);
 /* Whether --map-size may resize this map. */
 int bpf_map_resizable(const char *name);
 /* Flows idle for TN_FLOW_IDLE_NS retired through tn_flows_old (a timer). */
 void flows_expire_tick(struct agent *a);
 
 /* bpf_sync.c: make the kernel maps say what the registry says. */
-int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err);
+int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err);
 /* New expiries of the peers already allowed, written in place. */
-int bpf_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err);
-int bpf_read_counters(struct agent *a, uint64_t *out, int n);
-int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint);
+int maps_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err);
+int maps_read_counters(struct agent *a, uint64_t *out, int n);
+int maps_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint);
 /* Denials the rate limit folded, since the workload entered the map. */
-int bpf_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n);
-int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);
-int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
+int maps_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n);
+int maps_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);
+int maps_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 		       struct tn_err *err);
 
 /* Applies a changed copy of the registry: kernel first, then disk. */

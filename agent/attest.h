@@ -119,7 +119,7 @@ void measure_checkpoint_due(struct agent *a);
 /*
  * Adds the event log part of a quote's answer to body: the tail from since
  * (when have_since and the chain value there is at), else the whole log or
- * the tail from the newest checkpoint (include/trustnode/attest.h).
+ * the tail from the newest checkpoint (include/trustnode/attest_api.h).
  */
 void measure_answer(struct agent *a, int have_since, uint64_t since,
 		    const uint8_t at[TN_DIGEST_LEN], json_object *body);
@@ -137,7 +137,7 @@ void serve_reply(struct agent *a, unsigned gen, int status, json_object *body);
 
 /*
  * log_serve.c: GET /v1/log/challenge and GET /v1/log, for enrolled peers
- * only (include/trustnode/audit.h). Page reads run on a worker thread.
+ * only (include/trustnode/audit_api.h). Page reads run on a worker thread.
  */
 struct log_serve;
 int log_serve_start(struct agent *a, struct tn_err *err);

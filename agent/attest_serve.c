@@ -28,7 +28,7 @@
 #include "policy_canon.h"
 #include "proto.h"
 #include "tpm.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 #define HTTPD_NAME "trustnode-httpd"
 #define TN_HTTPD_LIBEXEC "/usr/libexec/trustnode/" HTTPD_NAME

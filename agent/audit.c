@@ -18,8 +18,8 @@
 #include "audit_writer.h"
 #include "hex.h"
 #include "proto.h"
-#include "trustnode/attest.h"
-#include "trustnode/audit.h"
+#include "trustnode/attest_api.h"
+#include "trustnode/audit_api.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 

@@ -64,13 +64,13 @@ static const char *const gaps_fentry[] = {
 	NULL,
 };
 
-const char *const *bpf_mode_gaps(enum tn_attach_mode mode)
+const char *const *attach_mode_gaps(enum tn_attach_mode mode)
 {
 	return mode == TN_ATTACH_LSM ? gaps_lsm :
 	       mode == TN_ATTACH_FENTRY ? gaps_fentry : gaps_cgroup;
 }
 
-const char *bpf_mode_name(enum tn_attach_mode mode)
+const char *attach_mode_name(enum tn_attach_mode mode)
 {
 	return mode == TN_ATTACH_LSM ? "lsm" : mode == TN_ATTACH_FENTRY ?
 	       "fentry" : mode == TN_ATTACH_CGROUP ? "cgroup" : "auto";
@@ -367,7 +367,7 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 	ret = trustnode_bpf__load(a->skel);
 	if (ret) {
 		err->errnum = -ret;
-		tn_fail_errno(err, -ret, "cannot load the BPF programs in %s mode (if a pinned map is incompatible after an upgrade, trustnoded --unload --pin-dir %s clears it, taint included)", bpf_mode_name(mode), a->opt.pin_dir);
+		tn_fail_errno(err, -ret, "cannot load the BPF programs in %s mode (if a pinned map is incompatible after an upgrade, trustnoded --unload --pin-dir %s clears it, taint included)", attach_mode_name(mode), a->opt.pin_dir);
 		trustnode_bpf__destroy(a->skel);
 		a->skel = NULL;
 		return -1;
@@ -375,7 +375,7 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 	return 0;
 }
 
-int bpf_load_all(struct agent *a, struct tn_err *err)
+int attach_load(struct agent *a, struct tn_err *err)
 {
 	char dir[4096], why[512], lsm_why[256];
 	enum tn_attach_mode want = a->opt.attach;
@@ -444,7 +444,7 @@ int bpf_load_all(struct agent *a, struct tn_err *err)
 	return 0;
 }
 
-int bpf_attach_links(struct agent *a, struct tn_err *err)
+int attach_links(struct agent *a, struct tn_err *err)
 {
 	size_t i;
 
@@ -457,12 +457,12 @@ int bpf_attach_links(struct agent *a, struct tn_err *err)
 	return 0;
 }
 
-int bpf_attach_all(struct agent *a, struct tn_err *err)
+int attach_programs(struct agent *a, struct tn_err *err)
 {
-	return bpf_load_all(a, err) || bpf_attach_links(a, err) ? -1 : 0;
+	return attach_load(a, err) || attach_links(a, err) ? -1 : 0;
 }
 
-void bpf_detach_close(struct agent *a)
+void attach_close(struct agent *a)
 {
 	/* Pinned links and maps stay: enforcement outlives the agent. */
 	if (a->skel)
@@ -496,7 +496,7 @@ static int unlink_dir_entries(const char *dir, struct tn_err *err)
 	return 0;
 }
 
-int bpf_unload_pins(const char *pin_dir, struct tn_err *err)
+int attach_unload_pins(const char *pin_dir, struct tn_err *err)
 {
 	char links[4096];
 
@@ -528,7 +528,7 @@ static void add_missed_runs(json_object *o, __u32 prog_id)
 	close(fd);
 }
 
-json_object *bpf_programs_json(struct agent *a)
+json_object *attach_programs_json(struct agent *a)
 {
 	json_object *arr = json_object_new_array();
 	size_t i;

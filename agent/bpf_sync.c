@@ -193,7 +193,7 @@ static int put_prefix(struct agent *a, const struct tn_prefix *p, __u8 gen,
  * A peer attested again: its entries in the live generation get the new
  * expiry in place (one atomic update each), without a policy flip.
  */
-int bpf_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err)
+int maps_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err)
 {
 	struct tn_config cfg = { 0 };
 	struct allowed_set set;
@@ -314,7 +314,7 @@ static int add_everything(struct agent *a, const struct registry *r,
 	return 0;
 }
 
-int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
+int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 {
 	struct trustnode_bpf *s = a->skel;
 	struct tn_config cfg = { 0 };
@@ -360,7 +360,7 @@ int bpf_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 	return ret ? -1 : 0;
 }
 
-int bpf_read_counters(struct agent *a, uint64_t *out, int n)
+int maps_read_counters(struct agent *a, uint64_t *out, int n)
 {
 	__u32 i;
 
@@ -373,7 +373,7 @@ int bpf_read_counters(struct agent *a, uint64_t *out, int n)
 	return 0;
 }
 
-int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)
+int maps_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)
 {
 	struct tn_workload w;
 
@@ -383,7 +383,7 @@ int bpf_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)
 	return 0;
 }
 
-int bpf_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n)
+int maps_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n)
 {
 	struct tn_workload w;
 
@@ -393,7 +393,7 @@ int bpf_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n)
 	return 0;
 }
 
-int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
+int maps_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 		       struct tn_err *err)
 {
 	struct tn_inode_key k = { .dev = dev, .ino = ino };
@@ -404,7 +404,7 @@ int bpf_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 	return 0;
 }
 
-int bpf_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err)
+int maps_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err)
 {
 	int fd = map_fd(a->skel->maps.tn_workloads);
 	struct tn_workload w;

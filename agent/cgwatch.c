@@ -62,7 +62,7 @@ static void taint_from_kernel(struct agent *a, struct registry *r)
 	for (i = 0; i < r->nwls; i++) {
 		uint64_t t;
 
-		if (r->wls[i].cgid && !bpf_workload_taint(a, r->wls[i].cgid, &t))
+		if (r->wls[i].cgid && !maps_workload_taint(a, r->wls[i].cgid, &t))
 			r->wls[i].taint |= t;
 	}
 }
@@ -201,7 +201,7 @@ json_object *cgroups_taint_to_restore(struct agent *a)
 
 		if (!w->cgid || !w->taint)
 			continue;
-		if (!bpf_workload_taint(a, w->cgid, &t) && !(w->taint & ~t))
+		if (!maps_workload_taint(a, w->cgid, &t) && !(w->taint & ~t))
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "workload", json_object_new_string(w->name));
@@ -304,7 +304,7 @@ static int resolve_once(struct agent *a, const char *why, struct tn_err *err)
 		for (i = 0; i < next.nwls; i++)
 			if (next.wls[i].cgid && next.wls[i].cgid != a->reg.wls[i].cgid)
 				put_workload(a, &next.wls[i]);
-		/* bpf_sync writes the new id, with the taint, before it prunes the old. */
+		/* maps_sync writes the new id, with the taint, before it prunes the old. */
 		ret = agent_commit(a, &next, err);
 		if (ret)
 			registry_free(&next);

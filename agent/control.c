@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include "agent.h"
 #include "proto.h"
-#include "trustnode/control.h"
+#include "trustnode/control_proto.h"
 
 int control_listen(struct agent *a, struct tn_err *err)
 {

@@ -217,7 +217,7 @@ int derived_prune(struct agent *a, json_object *reply, struct tn_err *err)
 			continue;
 		}
 		/* The kernel's entry first: a failure leaves both as they were. */
-		if (bpf_derived_remove(a, t->dev, t->ino, err)) {
+		if (maps_derived_remove(a, t->dev, t->ino, err)) {
 			registry_free(&next);
 			json_object_put(pruned);
 			return -1;
@@ -348,7 +348,7 @@ void derived_tick(struct agent *a)
 		else if (max && age > max)
 			why = e > 0 ? "derived tag expired: not written for longer than the policy's derived_max_age; the file still exists and its data no longer carries these labels" :
 				      "derived tag expired: not written for longer than the policy's derived_max_age; whether the file still exists is unknown (no file handle), its data no longer carries these labels";
-		if (!why || bpf_derived_remove(a, t->dev, t->ino, &err)) {
+		if (!why || maps_derived_remove(a, t->dev, t->ino, &err)) {
 			i++;
 			continue;
 		}

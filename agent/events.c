@@ -486,7 +486,7 @@ static void check_denials(struct agent *a)
 		uint64_t n = 0;
 		json_object *o;
 
-		if (bpf_workload_denials(a, w->cgid, &n) || n <= w->denials_reported)
+		if (maps_workload_denials(a, w->cgid, &n) || n <= w->denials_reported)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "workload", json_object_new_string(w->name));
@@ -504,7 +504,7 @@ void events_check_counters(struct agent *a)
 {
 	uint64_t c[TN_CNT__MAX];
 
-	bpf_read_counters(a, c, TN_CNT__MAX);
+	maps_read_counters(a, c, TN_CNT__MAX);
 	if (c[TN_CNT_EVENTS_LOST] > a->lost_reported) {
 		json_object *o = json_object_new_object();
 

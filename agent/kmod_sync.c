@@ -216,7 +216,7 @@ void kmod_sync(struct agent *a)
 
 		if (!w->cgid)
 			continue;
-		bpf_workload_taint(a, w->cgid, &taint);
+		maps_workload_taint(a, w->cgid, &taint);
 		if (!(taint & ~w->kmod_taint))
 			continue;
 		if (tn_kmod_taint(a->kmod, w->cgid, taint, &err))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * GET /v1/log for enrolled peers only (include/trustnode/audit.h, "HTTP").
+ * GET /v1/log for enrolled peers only (include/trustnode/audit_api.h, "HTTP").
  * The main loop issues and consumes single-use challenges (a bounded table
  * with a short expiry) and counts refusals; a worker thread checks the
  * signature, looks for the reader's key among the enrolled peers and reads
@@ -25,7 +25,7 @@
 #include "log_auth.h"
 #include "peer_store.h"
 #include "proto.h"
-#include "trustnode/audit.h"
+#include "trustnode/audit_api.h"
 
 enum refusal { NO_CREDENTIALS, BAD_CHALLENGE, BAD_SIGNATURE, NOT_ENROLLED, NREFUSALS };
 
@@ -125,7 +125,7 @@ static void run_job(struct log_job *j)
 	if (tn_log_read_verify(j->challenge, j->server_pk, j->reader_pk, j->since,
 			       j->limit, j->sig)) {
 		j->refusal = BAD_SIGNATURE;
-		j->body = error_body("the signature does not verify: sig must be the key in peer= signing this challenge, this node's identity key, since and limit (include/trustnode/audit.h)");
+		j->body = error_body("the signature does not verify: sig must be the key in peer= signing this challenge, this node's identity key, since and limit (include/trustnode/audit_api.h)");
 		return;
 	}
 	if (find_reader(j->state_dir, j->reader_pk, j->reader)) {
@@ -307,7 +307,7 @@ json_object *log_serve_request(struct agent *a, json_object *req, int *status)
 	creds = !!tn_json_str(req, "challenge") + !!tn_json_str(req, "peer") +
 		!!tn_json_str(req, "sig");
 	if (!creds)
-		return refuse(s, NO_CREDENTIALS, "the audit log is for enrolled peers only: get a challenge from GET /v1/log/challenge and sign it with your node's identity key (include/trustnode/audit.h; trustctl peer log does this)",
+		return refuse(s, NO_CREDENTIALS, "the audit log is for enrolled peers only: get a challenge from GET /v1/log/challenge and sign it with your node's identity key (include/trustnode/audit_api.h; trustctl peer log does this)",
 			      status);
 	j = &s->job;
 	memset(j, 0, sizeof(*j));

@@ -113,7 +113,7 @@ int agent_run(struct agent *a)
 	}
 
 	fprintf(stderr, "trustnoded: running in %s mode (%s); control socket %s\n",
-		bpf_mode_name(a->mode), a->mode_reason, a->socket_path);
+		attach_mode_name(a->mode), a->mode_reason, a->socket_path);
 	while (!a->stopping) {
 		n = epoll_wait(a->ep, evs, 8, -1);
 		if (n < 0 && errno == EINTR)

@@ -20,9 +20,9 @@
 #include <systemd/sd-daemon.h>
 #include "agent.h"
 #include "audit_writer.h"
-#include "trustnode/attest.h"
-#include "trustnode/audit.h"
-#include "trustnode/control.h"
+#include "trustnode/attest_api.h"
+#include "trustnode/audit_api.h"
+#include "trustnode/control_proto.h"
 
 static void usage(FILE *f)
 {
@@ -391,7 +391,7 @@ static int setup(struct agent *a, struct tn_err *err)
 		return tn_fail_errno(err, errno, "epoll_create1");
 	if (registry_load(&a->reg, a->state_path, err))
 		return -1;
-	if (bpf_load_all(a, err))
+	if (attach_load(a, err))
 		return -1;
 	/*
 	 * Saved under lsm mode, now in cgroup mode (another kernel): the
@@ -402,7 +402,7 @@ static int setup(struct agent *a, struct tn_err *err)
 	    a->mode != TN_ATTACH_LSM && !a->opt.policy_path)
 		return tn_fail(err, "the saved policy (%s) has tagged_readers = \"workloads\", which needs lsm mode, and this node runs in %s mode (%s); start with --policy naming a policy without it (or with tagged_readers = \"workloads-in-lsm-mode\")",
 			       a->reg.policy_name ? a->reg.policy_name : "state.json",
-			       bpf_mode_name(a->mode), a->mode_reason);
+			       attach_mode_name(a->mode), a->mode_reason);
 	if (events_open(a, err))
 		return -1;
 	/* Workloads are paths: a reboot or a restarted service gives new ids. */
@@ -412,7 +412,7 @@ static int setup(struct agent *a, struct tn_err *err)
 	 * Push the saved state (after a reboot the maps start empty) before
 	 * the programs attach: the first decision they make sees the taint.
 	 */
-	if (bpf_sync(a, &a->reg, err) || bpf_attach_links(a, err)) {
+	if (maps_sync(a, &a->reg, err) || attach_links(a, err)) {
 		json_object_put(changes);
 		json_object_put(restored);
 		return -1;
@@ -446,7 +446,7 @@ static int setup(struct agent *a, struct tn_err *err)
 	{
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "attach", json_object_new_string(bpf_mode_name(a->mode)));
+		json_object_object_add(o, "attach", json_object_new_string(attach_mode_name(a->mode)));
 		json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
 		json_object_object_add(o, "links_created", json_object_new_int(a->links_created));
 		json_object_object_add(o, "agent_pid", json_object_new_int(getpid()));
@@ -571,7 +571,7 @@ int main(int argc, char **argv)
 	}
 	if (unload) {
 		measure_unload(&a);
-		if (bpf_unload_pins(a.opt.pin_dir, &err)) {
+		if (attach_unload_pins(a.opt.pin_dir, &err)) {
 			fprintf(stderr, "trustnoded: %s\n", err.msg);
 			return 1;
 		}
@@ -592,7 +592,7 @@ int main(int argc, char **argv)
 	attest_stop(&a);
 	kmod_close(&a);
 	events_close(&a);
-	bpf_detach_close(&a);
+	attach_close(&a);
 	registry_free(&a.reg);
 	if (a.ep >= 0)
 		close(a.ep);

@@ -96,7 +96,7 @@ static const char *when_full(struct agent *a, const char *name)
 	return NULL;
 }
 
-json_object *bpf_maps_fill_json(struct agent *a)
+json_object *maps_fill_json(struct agent *a)
 {
 	struct trustnode_bpf *s = a->skel;
 	struct bpf_map *maps[] = {

@@ -20,7 +20,7 @@
 #include "proto.h"
 #include "tpm.h"
 #include "trustnode.skel.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 #define LOG_NAME "measurements.jsonl"
 #define CP_NAME "measurement-checkpoints.jsonl"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * What keeps quote answers small (include/trustnode/attest.h): the running
+ * What keeps quote answers small (include/trustnode/attest_api.h): the running
  * PCR value, chain value, size and summary of every prefix of the boot's
  * measurement log, the signed checkpoints of it, and the part of the log
  * an answer carries. measure.c owns the log; this file only reads it and
@@ -16,7 +16,7 @@
 #include "hex.h"
 #include "proto.h"
 #include "tpm.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 #define CP_LINE_MAX (2 * TN_LOG_CP_MAX)
 

@@ -235,7 +235,7 @@ static int renew(struct agent *a, struct tn_err *err)
 	}
 	if (n != a->reg.npeer_prefixes)
 		return apply(a, err);
-	if (bpf_renew_peers(a, &a->reg, err))
+	if (maps_renew_peers(a, &a->reg, err))
 		return -1;
 	/*
 	 * The module gets it at the next tick (within a second): one

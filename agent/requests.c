@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sodium.h>
 #include "agent.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 #include "proto.h"
 #include "trustnode/bpf_shared.h"
-#include "trustnode/control.h"
+#include "trustnode/control_proto.h"
 
 struct reply {
 	json_object *o;
@@ -45,13 +45,13 @@ int agent_commit(struct agent *a, struct registry *next, struct tn_err *err)
 {
 	struct tn_err rb;
 
-	if (bpf_sync(a, next, err)) {
-		if (bpf_sync(a, &a->reg, &rb))
+	if (maps_sync(a, next, err)) {
+		if (maps_sync(a, &a->reg, &rb))
 			fprintf(stderr, "trustnoded: rollback after a failed change also failed: %s\n", rb.msg);
 		return -1;
 	}
 	if (registry_save(next, a->state_path, err)) {
-		bpf_sync(a, &a->reg, &rb);
+		maps_sync(a, &a->reg, &rb);
 		return -1;
 	}
 	registry_free(&a->reg);
@@ -90,7 +90,7 @@ static void refresh_taint(struct agent *a)
 	for (i = 0; i < a->reg.nwls; i++) {
 		uint64_t t;
 
-		if (!bpf_workload_taint(a, a->reg.wls[i].cgid, &t))
+		if (!maps_workload_taint(a, a->reg.wls[i].cgid, &t))
 			a->reg.wls[i].taint = t;
 	}
 }
@@ -205,11 +205,11 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	int i, tainted = 0;
 
 	refresh_taint(a);
-	bpf_read_counters(a, c, TN_CNT__MAX);
+	maps_read_counters(a, c, TN_CNT__MAX);
 	for (i = 0; i < TN_CNT__MAX; i++)
 		json_object_object_add(counters, counter_names[i],
 				       json_object_new_int64(c[i]));
-	for (g = bpf_mode_gaps(a->mode); *g; g++)
+	for (g = attach_mode_gaps(a->mode); *g; g++)
 		json_object_array_add(gaps, json_object_new_string(*g));
 	readers_gaps(a, gaps);
 	for (i = 0; i < a->reg.nwls; i++)
@@ -217,7 +217,7 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 
 	json_object_object_add(o, "mode", json_object_new_string(
 				       a->reg.enforce ? "enforce" : "audit"));
-	json_object_object_add(o, "attach", json_object_new_string(bpf_mode_name(a->mode)));
+	json_object_object_add(o, "attach", json_object_new_string(attach_mode_name(a->mode)));
 	json_object_object_add(o, "attach_reason", json_object_new_string(a->mode_reason));
 	json_object_object_add(o, "cgroup", json_object_new_string(a->opt.cgroup_root));
 	json_object_object_add(o, "pin_dir", json_object_new_string(a->opt.pin_dir));
@@ -232,11 +232,11 @@ static int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "tainted_workloads", json_object_new_int(tainted));
 	json_object_object_add(o, "tags", json_object_new_int(a->reg.ntags));
 	json_object_object_add(o, "labels", json_object_new_int(a->reg.nlabels));
-	json_object_object_add(o, "programs", bpf_programs_json(a));
+	json_object_object_add(o, "programs", attach_programs_json(a));
 	json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
 	json_object_object_add(o, "links_created", json_object_new_int(a->links_created));
 	json_object_object_add(o, "counters", counters);
-	json_object_object_add(o, "maps", bpf_maps_fill_json(a));
+	json_object_object_add(o, "maps", maps_fill_json(a));
 	json_object_object_add(o, "gaps", gaps);
 	json_object_object_add(o, "kernel_module", kmod_status_json(a));
 	json_object_object_add(o, "attestation", attest_status_json(a));
@@ -290,7 +290,7 @@ static int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 	 */
 	if (p.tagged_readers == TN_TAGGED_READERS_WORKLOADS && a->mode != TN_ATTACH_LSM) {
 		failf(r, TN_EXIT_INVALID, "%s:%d: tagged_readers = \"workloads\" needs lsm mode, and this node runs in %s mode (%s): no hook here can refuse an open, so the policy is refused rather than loaded with less than it says (nothing changed). Use tagged_readers = \"workloads-in-lsm-mode\" to load it here with the channel listed as open in trustctl status",
-		      name, p.tagged_readers_line, bpf_mode_name(a->mode), a->mode_reason);
+		      name, p.tagged_readers_line, attach_mode_name(a->mode), a->mode_reason);
 		tn_policy_free(&p);
 		return -1;
 	}
@@ -456,7 +456,7 @@ static int h_tag_remove(struct agent *a, json_object *req, struct reply *r)
 			     "no tag on %s (see trustctl tag list)", path ? path : tn_json_str(req, "net"));
 	/* A derived tag lives in its own map, which no sync prunes. */
 	if (a->reg.tags[found].source == TN_SRC_DERIVED &&
-	    bpf_derived_remove(a, a->reg.tags[found].dev, a->reg.tags[found].ino, &r->err))
+	    maps_derived_remove(a, a->reg.tags[found].dev, a->reg.tags[found].ino, &r->err))
 		return fail(r, TN_EXIT_FAILED);
 	refresh_taint(a);
 	if (registry_copy(&next, &a->reg)) {
@@ -591,7 +591,7 @@ static int h_workload_reset(struct agent *a, json_object *req, struct reply *r)
 		json_object_put(ev);
 		return fail(r, TN_EXIT_FAILED);
 	}
-	if (w->cgid && bpf_workload_reset(a, w->cgid, &r->err)) {
+	if (w->cgid && maps_workload_reset(a, w->cgid, &r->err)) {
 		json_object_put(ev);
 		return fail(r, TN_EXIT_FAILED);
 	}

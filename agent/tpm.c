@@ -8,7 +8,7 @@
 #include "attest_wire.h"
 #include "hex.h"
 #include "tpm.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 struct tn_tpm {
 	TSS2_TCTI_CONTEXT *tcti;

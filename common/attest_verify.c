@@ -12,7 +12,7 @@
 #include "http.h"
 #include "proto.h"
 #include "tpm_verify.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 #define MAX_QUOTE_PCRS 24
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Verifying a peer's quote response (include/trustnode/attest.h) against
+ * Verifying a peer's quote response (include/trustnode/attest_api.h) against
  * what was pinned at enrolment. Each check has a name; the first that fails
  * is the verdict's reason. Used by trustctl attest and by the agent.
  *

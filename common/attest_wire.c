@@ -5,7 +5,7 @@
 #include "attest_wire.h"
 #include "hex.h"
 #include "proto.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 const uint8_t tn_ek_policy_secret_endorsement[TN_DIGEST_LEN] = {
 	0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,

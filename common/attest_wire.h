@@ -2,7 +2,7 @@
 /*
  * What the attesting agent and a verifier must compute the same way: the
  * quote's qualifying data, the measurement log's entries and its replay.
- * The HTTP API itself is documented in include/trustnode/attest.h.
+ * The HTTP API itself is documented in include/trustnode/attest_api.h.
  */
 #ifndef TN_ATTEST_WIRE_H
 #define TN_ATTEST_WIRE_H

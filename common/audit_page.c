@@ -5,7 +5,7 @@
 #include <string.h>
 #include "audit_page.h"
 #include "audit_segments.h"
-#include "trustnode/audit.h"
+#include "trustnode/audit_api.h"
 
 /*
  * What a line costs inside the agent's reply: json-c escapes '"', '\\'

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The audit log's records (include/trustnode/audit.h): the one form the
+ * The audit log's records (include/trustnode/audit_api.h): the one form the
  * writer writes, the strict parser that accepts only that form, the chain
  * hash, and what a checkpoint signs and anchors in the TPM.
  */

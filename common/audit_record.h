@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The audit log's records (the format is documented in
- * include/trustnode/audit.h): formatting, strict parsing, the chain hash,
+ * include/trustnode/audit_api.h): formatting, strict parsing, the chain hash,
  * and what a checkpoint signs. The writer (common/audit_writer.c), the
  * verifier (common/audit_verify.c) and the readers share these.
  */
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
-#include "trustnode/audit.h"
+#include "trustnode/audit_api.h"
 
 /* One record, parsed. */
 struct tn_audit_rec {

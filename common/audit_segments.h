@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The audit log's segment store: the one place that knows how the log lies
- * on disk (include/trustnode/audit.h). A log is a directory of segments
+ * on disk (include/trustnode/audit_api.h). A log is a directory of segments
  * audit-<first seq, 16 digits>.jsonl, one record a line; name order is seq
  * order. The writer, the verifier, the HTTP pages, trustctl log and
  * trustctl events all read it through these functions, so a torn tail (a

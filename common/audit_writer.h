@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Writing the audit log (format: include/trustnode/audit.h). Records are
+ * Writing the audit log (format: include/trustnode/audit_api.h). Records are
  * chained and buffered by tn_audit_append; tn_audit_commit writes the batch
  * and fdatasyncs it once (group commit): only then do they count as
  * written. A batch that cannot be written (a full disk) is taken back whole,
@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "err.h"
-#include "trustnode/audit.h"
+#include "trustnode/audit_api.h"
 
 struct tn_audit_state {			/* a point of the chain */
 	uint64_t next_seq;

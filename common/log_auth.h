@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Reading a node's audit log over HTTP is for its enrolled peers only
- * (include/trustnode/audit.h, "HTTP"): the reader signs, with its node
+ * (include/trustnode/audit_api.h, "HTTP"): the reader signs, with its node
  * identity key, a message that binds a single-use challenge the node
  * issued, the node's identity key, the reader's key and the page asked for.
  * trustctl peer log signs; the agent verifies.
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include "attest_wire.h"
 #include "err.h"
-#include "trustnode/audit.h"
+#include "trustnode/audit_api.h"
 
 #define TN_LOG_SIG_LEN		64	/* Ed25519 */
 #define TN_LOG_READ_MSG_LEN	(sizeof(TN_LOG_READ_LABEL) + TN_LOG_CHALLENGE_LEN + \

@@ -6,7 +6,7 @@
 #include "hex.h"
 #include "measure_log.h"
 #include "proto.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 int tn_log_judged_type(const char *type)
 {

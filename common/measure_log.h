@@ -2,7 +2,7 @@
 /*
  * What keeps a quote's answer small however long the node has run: the
  * running values of the measurement log, the summary of what a verifier
- * judges in it, and signed checkpoints (include/trustnode/attest.h).
+ * judges in it, and signed checkpoints (include/trustnode/attest_api.h).
  *
  * For the first i entries of a boot's log:
  *   pcr_i    the PCR value they make (tn_pcr_extend_sw from zero);

@@ -12,7 +12,7 @@
 #include "peer_store.h"
 #include "policy.h"
 #include "proto.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 static int peer_path(const char *dir, const char *name, char *out, size_t n,
 		     struct tn_err *err)

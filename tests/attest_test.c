@@ -30,7 +30,7 @@
 #include "attest_wire.h"
 #include "attnode.h"
 #include "hex.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 #include "log_auth.h"
 #include "audit_record.h"
 #include "measure_log.h"

@@ -35,7 +35,7 @@
 #include "hex.h"
 #include "peer_store.h"
 #include "tpm_verify.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 #define MAX_RECORDS 64
 #define T0 1700000000000000LL	/* 2023-11-14T22:13:20Z */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The agent's audit log (include/trustnode/audit.h), on a real node: every
+ * The agent's audit log (include/trustnode/audit_api.h), on a real node: every
  * event becomes a chained record that is on disk before the change it
  * records is acknowledged; a crash's torn tail is repaired without reusing
  * a seq; segments rotate without breaking the chain; a full disk never

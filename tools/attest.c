@@ -12,7 +12,7 @@
 #include "hex.h"
 #include "http.h"
 #include "trustctl.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 int attest_online(struct tn_peer *p, int enrolling, struct tn_verdict *v,
 		  struct tn_err *err)

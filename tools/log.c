@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "trustctl.h"
-#include "trustnode/audit.h"
+#include "trustnode/audit_api.h"
 
 void log_default_dir(const char **dir, char *buf, size_t n)
 {

@@ -16,7 +16,7 @@
 #include "audit_verify.h"
 #include "hex.h"
 #include "trustctl.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 #define IDENTITY_FILE "identity.key"
 

@@ -18,7 +18,7 @@
 #include "policy.h"
 #include "tpm_verify.h"
 #include "trustctl.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 #define MAX_CA 8
 

@@ -9,7 +9,7 @@
  *
  * The peer serves its log only to nodes it enrolled: every page is asked
  * for with a request signed by this node's identity key over a fresh
- * challenge (include/trustnode/audit.h), one page of TN_AUDIT_PAGE records
+ * challenge (include/trustnode/audit_api.h), one page of TN_AUDIT_PAGE records
  * at a time.
  */
 #include <getopt.h>
@@ -23,7 +23,7 @@
 #include "http.h"
 #include "log_auth.h"
 #include "trustctl.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 /* The checkpoints in the part of the event log that the quote covers. */
 static int tpm_anchors(json_object *resp, const struct tn_verdict *v,
@@ -56,7 +56,7 @@ static int tpm_anchors(json_object *resp, const struct tn_verdict *v,
 
 /*
  * GET /v1/log for one page, signed with this node's identity key over a
- * fresh challenge and the peer's pinned key (include/trustnode/audit.h).
+ * fresh challenge and the peer's pinned key (include/trustnode/audit_api.h).
  */
 static int fetch_page(const struct tn_peer *p, const uint8_t sk[64],
 		      uint64_t since, json_object **page, struct tn_err *err)

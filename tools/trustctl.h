@@ -5,7 +5,7 @@
 
 #include <json-c/json.h>
 #include "proto.h"
-#include "trustnode/control.h"
+#include "trustnode/control_proto.h"
 
 struct subcommand {
 	const char *name;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * trustnode-httpd: the unprivileged HTTP front of the attestation service
- * (include/trustnode/attest.h). main.c starts it, serve.c speaks HTTP
+ * (include/trustnode/attest_api.h). main.c starts it, serve.c speaks HTTP
  * (libmicrohttpd), validate.c decides what is acceptable, relay.c carries
  * requests to the agent over the socketpair, one at a time.
  */

@@ -24,7 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "httpd.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 struct options {
 	int listen_fd;
@@ -42,8 +42,8 @@ static void usage(FILE *f)
 "The unprivileged HTTP front of trustnode's attestation service, started by\n"
 "trustnoded as an unprivileged user (" TN_HTTP_DEFAULT_USER " by default), not by hand. It\n"
 "serves GET /v1/identity, GET /v1/quote?nonce=HEX, POST /v1/enroll\n"
-"(include/trustnode/attest.h), GET /v1/log/challenge and GET /v1/log\n"
-"(include/trustnode/audit.h), checks every request and relays the valid\n"
+"(include/trustnode/attest_api.h), GET /v1/log/challenge and GET /v1/log\n"
+"(include/trustnode/audit_api.h), checks every request and relays the valid\n"
 "ones to the agent, one JSON line each, one at a time. It refuses to run\n"
 "as root, with group root or with capabilities, and logs one line per\n"
 "request to stderr.\n"

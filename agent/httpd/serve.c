@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "httpd.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 #include "validate.h"
 
 struct tn_serve {

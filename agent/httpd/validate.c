@@ -14,8 +14,8 @@
 #include "hex.h"
 #include "log_auth.h"
 #include "proto.h"
-#include "trustnode/attest.h"
-#include "trustnode/audit.h"
+#include "trustnode/attest_api.h"
+#include "trustnode/audit_api.h"
 #include "validate.h"
 
 #define MAX_PARAMS	5
@@ -158,7 +158,7 @@ static int from_quote(const struct param *p, json_object **relay,
 	if (!p[1].val != !p[2].val) {
 		json_object_put(*relay);
 		*relay = NULL;
-		return refuse(no, 400, "since and at go together (include/trustnode/attest.h)");
+		return refuse(no, 400, "since and at go together (include/trustnode/attest_api.h)");
 	}
 	if (p[1].val) {
 		unsigned long long since = 0;
@@ -192,7 +192,7 @@ static int from_log(const struct param *p, json_object **relay,
 	if (!limit)
 		return refuse(no, 400, "limit must be at least 1");
 	if (given && given != 3)
-		return refuse(no, 400, "challenge, peer and sig go together (include/trustnode/audit.h)");
+		return refuse(no, 400, "challenge, peer and sig go together (include/trustnode/audit_api.h)");
 	*relay = message("log", NULL, NULL);
 	if (!*relay)
 		return out_of_memory(no);
@@ -266,7 +266,7 @@ static int from_enroll(json_object *body, json_object **relay,
 
 /*
  * The API, one line per method and path (documented in
- * include/trustnode/attest.h and include/trustnode/audit.h).
+ * include/trustnode/attest_api.h and include/trustnode/audit_api.h).
  */
 static const struct tn_http_route routes[] = {
 	{ "GET", "/v1/identity", { NULL }, from_identity, NULL, 0 },

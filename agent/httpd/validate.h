@@ -6,7 +6,7 @@
  * A request is checked as it arrives: its head (method, raw target, the
  * headers about the body) before any body byte is read, then its body.
  * The outcome is either the one JSON message to relay to the agent (see
- * include/trustnode/attest.h) or a refusal: an HTTP status and a sentence.
+ * include/trustnode/attest_api.h) or a refusal: an HTTP status and a sentence.
  * The target is matched as sent: percent-encoding is not decoded, since no
  * valid request needs it.
  *

@@ -18,7 +18,7 @@
 #include "attest_wire.h"
 #include "audit_record.h"
 #include "hex.h"
-#include "trustnode/attest.h"
+#include "trustnode/attest_api.h"
 
 int main(int argc, char **argv)
 {

@@ -80,8 +80,8 @@
  *     confidentiality and no integrity of its own (the reader verifies the
  *     records by their chain, the checkpoints and the TPM's anchors).
  */
-#ifndef TRUSTNODE_AUDIT_H
-#define TRUSTNODE_AUDIT_H
+#ifndef TRUSTNODE_AUDIT_API_H
+#define TRUSTNODE_AUDIT_API_H
 
 #define TN_AUDIT_DIR		"audit"
 #define TN_AUDIT_HASH_LEN	32	/* BLAKE2b-256 */

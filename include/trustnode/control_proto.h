@@ -34,8 +34,8 @@
  *                                and anchors it in the TPM at once
  *   peers                        (); the policy's peers with their verdicts
  */
-#ifndef TRUSTNODE_CONTROL_H
-#define TRUSTNODE_CONTROL_H
+#ifndef TRUSTNODE_CONTROL_PROTO_H
+#define TRUSTNODE_CONTROL_PROTO_H
 
 #define TN_DEFAULT_STATE_DIR	"/var/lib/trustnode"
 #define TN_DEFAULT_RUN_DIR	"/run/trustnode"

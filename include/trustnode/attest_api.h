@@ -88,8 +88,8 @@
  * and it remembers what it judged (entries and a digest of their text) to
  * require that a later log of the same boot begins with exactly those.
  */
-#ifndef TRUSTNODE_ATTEST_H
-#define TRUSTNODE_ATTEST_H
+#ifndef TRUSTNODE_ATTEST_API_H
+#define TRUSTNODE_ATTEST_API_H
 
 /*
  * The measurement PCR. PCRs 0-15 are reset only by a platform reset, so
