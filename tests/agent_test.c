@@ -348,32 +348,6 @@ static int flood_denials(void *arg)
 	return 0;
 }
 
-/* A status request on the control socket, read to the end (lsm mode's reply is long). */
-static int bare_status(struct tn_node *n)
-{
-	static char reply[1 << 16];
-	const char *req = "{\"cmd\":\"status\"}\n";
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t off = 0;
-	ssize_t r;
-
-	memcpy(sun.sun_path, n->socket, sizeof(n->socket));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	shutdown(fd, SHUT_WR);
-	while (off < sizeof(reply) - 1 &&
-	       (r = read(fd, reply + off, sizeof(reply) - off - 1)) > 0)
-		off += r;
-	reply[off] = '\0';
-	close(fd);
-	return strstr(reply, "\"ok\":true") ? 0 : -1;
-}
-
 /*
  * A tainted, unprivileged workload floods denials: the agent keeps
  * answering (bounded slices of the ring buffer, denials rate-limited in
@@ -402,7 +376,7 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 		if (t > calm)
 			calm = t;
 		t = now_s();
-		ASSERT_EQ(0, bare_status(&self->n));
+		ASSERT_EQ(0, node_bare_status(&self->n));
 		t = now_s() - t;
 		if (t > calm_raw)
 			calm_raw = t;
@@ -424,7 +398,7 @@ TEST_F_TIMEOUT(node, a_flood_of_denials_starves_neither_the_agent_nor_the_count,
 		if (t > worst)
 			worst = t;
 		t = now_s();
-		EXPECT_EQ(0, bare_status(&self->n));
+		EXPECT_EQ(0, node_bare_status(&self->n));
 		t = now_s() - t;
 		if (t > worst_raw)
 			worst_raw = t;

@@ -550,32 +550,6 @@ static pid_t flood_start(struct mesh_node *m, const char *cg, int wfd)
 	}
 }
 
-/* A status request on n's control socket, read to the end: the agent's own share. */
-static int bare_status(struct tn_node *n)
-{
-	static char reply[1 << 16];
-	const char *req = "{\"cmd\":\"status\"}\n";
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t off = 0;
-	ssize_t r;
-
-	memcpy(sun.sun_path, n->socket, sizeof(n->socket));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	shutdown(fd, SHUT_WR);
-	while (off < sizeof(reply) - 1 &&
-	       (r = read(fd, reply + off, sizeof(reply) - off - 1)) > 0)
-		off += r;
-	reply[off] = '\0';
-	close(fd);
-	return strstr(reply, "\"ok\":true") ? 0 : -1;
-}
-
 /*
  * C asks A for a quote over a fresh nonce (seq makes it fresh); 0 if an
  * answer with a quote came back.
@@ -645,7 +619,7 @@ TEST_F_TIMEOUT(mesh, a_flood_of_denials_starves_neither_quotes_nor_peer_expiry, 
 	/* What a status and a quote cost here without a flood. */
 	for (int i = 0; i < 3; i++) {
 		t = now_s();
-		ASSERT_EQ(0, bare_status(&self->a.att.n));
+		ASSERT_EQ(0, node_bare_status(&self->a.att.n));
 		t = now_s() - t;
 		calm = t > calm ? t : calm;
 		t = now_s();
@@ -679,7 +653,7 @@ TEST_F_TIMEOUT(mesh, a_flood_of_denials_starves_neither_quotes_nor_peer_expiry, 
 			reached_after = wl2_reaches_b(self);
 
 		t = now_s();
-		EXPECT_EQ(0, bare_status(&self->a.att.n));
+		EXPECT_EQ(0, node_bare_status(&self->a.att.n));
 		t = now_s() - t;
 		worst = t > worst ? t : worst;
 		t = now_s();

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -524,4 +525,29 @@ long audit_sum(const char *dir, const char *key, const char *n1,
 		return -1;
 	*lines = s.lines;
 	return s.sum;
+}
+
+int node_bare_status(struct tn_node *n)
+{
+	static char reply[1 << 16];
+	const char *req = "{\"cmd\":\"status\"}\n";
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t off = 0;
+	ssize_t r;
+
+	memcpy(sun.sun_path, n->socket, sizeof(n->socket));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	shutdown(fd, SHUT_WR);
+	while (off < sizeof(reply) - 1 &&
+	       (r = read(fd, reply + off, sizeof(reply) - off - 1)) > 0)
+		off += r;
+	reply[off] = '\0';
+	close(fd);
+	return strstr(reply, "\"ok\":true") ? 0 : -1;
 }

@@ -122,6 +122,11 @@ int node_taint(struct tn_node *n, const char *workload, char *buf, size_t len);
 
 int write_file(const char *path, const char *text);
 /*
+ * A status request straight on n's control socket, read to the end (no
+ * trustctl to start): the agent's own share of an answer's time. 0 if ok.
+ */
+int node_bare_status(struct tn_node *n);
+/*
  * Over the records of the audit log in dir whose line contains n1 (and n2,
  * if given): how many (*lines), and the sum of the numbers after key. -1
  * when the log cannot be read.
