@@ -5,6 +5,8 @@
 #   make demo       install dependencies if missing, build, run the demo
 #   make bench      benchmarks (ratios against no trustnode and against nftables;
 #                   attestation against tpm2-tools; make bench-attest alone)
+#   make bench-guest the same in the QEMU guest, lsm, fentry and cgroup modes
+#                   (instruction-count clock)
 #   make bench-mesh attested-peers mode with N nodes in a full mesh (MESH_N=10)
 #   make fuzz       fuzz the policy parser and the control protocol (bounded)
 #   make deb        the Debian packages trustnode and trustnode-dkms in $(O)/deb
@@ -270,6 +272,12 @@ bench: deps
 	tests/bench/attest-log-bench.sh $(O)
 	tests/bench/audit-bench.sh $(O)
 
+# bench.sh in the QEMU guest under the instruction-count clock: lsm, fentry
+# and cgroup modes side by side (about 20 minutes).
+bench-guest: deps
+	$(MAKE) all $(O)/bench/tnbench
+	tests/bench/guest-bench.sh $(O)
+
 bench-mesh: deps
 	$(MAKE) all
 	tests/bench/mesh-bench.sh $(O)
@@ -319,7 +327,7 @@ fuzz: deps $(O)/fuzz/fuzz_policy $(O)/fuzz/fuzz_request $(O)/fuzz/fuzz_httpd_req
 clean:
 	rm -rf $(O)
 
-.PHONY: all tests deps check demo bench bench-attest bench-audit bench-mesh fuzz clean kmod dkms-deb checkpatch \
+.PHONY: all tests deps check demo bench bench-attest bench-audit bench-guest bench-mesh fuzz clean kmod dkms-deb checkpatch \
 	man install deb deb-repro
 .DELETE_ON_ERROR:
 

@@ -314,6 +314,50 @@ static int add_everything(struct agent *a, const struct registry *r,
 	return 0;
 }
 
+/* Which kinds of endpoint tags there are (tn_config.endpoints). */
+static __u32 endpoint_kinds(const struct registry *r)
+{
+	__u32 have = 0;
+	int i;
+
+	for (i = 0; i < r->ntags; i++)
+		if (r->tags[i].is_net)
+			have |= r->tags[i].ep.port ? TN_HAVE_ENDPOINT_PORT :
+						     TN_HAVE_ENDPOINT_ANY;
+	return have;
+}
+
+/*
+ * The devices that hold file or directory tags (tn_tag_devs), written with
+ * the tags, before the flip. More than TN_TAG_DEVS: not known, every open
+ * walks.
+ */
+static int put_tag_devs(struct agent *a, const struct registry *r,
+			struct tn_err *err)
+{
+	struct tn_tag_devs td = { .known = 1 };
+	__u32 zero = 0, j;
+	int i;
+
+	for (i = 0; i < r->ntags && td.known; i++) {
+		const struct reg_tag *t = &r->tags[i];
+
+		if (t->is_net || t->source == TN_SRC_DERIVED)
+			continue;
+		for (j = 0; j < td.n && td.dev[j] != t->dev; j++)
+			;
+		if (j < td.n)
+			continue;
+		if (td.n == TN_TAG_DEVS)
+			td.known = 0;
+		else
+			td.dev[td.n++] = t->dev;
+	}
+	if (bpf_map_update_elem(map_fd(a->skel->maps.tn_tag_devs), &zero, &td, BPF_ANY))
+		return tn_fail_errno(err, errno, "cannot load the devices of the tags");
+	return 0;
+}
+
 int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 {
 	struct trustnode_bpf *s = a->skel;
@@ -325,13 +369,14 @@ int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 
 	bpf_map_lookup_elem(map_fd(s->maps.tn_config), &zero, &cfg);
 	gen = cfg.loaded ? !cfg.prefix_gen : 0;
-	if (add_everything(a, r, gen, err))
+	if (add_everything(a, r, gen, err) || put_tag_devs(a, r, err))
 		return -1;
 
 	cfg.mode = r->enforce ? TN_MODE_ENFORCE : TN_MODE_AUDIT;
 	cfg.prefix_gen = gen;
 	cfg.min_level = a->cgroup_root_level;
 	cfg.loaded = 1;
+	cfg.endpoints = endpoint_kinds(r);
 	/*
 	 * Only the lsm-mode file_open hook can refuse; in cgroup mode the
 	 * setting stays off in the kernel (and the channel is listed open).

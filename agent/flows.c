@@ -7,7 +7,9 @@
  * is copied into tn_flows_old and only then deleted from tn_flows. A packet
  * that passed egress just before the delete still finds its labels there at
  * ingress; a packet after it records the flow anew. The copies are deleted
- * one scan later, when every packet sent before has long arrived.
+ * one scan later, when every packet sent before has long arrived. While
+ * tn_flows_old is known to be empty (tn_flows_old_empty), ingress does not
+ * look there.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -39,13 +41,28 @@ static struct {
 	__u64 cursor;
 	int first;
 	uint64_t scan_end;
-} st;
+	int old_empty;	/* what we last wrote to tn_flows_old_empty; -1 none
+			 * yet (a pinned one may say anything) */
+} st = { .old_empty = -1 };
+
+/* Says whether tn_flows_old is empty; 0 must be visible before a copy. */
+static int mark_old_empty(int flag_fd, int empty)
+{
+	__u32 zero = 0, v = empty;
+
+	if (st.old_empty == empty)
+		return 0;
+	if (bpf_map_update_elem(flag_fd, &zero, &v, BPF_ANY))
+		return -1;
+	st.old_empty = empty;
+	return 0;
+}
 
 static struct tn_flow_key keys[BATCH], idle[BATCH];
 static struct tn_flow vals[BATCH], ivals[BATCH];
 
 /* Retires the idle flows of one batch of tn_flows; false at its end. */
-static int scan_batch(int fd, int old, uint64_t now)
+static int scan_batch(int fd, int old, int flag_fd, uint64_t now)
 {
 	__u32 n = BATCH, i, k = 0;
 	__u64 out = 0;
@@ -61,6 +78,8 @@ static int scan_batch(int fd, int old, uint64_t now)
 			ivals[k++] = vals[i];
 		}
 	/* The copy first; only what was copied is deleted (fail closed). */
+	if (k && mark_old_empty(flag_fd, 0))
+		k = 0;	/* ingress might not look there: retire nothing */
 	if (k) {
 		__u32 copied = k;
 
@@ -78,6 +97,7 @@ void flows_expire_tick(struct agent *a)
 {
 	int fd = bpf_map__fd(a->skel->maps.tn_flows);
 	int old = bpf_map__fd(a->skel->maps.tn_flows_old);
+	int flag_fd = bpf_map__fd(a->skel->maps.tn_flows_old_empty);
 	uint64_t now = boot_ns();
 	__u32 n = BATCH;
 	__u64 out;
@@ -92,11 +112,13 @@ void flows_expire_tick(struct agent *a)
 		/* From the start each time: the batch removed what it read. */
 		if (!bpf_map_lookup_and_delete_batch(old, NULL, &out, keys, vals, &n, NULL))
 			return;
+		if (errno == ENOENT)	/* the end of the map: it is empty */
+			mark_old_empty(flag_fd, 1);
 		st.phase = SCAN;
 		st.first = 1;
 		return;
 	case SCAN:
-		if (scan_batch(fd, old, now))
+		if (scan_batch(fd, old, flag_fd, now))
 			return;
 		st.phase = WAIT;
 		st.scan_end = now;

@@ -322,14 +322,14 @@ int BPF_PROG(tn_lsm_task_alloc, struct task_struct *task, u64 clone_flags,
 }
 
 /*
- * cgroup mode: a workload task opened the procs file of a cgroup outside
- * its workload for writing. Only such files are watched, so the write path
- * costs one array load until one exists (a procs file inside the workload
- * can only move tasks into it).
+ * cgroup mode: a task of the workload wl_cgid opened the procs file of a
+ * cgroup outside its workload for writing. Only such files are watched, so
+ * the write path costs one array load until one exists (a procs file inside
+ * the workload can only move tasks into it).
  */
-static __always_inline void cgroup_file_opened(struct file *file)
+static __always_inline void cgroup_file_opened(struct file *file, __u64 wl_cgid)
 {
-	struct tn_cgfile v = {};
+	struct tn_cgfile v = { .wl_cgid = wl_cgid };
 	struct cgroup *dst;
 	__u64 key = (__u64)file, dw_cgid = 0;
 	__u32 zero = 0, *armed;
@@ -337,7 +337,7 @@ static __always_inline void cgroup_file_opened(struct file *file)
 	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
 		return;
 	dst = procs_file_cgroup(file);
-	if (!dst || !current_workload(&v.wl_cgid))
+	if (!dst)
 		return;
 	if (cgroup_workload(dst, &dw_cgid) && dw_cgid == v.wl_cgid)
 		return;

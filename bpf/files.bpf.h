@@ -10,6 +10,27 @@
  */
 
 /*
+ * Whether a tag of tn_tags may be on device dev: false only when the agent
+ * has said which devices hold tags and dev is not one (an array in one
+ * lookup, against a walk of hash lookups up the directories).
+ */
+static __always_inline bool dev_may_have_tags(__u64 dev)
+{
+	__u32 zero = 0, i;
+	struct tn_tag_devs *td = bpf_map_lookup_elem(&tn_tag_devs, &zero);
+
+	if (!td || !td->known)
+		return true;
+	for (i = 0; i < TN_TAG_DEVS; i++) {
+		if (i >= td->n)
+			return false;
+		if (td->dev[i] == dev)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Labels of the tag on dentry or on the nearest tagged directory above it;
  * the inode of the tag that matched goes to *tag_ino when asked.
  */
@@ -20,6 +41,8 @@ static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev,
 	__u64 *labels;
 	int depth;
 
+	if (!dev_may_have_tags(dev))
+		return 0;
 	for (depth = 0; depth < TN_TAG_DEPTH && dentry; depth++) {
 		struct dentry *parent;
 
@@ -223,17 +246,14 @@ out:
  * how: 0 an open, 1 a descriptor received over SCM_RIGHTS. can_refuse: an
  * LSM hook, whose error refuses the open (cgroup mode sees it done).
  */
-static __always_inline int taint_from_file(struct file *file, __u32 how,
-					   bool can_refuse)
+static __always_inline int taint_workload_from_file(struct tn_workload *w,
+						    __u64 wl_cgid,
+						    struct file *file,
+						    bool can_refuse)
 {
 	struct tn_inode_key key = {};
-	struct tn_workload *w;
-	__u64 wl_cgid, labels, gained;
+	__u64 labels, gained;
 	struct tn_event *e;
-
-	w = current_workload(&wl_cgid);
-	if (!w)
-		return can_refuse ? outside_reader(file, how) : 0;
 
 	labels = file_labels(file, &key, NULL, NULL);
 	if (labels) {
@@ -252,6 +272,18 @@ static __always_inline int taint_from_file(struct file *file, __u32 how,
 	if (w->taint && (BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
 		return derive(file, w, wl_cgid, can_refuse);
 	return 0;
+}
+
+static __always_inline int taint_from_file(struct file *file, __u32 how,
+					   bool can_refuse)
+{
+	struct tn_workload *w;
+	__u64 wl_cgid;
+
+	w = current_workload(&wl_cgid);
+	if (!w)
+		return can_refuse ? outside_reader(file, how) : 0;
+	return taint_workload_from_file(w, wl_cgid, file, can_refuse);
 }
 
 SEC("lsm/file_open")

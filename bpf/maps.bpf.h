@@ -33,6 +33,22 @@ struct {
 } tn_tags SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_flows_old_empty SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tn_tag_devs);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_tag_devs SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TN_MAX_DERIVED);
 	__type(key, struct tn_inode_key);

@@ -73,15 +73,20 @@ static __always_inline void taint_from_endpoint(struct tn_workload *w,
 						const struct dest *d,
 						bool process_context)
 {
+	struct tn_config *cfg = get_config();
 	struct tn_endpoint_key key = {};
+	__u64 *labels = NULL, gained;
 	struct tn_event *e;
-	__u64 *labels, gained;
 
+	/* Only the lookups that can match: most nodes tag no endpoint. */
+	if (!cfg || !cfg->endpoints)
+		return;
 	key.family = d->family;
 	key.port = d->port;
 	__builtin_memcpy(key.addr, d->addr, sizeof(key.addr));
-	labels = bpf_map_lookup_elem(&tn_endpoints, &key);
-	if (!labels) {
+	if (cfg->endpoints & TN_HAVE_ENDPOINT_PORT)
+		labels = bpf_map_lookup_elem(&tn_endpoints, &key);
+	if (!labels && (cfg->endpoints & TN_HAVE_ENDPOINT_ANY)) {
 		/* Port 0: any port of the address (an attested peer). */
 		key.port = 0;
 		labels = bpf_map_lookup_elem(&tn_endpoints, &key);

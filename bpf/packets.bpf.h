@@ -10,6 +10,23 @@
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 
+/*
+ * Copies len bytes at off of the packet. The headers of most packets are
+ * in its linear part, read in place (cgroup_skb programs may read it); the
+ * helper copies the rest. off must be bounded, len constant.
+ */
+static __always_inline int skb_read(struct __sk_buff *skb, __u32 off,
+				    void *buf, __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	if (off > 64 || data + off + len > end)
+		return bpf_skb_load_bytes(skb, off, buf, len);
+	__builtin_memcpy(buf, data + off, len);
+	return 0;
+}
+
 /* Reads a packet's addresses and ports. cgroup_skb data starts at the IP header. */
 static __always_inline bool skb_flow(struct __sk_buff *skb,
 				     struct tn_flow_key *f)
@@ -17,12 +34,12 @@ static __always_inline bool skb_flow(struct __sk_buff *skb,
 	__u8 vihl;
 	__u32 l4off;
 
-	if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+	if (skb_read(skb, 0, &vihl, 1))
 		return false;
 	if ((vihl >> 4) == 4) {
 		struct iphdr ip;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+		if (skb_read(skb, 0, &ip, sizeof(ip)))
 			return false;
 		f->family = AF_INET;
 		f->protocol = ip.protocol;
@@ -32,7 +49,7 @@ static __always_inline bool skb_flow(struct __sk_buff *skb,
 	} else if ((vihl >> 4) == 6) {
 		struct ipv6hdr ip6;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+		if (skb_read(skb, 0, &ip6, sizeof(ip6)))
 			return false;
 		f->family = AF_INET6;
 		f->protocol = ip6.nexthdr;
@@ -45,7 +62,7 @@ static __always_inline bool skb_flow(struct __sk_buff *skb,
 	if (f->protocol == IPPROTO_TCP_ || f->protocol == IPPROTO_UDP_) {
 		__u16 ports[2];
 
-		if (!bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports))) {
+		if (!skb_read(skb, l4off, ports, sizeof(ports))) {
 			f->sport = ports[0];
 			f->dport = ports[1];
 		}
@@ -199,6 +216,13 @@ static __always_inline bool trusted_receiver(struct __sk_buff *skb,
 	return true;
 }
 
+static __always_inline bool flows_old_empty(void)
+{
+	__u32 zero = 0, *empty = bpf_map_lookup_elem(&tn_flows_old_empty, &zero);
+
+	return empty && *empty;
+}
+
 /*
  * Data received from a tagged endpoint, or from a tainted workload on this
  * node, taints the receiving workload before the receiver can read it.
@@ -206,38 +230,29 @@ static __always_inline bool trusted_receiver(struct __sk_buff *skb,
 SEC("cgroup_skb/ingress")
 int tn_skb_ingress(struct __sk_buff *skb)
 {
-	struct tn_workload *w = NULL;
-	struct tn_endpoint_key key = {};
+	struct tn_workload *w;
 	struct tn_flow_key f = {};
 	struct tn_flow *flow;
 	struct tn_event *e;
 	struct dest d = {};
-	__u64 wl_cgid, gained;
+	__u64 wl_cgid = 0, gained;
 
 	if (!skb_flow(skb, &f))
 		return SK_PASS;
 	flow_peer(&f, false, &d);
-	key.family = d.family;
-	key.port = d.port;
-	__builtin_memcpy(key.addr, d.addr, sizeof(key.addr));
-	if (!bpf_map_lookup_elem(&tn_endpoints, &key))
-		key.port = 0;	/* any port of the address: an attested peer */
-	if (bpf_map_lookup_elem(&tn_endpoints, &key)) {
-		w = skb_workload(skb, &wl_cgid);
-		if (w)
-			taint_from_endpoint(w, wl_cgid, &d, false);
-	}
+	/* A tagged endpoint taints a receiving workload; no one else. */
+	w = skb_workload(skb, &wl_cgid);
+	if (w)
+		taint_from_endpoint(w, wl_cgid, &d, false);
 
 	flow = bpf_map_lookup_elem(&tn_flows, &f);
-	if (!flow)
+	if (!flow && !flows_old_empty())
 		/* Retired by the agent after this packet passed egress? */
 		flow = bpf_map_lookup_elem(&tn_flows_old, &f);
 	if (!flow)
 		return SK_PASS;
 	if (trusted_receiver(skb, flow, &d))
 		return SK_PASS;
-	if (!w)
-		w = skb_workload(skb, &wl_cgid);
 	if (!w) {
 		/* A receiver in no workload cannot be held back: say so. */
 		count(TN_CNT_FLOW_UNREGISTERED);

@@ -44,6 +44,8 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task;
 	struct file **fds, *file = NULL;
+	struct tn_workload *w;
+	__u64 wl_cgid;
 	bool compat;
 	long nr;
 
@@ -76,11 +78,19 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 	}
 	if (!is_open_nr(nr, compat))
 		return 0;
-
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	/*
+	 * Every open on the node comes here: one that is in no workload has
+	 * nothing to taint and cannot escape one, so it stops before the
+	 * descriptor is resolved.
+	 */
+	w = current_workload(&wl_cgid);
+	if (!w)
+		return 0;
+	fds = task->files->fdt->fd;
 	if (bpf_probe_read_kernel(&file, sizeof(file), fds + ret) || !file)
 		return 0;
-	taint_from_file(file, 0, false);	/* the open is done: nothing to refuse */
-	cgroup_file_opened(file);
+	/* The open is done: nothing to refuse. */
+	taint_workload_from_file(w, wl_cgid, file, false);
+	cgroup_file_opened(file, wl_cgid);
 	return 0;
 }

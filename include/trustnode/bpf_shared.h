@@ -55,8 +55,14 @@ struct tn_config {
 	__u32 min_level;	/* cgroup level of the attach root; workloads are deeper */
 	__u32 loaded;		/* set by the agent once a policy has been applied */
 	__u32 readers;		/* enum tn_readers: who may open tagged files */
-	__u32 pad;
+	__u32 endpoints;	/* TN_HAVE_*: which kinds of tn_endpoints
+				 * entries exist, so a send or a packet
+				 * skips the lookups that cannot match */
 };
+
+/* tn_config.endpoints: the policy has endpoint tags with a port, or port 0 ones. */
+#define TN_HAVE_ENDPOINT_PORT	0x1
+#define TN_HAVE_ENDPOINT_ANY	0x2
 
 /*
  * Who may open a tagged file (lsm mode; no cgroup-mode hook can refuse an
@@ -108,6 +114,21 @@ struct tn_inode_key {
 };
 
 /*
+ * map "tn_tag_devs" (array, one entry): the devices that hold a tag of
+ * tn_tags, so an open on any other file system (proc, tmpfs, a container's
+ * overlay) skips the walk up its directories. Until the agent has written
+ * it (known == 0), or when more devices than TN_TAG_DEVS hold tags, every
+ * open walks: the fast path is only taken when it is known to be right.
+ */
+#define TN_TAG_DEVS		16
+
+struct tn_tag_devs {
+	__u32 known;		/* 1: dev[0..n) are all the devices with tags */
+	__u32 n;
+	__u64 dev[TN_TAG_DEVS];
+};
+
+/*
  * map "tn_derived": files a tainted workload opened for writing, keyed like
  * tn_tags (the file itself, not its directories) -> the labels they carry.
  * Written by the BPF programs; the agent restores entries after a reboot
@@ -134,6 +155,12 @@ struct tn_derived {
  * TN_FLOW_IDLE_NS: it copies each into "tn_flows_old" before deleting it,
  * so a packet already past egress still finds its labels at ingress; the
  * copies go one scan (TN_FLOW_SCAN_S) later.
+ */
+/*
+ * map "tn_flows_old_empty" (array, one __u32): 1 while the agent knows
+ * tn_flows_old to be empty, so ingress skips its lookup. 0 (as created)
+ * means it may hold flows: the agent writes 0 before it copies any flow
+ * there, and 1 only after it emptied the map.
  */
 struct tn_flow_key {
 	__u8 family;

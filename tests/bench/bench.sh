@@ -45,7 +45,16 @@
 # (20000), TNBENCH_MSGS (20000, unix and pipe writes); TNBENCH_OPS (all of
 # "open write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
 # keeps the per-round numbers there; TNBENCH_ATTACH=lsm|fentry|cgroup forces
-# trustnoded's mode.
+# trustnoded's mode; TNBENCH_COSTS=0 skips the per-program costs.
+#
+# Per-program costs: after the rounds, one more pass over the trustnode
+# configurations runs with kernel.bpf_stats_enabled=1 (it adds a clock read
+# to every program run, so the ratios above are measured without it) and
+# prints, for each operation, what each of trustnode's programs (those behind
+# the links pinned under the pin directory) cost per operation: run_time_ns
+# and run_cnt over the operation's count. That explains each ratio by the
+# hooks that cause it; what is not in it (the syscall tracepoint's slow path,
+# the kernel's own hook dispatch) is the rest of the gap.
 
 set -u
 
@@ -57,6 +66,7 @@ TPUT_SECONDS=${TNBENCH_TPUT_SECONDS:-0.15}
 N_UDP=${TNBENCH_UDP:-20000}
 N_WRITE=${TNBENCH_WRITE:-40000}
 N_MSGS=${TNBENCH_MSGS:-20000}
+COSTS=${TNBENCH_COSTS:-1}
 
 PREFIX=198.51.100.0/24		# the policy's local prefix
 PROBE=192.0.2.1			# exists only on lo in our network namespace
@@ -87,6 +97,7 @@ PIN=/sys/fs/bpf/tnbench-$ID	# bpffs names cannot contain dots
 TMP=
 FILES=
 AGENT_PID=
+STATS_WAS=
 
 # ---- cleanup, on every exit ----------------------------------------------
 
@@ -129,6 +140,7 @@ cleanup() {
 	local cg
 
 	trap - EXIT INT TERM HUP
+	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	stop_agent
 	unload
 	ip netns del "$NS" 2> /dev/null
@@ -285,25 +297,93 @@ peer_of() {
 	esac
 }
 
-measure() {
-	local round=$1 cfg=$2 cg peer op v
+# One run of operation $1 in configuration $2: prints its rate.
+run_op() {
+	local op=$1 cfg=$2 cg peer v
 
 	cg=$(cgroup_of "$cfg")
 	peer=$(peer_of "$cfg")
+	case $op in
+	open)		v=$(in_cgroup "$cg" "$TNBENCH" open "$N_OPEN" "$FILES") ;;
+	write)		v=$(in_cgroup "$cg" "$TNBENCH" write "$N_WRITE" "$FILES") ;;
+	connect)	v=$(in_cgroup "$cg" "$TNBENCH" connect "$N_CONNECT") ;;
+	tput)		v=$(in_cgroup "$cg" "$TNBENCH" tput "$TPUT_SECONDS") ;;
+	tput2)		v=$(in_cgroup "$cg" "$TNBENCH" tput2 "$TPUT_SECONDS" "$peer") ;;
+	udp)		v=$(in_cgroup "$cg" "$TNBENCH" udp "$N_UDP") ;;
+	unix)		v=$(in_cgroup "$cg" "$TNBENCH" unix "$N_MSGS" "$peer") ;;
+	pipe)		v=$(in_cgroup "$cg" "$TNBENCH" pipe "$N_MSGS" "$peer") ;;
+	esac
+	[ -n "$v" ] || fail "tnbench $op failed in $cg ($cfg)"
+	echo "$v"
+}
+
+measure() {
+	local round=$1 cfg=$2 op v
+
 	for op in $OPS; do
-		case $op in
-		open)		v=$(in_cgroup "$cg" "$TNBENCH" open "$N_OPEN" "$FILES") ;;
-		write)		v=$(in_cgroup "$cg" "$TNBENCH" write "$N_WRITE" "$FILES") ;;
-		connect)	v=$(in_cgroup "$cg" "$TNBENCH" connect "$N_CONNECT") ;;
-		tput)		v=$(in_cgroup "$cg" "$TNBENCH" tput "$TPUT_SECONDS") ;;
-		tput2)		v=$(in_cgroup "$cg" "$TNBENCH" tput2 "$TPUT_SECONDS" "$peer") ;;
-		udp)		v=$(in_cgroup "$cg" "$TNBENCH" udp "$N_UDP") ;;
-		unix)		v=$(in_cgroup "$cg" "$TNBENCH" unix "$N_MSGS" "$peer") ;;
-		pipe)		v=$(in_cgroup "$cg" "$TNBENCH" pipe "$N_MSGS" "$peer") ;;
-		esac
-		[ -n "$v" ] || fail "tnbench $op failed in $cg ($cfg)"
+		v=$(run_op "$op" "$cfg") || exit 1
 		echo "$round $v" >> "$TMP/res.$op.$cfg"
 	done
+}
+
+# How many operations one run of $1 did, given its rate $2: the counted
+# loops run N, and N/10 untimed first; throughput counts megabytes.
+ops_of() {
+	local n
+
+	case $1 in
+	open)		n=$N_OPEN ;;
+	write)		n=$N_WRITE ;;
+	connect)	n=$N_CONNECT ;;
+	udp)		n=$N_UDP ;;
+	unix|pipe)	n=$N_MSGS ;;
+	tput|tput2)	awk -v r="$2" -v s="$TPUT_SECONDS" 'BEGIN { print r * s }'; return ;;
+	esac
+	echo $(( n + n / 10 ))
+}
+
+# "id name run_time_ns run_cnt" of every program behind a link trustnoded
+# pinned (kernel.bpf_stats_enabled must be 1 for the two counters to move).
+prog_counters() {
+	local l id
+
+	for l in "$PIN"/links/*; do
+		bpftool link show pinned "$l" 2> /dev/null |
+			awk 'NR == 1 { for (i = 1; i < NF; i++) if ($i == "prog") print $(i + 1) }'
+	done | sort -un | while read -r id; do
+		bpftool prog show id "$id" 2> /dev/null | awk -v id="$id" 'NR == 1 {
+			for (i = 1; i < NF; i++) {
+				if ($i == "name") n = $(i + 1)
+				if ($i == "run_time_ns") t = $(i + 1)
+				if ($i == "run_cnt") c = $(i + 1)
+			}
+			print id, n, t + 0, c + 0 }'
+	done
+}
+
+# The per-program pass: for each trustnode configuration and operation, the
+# programs' counters before and after one run, as "name ns/op runs/op" in
+# $TMP/cost.OP.CFG.
+measure_costs() {
+	local cfg op v n
+
+	STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled) || fail "no kernel.bpf_stats_enabled"
+	sysctl -qw kernel.bpf_stats_enabled=1 || fail "cannot set kernel.bpf_stats_enabled"
+	start_trustnode
+	for cfg in tainted clean outside ext; do
+		for op in $OPS; do
+			prog_counters > "$TMP/before"
+			v=$(run_op "$op" "$cfg") || exit 1
+			prog_counters > "$TMP/after"
+			n=$(ops_of "$op" "$v")
+			awk -v n="$n" 'NR == FNR { t[$1] = $3; c[$1] = $4; next }
+				$4 > c[$1] { printf "%s %.1f %.3f\n", $2, ($3 - t[$1]) / n, ($4 - c[$1]) / n }' \
+				"$TMP/before" "$TMP/after" > "$TMP/cost.$op.$cfg"
+		done
+	done
+	stop_trustnode
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+	STATS_WAS=
 }
 
 run_block() {
@@ -348,6 +428,10 @@ for round in $(seq "$ROUNDS"); do
 done
 echo >&2
 elapsed=$(( $(date +%s) - start ))
+if [ "$COSTS" = 1 ]; then
+	echo "bench: the per-program pass (kernel.bpf_stats_enabled=1)" >&2
+	measure_costs
+fi
 if [ -n "${TNBENCH_RAW:-}" ]; then
 	mkdir -p "$TNBENCH_RAW" && cp "$TMP"/res.* "$TNBENCH_RAW"/ &&
 		echo "bench: per-round rates (round value) in $TNBENCH_RAW/res.OP.CONFIG" >&2
@@ -440,6 +524,12 @@ for op in $OPS; do
 	done
 	echo
 done
+# One line per operation for tests/bench/guest-bench.sh, which puts the
+# modes side by side: mode, operation, then the medians of A/A, tainted,
+# untainted, outside wl, outside cg, nftables.
+for op in $OPS; do
+	echo "bench-summary: $MODE $op ${MED[$op.aa]} ${MED[$op.tainted]} ${MED[$op.clean]} ${MED[$op.outside]} ${MED[$op.ext]} ${MED[$op.nft]}"
+done
 
 cat <<EOF
 
@@ -490,4 +580,42 @@ target "throughput within 3%" tput 0.97
 target "write() within 5%" write 0.95
 target "wl>wl tput within 3%" tput2 0.97
 echo "  (UDP sendto(), unix and pipe writes have no target.)"
+
+[ "$COSTS" = 1 ] || exit 0
+cat <<EOF
+
+Per-program costs, from one run of each operation with
+kernel.bpf_stats_enabled=1: nanoseconds of BPF run time per operation (per
+MB for throughput) and, in brackets, runs per operation, for each of
+trustnode's programs that ran. "all" is their sum, and after "=" the ratio
+these programs alone would give against the baseline's time per operation
+("base", 1 / its median rate). Programs on tracepoints run for every process
+on the machine, so their counts include whatever else ran meanwhile; the
+slow path a syscall tracepoint forces on every syscall is not BPF run time
+and is not in these figures.
+EOF
+for op in $OPS; do
+	read -r m _ _ < <(stats < "$TMP/all.$op.base")
+	base=$(awk -v m="$m" -v op="$op" 'BEGIN {
+		printf (op ~ /^tput/ ? "%.0f ns/MB" : "%.0f ns"), 1e9 / m }')
+	echo
+	printf '%-28s' "$(label "$op") (base $base)"
+	for h in tainted untainted "outside wl" "outside cg"; do printf ' %-15s' "$h"; done
+	echo
+	cat "$TMP"/cost."$op".* 2> /dev/null | awk '{ print $1 }' | sort -u > "$TMP/names"
+	while read -r name; do
+		printf '  %-26s' "$name"
+		for cfg in tainted clean outside ext; do
+			printf ' %-15s' "$(awk -v p="$name" '$1 == p { printf "%.0f (%.2f)", $2, $3; f = 1 }
+				END { if (!f) printf "-" }' "$TMP/cost.$op.$cfg")"
+		done
+		echo
+	done < "$TMP/names"
+	printf '  %-26s' "all"
+	for cfg in tainted clean outside ext; do
+		printf ' %-15s' "$(awk -v m="$m" '{ s += $2 } END {
+			b = 1e9 / m; printf "%.0f =%.3f", s, b / (b + s) }' "$TMP/cost.$op.$cfg")"
+	done
+	echo
+done
 exit 0

@@ -63,6 +63,10 @@ truncate -s 64M "$work/disk.img" && mkfs.ext4 -q -F "$work/disk.img" ||
 # fentry mode, "default" none at all (Debian's CONFIG_LSM ends in bpf: this
 # kernel as shipped has BPF LSM active, checked).
 lsm=${TN_GUEST_LSM:-lockdown,capability,landlock,yama,apparmor,bpf}
+# TN_GUEST_ICOUNT=N: QEMU's instruction-count clock, 2^N ns of guest time per
+# instruction, so that guest timings count instructions, not host load
+# (tests/bench/guest-bench.sh).
+icount=${TN_GUEST_ICOUNT:+-icount shift=$TN_GUEST_ICOUNT,align=off,sleep=off}
 
 # A TPM is reset by a reboot, its NV state kept: a new swtpm per boot.
 swtpm_start() {
@@ -89,7 +93,8 @@ boot() {
 	append+=" tn.cmd=$(printf '%s' "cd $PWD && $1" | base64 -w0)"
 	boot_rc=
 	swtpm_start || { echo "# guest: swtpm failed"; return 1; }
-	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -machine q35 -m 2048 -smp 2 -nographic -no-reboot \
+	# shellcheck disable=SC2086 # $icount is empty or several words
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -machine q35 -m 2048 -smp 2 -nographic -no-reboot $icount \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.gz" -append "$append" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-drive file="$work/disk.img",format=raw,if=virtio \

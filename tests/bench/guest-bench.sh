@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make bench-guest: what each mode costs, measured where all three run.
+# tests/bench/bench.sh runs in the QEMU guest (Debian's kernel) under QEMU's
+# instruction-count clock (TN_GUEST_ICOUNT, tests/guest/run.sh): guest time
+# then advances with the instructions the guest executes, so a rate is
+# operations per instruction, whatever the host's load. Two boots: BPF LSM
+# active (lsm mode, then cgroup mode forced with --attach cgroup), and the
+# kernel as shipped without bpf in lsm= (fentry mode).
+#
+#   tests/bench/guest-bench.sh [BUILD_DIR]     (root; make all first)
+#
+# What it can show: the instructions each mode adds to an operation, against
+# the same operation with nothing loaded (baseline) and with nftables, and
+# the A/A column, which must stay near 1.00 for the rest to mean anything.
+# What it cannot: time on real hardware. An instruction count weighs a cache
+# miss, a TLB flush or a slow-path branch like any other instruction, and
+# the emulated CPU has no caches to miss: the ratios are a lower bound on
+# what the hooks cost in time, not a prediction of it.
+#
+# Environment: GUEST_BENCH_ROUNDS (4), TN_GUEST_ICOUNT (3: 8 ns a guest
+# instruction); the counts are smaller than bench.sh's defaults, since
+# every instruction is emulated.
+set -u
+O=${1:-build}
+ROUNDS=${GUEST_BENCH_ROUNDS:-4}
+export TN_GUEST_ICOUNT=${TN_GUEST_ICOUNT:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top" || exit 1
+[ -x "$O/bench/tnbench" ] && [ -x "$O/trustnoded" ] ||
+	{ echo "guest-bench: build first: make all $O/bench/tnbench" >&2; exit 1; }
+
+bench() {
+	echo "env TNBENCH_ROUNDS=$ROUNDS TNBENCH_OPEN=4000 TNBENCH_WRITE=4000" \
+		"TNBENCH_CONNECT=300 TNBENCH_UDP=2000 TNBENCH_MSGS=2000" \
+		"TNBENCH_OPS='open write connect udp pipe' TNBENCH_ATTACH=$1 tests/bench/bench.sh $O"
+}
+
+rc=0
+echo "guest-bench: boot 1 (BPF LSM active): lsm mode, then cgroup mode" >&2
+TN_GUEST_OUT=guest-bench tests/guest/run.sh "$O" "$(bench lsm) && $(bench cgroup)" || rc=1
+echo "guest-bench: boot 2 (Debian's lsm= without bpf): fentry mode" >&2
+TN_GUEST_OUT=guest-bench-fentry TN_GUEST_LSM=lockdown,capability,landlock,yama,apparmor \
+	tests/guest/run.sh "$O" "$(bench fentry)" || rc=1
+
+echo
+echo "Guest, instruction-count clock (shift $TN_GUEST_ICOUNT), $ROUNDS rounds: medians of the"
+echo "ratio to the baseline (1.00 = no cost), every mode on the same operations"
+echo
+printf '%-9s %-8s %-7s %-8s %-9s %-10s %-10s %s\n' op mode A/A tainted untainted "outside wl" "outside cg" nftables
+cat "$O/guest-bench/console.log" "$O/guest-bench-fentry/console.log" 2> /dev/null |
+	sed -n 's/^bench-summary: //p' | sort -k2,2 -s |
+	awk '{ printf "%-9s %-8s %-7.3f %-8.3f %-9.3f %-10.3f %-10.3f %.3f\n", $2, $1, $3, $4, $5, $6, $7, $8 }'
+exit $rc
