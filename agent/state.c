@@ -73,12 +73,23 @@ int agent_commit(struct agent *a, struct registry *next, struct tn_err *err)
 
 void state_save(struct agent *a)
 {
+	static int failing;
 	struct tn_err err;
 
-	if (registry_save(&a->reg, a->state_path, &err))
-		fprintf(stderr, "trustnoded: %s\n", err.msg);
-	else
-		a->state_dirty = 0;
+	/*
+	 * A flush that fails is tried again at every slice and tick: the
+	 * first failure of a run is reported, not each retry.
+	 */
+	if (registry_save(&a->reg, a->state_path, &err)) {
+		if (!failing)
+			fprintf(stderr, "trustnoded: %s\n", err.msg);
+		failing = 1;
+		return;
+	}
+	if (failing)
+		fprintf(stderr, "trustnoded: %s saved again\n", a->state_path);
+	failing = 0;
+	a->state_dirty = 0;
 }
 
 void state_flush(struct agent *a)
