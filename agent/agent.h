@@ -10,6 +10,7 @@
 #include "attest.h"
 #include "loop.h"
 #include "registry.h"
+#include "state.h"
 
 /*
  * Ring-buffer records handled per turn of the main loop: a flood of events
@@ -68,7 +69,7 @@ struct agent {
 	uint64_t opens_unreported_reported;	/* TN_CNT_OPENS_UNREPORTED */
 	uint64_t unreported_drops_reported;
 	unsigned slice_events;		/* events handled in this slice */
-	int state_dirty;		/* registry changed by events, not saved */
+	int state_dirty;		/* state.c: registry changed, not saved */
 	int64_t boot_to_real_ns;
 
 	/* cgwatch.c: inotify on the parents of workload cgroups */
@@ -189,8 +190,7 @@ int maps_workload_reset(struct agent *a, uint64_t cgid, struct tn_err *err);
 int maps_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 		       struct tn_err *err);
 
-/* Applies a changed copy of the registry: kernel first, then disk. */
-int agent_commit(struct agent *a, struct registry *next, struct tn_err *err);
+/* agent_commit and every other change to the registry: state.h. */
 
 /* cgwatch.c: workloads are their cgroup paths; ids are looked up again. */
 int cgroups_resolve_at_start(struct agent *a, json_object **changes);

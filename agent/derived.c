@@ -109,8 +109,7 @@ void derived_handle_later(uint32_t pid, uint64_t dev, uint64_t ino)
 
 void derived_handle_tick(struct agent *a)
 {
-	struct tn_err err;
-	int i, found = 0;
+	int i;
 
 	for (i = 0; i < HANDLE_RETRIES; i++) {
 		char *h;
@@ -122,11 +121,9 @@ void derived_handle_tick(struct agent *a)
 		if (!h)
 			continue;
 		retry[i].tries = 0;
-		if (!registry_set_tag_handle(&a->reg, retry[i].dev, retry[i].ino, h))
-			found = 1;
+		state_set_tag_handle(a, retry[i].dev, retry[i].ino, h);
 	}
-	if (found && registry_save(&a->reg, a->state_path, &err))
-		fprintf(stderr, "trustnoded: %s\n", err.msg);
+	state_flush(a);
 }
 
 /* A directory where the file system of dev is mounted, opened. */
@@ -292,8 +289,9 @@ static int mounts_fd(struct mounts *m, uint64_t dev)
  * refreshes it), and the file's ctime, which any write moves and no one
  * without root's clock can set back.
  */
-static int64_t last_write(struct agent *a, struct reg_tag *t, int64_t ctime)
+static int64_t last_write(struct agent *a, int i, int64_t ctime)
 {
+	const struct reg_tag *t = &a->reg.tags[i];
 	struct tn_inode_key k = { .dev = t->dev, .ino = t->ino };
 	int64_t lw = t->last_write, boot_real;
 	struct tn_derived d;
@@ -303,10 +301,8 @@ static int64_t last_write(struct agent *a, struct reg_tag *t, int64_t ctime)
 	    d.last_ns && (int64_t)((d.last_ns + boot_real) / 1000000000LL) > lw)
 		lw = (d.last_ns + boot_real) / 1000000000LL;
 	/* Kept for after a reboot, when the kernel's entry starts over. */
-	if (lw > t->last_write + 60) {
-		t->last_write = lw;
-		a->state_dirty = 1;
-	}
+	if (lw > t->last_write + 60)
+		state_note_last_write(a, i, lw);
 	return ctime > lw ? ctime : lw;
 }
 
@@ -331,7 +327,7 @@ void derived_tick(struct agent *a)
 	if (cursor >= a->reg.ntags)
 		cursor = 0;
 	for (i = cursor; i < a->reg.ntags && seen < SCAN_SLICE; ) {
-		struct reg_tag *t = &a->reg.tags[i];
+		const struct reg_tag *t = &a->reg.tags[i];
 		int64_t ctime = 0, age;
 		const char *why = NULL;
 		int e;
@@ -342,7 +338,7 @@ void derived_tick(struct agent *a)
 		}
 		seen++;
 		e = t->handle ? derived_exists_at(t, mounts_fd(&m, t->dev), &ctime) : -1;
-		age = now - last_write(a, t, ctime);
+		age = now - last_write(a, i, ctime);
 		if (!e)
 			why = "derived tag pruned: its file no longer exists";
 		else if (max && age > max)
@@ -365,15 +361,13 @@ void derived_tick(struct agent *a)
 			}
 			json_object_array_add(records, o);
 		}
-		registry_remove_tag(&a->reg, i);
-		a->state_dirty = 1;
+		state_drop_tag(a, i);
 	}
 	cursor = i;
 	for (i = 0; i < m.n; i++)
 		if (m.fd[i] >= 0)
 			close(m.fd[i]);
-	if (a->state_dirty && !registry_save(&a->reg, a->state_path, &err))
-		a->state_dirty = 0;
+	state_flush(a);
 	for (i = 0; i < (int)json_object_array_length(records); i++) {
 		json_object *o = json_object_get(json_object_array_get_idx(records, i));
 		char type[32];

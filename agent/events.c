@@ -152,22 +152,9 @@ static void add_socket(json_object *o, const struct tn_event *e)
 }
 
 /*
- * A workload gained labels: remember them, so a reboot cannot lose them.
- * Saved once per slice of events, not per event: the kernel map holds the
- * taint already, the file is for after a reboot.
- */
-static void note_taint(struct agent *a, struct reg_workload *w, __u64 labels)
-{
-	if (!w || (w->taint | labels) == w->taint)
-		return;
-	w->taint |= labels;
-	a->state_dirty = 1;
-}
-
-/*
- * A tainted workload wrote a file: record it as a derived tag, kept until an
- * explicit untag. The kernel map already holds it; this is the registry's
- * copy, which lists it and restores it after a reboot.
+ * A tainted workload wrote a file: a derived tag, kept until an explicit
+ * untag. The kernel map already holds it; the registry's copy (state.c)
+ * lists it and restores it after a reboot.
  */
 static void note_derived(struct agent *a, const struct reg_workload *w,
 			 const struct tn_event *e)
@@ -181,12 +168,8 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		/* While the writer still has it open: for trustctl tag prune. */
 		.handle = derived_handle(e->pid, e->dev, e->ino),
 	};
-	struct tn_err err;
 
-	if (registry_add_tag(&a->reg, &t, &err))
-		fprintf(stderr, "trustnoded: %s\n", err.msg);
-	else
-		a->state_dirty = 1;
+	state_note_derived(a, &t);
 	if (!t.handle)
 		derived_handle_later(e->pid, e->dev, e->ino);
 	free(t.handle);
@@ -235,7 +218,7 @@ static void add_escape(struct agent *a, json_object *o, const struct tn_event *e
 		"moved out of every workload (audit mode: allowed)"));
 	/* The destination gained the writer's labels: remember them. */
 	if (dw && e->decision == TN_DEC_TAINT)
-		note_taint(a, dw, e->labels);
+		state_note_taint(a, dw, e->labels);
 }
 
 /*
@@ -377,7 +360,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	if (e->type == TN_EV_TAINT_FILE || e->type == TN_EV_TAINT_NET ||
 	    e->type == TN_EV_TAINT_FLOW)
-		note_taint(a, w, e->labels);
+		state_note_taint(a, w, e->labels);
 
 	write_record(a, o, e->ts_boot_ns + ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_BOOTTIME));
 	/* Past the slice: stop here (this record is consumed), rest next turn. */
@@ -411,18 +394,6 @@ int events_fd(struct agent *a)
 	return ring_buffer__epoll_fd(a->rb);
 }
 
-static void save_state(struct agent *a)
-{
-	struct tn_err err;
-
-	if (!a->state_dirty)
-		return;
-	if (registry_save(&a->reg, a->state_path, &err))
-		fprintf(stderr, "trustnoded: %s\n", err.msg);
-	else
-		a->state_dirty = 0;
-}
-
 /*
  * libbpf 1.1 (Debian 12) has no ring_buffer__consume_n(): on_event ends
  * the slice by returning -EAGAIN, which makes ring_buffer__consume() store
@@ -436,7 +407,8 @@ int events_poll(struct agent *a)
 
 	a->slice_events = 0;
 	n = ring_buffer__consume(a->rb);
-	save_state(a);
+	/* What the slice noted (taint, derived tags), saved once. */
+	state_flush(a);
 	return n == -EAGAIN;
 }
 
@@ -475,6 +447,28 @@ static void check_channel_stats(struct agent *a)
 }
 
 /*
+ * A kernel counter that grew since it was last reported: one record of type
+ * with the increase, the total and a note, after what o already holds (o
+ * may be NULL; it is consumed).
+ */
+static void report_increase(struct agent *a, json_object *o, uint64_t total,
+			    uint64_t *reported, const char *type,
+			    const char *note)
+{
+	if (total <= *reported) {
+		json_object_put(o);
+		return;
+	}
+	if (!o)
+		o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int64(total - *reported));
+	json_object_object_add(o, "total", json_object_new_int64(total));
+	json_object_object_add(o, "note", json_object_new_string(note));
+	*reported = total;
+	events_record(a, type, o);
+}
+
+/*
  * Denials the per-workload rate limit folded into a count: each increase
  * becomes one "denials-unreported" record per workload, so that the events
  * of a workload plus these counts add up to its denials.
@@ -491,12 +485,8 @@ static void check_denials(struct agent *a)
 		o = json_object_new_object();
 		json_object_object_add(o, "workload", json_object_new_string(w->name));
 		json_object_object_add(o, "cgroup_id", json_object_new_int64(w->cgid));
-		json_object_object_add(o, "count", json_object_new_int64(n - w->denials_reported));
-		json_object_object_add(o, "total", json_object_new_int64(n));
-		json_object_object_add(o, "note", json_object_new_string(
-			"connect/sendmsg denials beyond a burst of 10 events and 10 a second per workload: counted, not reported one by one"));
-		w->denials_reported = n;
-		events_record(a, "denials-unreported", o);
+		report_increase(a, o, n, &w->denials_reported, "denials-unreported",
+			"connect/sendmsg denials beyond a burst of 10 events and 10 a second per workload: counted, not reported one by one");
 	}
 }
 
@@ -505,30 +495,12 @@ void events_check_counters(struct agent *a)
 	uint64_t c[TN_CNT__MAX];
 
 	maps_read_counters(a, c, TN_CNT__MAX);
-	if (c[TN_CNT_EVENTS_LOST] > a->lost_reported) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "count", json_object_new_int64(
-			c[TN_CNT_EVENTS_LOST] - a->lost_reported));
-		json_object_object_add(o, "total", json_object_new_int64(
-			c[TN_CNT_EVENTS_LOST]));
-		json_object_object_add(o, "note", json_object_new_string(
-			"the kernel ring buffer was full; these events were counted but not delivered"));
-		a->lost_reported = c[TN_CNT_EVENTS_LOST];
-		events_record(a, "events-lost", o);
-	}
-	if (c[TN_CNT_OPENS_UNREPORTED] > a->opens_unreported_reported) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "count", json_object_new_int64(
-			c[TN_CNT_OPENS_UNREPORTED] - a->opens_unreported_reported));
-		json_object_object_add(o, "total", json_object_new_int64(
-			c[TN_CNT_OPENS_UNREPORTED]));
-		json_object_object_add(o, "note", json_object_new_string(
-			"opens of tagged files by processes in no workload, beyond a burst of 10 events and 10 a second for all of them: counted, not reported one by one"));
-		a->opens_unreported_reported = c[TN_CNT_OPENS_UNREPORTED];
-		events_record(a, "tagged-opens-unreported", o);
-	}
+	report_increase(a, NULL, c[TN_CNT_EVENTS_LOST], &a->lost_reported,
+			"events-lost",
+			"the kernel ring buffer was full; these events were counted but not delivered");
+	report_increase(a, NULL, c[TN_CNT_OPENS_UNREPORTED],
+			&a->opens_unreported_reported, "tagged-opens-unreported",
+			"opens of tagged files by processes in no workload, beyond a burst of 10 events and 10 a second for all of them: counted, not reported one by one");
 	check_channel_stats(a);
 	check_denials(a);
 }

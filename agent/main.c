@@ -365,7 +365,6 @@ static int setup(struct agent *a, struct tn_err *err)
 {
 	static char cgroup_default[PATH_MAX + 16];
 	json_object *changes, *restored;
-	struct tn_err e;
 	size_t i;
 	int recreated;
 
@@ -389,7 +388,7 @@ static int setup(struct agent *a, struct tn_err *err)
 	a->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (a->ep < 0)
 		return tn_fail_errno(err, errno, "epoll_create1");
-	if (registry_load(&a->reg, a->state_path, err))
+	if (state_load(a, err))
 		return -1;
 	if (attach_load(a, err))
 		return -1;
@@ -417,8 +416,8 @@ static int setup(struct agent *a, struct tn_err *err)
 		json_object_put(restored);
 		return -1;
 	}
-	if (recreated && registry_save(&a->reg, a->state_path, &e))
-		fprintf(stderr, "trustnoded: %s\n", e.msg);
+	if (recreated)
+		state_save(a);
 	/* Before the policy loads, so that loading it is measured and logged. */
 	if (attest_start(a, err) || audit_open(a, err)) {
 		json_object_put(changes);

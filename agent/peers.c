@@ -220,29 +220,29 @@ static int apply(struct agent *a, struct tn_err *err);
 static int renew(struct agent *a, struct tn_err *err)
 {
 	struct peers *ps = a->peers;
-	int i, k, n = 0;
+	uint64_t *until;
+	int i, k, n = 0, ret;
 
+	until = calloc(a->reg.npeer_prefixes + 1, sizeof(*until));
+	if (!until)
+		return tn_fail(err, "out of memory");
 	for (i = 0; i < ps->n; i++) {
 		struct peer_rt *pr = &ps->p[i];
 
 		for (k = 0; pr->allowed && k < pr->pol.naddrs; k++, n++) {
 			if (n >= a->reg.npeer_prefixes ||
 			    memcmp(&a->reg.peer_prefixes[n].pfx, &pr->pol.addrs[k],
-				   sizeof(pr->pol.addrs[k])))
+				   sizeof(pr->pol.addrs[k]))) {
+				free(until);
 				return apply(a, err);	/* out of step: redo all */
-			a->reg.peer_prefixes[n].valid_until = valid_until(ps, pr);
+			}
+			until[n] = valid_until(ps, pr);
 		}
 	}
-	if (n != a->reg.npeer_prefixes)
-		return apply(a, err);
-	if (maps_renew_peers(a, &a->reg, err))
-		return -1;
-	/*
-	 * The module gets it at the next tick (within a second): one
-	 * SET_POLICY, and one kernel audit record, a second at most.
-	 */
-	a->policy_gen++;
-	return 0;
+	ret = n != a->reg.npeer_prefixes ? apply(a, err) :
+	      state_renew_peers(a, until, n, err);
+	free(until);
+	return ret;
 }
 
 /*

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the agent knows and persists: labels, tags, workloads and the loaded
- * policy. Mutations work on a copy that is applied to the kernel and saved
+ * policy (the model in registry.c, JSON and state.json in registry_json.c).
+ * These functions work on any registry; the agent's own one changes only
+ * through state.c, mostly by a copy that is applied to the kernel and saved
  * only when everything succeeded, so a rejected request changes nothing.
  */
 #ifndef TN_REGISTRY_H
