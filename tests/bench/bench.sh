@@ -45,7 +45,8 @@
 # (20000), TNBENCH_MSGS (20000, unix and pipe writes); TNBENCH_OPS (all of
 # "open write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
 # keeps the per-round numbers there; TNBENCH_ATTACH=lsm|fentry|cgroup forces
-# trustnoded's mode; TNBENCH_COSTS=0 skips the per-program costs.
+# trustnoded's mode; TNBENCH_COSTS=0 skips the per-program costs;
+# TNBENCH_SUMMARY=1 adds machine-readable lines (bench-summary:).
 #
 # Per-program costs: after the rounds, one more pass over the trustnode
 # configurations runs with kernel.bpf_stats_enabled=1 (it adds a clock read
@@ -524,12 +525,14 @@ for op in $OPS; do
 	done
 	echo
 done
-# One line per operation for tests/bench/guest-bench.sh, which puts the
-# modes side by side: mode, operation, then the medians of A/A, tainted,
-# untainted, outside wl, outside cg, nftables.
-for op in $OPS; do
-	echo "bench-summary: $MODE $op ${MED[$op.aa]} ${MED[$op.tainted]} ${MED[$op.clean]} ${MED[$op.outside]} ${MED[$op.ext]} ${MED[$op.nft]}"
-done
+# TNBENCH_SUMMARY=1: one line per operation for tests/bench/guest-bench.sh,
+# which puts the modes side by side: mode, operation, then the medians of
+# A/A, tainted, untainted, outside wl, outside cg, nftables.
+if [ "${TNBENCH_SUMMARY:-0}" = 1 ]; then
+	for op in $OPS; do
+		echo "bench-summary: $MODE $op ${MED[$op.aa]} ${MED[$op.tainted]} ${MED[$op.clean]} ${MED[$op.outside]} ${MED[$op.ext]} ${MED[$op.nft]}"
+	done
+fi
 
 cat <<EOF
 

@@ -33,7 +33,7 @@ cd "$top" || exit 1
 	{ echo "guest-bench: build first: make all $O/bench/tnbench" >&2; exit 1; }
 
 bench() {
-	echo "env TNBENCH_ROUNDS=$ROUNDS TNBENCH_OPEN=4000 TNBENCH_WRITE=4000" \
+	echo "env TNBENCH_SUMMARY=1 TNBENCH_ROUNDS=$ROUNDS TNBENCH_OPEN=4000 TNBENCH_WRITE=4000" \
 		"TNBENCH_CONNECT=300 TNBENCH_UDP=2000 TNBENCH_MSGS=2000" \
 		"TNBENCH_OPS='open write connect udp pipe' TNBENCH_ATTACH=$1 tests/bench/bench.sh $O"
 }
