@@ -143,6 +143,7 @@ int attach_unload_pins(const char *pin_dir, struct tn_err *err);
 /* Lines for status: the gaps of the current mode. */
 const char *const *attach_mode_gaps(enum tn_attach_mode mode);
 const char *attach_mode_name(enum tn_attach_mode mode);
+int attach_mode_refuses(enum tn_attach_mode mode);
 json_object *attach_programs_json(struct agent *a);
 /*
  * The links this agent pinned or adopted: names and the program each ran

@@ -77,6 +77,16 @@ const char *attach_mode_name(enum tn_attach_mode mode)
 }
 
 /*
+ * Whether the mode refuses at the LSM hooks, before the operation happens:
+ * lsm programs, or fmod_ret programs on the security_*() functions (fentry
+ * mode). Cgroup mode sees an open only once it is done.
+ */
+int attach_mode_refuses(enum tn_attach_mode mode)
+{
+	return mode == TN_ATTACH_LSM || mode == TN_ATTACH_FENTRY;
+}
+
+/*
  * Which programs each mode attaches; cgroup programs go on cgroup_root.
  * fentry mode runs the lsm programs' decisions from trampolines on the
  * security_*() functions (bpf/fentry.bpf.h), plus the same splice, tee and

@@ -378,10 +378,11 @@ int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 	cfg.loaded = 1;
 	cfg.endpoints = endpoint_kinds(r);
 	/*
-	 * Only the lsm-mode file_open hook can refuse; in cgroup mode the
-	 * setting stays off in the kernel (and the channel is listed open).
+	 * Only the file_open hook (lsm, or fmod_ret in fentry mode) can
+	 * refuse; in cgroup mode the setting stays off in the kernel (and the
+	 * channel is listed open).
 	 */
-	cfg.readers = a->mode == TN_ATTACH_LSM &&
+	cfg.readers = attach_mode_refuses(a->mode) &&
 		      r->tagged_readers != TN_TAGGED_READERS_ANYONE ?
 		      TN_READERS_WORKLOADS : TN_READERS_ANYONE;
 	if (bpf_map_update_elem(map_fd(s->maps.tn_config), &zero, &cfg, BPF_ANY))

@@ -393,13 +393,14 @@ static int setup(struct agent *a, struct tn_err *err)
 	if (attach_load(a, err))
 		return -1;
 	/*
-	 * Saved under lsm mode, now in cgroup mode (another kernel): the
-	 * state asks for what this mode cannot do. A --policy decides (its
-	 * load refuses it again, or replaces it); without one, do not start.
+	 * Saved under lsm or fentry mode, now in cgroup mode (another
+	 * kernel): the state asks for what this mode cannot do. A --policy
+	 * decides (its load refuses it again, or replaces it); without one,
+	 * do not start.
 	 */
 	if (a->reg.tagged_readers == TN_TAGGED_READERS_WORKLOADS &&
-	    a->mode != TN_ATTACH_LSM && !a->opt.policy_path)
-		return tn_fail(err, "the saved policy (%s) has tagged_readers = \"workloads\", which needs lsm mode, and this node runs in %s mode (%s); start with --policy naming a policy without it (or with tagged_readers = \"workloads-in-lsm-mode\")",
+	    !attach_mode_refuses(a->mode) && !a->opt.policy_path)
+		return tn_fail(err, "the saved policy (%s) has tagged_readers = \"workloads\", which needs lsm or fentry mode, and this node runs in %s mode (%s); start with --policy naming a policy without it (or with tagged_readers = \"workloads-in-lsm-mode\")",
 			       a->reg.policy_name ? a->reg.policy_name : "state.json",
 			       attach_mode_name(a->mode), a->mode_reason);
 	if (events_open(a, err))

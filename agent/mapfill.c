@@ -76,7 +76,7 @@ static long long count_entries(struct bpf_map *m)
 /* What the kernel does when the map cannot take an entry, in this mode. */
 static const char *when_full(struct agent *a, const char *name)
 {
-	int lsm = a->mode == TN_ATTACH_LSM;
+	int lsm = attach_mode_refuses(a->mode);	/* lsm or fentry mode */
 
 	if (!strcmp(name, "tn_derived"))
 		return lsm ? "a tainted workload's open for writing of a file not yet a derived tag is refused (EPERM), a map-full event" :

@@ -36,13 +36,13 @@ static const char *const counter_names[TN_CNT__MAX] = {
 /* Whether tagged files open only to workloads and trusted readers here. */
 static int readers_enforced(struct agent *a)
 {
-	return a->mode == TN_ATTACH_LSM &&
+	return attach_mode_refuses(a->mode) &&
 	       a->reg.tagged_readers != TN_TAGGED_READERS_ANYONE;
 }
 
 /*
  * The outsourcing channel (README, Threat model): listed open unless
- * tagged_readers closes it, which only lsm mode can do.
+ * tagged_readers closes it, which only lsm and fentry mode can do.
  */
 static void readers_gaps(struct agent *a, json_object *gaps)
 {
@@ -53,10 +53,10 @@ static void readers_gaps(struct agent *a, json_object *gaps)
 	}
 	json_object_array_add(gaps, json_object_new_string(
 		a->reg.tagged_readers == TN_TAGGED_READERS_WORKLOADS_LSM ?
-		"outsourcing: the policy's tagged_readers = \"workloads-in-lsm-mode\" is not enforced in cgroup mode (no hook can refuse an open): code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write" :
-		a->mode == TN_ATTACH_LSM ?
+		"outsourcing: the policy's tagged_readers = \"workloads-in-lsm-mode\" is not enforced in cgroup mode (no hook can refuse an open; lsm and fentry mode enforce it): code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write" :
+		attach_mode_refuses(a->mode) ?
 		"outsourcing: code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; tagged_readers = \"workloads\" in the policy closes this (only workloads and trusted_readers may open tagged files); otherwise run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write" :
-		"outsourcing: code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; only lsm mode can refuse such opens (tagged_readers = \"workloads\"); run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write"));
+		"outsourcing: code run outside every workload on a workload's behalf (crontab, at, systemd-run --user, a login shell's rc file) reads tagged files untainted; only lsm and fentry mode can refuse such opens (tagged_readers = \"workloads\"); run workloads as a user that cannot schedule jobs (not in cron.allow/at.allow, loginctl disable-linger) and whose home and rc files it cannot write"));
 }
 
 static void readers_json(struct agent *a, json_object *o)
@@ -160,8 +160,8 @@ int h_policy_load(struct agent *a, json_object *req, struct reply *r)
 	 * Fail closed: a policy that asks for what this mode cannot do is
 	 * refused, not loaded with less than it says.
 	 */
-	if (p.tagged_readers == TN_TAGGED_READERS_WORKLOADS && a->mode != TN_ATTACH_LSM) {
-		failf(r, TN_EXIT_INVALID, "%s:%d: tagged_readers = \"workloads\" needs lsm mode, and this node runs in %s mode (%s): no hook here can refuse an open, so the policy is refused rather than loaded with less than it says (nothing changed). Use tagged_readers = \"workloads-in-lsm-mode\" to load it here with the channel listed as open in trustctl status",
+	if (p.tagged_readers == TN_TAGGED_READERS_WORKLOADS && !attach_mode_refuses(a->mode)) {
+		failf(r, TN_EXIT_INVALID, "%s:%d: tagged_readers = \"workloads\" needs lsm or fentry mode, and this node runs in %s mode (%s): no hook here can refuse an open, so the policy is refused rather than loaded with less than it says (nothing changed). Use tagged_readers = \"workloads-in-lsm-mode\" to load it here with the channel listed as open in trustctl status",
 		      name, p.tagged_readers_line, attach_mode_name(a->mode), a->mode_reason);
 		tn_policy_free(&p);
 		return -1;

@@ -24,22 +24,25 @@
 #define RENAME_EXCHANGE_	(1 << 1)
 
 /*
- * Opens are observed, not refused (fentry): a full tn_derived kills the
- * opener as in cgroup mode, and tagged_readers = "workloads" is refused at
- * policy load. fmod_ret here would refuse them as lsm mode does; not yet.
+ * An open, or a descriptor received over SCM_RIGHTS: refused as in lsm
+ * mode (fmod_ret) when tn_derived cannot take a file a tainted workload
+ * opens for writing (EPERM), or under tagged_readers = "workloads" (EACCES).
+ * A refusal skips the function, so no other LSM sees the open: it fails.
  */
-SEC("fentry/security_file_open")
-int BPF_PROG(tn_fentry_file_open, struct file *file)
+SEC("fmod_ret/security_file_open")
+int BPF_PROG(tn_fentry_file_open, struct file *file, int ret)
 {
-	taint_from_file(file, 0, false);
-	return 0;
+	if (ret)
+		return ret;
+	return taint_from_file(file, 0, true);
 }
 
-SEC("fentry/security_file_receive")
-int BPF_PROG(tn_fentry_file_receive, struct file *file)
+SEC("fmod_ret/security_file_receive")
+int BPF_PROG(tn_fentry_file_receive, struct file *file, int ret)
 {
-	taint_from_file(file, 1, false);
-	return 0;
+	if (ret)
+		return ret;
+	return taint_from_file(file, 1, true);
 }
 
 SEC("fmod_ret/security_file_permission")

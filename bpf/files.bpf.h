@@ -89,8 +89,9 @@ static __always_inline __u64 file_labels(struct file *file,
 /*
  * tn_derived could not take the entry of a file a tainted workload opened
  * for writing: whatever it writes would carry no label. Fail closed: lsm
- * mode refuses the open (EPERM, like every other refusal: it is policy, not
- * a full disk, and an application must not retry or report "disk full");
+ * and fentry mode refuse the open (EPERM, like every other refusal: it is
+ * policy, not a full disk, and an application must not retry or report
+ * "disk full");
  * cgroup mode sees the open only after it happened and kills the opener
  * before it returns to user space, so nothing is written through it.
  */
@@ -244,7 +245,8 @@ out:
 
 /*
  * how: 0 an open, 1 a descriptor received over SCM_RIGHTS. can_refuse: an
- * LSM hook, whose error refuses the open (cgroup mode sees it done).
+ * LSM hook or fmod_ret program, whose error refuses the open (cgroup mode
+ * sees it done).
  */
 static __always_inline int taint_workload_from_file(struct tn_workload *w,
 						    __u64 wl_cgid,

@@ -269,14 +269,14 @@ static void assert_escape_stopped(struct __test_metadata *_metadata,
 				  struct tn_node *n, int lfd, const char *dst)
 {
 	struct escape *e = escape_new(n, dst, 0);
-	int lsm = node_lsm_mode(n), ret;
+	int refuses = node_refuses_synchronously(n), ret;
 
 	ASSERT_NE(NULL, e);
 	if (lsm_expected())
-		ASSERT_TRUE(lsm);
+		ASSERT_TRUE(refuses);
 	ret = in_cgroup(n, n->wl_cg, escape_fn, e);
 	EXPECT_TRUE(e->opened);
-	if (lsm) {
+	if (refuses) {
 		EXPECT_EQ(EPERM, e->werr);
 		EXPECT_EQ(EPERM, ret);
 		EXPECT_TRUE(HAS_EVENT(n, "\"type\":\"cgroup-escape\"", "\"decision\":\"deny\"",
@@ -328,14 +328,14 @@ TEST_F_TIMEOUT(node, a_tainted_process_moving_into_another_workload_taints_it, 1
 TEST_F_TIMEOUT(node, a_tainted_process_cannot_move_a_child_out_of_its_workload, 120)
 {
 	struct escape *e = escape_new(&self->n, self->n.other_cg, 1);
-	int lsm = node_lsm_mode(&self->n);
+	int refuses = node_refuses_synchronously(&self->n);
 
 	ASSERT_NE(NULL, e);
 	in_cgroup(&self->n, self->n.wl_cg, escape_fn, e);
 	usleep(500 * 1000);	/* the child, if alive, has tried by now */
 	EXPECT_TRUE(e->opened);
 	EXPECT_TRUE(e->wrote);
-	if (lsm) {
+	if (refuses) {
 		EXPECT_EQ(EPERM, e->werr);
 		EXPECT_EQ(EPERM, e->child_res);
 	} else {
@@ -417,16 +417,16 @@ static int clone_into_fn(void *arg)
 TEST_F_TIMEOUT(node, a_tainted_process_cannot_start_a_child_outside_its_workload, 120)
 {
 	struct escape *e = escape_new(&self->n, self->n.other_cg, 0);
-	int lsm = node_lsm_mode(&self->n), ret;
+	int refuses = node_refuses_synchronously(&self->n), ret;
 
 	ASSERT_NE(NULL, e);
 	if (lsm_expected())
-		ASSERT_TRUE(lsm);
+		ASSERT_TRUE(refuses);
 	ret = in_cgroup(&self->n, self->n.wl_cg, clone_into_fn, e);
 	usleep(400 * 1000);	/* the child, if alive, has tried by now */
 	EXPECT_TRUE(e->opened);
 	EXPECT_TRUE(e->wrote);
-	if (lsm) {
+	if (refuses) {
 		EXPECT_EQ(EPERM, e->werr);
 		EXPECT_EQ(EPERM, ret);
 		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"cgroup-escape\"", "\"decision\":\"deny\""));
@@ -520,7 +520,7 @@ static ssize_t bytes_received(int lfd)
 TEST_F_TIMEOUT(node, a_socket_made_outside_the_workload_carries_nothing_out_once_tainted, 180)
 {
 	struct borrowed b = { &self->n, data(&self->n, "secret"), 0 };
-	int lsm = node_lsm_mode(&self->n) || lsm_expected();
+	int lsm = node_sees_lsm_hooks(&self->n) || lsm_expected();
 	static const char *const how[] = { "write", "send", "sendfile" };
 
 	for (b.how = 0; b.how < 3; b.how++) {
@@ -584,7 +584,7 @@ TEST_F_TIMEOUT(node, an_overlay_in_a_user_namespace_reads_tagged_files_untainted
 	ASSERT_EQ(0, run_cmd("mkdir -p %s %s", o.lower2, o.merged));
 	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", o.lower));
 
-	if (node_lsm_mode(&self->n) || lsm_expected()) {
+	if (node_sees_lsm_hooks(&self->n) || lsm_expected()) {
 		/*
 		 * The guest runs the suite chrooted, where unshare(CLONE_NEWUSER)
 		 * fails with EPERM for every process: the lsm-mode refusal
@@ -1047,7 +1047,7 @@ TEST_F_TIMEOUT(node, root_in_trustctl_run_cannot_leave_its_cgroup_with_nsdelegat
 	 * a write into another workload's cgroup.procs taints that workload
 	 * even when the move then fails. Over-tainting, never under-.
 	 */
-	if (node_lsm_mode(&self->n) || lsm_expected()) {
+	if (node_sees_lsm_hooks(&self->n) || lsm_expected()) {
 		EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 	} else {
 		EXPECT_STREQ("-", taint_of(&self->n, "wl2"));
@@ -1373,7 +1373,7 @@ TEST_F_TIMEOUT(node, a_tainted_workload_cannot_open_raw_ip_sockets, 180)
 	int sniff = out_sniffer(&self->n);
 
 	ASSERT_LE(0, sniff);
-	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	ASSERT_TRUE(node_sees_lsm_hooks(&self->n) || !lsm_expected());
 	/* The control: untainted, the same packet reaches the outside host. */
 	EXPECT_EQ(0, RAW(&self->n, self->n.wl2_cg, .family = AF_INET, .type = SOCK_RAW,
 			 .proto = IPPROTO_RAW, .magic = MAGIC "-control"));
@@ -1423,11 +1423,11 @@ TEST_F_TIMEOUT(node, packet_sockets_are_refused_in_lsm_mode_and_a_listed_gap_oth
 	int sniff = out_sniffer(&self->n), rc;
 
 	ASSERT_LE(0, sniff);
-	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	ASSERT_TRUE(node_sees_lsm_hooks(&self->n) || !lsm_expected());
 	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
 		 .family = AF_PACKET, .type = SOCK_DGRAM, .proto = htons(ETH_P_IP),
 		 .magic = MAGIC);
-	if (node_lsm_mode(&self->n)) {
+	if (node_sees_lsm_hooks(&self->n)) {
 		EXPECT_EQ(100 + EPERM, rc);
 		EXPECT_FALSE(sniffed(sniff, MAGIC));
 		EXPECT_EQ(100 + EPERM, RAW(&self->n, self->n.wl_cg, .family = AF_PACKET,
@@ -1450,7 +1450,7 @@ TEST_F_TIMEOUT(node, sends_on_packet_and_raw_sockets_from_before_the_taint, 180)
 	int sniff = out_sniffer(&self->n), rc, rc2, got, got2;
 
 	ASSERT_LE(0, sniff);
-	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	ASSERT_TRUE(node_sees_lsm_hooks(&self->n) || !lsm_expected());
 	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
 		 .open_before_taint = 1, .family = AF_PACKET, .type = SOCK_DGRAM,
 		 .proto = htons(ETH_P_IP), .magic = MAGIC "-packet");
@@ -1462,7 +1462,7 @@ TEST_F_TIMEOUT(node, sends_on_packet_and_raw_sockets_from_before_the_taint, 180)
 		  .magic = MAGIC "-hdrincl");
 	got2 = sniffed(sniff, MAGIC "-hdrincl");
 	close(sniff);
-	if (node_lsm_mode(&self->n)) {
+	if (node_sees_lsm_hooks(&self->n)) {
 		EXPECT_EQ(50, rc);
 		EXPECT_EQ(50, rc2);
 		EXPECT_FALSE(got);
@@ -1482,11 +1482,11 @@ TEST_F_TIMEOUT(node, vsock_sockets_are_refused_in_lsm_mode_and_a_listed_gap_othe
 {
 	int rc;
 
-	ASSERT_TRUE(node_lsm_mode(&self->n) || !lsm_expected());
+	ASSERT_TRUE(node_sees_lsm_hooks(&self->n) || !lsm_expected());
 	/* Only socket(): nothing is sent, there is no test host behind it. */
 	rc = RAW(&self->n, self->n.wl_cg, .secret = data(&self->n, "secret"),
 		 .family = AF_VSOCK, .type = SOCK_STREAM);
-	if (node_lsm_mode(&self->n)) {
+	if (node_sees_lsm_hooks(&self->n)) {
 		EXPECT_EQ(100 + EPERM, rc);
 	} else {
 		/* Made, or this kernel has no vsock transport: not refused. */
@@ -1596,10 +1596,10 @@ static int count_events(struct tn_node *n, const char *a, const char *b)
 TEST_F_TIMEOUT(node, code_outside_every_workload_reads_tagged_files_unless_tagged_readers_closes_it, 180)
 {
 	const char *secret = data(&self->n, "secret");
-	int lsm = node_lsm_mode(&self->n);
+	int refuses = node_refuses_synchronously(&self->n);
 	char out[16384], cg[320];
 
-	ASSERT_EQ(lsm_expected(), lsm) TH_LOG("the guest must run this in lsm mode");
+	ASSERT_EQ(lsm_expected(), refuses) TH_LOG("the guest must run this in lsm or fentry mode");
 
 	/* Without the setting: the listed gap, in both modes. */
 	EXPECT_EQ(0, in_cgroup(&self->n, self->n.other_cg, cron_job, (void *)secret));
@@ -1608,11 +1608,11 @@ TEST_F_TIMEOUT(node, code_outside_every_workload_reads_tagged_files_unless_tagge
 	EXPECT_STREQ("secret\n", listener_got(self->listeners[0]));
 	EXPECT_TRUE(gap_listed(&self->n, "outsourcing: code run outside every workload"));
 
-	if (!lsm) {
+	if (!refuses) {
 		/* Cgroup mode cannot refuse an open: "workloads" is refused. */
 		EXPECT_EQ(5, load_readers_policy(&self->n, "enforce",
 						 "tagged_readers = \"workloads\";\n", out, sizeof(out)));
-		EXPECT_NE(NULL, strstr(out, "readers.conf:8: tagged_readers = \"workloads\" needs lsm mode")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "readers.conf:8: tagged_readers = \"workloads\" needs lsm or fentry mode")) TH_LOG("%s", out);
 		EXPECT_NE(NULL, strstr(out, "nothing changed")) TH_LOG("%s", out);
 		ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
 		EXPECT_NE(NULL, strstr(out, "readers:    anyone may open tagged files (tagged_readers = \"anyone\")")) TH_LOG("%s", out);
@@ -1750,7 +1750,7 @@ TEST_F_TIMEOUT(node, trusted_readers_and_the_agent_still_work_under_tagged_reade
 	struct fd_pass fp = { .path = secret };
 	int fd, c;
 
-	if (!node_lsm_mode(&self->n)) {
+	if (!node_refuses_synchronously(&self->n)) {
 		ASSERT_FALSE(lsm_expected());
 		SKIP(return, "cgroup mode: tagged_readers is refused here (the test above shows it)");
 	}

@@ -188,7 +188,7 @@ TEST_F(node, a_file_renamed_or_linked_out_of_a_tagged_directory_keeps_its_labels
 {
 	char a[320], b[320], moved_a[320], linked_b[320];
 	struct move ren = { a, moved_a, 0 }, lnk = { b, linked_b, 1 };
-	int lsm = node_lsm_mode(&self->n);
+	int lsm = node_sees_lsm_hooks(&self->n);
 
 	snprintf(a, sizeof(a), "%s", data(&self->n, "tagged-dir/a"));
 	snprintf(b, sizeof(b), "%s", data(&self->n, "tagged-dir/sub/b"));
@@ -232,7 +232,7 @@ TEST_F(node, a_file_exchanged_out_of_a_tagged_directory_keeps_its_labels)
 {
 	char in[320], out[320];
 	struct move swap = { out, in, 0 };
-	int lsm = node_lsm_mode(&self->n);
+	int lsm = node_sees_lsm_hooks(&self->n);
 
 	snprintf(in, sizeof(in), "%s", data(&self->n, "tagged-dir/a"));
 	snprintf(out, sizeof(out), "%s", data(&self->n, "plain"));
@@ -264,7 +264,7 @@ TEST_F(node, a_directory_cannot_be_moved_out_of_a_tagged_directory_in_lsm_mode)
 	ASSERT_EQ(0, write_file(data(&self->n, "tagged-dir/sub/c"), "records\n"));
 	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "tagged-dir")));
 	rc = in_cgroup(&self->n, self->n.wl_cg, move_out, &ren);
-	if (node_lsm_mode(&self->n) || lsm_expected()) {
+	if (node_sees_lsm_hooks(&self->n) || lsm_expected()) {
 		EXPECT_EQ(EPERM, rc);
 		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"derive-file\"", "\"decision\":\"deny\""));
 	} else {
@@ -410,7 +410,7 @@ TEST_F(node, a_connection_opened_before_the_taint_stops_carrying_data)
 	EXPECT_STREQ("before;", got);
 	/* lsm mode refuses the send itself (the sender decides); cgroup mode
 	 * takes it and drops its packets. */
-	if (node_lsm_mode(&self->n) || lsm_expected()) {
+	if (node_sees_lsm_hooks(&self->n) || lsm_expected()) {
 		EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"",
 				      "\"dest\":\"203.0.113.2:8080\""));
 	} else {

@@ -11,11 +11,6 @@
 #include <sys/wait.h>
 #include "node_fixture.h"
 
-static int lsm_mode(struct tn_node *n)
-{
-	return node_lsm_mode(n);
-}
-
 static int uring_open(void *arg)
 {
 	struct io_uring ring;
@@ -43,15 +38,15 @@ TEST_F(node, a_tagged_file_opened_through_io_uring)
 	int rc = ACT(&self->n, self->n.wl_cg, .connect = OUT4);
 
 	ASSERT_EQ(0, rc);
-	ASSERT_TRUE(lsm_mode(&self->n) || !lsm_expected());
+	ASSERT_TRUE(node_sees_lsm_hooks(&self->n) || !lsm_expected());
 	rc = in_cgroup(&self->n, self->n.wl_cg, uring_open, (void *)data(&self->n, "secret"));
-	if (rc == 253 && !lsm_mode(&self->n)) {
+	if (rc == 253 && !node_sees_lsm_hooks(&self->n)) {
 		/* io_uring itself is disabled on this kernel: nothing to see. */
 		EXPECT_TRUE(gap_listed(&self->n, "io_uring"));
 		return;
 	}
 	ASSERT_EQ(0, rc);
-	if (lsm_mode(&self->n)) {
+	if (node_sees_lsm_hooks(&self->n)) {
 		EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
 		EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 	} else {
@@ -94,7 +89,7 @@ TEST_F(node, a_tagged_file_descriptor_received_over_a_unix_socket)
 {
 	int sv[2], fd;
 
-	ASSERT_TRUE(lsm_mode(&self->n) || !lsm_expected());
+	ASSERT_TRUE(node_sees_lsm_hooks(&self->n) || !lsm_expected());
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	/* Opened outside any workload: this open taints no one. */
 	fd = open(data(&self->n, "secret"), O_RDONLY);
@@ -102,7 +97,7 @@ TEST_F(node, a_tagged_file_descriptor_received_over_a_unix_socket)
 	ASSERT_EQ(0, send_fd(sv[0], fd));
 	close(fd);
 	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, receive_fd_and_read, &sv[1]));
-	if (lsm_mode(&self->n)) {
+	if (node_sees_lsm_hooks(&self->n)) {
 		EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
 		EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
 	} else {

@@ -423,7 +423,7 @@ static void check_ipc_relay(struct __test_metadata *_metadata, struct tn_node *n
 {
 	struct ipc p = { .kind = kind, .secret = data(n, "secret") };
 	char ev[64];
-	int lsm = node_lsm_mode(n);
+	int lsm = node_sees_lsm_hooks(n);
 
 	ASSERT_TRUE(lsm || !lsm_expected());
 	snprintf(p.path, sizeof(p.path), "%s/relay.sock", n->tmp);
@@ -491,7 +491,7 @@ TEST_F(node, unix_socket_and_pipe_traffic_between_untainted_workloads_taints_nob
 TEST_F(node, a_trusted_receiver_on_a_unix_socket_stays_untainted_and_is_recorded)
 {
 	struct ipc p = { .kind = IPC_UNIX_DGRAM, .secret = data(&self->n, "secret") };
-	int lsm = node_lsm_mode(&self->n);
+	int lsm = node_sees_lsm_hooks(&self->n);
 
 	ASSERT_TRUE(lsm || !lsm_expected());
 	snprintf(p.path, sizeof(p.path), "%s/resolver.sock", self->n.tmp);
@@ -524,7 +524,7 @@ TEST_F(node, a_pipe_with_more_reader_workloads_than_recorded_fails_closed)
 {
 	struct ipc p = { .kind = IPC_PIPE, .secret = data(&self->n, "secret") };
 	char cg[400];
-	int lsm = node_lsm_mode(&self->n), i;
+	int lsm = node_sees_lsm_hooks(&self->n), i;
 
 	ASSERT_TRUE(lsm || !lsm_expected());
 	ASSERT_EQ(0, pipe2(p.pipe, O_NONBLOCK));

@@ -23,7 +23,9 @@ if [ "$MODE" = fentry ]; then
 	fi
 	# The tests whose outcome depends on the programs that differ between
 	# the modes: opens, reads and writes of channels, socket sends,
-	# rename and link, cgroup moves, clone3, socket families (TN_TESTS;
+	# rename and link, cgroup moves, clone3, socket families, and the
+	# refusals at open and at SCM_RIGHTS (a full tn_derived,
+	# tagged_readers) that fentry mode makes by fmod_ret (TN_TESTS;
 	# the rest is skipped: the cgroup programs are the same in every mode,
 	# and the whole of these four took 11 minutes; of the tests that share
 	# one program, one stays, which keeps this boot to a few minutes). lsm_test
@@ -48,14 +50,17 @@ if [ "$MODE" = fentry ]; then
 	a_tainted_workload_cannot_open_raw_ip_sockets
 	a_raw_socket_opened_before_the_taint_sends_nothing_out
 	sends_on_packet_and_raw_sockets_from_before_the_taint
+	code_outside_every_workload_reads_tagged_files_unless_tagged_readers_closes_it
+	trusted_readers_and_the_agent_still_work_under_tagged_readers
+	a_full_derived_map_lets_no_untracked_copy_out
 	"
 	TN_TESTS=$(echo $TN_TESTS)
 	# A misspelt name would silently run nothing.
 	for name in $TN_TESTS; do
-		grep -qE "^TEST_F(_TIMEOUT)?\(node, $name[,)]" tests/*_test.c ||
+		grep -qE "^TEST_F(_TIMEOUT)?\([a-z_]+, $name[,)]" tests/*_test.c ||
 			{ echo "not ok 1 fentry suite: no test named $name"; exit 1; }
 	done
-	for t in enforce_test lsm_test propagate_test adversary_test; do
+	for t in enforce_test lsm_test propagate_test adversary_test maps_test; do
 		echo "# ==== guest (fentry mode): $t"
 		"$BUILD/tests/$t" || rc=1
 	done

@@ -169,17 +169,51 @@ static inline const char *taint_of(struct tn_node *n, const char *wl)
 	return buf;
 }
 
-/*
- * Whether the node's agent runs in lsm mode or in fentry mode, which makes
- * the same decisions from other hooks (trustctl status): the tests expect
- * the same outcomes of both.
- */
-static inline int node_lsm_mode(struct tn_node *n)
+/* The node's mode as trustctl status names it: "lsm", "fentry", "cgroup"; "?". */
+static inline const char *node_attach(struct tn_node *n)
 {
-	char out[8192];
+	static const char *const modes[] = { "lsm", "fentry", "cgroup" };
+	char out[8192], *p;
+	size_t i, k;
 
-	return !ctl(n, out, sizeof(out), "status") &&
-	       (strstr(out, "attach:     lsm") || strstr(out, "attach:     fentry"));
+	if (ctl(n, out, sizeof(out), "status") || !(p = strstr(out, "attach:     ")))
+		return "?";
+	p += strlen("attach:     ");
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		k = strlen(modes[i]);
+		if (!strncmp(p, modes[i], k) && (p[k] == ' ' || p[k] == '\n'))
+			return modes[i];
+	}
+	return "?";
+}
+
+/*
+ * Whether the node's programs see what the LSM hooks see: lsm mode, or
+ * fentry mode (the same decisions from the security_*() functions that
+ * call the hooks). Opens through io_uring, received descriptors, unix
+ * sockets, pipes, rename and link, sends on sockets made elsewhere: cgroup
+ * mode sees none of them.
+ */
+static inline int node_sees_lsm_hooks(struct tn_node *n)
+{
+	const char *m = node_attach(n);
+
+	return !strcmp(m, "lsm") || !strcmp(m, "fentry");
+}
+
+/*
+ * Whether the node refuses before it happens what it must stop (an open
+ * for writing that a full tn_derived cannot record, an open under
+ * tagged_readers = "workloads", a move out of the workload, clone3 into
+ * another cgroup): lsm mode, and fentry mode by its fmod_ret programs.
+ * Cgroup mode sees these once done: it kills the process, or refuses
+ * tagged_readers = "workloads" at policy load.
+ */
+static inline int node_refuses_synchronously(struct tn_node *n)
+{
+	const char *m = node_attach(n);
+
+	return !strcmp(m, "lsm") || !strcmp(m, "fentry");
 }
 
 /*
