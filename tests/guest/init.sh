@@ -41,6 +41,8 @@ if grep -q 'tn\.init=systemd' /proc/cmdline; then
 	cat > /newroot/etc/systemd/system/tn-guest.service <<-EOT
 	[Unit]
 	Description=trustnode guest test command (tn.cmd=)
+	# What a booted node has before its services start (sockets, D-Bus).
+	Wants=basic.target
 	# Powers off however the command ended: run.sh reads its status.
 	SuccessAction=poweroff-immediate
 	FailureAction=poweroff-immediate

@@ -135,6 +135,8 @@ EOT
 check the_policy_checks trustctl policy check /etc/trustnode/policy.conf
 timed enable_now_returns_once_ready systemctl enable --now trustnoded.service
 check the_service_is_running test "$(systemctl show -p ActiveState,SubState --value trustnoded.service | paste -sd' ')" = "active running"
+systemctl is-active -q trustnoded.service ||
+	journalctl -u trustnoded.service -o cat | tail -15 | sed 's/^/#   journal: /'
 check the_agent_attached_before_ready bash -c "trustctl events --json -n 0 | grep -q agent-start"
 check lsm_mode bash -c "trustctl status | grep -qi 'lsm'"
 check the_agent_drives_the_module bash -c "trustctl kmod status | grep -q '^policy: *enforce'"
@@ -152,6 +154,7 @@ check the_module_has_the_taint bash -c "trustctl kmod status | grep -q '^tainted
 # ---- upgrade to this version ----------------------------------------------
 pid=$(mainpid)
 key=$(md5sum </var/lib/trustnode/identity.key)
+check there_is_an_identity_key test -s /var/lib/trustnode/identity.key
 timed upgrade_to_this_version apt install "$T/new/${new[0]##*/}" "$T/new/${new[1]##*/}"
 check this_version_installed test "$(dpkg-query -W -f '${Version}' trustnode)" = "$v"
 check the_upgrade_restarted_the_agent test "$(mainpid)" != "$pid" -a "$(mainpid)" != 0
