@@ -60,6 +60,9 @@ if grep -q 'tn\.init=systemd' /proc/cmdline; then
 	# Not a container: the host's root may carry docker's marker, and
 	# systemd in a container ignores the kernel command line.
 	rm -f /newroot/.dockerenv
+	# Nor a container image's policy-rc.d (exit 101), which keeps
+	# maintainer scripts from starting, stopping or restarting services.
+	rm -f /newroot/usr/sbin/policy-rc.d
 	# Debian's tmp.conf empties /tmp at boot: here that is the host's /tmp
 	# over 9p (whiteouts, minutes under emulation), which may hold the
 	# checkout. This overrides it (/etc/tmpfiles.d wins over /usr/lib).
