@@ -15,6 +15,8 @@
 # cgroups, bpffs and memory, as after a power cycle. A boot that crashes or
 # hangs ends the run. The consoles are printed as they come, and kept in
 # BUILD/guest/console.log (TN_GUEST_OUT names another directory than guest).
+# TN_GUEST_INIT=systemd boots systemd as PID 1 instead of running the
+# command from the initramfs' init (see init.sh; one boot per command too).
 set -u
 BUILD=$1
 shift
