@@ -9,7 +9,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 # Output goes to the serial console, a tty: no pager, no colours.
-export SYSTEMD_PAGER= PAGER=cat SYSTEMD_COLORS=0
+export SYSTEMD_PAGER='' PAGER=cat SYSTEMD_COLORS=0
 # Scratch space off the overlay root, where tags cannot live (see README).
 mkdir -p /tntmp && mount -t tmpfs tmpfs /tntmp
 export TMPDIR=/tntmp
