@@ -10,6 +10,7 @@
 #   make bench-mesh attested-peers mode with N nodes in a full mesh (MESH_N=10)
 #   make fuzz       fuzz the policy parser and the control protocol (bounded)
 #   make deb        the Debian packages trustnode and trustnode-dkms in $(O)/deb
+#   make deb-prev   the same labelled 0.0.9 in $(O)/deb-prev (upgrade tests)
 #   make deb-repro  build them twice and compare (reproducibility; 1-2 min)
 #   make install    DESTDIR=... as the package installs it
 #
@@ -183,6 +184,13 @@ deb:
 dkms-deb:
 	scripts/build-deb.sh --dkms-only $(O)/deb
 
+# The "previous version" for the upgrade tests (tests/pkg/upgrade_test.sh,
+# tests/guest/pkg_test.sh): this tree labelled 0.0.9, built once and kept.
+DEB_PREV := $(O)/deb-prev/trustnode_0.0.9_amd64.deb
+$(DEB_PREV):
+	scripts/build-deb.sh --as-version 0.0.9 $(O)/deb-prev
+deb-prev: $(DEB_PREV)
+
 # Two builds from the same source in two directories, compared byte for
 # byte (1-2 min here; not part of make check).
 deb-repro:
@@ -251,7 +259,7 @@ $(O)/tests/guest/%: tests/guest/%.c $(TEST_LIB_OBJ) $(COMMON_LIB) $(KSFT_INC)/ks
 	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(TEST_LIB_OBJ) $(COMMON_LIB) \
 		$(LIBS_COMMON) $(LIBS_CURL) -lbpf -luring -lpthread
 
-tests: all kmod man deb $(TEST_BIN) $(GUEST_TEST_BIN)
+tests: all kmod man deb deb-prev $(TEST_BIN) $(GUEST_TEST_BIN)
 
 deps:
 	scripts/install-deps.sh
@@ -328,7 +336,7 @@ clean:
 	rm -rf $(O)
 
 .PHONY: all tests deps check demo bench bench-attest bench-audit bench-guest bench-mesh fuzz clean kmod dkms-deb checkpatch \
-	man install deb deb-repro
+	man install deb deb-prev deb-repro
 .DELETE_ON_ERROR:
 
 # Header dependencies recorded by -MMD (absent on a first build: all is built).

@@ -67,7 +67,7 @@ for t in tests/pkg/*_test.sh; do
 done
 
 # The guest suite (lsm mode, Debian's kernel, the module, a TPM), then the
-# mode-dependent tests in fentry mode. Their TAP
+# mode-dependent tests in fentry mode, then the packages under systemd. Their TAP
 # lines count like the host's; a crashed, oopsed or hung guest is a failure.
 if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then
 	echo "# guest suite skipped (TN_SKIP_GUEST=1)"
@@ -83,6 +83,12 @@ else
 	TN_GUEST_LSM=lockdown,capability,landlock,yama,apparmor TN_GUEST_OUT=guest-fentry \
 		tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD fentry" >"$log" 2>&1
 	count "the guest suite in fentry mode" $?
+	# The packages on a node that boots with systemd as PID 1 (the kernel
+	# as Debian ships it): install, upgrade, restart, purge.
+	echo "# ==== guest package test (QEMU, systemd as PID 1)"
+	TN_GUEST_INIT=systemd TN_GUEST_LSM=default TN_GUEST_OUT=guest-pkg TN_GUEST_TIMEOUT=1500 \
+		tests/guest/run.sh "$BUILD" "tests/guest/pkg_test.sh $BUILD" >"$log" 2>&1
+	count "the guest package test" $?
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

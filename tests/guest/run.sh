@@ -15,6 +15,8 @@
 # cgroups, bpffs and memory, as after a power cycle. A boot that crashes or
 # hangs ends the run. The consoles are printed as they come, and kept in
 # BUILD/guest/console.log (TN_GUEST_OUT names another directory than guest).
+# TN_GUEST_INIT=systemd boots systemd as PID 1 instead of running the
+# command from the initramfs' init (see init.sh; one boot per command too).
 set -u
 BUILD=$1
 shift
@@ -38,7 +40,7 @@ trap cleanup EXIT INT TERM
 stage=$work/initramfs
 mkdir -p "$stage/bin" "$stage/modules" "$stage/proc" "$stage/sys" "$stage/dev"
 cp /bin/busybox "$stage/bin/busybox"
-for a in sh mount insmod mkdir chroot sed cat echo sleep; do ln -s busybox "$stage/bin/$a"; done
+for a in sh mount insmod mkdir chroot sed cat echo sleep grep switch_root; do ln -s busybox "$stage/bin/$a"; done
 cp "$here/init.sh" "$stage/init" && chmod +x "$stage/init"
 mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay"
 for m in $mods; do
@@ -70,6 +72,11 @@ lsm=${TN_GUEST_LSM:-lockdown,capability,landlock,yama,apparmor,bpf}
 # minutes.
 icount=${TN_GUEST_ICOUNT:+-icount shift=$TN_GUEST_ICOUNT,align=off,sleep=off}
 smp=${TN_GUEST_ICOUNT:+1}
+# TN_GUEST_INIT=systemd: systemd is PID 1 (init.sh switches root to the
+# overlay), and the command runs as a service once basic.target is up
+# (stage2-systemd.sh); the guest's disk is not mounted then.
+init=${TN_GUEST_INIT:-busybox}
+case $init in busybox|systemd) ;; *) echo "guest: TN_GUEST_INIT is busybox or systemd" >&2; exit 2 ;; esac
 
 # A TPM is reset by a reboot, its NV state kept: a new swtpm per boot.
 swtpm_start() {
@@ -93,6 +100,7 @@ boot() {
 	[ "$lsm" = default ] || append+=" lsm=$lsm"
 	append+=" audit=1 audit_backlog_limit=8192"
 	append+=" tn.stage2=$here/stage2.sh tn.disk=1"
+	[ "$init" = systemd ] && append+=" tn.init=systemd"
 	append+=" tn.cmd=$(printf '%s' "cd $PWD && $1" | base64 -w0)"
 	boot_rc=
 	swtpm_start || { echo "# guest: swtpm failed"; return 1; }

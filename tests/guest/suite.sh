@@ -88,8 +88,7 @@ tests/pkg/unit_test.sh "$BUILD" || rc=1
 echo "# ==== guest: attest_tpm_test"
 TN_ATTEST_TCTI_A=device:/dev/tpmrm0 TN_ATTEST_STATE_A=${TMPDIR:-/tmp}/attest-a \
 	"$BUILD/tests/guest/attest_tpm_test" || rc=1
-echo "# ==== guest: dkms_test"
-tests/guest/dkms_test.sh "$BUILD" || rc=1
+# The DKMS package: in the package test's boot (pkg_test.sh), not here.
 echo "# ==== guest: kmod_test"
 "$BUILD/tests/guest/kmod_test" || rc=1
 exit $rc

@@ -27,8 +27,7 @@ trap overlay_root_cleanup EXIT
 overlay_root
 cp "${debs[@]}" "$R/tmp/"
 # What the overlay holds before the install: the baseline for leftovers.
-snapshot() { (cd "$W/upper" && find . -path ./tmp -prune -o -path ./run -prune -o -print | sort); }
-snapshot >"$W/before"
+upper_snapshot "$W/upper" >"$W/before"
 
 if apt_in_root install "/tmp/${debs[0]##*/}" "/tmp/${debs[1]##*/}"; then
 	ok apt_get_install_both_packages
@@ -78,20 +77,8 @@ in_root userdel tnother
 unit_agent_unload
 
 check apt_get_purge_both_packages apt_in_root purge trustnode trustnode-dkms
-snapshot >"$W/after"
-# A leftover is what purge did not put back as it was: a path new to the
-# overlay that the machine below does not have, or has otherwise (a copied
-# up directory, or a file depmod wrote again with the same content, is
-# not). Kept on purpose (README): the group and the user (Debian keeps
-# system users), the records apt, dpkg and man-db keep, and the module
-# signing key DKMS makes for itself on its first build (dkms's, for every
-# DKMS module).
-left=$(comm -13 "$W/before" "$W/after" | while read -r f; do
-	p=${f#.}
-	if [ -d "$W/upper$p" ] && [ ! -L "$W/upper$p" ] && [ -d "$p" ]; then continue; fi
-	if [ -f "$W/upper$p" ] && [ -f "$p" ] && cmp -s "$W/upper$p" "$p"; then continue; fi
-	echo "$p"
-done | grep -vE '^/var/lib/dkms/mok\.(key|pub)$|^/etc/(group|gshadow|passwd|shadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$|^/etc/ld\.so\.cache$|^/var/(log|cache)/|^/var/lib/(dpkg|apt)/|^/var/lib/systemd/deb-systemd-(helper-enabled|user-helper-enabled)(/|$)')
+upper_snapshot "$W/upper" >"$W/after"
+left=$(leftovers "$W/upper" "" "$W/before" "$W/after")
 check purge_leaves_nothing_behind test -z "$left"
 [ -n "$left" ] && echo "$left" | head -20 | sed 's/^/#   left: /'
 done_testing

@@ -165,3 +165,26 @@ overlay_root_cleanup() {
 	umount -l "$W" 2>/dev/null
 	rmdir "$W"
 }
+
+# ---- what a purge left behind ------------------------------------------
+# upper_snapshot UPPER: the paths in an overlay's upper layer (not /tmp,
+# /run). leftovers UPPER LOWER BEFORE AFTER: the paths new in AFTER that
+# the purge did not put back as they were: new to the overlay and absent
+# below it (LOWER, the lower layer; "" for this machine's root) or there
+# otherwise (a copied-up directory, or a file written again with the same
+# content, as depmod does, is not a leftover). Kept on purpose (README):
+# the group and the user (Debian keeps system users), the records apt,
+# dpkg and man-db keep, and the module signing key DKMS makes for itself
+# on its first build (dkms's, for every DKMS module).
+upper_snapshot() {
+	(cd "$1" && find . -path ./tmp -prune -o -path ./run -prune -o -print | sort)
+}
+leftovers() {
+	local upper=$1 lower=$2 f p
+	comm -13 "$3" "$4" | while read -r f; do
+		p=${f#.}
+		if [ -d "$upper$p" ] && [ ! -L "$upper$p" ] && [ -d "$lower$p" ]; then continue; fi
+		if [ -f "$upper$p" ] && [ -f "$lower$p" ] && cmp -s "$upper$p" "$lower$p"; then continue; fi
+		echo "$p"
+	done | grep -vE '^/var/lib/dkms/mok\.(key|pub)$|^/etc/(group|gshadow|passwd|shadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$|^/etc/ld\.so\.cache$|^/var/(log|cache)/|^/var/lib/(dpkg|apt)/|^/var/lib/systemd/deb-systemd-(helper-enabled|user-helper-enabled)(/|$)'
+}
