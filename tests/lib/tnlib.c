@@ -311,9 +311,11 @@ static void rm_cgroup(const char *path)
 	run_cmd("find %s -depth -type d -exec rmdir {} + 2>/dev/null", path);
 }
 
-void node_destroy(struct tn_node *n)
+void node_take_down(struct tn_node *n)
 {
 	if (n->agent > 0) {
+		/* A test may have stopped it (SIGSTOP) to look at a moment. */
+		kill(n->agent, SIGCONT);
 		kill(n->agent, SIGTERM);
 		waitpid(n->agent, NULL, 0);
 		n->agent = 0;
@@ -323,6 +325,11 @@ void node_destroy(struct tn_node *n)
 	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null",
 		n->ns_wl, n->ns_out);
 	rm_cgroup(n->cgroot);
+}
+
+void node_destroy(struct tn_node *n)
+{
+	node_take_down(n);
 	if (!getenv("TN_TEST_KEEP"))
 		run_cmd("rm -rf %s", n->tmp);
 }
@@ -443,32 +450,103 @@ int do_sendto(const char *addr, int port)
 struct listen_at {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int family;
+	int family, type;
 };
 
 static int make_listener(void *arg)
 {
 	struct listen_at *l = arg;
-	int fd = socket(l->family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(l->family, l->type | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&l->ss, l->len) || listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&l->ss, l->len) ||
+	    (l->type == SOCK_STREAM && listen(fd, 64))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-int out_listen(struct tn_node *n, const char *addr, int port)
+static int out_socket(struct tn_node *n, const char *addr, int port, int type)
 {
-	struct listen_at l;
+	struct listen_at l = { .type = type };
 
 	l.family = sockaddr_of(addr, port, &l.ss, &l.len);
 	if (l.family < 0)
 		return -1;
 	return fd_in_netns(n->ns_out, make_listener, &l);
+}
+
+int out_listen(struct tn_node *n, const char *addr, int port)
+{
+	return out_socket(n, addr, port, SOCK_STREAM);
+}
+
+int out_udp(struct tn_node *n, const char *addr, int port)
+{
+	return out_socket(n, addr, port, SOCK_DGRAM);
+}
+
+int held_start(struct tn_node *n, const char *cg, const char *open_path,
+	       int tcp_port, int udp_port, struct held *h)
+{
+	int go[2], res[2];
+	char c;
+
+	if (pipe(go))
+		return -1;
+	if (pipe(res)) {
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (h->pid == 0) {
+		struct sockaddr_storage ts, us;
+		socklen_t tlen, ulen;
+		char procs[400];
+		int r[3], t, u;
+
+		close(go[1]);
+		close(res[0]);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		if (write_file(procs, "0") || join_netns(n->ns_wl))
+			_exit(1);
+		if (open_path && do_open(open_path))
+			_exit(2);
+		sockaddr_of(OUT4, tcp_port, &ts, &tlen);
+		sockaddr_of(OUT4, udp_port, &us, &ulen);
+		t = socket(AF_INET, SOCK_STREAM, 0);
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		if (t < 0 || u < 0 || write(res[1], "r", 1) != 1)
+			_exit(3);
+		if (read(go[0], &c, 1) != 1)
+			_exit(4);
+		r[0] = connect(t, (struct sockaddr *)&ts, tlen) ? errno : 0;
+		r[1] = sendto(u, "x", 1, 0, (struct sockaddr *)&us, ulen) == 1 ? 0 : errno;
+		r[2] = do_connect(OUT4, tcp_port);
+		_exit(write(res[1], r, sizeof(r)) == sizeof(r) ? 0 : 5);
+	}
+	close(go[0]);
+	close(res[1]);
+	h->go = go[1];
+	h->res = res[0];
+	return read(h->res, &c, 1) == 1 ? 0 : -1;
+}
+
+int held_try(struct held *h, int r[3])
+{
+	int ok = write(h->go, "x", 1) == 1 &&
+		 read(h->res, r, 3 * sizeof(int)) == 3 * sizeof(int);
+
+	close(h->go);
+	close(h->res);
+	waitpid(h->pid, NULL, 0);
+	return ok ? 0 : -1;
 }
 
 int node_events(struct tn_node *n, char *buf, size_t len)

@@ -79,6 +79,9 @@ int node_create(struct tn_node *n, const char *mode);
 /* As node_create, without starting the agent (set tcti, listen... first). */
 int node_create_stopped(struct tn_node *n, const char *mode);
 void node_destroy(struct tn_node *n);
+/* What node_destroy undoes in the kernel (agent, pins, namespaces,
+ * cgroups), leaving n->tmp: for a node whose files must outlive it. */
+void node_take_down(struct tn_node *n);
 int node_start_agent(struct tn_node *n);
 /* Joins the network namespace /run/netns/NAME. */
 int join_netns(const char *name);
@@ -114,6 +117,23 @@ int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
 
 /* Listening TCP socket in the outside netns. */
 int out_listen(struct tn_node *n, const char *addr, int port);
+/* Bound UDP socket in the outside netns (datagrams that get out land here). */
+int out_udp(struct tn_node *n, const char *addr, int port);
+
+/*
+ * A process in cgroup cg and the workload netns holding a TCP socket for
+ * OUT4:tcp_port and a UDP one for OUT4:udp_port, made while nothing
+ * refused them (after opening open_path, if not NULL: it taints its
+ * workload). held_try lets it use them: r[0] the connect's errno, r[1] the
+ * sendto's, r[2] a new socket's connect to OUT4:tcp_port; and reaps it.
+ */
+struct held {
+	pid_t pid;
+	int go, res;
+};
+int held_start(struct tn_node *n, const char *cg, const char *open_path,
+	       int tcp_port, int udp_port, struct held *h);
+int held_try(struct held *h, int r[3]);
 
 /* Latest events as JSON lines, into buf. */
 int node_events(struct tn_node *n, char *buf, size_t len);
