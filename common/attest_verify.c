@@ -23,21 +23,20 @@
 void tn_note(struct tn_verdict *v, const char *check, int ok,
 	     const char *fmt, ...)
 {
-	json_object *o = json_object_new_object();
-	char detail[1024];
+	json_object *o = json_object_new_object(), *detail;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	detail = tn_json_vstringf(fmt, ap);
 	va_end(ap);
 	json_object_object_add(o, "check", json_object_new_string(check));
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
-	json_object_object_add(o, "detail", json_object_new_string(detail));
+	json_object_object_add(o, "detail", detail);
 	json_object_array_add(v->checks, o);
 	if (!ok && v->ok) {
 		v->ok = 0;
 		snprintf(v->check, sizeof(v->check), "%s", check);
-		snprintf(v->reason, sizeof(v->reason), "%s", detail);
+		snprintf(v->reason, sizeof(v->reason), "%s", json_object_get_string(detail));
 	}
 }
 
