@@ -336,39 +336,6 @@ TEST_F_TIMEOUT(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_
 	EXPECT_NE(NULL, strstr(out, "plain path")) TH_LOG("%s", out);
 }
 
-/* A unix datagram socket standing in for systemd's NOTIFY_SOCKET. */
-static int notify_socket(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -1;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	unlink(path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
-		return -1;
-	return fd;
-}
-
-/* Waits up to ms for a datagram containing READY=1. */
-static int wait_ready(int fd, int ms)
-{
-	char buf[512];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t r;
-
-	while (poll(&p, 1, ms) > 0) {
-		r = recv(fd, buf, sizeof(buf) - 1, 0);
-		if (r <= 0)
-			return -1;
-		buf[r] = '\0';
-		if (strstr(buf, "READY=1"))
-			return 0;
-	}
-	return -1;
-}
-
 /*
  * A reboot: pins gone, the workload's cgroup created anew (a new id), the
  * agent started with the same policy and state. It must start, re-taint the

@@ -9,40 +9,6 @@
  */
 #include "reboot.h"
 
-/* A unix datagram socket standing in for systemd's NOTIFY_SOCKET. */
-static int notify_socket(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || strlen(path) >= sizeof(sun.sun_path))
-		return -1;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int wait_ready(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char buf[512];
-	ssize_t r;
-
-	while (poll(&p, 1, ms) > 0) {
-		r = recv(fd, buf, sizeof(buf) - 1, 0);
-		if (r <= 0)
-			return -1;
-		buf[r] = '\0';
-		if (strstr(buf, "READY=1"))
-			return 0;
-	}
-	return -1;
-}
-
 TEST(after_a_reboot_the_workload_is_refused_before_it_can_send)
 {
 	char id[64], before[64], path[400], sock[200];

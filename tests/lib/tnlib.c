@@ -629,3 +629,83 @@ int node_bare_status(struct tn_node *n)
 	close(fd);
 	return strstr(reply, "\"ok\":true") ? 0 : -1;
 }
+
+int notify_socket(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sun.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int wait_ready(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[512];
+	ssize_t r;
+
+	while (poll(&p, 1, ms) > 0) {
+		r = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (r <= 0)
+			return -1;
+		buf[r] = '\0';
+		if (strstr(buf, "READY=1"))
+			return 0;
+	}
+	return -1;
+}
+
+int flood_sendto(const char *addr, int port, int seconds, long counts[2])
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	double t0;
+	char b = 'x';
+	int fd, family = sockaddr_of(addr, port, &ss, &len);
+
+	counts[0] = counts[1] = 0;
+	if (family < 0)
+		return -1;
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	t0 = tn_now_s();
+	do {
+		for (int i = 0; i < 1000; i++) {
+			if (sendto(fd, &b, 1, 0, (struct sockaddr *)&ss, len) < 0 &&
+			    errno == EPERM)
+				counts[0]++;
+			else
+				counts[1]++;
+		}
+	} while (tn_now_s() - t0 < seconds);
+	close(fd);
+	return 0;
+}
+
+int denials_accounted(const char *dir, const char *wl, long refused, int seconds,
+		      long *reported, long *unreported, char *why, size_t len)
+{
+	char workload[200];
+	long records = 0;
+
+	snprintf(workload, sizeof(workload), "\"workload\":\"%s\"", wl);
+	audit_sum(dir, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", reported);
+	*unreported = audit_sum(dir, "\"count\":", "\"type\":\"denials-unreported\"",
+				workload, &records);
+	snprintf(why, len, "%ld refused; %ld denial events, %ld denials counted in %ld denials-unreported records",
+		 refused, *reported, *unreported, records);
+	return *reported >= 1 && *reported <= 10 + (seconds + 2) * 10L &&
+	       *reported + *unreported == refused ? 0 : -1;
+}
