@@ -336,6 +336,27 @@ static int curl_finish(FILE *p, char *body, size_t n)
 #define CURL(self, body, ...) \
 	curl_finish(curl_start(self, __VA_ARGS__), body, sizeof(body))
 
+#define FRESH_REPLY "{\"status\":200,\"body\":{\"fresh\":true}}"
+
+/*
+ * GET /v1/identity through the front, which the agent must see as op
+ * "identity" and answers with reply: the client's HTTP status (-1 if the
+ * agent saw something else), the body in body.
+ */
+static int identity_round_trip(FIXTURE_DATA(httpd) *self, const char *reply,
+			       char *body, size_t len)
+{
+	FILE *c = curl_start(self, URL "/v1/identity");
+	json_object *msg = agent_recv(self, 5000);
+	int seen = is_op(msg, "identity", 1), status;
+
+	json_object_put(msg);
+	if (agent_send(self, reply))
+		seen = 0;
+	status = curl_finish(c, body, len);
+	return seen ? status : -1;
+}
+
 /* The response body as a JSON object, or NULL. */
 static json_object *json_body(const char *body)
 {
@@ -841,8 +862,6 @@ TEST_F(httpd, garbage_gets_a_4xx_or_a_closed_connection_and_the_server_goes_on)
 	static const char v7[] = "GET /v1/identity HTTP/7.0\r\n\r\n";
 	char resp[8192], body[8192];
 	int fds[ARRAY_SIZE(garbage)], fd, closed, status;
-	json_object *msg;
-	FILE *c;
 
 	/* All at once: some wait for the rest of a line until the timeout. */
 	for (size_t i = 0; i < ARRAY_SIZE(garbage); i++) {
@@ -866,12 +885,7 @@ TEST_F(httpd, garbage_gets_a_4xx_or_a_closed_connection_and_the_server_goes_on)
 	EXPECT_EQ(505, status_of(resp)) TH_LOG("%s", resp);
 	EXPECT_TRUE(agent_saw_nothing(self));
 
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, IDENTITY_REPLY));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, IDENTITY_REPLY, body, sizeof(body)));
 }
 
 TEST_F(httpd, a_slow_client_is_dropped_after_the_timeout_while_others_are_served)
@@ -879,20 +893,13 @@ TEST_F(httpd, a_slow_client_is_dropped_after_the_timeout_while_others_are_served
 	char resp[256], body[8192];
 	int slow = raw_connect(self), closed;
 	long long start;
-	json_object *msg;
-	FILE *c;
 
 	/* Half a request line, then nothing (--timeout 1). */
 	ASSERT_LE(0, slow);
 	start = now_ms();
 	ASSERT_EQ(0, raw_send(slow, "GET /v1/iden", 12));
 
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, IDENTITY_REPLY));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, IDENTITY_REPLY, body, sizeof(body)));
 	EXPECT_GT(900, now_ms() - start) TH_LOG("the good request took until the slow one's timeout");
 
 	raw_read(slow, resp, sizeof(resp), 5000, &closed);
@@ -957,12 +964,7 @@ TEST_F(httpd, a_late_agent_is_504_and_its_late_reply_reaches_nobody)
 
 	/* The reply to the quote arrives after all: it must not answer this. */
 	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"late\":true}}"));
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"fresh\":true}}"));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, FRESH_REPLY, body, sizeof(body)));
 	EXPECT_STREQ("{\"fresh\":true}", body);
 }
 
@@ -992,17 +994,10 @@ TEST_F(httpd, an_agent_reply_over_1_mib_is_502_and_stops_the_front)
 TEST_F(httpd, a_line_the_agent_sends_unasked_answers_nobody)
 {
 	char body[8192];
-	json_object *msg;
-	FILE *c;
 
 	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"unasked\":true}}"));
 	usleep(100 * 1000);
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"fresh\":true}}"));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, FRESH_REPLY, body, sizeof(body)));
 	EXPECT_STREQ("{\"fresh\":true}", body);
 }
 

@@ -116,11 +116,10 @@ int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-int node_write_policy(struct tn_node *n, const char *mode)
+void node_policy_text(struct tn_node *n, const char *mode, const char *extra,
+		      char *text, size_t len)
 {
-	char text[2048];
-
-	snprintf(text, sizeof(text),
+	snprintf(text, len,
 		 "# test policy: 198.51.100.0/24 and 2001:db8:2::/64 are local\n"
 		 "mode = \"%s\";\n"
 		 "local_prefixes = [ \"198.51.100.0/24\", \"2001:db8:2::/64\" ];\n"
@@ -129,8 +128,16 @@ int node_write_policy(struct tn_node *n, const char *mode)
 		 "  { name = \"wl\"; cgroup = \"%s\"; },\n"
 		 "  { name = \"wl2\"; cgroup = \"%s\"; }\n"
 		 ");\n"
-		 "trusted_receivers = ( { name = \"resolver\"; cgroup = \"%s\"; } );\n",
-		 mode, n->data, n->wl_cg, n->wl2_cg, n->trusted_cg);
+		 "trusted_receivers = ( { name = \"resolver\"; cgroup = \"%s\"; } );\n"
+		 "%s",
+		 mode, n->data, n->wl_cg, n->wl2_cg, n->trusted_cg, extra);
+}
+
+int node_write_policy(struct tn_node *n, const char *mode)
+{
+	char text[2048];
+
+	node_policy_text(n, mode, "", text, sizeof(text));
 	return write_file(n->policy, text);
 }
 

@@ -99,6 +99,9 @@ int fd_in_netns(const char *name, int (*make)(void *), void *arg);
 /* SIGKILL, as a crash would. */
 void node_kill_agent(struct tn_node *n);
 int node_write_policy(struct tn_node *n, const char *mode);
+/* The text node_write_policy writes, with extra settings appended. */
+void node_policy_text(struct tn_node *n, const char *mode, const char *extra,
+		      char *text, size_t len);
 
 /*
  * Runs trustctl with args (a printf format) against this node's agent.
