@@ -319,6 +319,22 @@ static long read_count(const char *path)
 	return n;
 }
 
+/*
+ * A's workload is tainted, then keeps a flow to B's counter (which writes
+ * what it received to count) open and busy: 0 once the counter counts.
+ */
+static int busy_tainted_flow_to_b(FIXTURE_DATA(mesh) *self, const char *count)
+{
+	char script[1024];
+
+	snprintf(script, sizeof(script), "cat %s/secret >/dev/null", self->a.att.n.data);
+	if (as_workload(&self->a, script) ||
+	    spawn_workload_py(&self->a, "sender", A_SENDER) || wait_file(count, 10))
+		return -1;
+	usleep(500 * 1000);
+	return read_count(count) > 0 ? 0 : -1;
+}
+
 TEST_F_TIMEOUT(mesh, a_peer_whose_policy_changed_is_cut_off_until_enrolled_again, 240)
 {
 	char count[300], code[2048], other[300], policy[4096], script[1024];
@@ -329,12 +345,7 @@ TEST_F_TIMEOUT(mesh, a_peer_whose_policy_changed_is_cut_off_until_enrolled_again
 	ASSERT_EQ(0, spawn_workload_py(&self->b, "counter", code));
 	ASSERT_EQ(0, wait_listen(self->b.att.ns, "192.0.2.2:9001"));
 	/* A's workload is tainted, then keeps a flow to B open and busy. */
-	snprintf(script, sizeof(script), "cat %s/secret >/dev/null", self->a.att.n.data);
-	ASSERT_EQ(0, as_workload(&self->a, script));
-	ASSERT_EQ(0, spawn_workload_py(&self->a, "sender", A_SENDER));
-	ASSERT_EQ(0, wait_file(count, 10));
-	usleep(500 * 1000);
-	EXPECT_LT(0, read_count(count));
+	ASSERT_EQ(0, busy_tainted_flow_to_b(self, count));
 
 	/* B loads another policy: A refuses B at its next attestation. */
 	snprintf(other, sizeof(other), "%s/other.conf", self->b.att.n.tmp);
@@ -400,7 +411,7 @@ static int as_workload_raw(struct mesh_node *m, const char *script)
  */
 TEST_F_TIMEOUT(mesh, a_frozen_agent_still_has_the_peer_refused_at_max_age, 240)
 {
-	char count[300], code[2048], script[1024], path[300];
+	char count[300], code[2048], path[300];
 	long before, after, later = -1;
 	int refused, reached;
 
@@ -416,12 +427,7 @@ TEST_F_TIMEOUT(mesh, a_frozen_agent_still_has_the_peer_refused_at_max_age, 240)
 	ASSERT_EQ(0, run_cmd("ip netns exec %s timeout 120 python3 %s >/dev/null 2>&1 &",
 			     self->b.att.ns, path));
 	ASSERT_EQ(0, wait_listen(self->b.att.ns, "192.0.2.2:9001"));
-	snprintf(script, sizeof(script), "cat %s/secret >/dev/null", self->a.att.n.data);
-	ASSERT_EQ(0, as_workload(&self->a, script));
-	ASSERT_EQ(0, spawn_workload_py(&self->a, "sender", A_SENDER));
-	ASSERT_EQ(0, wait_file(count, 10));
-	usleep(500 * 1000);
-	EXPECT_LT(0, read_count(count));
+	ASSERT_EQ(0, busy_tainted_flow_to_b(self, count));
 	/* Past max_age: renewed attestations renewed the kernel's expiry. */
 	sleep(4);
 	/* Without the agent's help, the tainted workload reaches B now. */
