@@ -101,6 +101,12 @@ int measure(struct agent *a, const char *type, const uint8_t digest[TN_DIGEST_LE
  * so that a quote after it shows it; a failure is also reported on stderr.
  */
 int measure_weakening(struct agent *a, const char *what);
+/*
+ * A weakening done behind the agent's back (the module unloaded, a pin
+ * replaced): said on stderr, measured, and recorded as an audit event of
+ * this type with {"what"}.
+ */
+void weakening_seen(struct agent *a, const char *type, const char *what);
 /* Measures the loaded policy's canonical form when it changed. */
 void measure_policy(struct agent *a);
 /* measure_tail.c: running values, checkpoints and answers. */

@@ -207,13 +207,11 @@ static json_object *error_body(const char *fmt, ...)
 static json_object *error_body(const char *fmt, ...)
 {
 	json_object *o = json_object_new_object();
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_object_object_add(o, "error", tn_json_vstringf(fmt, ap));
 	va_end(ap);
-	json_object_object_add(o, "error", json_object_new_string(msg));
 	return o;
 }
 

@@ -67,6 +67,21 @@ static void taint_from_kernel(struct agent *a, struct registry *r)
 	}
 }
 
+/* A trusted receiver's or reader's cgroup (role) has a new id: noted, taken. */
+static void new_cgroup_id(json_object *changes, const char *change,
+			  const char *role, struct reg_workload *t, uint64_t id)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "change", json_object_new_string(change));
+	json_object_object_add(o, role, json_object_new_string(t->name));
+	json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup));
+	json_object_object_add(o, "old_cgroup_id", json_object_new_int64(t->cgid));
+	json_object_object_add(o, "cgroup_id", json_object_new_int64(id));
+	json_object_array_add(changes, o);
+	t->cgid = id;
+}
+
 /*
  * Looks every workload's path up again and updates r in place. Adds one
  * object per change to changes; returns how many ids changed.
@@ -121,18 +136,10 @@ static int resolve(struct registry *r, json_object *changes)
 	for (i = 0; i < r->ntrusted; i++) {
 		struct reg_workload *t = &r->trusted[i];
 		uint64_t id;
-		json_object *o;
 
 		if (tn_cgroup_id(t->cgroup, &id, NULL) || id == t->cgid)
 			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "change", json_object_new_string("trusted-cgroup-recreated"));
-		json_object_object_add(o, "trusted_receiver", json_object_new_string(t->name));
-		json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup));
-		json_object_object_add(o, "old_cgroup_id", json_object_new_int64(t->cgid));
-		json_object_object_add(o, "cgroup_id", json_object_new_int64(id));
-		json_object_array_add(changes, o);
-		t->cgid = id;
+		new_cgroup_id(changes, "trusted-cgroup-recreated", "trusted_receiver", t, id);
 		n++;
 	}
 	/*
@@ -143,7 +150,6 @@ static int resolve(struct registry *r, json_object *changes)
 	for (i = 0; i < r->nreaders; i++) {
 		struct reg_workload *t = &r->readers[i];
 		uint64_t id = 0;
-		json_object *o;
 
 		if (tn_reader_cgroup_id(t->cgroup, &id, NULL) || !id) {
 			t->missing = 1;
@@ -152,15 +158,8 @@ static int resolve(struct registry *r, json_object *changes)
 		t->missing = 0;
 		if (id == t->cgid)
 			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "change", json_object_new_string(
-			t->cgid ? "reader-cgroup-recreated" : "reader-cgroup-appeared"));
-		json_object_object_add(o, "trusted_reader", json_object_new_string(t->name));
-		json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup));
-		json_object_object_add(o, "old_cgroup_id", json_object_new_int64(t->cgid));
-		json_object_object_add(o, "cgroup_id", json_object_new_int64(id));
-		json_object_array_add(changes, o);
-		t->cgid = id;
+		new_cgroup_id(changes, t->cgid ? "reader-cgroup-recreated" :
+			      "reader-cgroup-appeared", "trusted_reader", t, id);
 		n++;
 	}
 	return n;

@@ -138,17 +138,10 @@ static struct tn_kmod *module(struct agent *a)
  */
 static void module_gone(struct agent *a, const char *what)
 {
-	json_object *d;
-
 	if (!a->kmod_was_loaded)
 		return;
 	a->kmod_was_loaded = 0;
-	fprintf(stderr, "trustnoded: %s\n", what);
-	measure_weakening(a, what);
-	d = json_object_new_object();
-	json_object_object_add(d, "what", json_object_new_string(what));
-	audit_record(a, "kmod-unloaded", d);
-	json_object_put(d);
+	weakening_seen(a, "kmod-unloaded", what);
 }
 
 void kmod_sync(struct agent *a)

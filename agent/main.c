@@ -20,6 +20,7 @@
 #include <systemd/sd-daemon.h>
 #include "agent.h"
 #include "audit_writer.h"
+#include "opts.h"
 #include "trustnode/attest_api.h"
 #include "trustnode/audit_api.h"
 #include "trustnode/control_proto.h"
@@ -282,19 +283,11 @@ static int parse_args(struct agent_options *o, int argc, char **argv,
 				return -1;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
 		default:
-			usage(stderr);
-			return -1;
+			return tn_opt_help_or_usage(c, usage);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "trustnoded: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	return 0;
+	return tn_opt_no_operands("trustnoded", argc, argv);
 }
 
 static int load_policy_file(struct agent *a, struct tn_err *err)

@@ -268,6 +268,17 @@ int measure_weakening(struct agent *a, const char *what)
 	return -1;
 }
 
+void weakening_seen(struct agent *a, const char *type, const char *what)
+{
+	json_object *d = json_object_new_object();
+
+	fprintf(stderr, "trustnoded: %s\n", what);
+	measure_weakening(a, what);
+	json_object_object_add(d, "what", json_object_new_string(what));
+	audit_record(a, type, d);
+	json_object_put(d);
+}
+
 void measure_policy(struct agent *a)
 {
 	struct attest *t = a->att;

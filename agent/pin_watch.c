@@ -47,18 +47,11 @@ static __u32 obj_id(int fd, __u32 *prog_id)
 /* One pin found wrong: measured and recorded while it is new. */
 static void wrong(struct agent *a, int slot, const char *what)
 {
-	json_object *d;
-
 	if (slot < 64 && (a->pins_bad & (1ULL << slot)))
 		return;
 	if (slot < 64)
 		a->pins_bad |= 1ULL << slot;
-	fprintf(stderr, "trustnoded: %s\n", what);
-	measure_weakening(a, what);
-	d = json_object_new_object();
-	json_object_object_add(d, "what", json_object_new_string(what));
-	audit_record(a, "bpf-pin-replaced", d);
-	json_object_put(d);
+	weakening_seen(a, "bpf-pin-replaced", what);
 }
 
 static void right(struct agent *a, int slot)

@@ -292,24 +292,17 @@ static __always_inline bool cgroup_move_refused(struct file *file)
  */
 static __always_inline int on_task_alloc(u64 clone_flags)
 {
-	struct tn_config *cfg;
 	struct tn_workload *w;
-	struct tn_event *e;
 	__u64 wl_cgid;
-	bool audit;
 
 	if (!(clone_flags & CLONE_INTO_CGROUP_))
 		return 0;
 	w = current_workload(&wl_cgid);
 	if (!w || !w->taint)
 		return 0;
-	cfg = get_config();
-	audit = cfg && cfg->mode == TN_MODE_AUDIT;
-	e = event_start(TN_EV_CGROUP_ESCAPE, audit ? TN_DEC_ALLOW_AUDIT : TN_DEC_DENY,
-			wl_cgid, w->taint, true);
-	if (e)
-		bpf_ringbuf_submit(e, 0);
-	return audit ? 0 : -EPERM;
+	return refused(TN_EV_CGROUP_ESCAPE,
+		       audit_mode() ? TN_DEC_ALLOW_AUDIT : TN_DEC_DENY,
+		       wl_cgid, w->taint);
 }
 
 SEC("lsm/task_alloc")

@@ -23,57 +23,59 @@ static __always_inline struct tn_config *get_config(void)
 }
 
 /*
- * The workload of the current task: its cgroup or the nearest ancestor that
- * is registered. Workloads never nest (the agent refuses it), so the first
- * hit is the only one.
+ * The registered cgroup a task or packet belongs to: its cgroup or the
+ * nearest ancestor that is a workload (or, where trusted is given, a
+ * trusted receiver: NULL with *trusted set). Workloads never nest (the
+ * agent refuses it), so the first hit is the only one. of_skb is a
+ * constant at every call, so each program keeps only its own helper
+ * (bpf_skb_ancestor_cgroup_id for packets, the current task's otherwise).
  */
-static __always_inline struct tn_workload *current_workload(__u64 *wl_cgid)
+static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
+							     struct __sk_buff *skb,
+							     __u64 *cgid,
+							     bool *trusted)
 {
 	struct tn_config *cfg = get_config();
 	int i;
 
+	if (trusted)
+		*trusted = false;
 	if (!cfg || !cfg->loaded)
 		return NULL;
 	/* A constant trip count keeps the verifier's work small. */
 	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
 		__u32 level = cfg->min_level + 1 + i;
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		__u64 id = of_skb ? bpf_skb_ancestor_cgroup_id(skb, level) :
+			   bpf_get_current_ancestor_cgroup_id(level);
 		struct tn_workload *w;
 
 		if (!id)
 			return NULL;
 		w = bpf_map_lookup_elem(&tn_workloads, &id);
 		if (w) {
-			*wl_cgid = id;
+			*cgid = id;
 			return w;
+		}
+		if (trusted && bpf_map_lookup_elem(&tn_trusted, &id)) {
+			*cgid = id;
+			*trusted = true;
+			return NULL;
 		}
 	}
 	return NULL;
+}
+
+/* The workload of the current task. */
+static __always_inline struct tn_workload *current_workload(__u64 *wl_cgid)
+{
+	return ancestor_workload(false, NULL, wl_cgid, NULL);
 }
 
 /* Same, for the cgroup of the socket that owns skb. */
 static __always_inline struct tn_workload *skb_workload(struct __sk_buff *skb,
 							__u64 *wl_cgid)
 {
-	struct tn_config *cfg = get_config();
-	int i;
-
-	if (!cfg || !cfg->loaded)
-		return NULL;
-	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
-		__u32 level = cfg->min_level + 1 + i;
-		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
-		struct tn_workload *w;
-
-		if (!id)
-			return NULL;
-		w = bpf_map_lookup_elem(&tn_workloads, &id);
-		if (w) {
-			*wl_cgid = id;
-			return w;
-		}
-	}
-	return NULL;
+	return ancestor_workload(true, skb, wl_cgid, NULL);
 }
 
 static __always_inline struct tn_event *event_start(__u32 type, __u32 decision,
@@ -116,4 +118,29 @@ static __always_inline bool audit_mode(void)
 	struct tn_config *cfg = get_config();
 
 	return cfg && cfg->mode == TN_MODE_AUDIT;
+}
+
+/*
+ * The decision on an action a tainted workload may not take: allowed and
+ * counted as such in audit mode, else denied and counted as deny_counter.
+ */
+static __always_inline __u32 refusal(__u32 deny_counter)
+{
+	if (audit_mode()) {
+		count(TN_CNT_AUDIT_ALLOW);
+		return TN_DEC_ALLOW_AUDIT;
+	}
+	count(deny_counter);
+	return TN_DEC_DENY;
+}
+
+/* An LSM hook's answer on such an action: its event, -EPERM if denied. */
+static __always_inline int refused(__u32 ev_type, __u32 decision,
+				   __u64 wl_cgid, __u64 labels)
+{
+	struct tn_event *e = event_start(ev_type, decision, wl_cgid, labels, true);
+
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+	return decision == TN_DEC_DENY ? -EPERM : 0;
 }

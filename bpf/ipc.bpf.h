@@ -39,30 +39,7 @@ static __always_inline void channel_stat(__u32 which)
 static __always_inline struct tn_workload *current_receiver(__u64 *cgid,
 							    bool *trusted)
 {
-	struct tn_config *cfg = get_config();
-	int i;
-
-	*trusted = false;
-	if (!cfg || !cfg->loaded)
-		return NULL;
-	for (i = 0; i < TN_CGROUP_DEPTH; i++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(cfg->min_level + 1 + i);
-		struct tn_workload *w;
-
-		if (!id)
-			return NULL;
-		w = bpf_map_lookup_elem(&tn_workloads, &id);
-		if (w) {
-			*cgid = id;
-			return w;
-		}
-		if (bpf_map_lookup_elem(&tn_trusted, &id)) {
-			*cgid = id;
-			*trusted = true;
-			return NULL;
-		}
-	}
-	return NULL;
+	return ancestor_workload(false, NULL, cgid, trusted);
 }
 
 /* The channel's inode for the event: the pipe's or FIFO's, or the socket's. */

@@ -112,22 +112,14 @@ static __always_inline void taint_from_endpoint(struct tn_workload *w,
 static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 				       const struct dest *d, __u32 ev_type)
 {
-	struct tn_config *cfg;
 	struct tn_event *e;
 	__u32 decision;
 	__u64 now, tat;
 
 	if (!w->taint || dest_allowed(d))
 		return true;
-	cfg = get_config();
-	if (cfg && cfg->mode == TN_MODE_AUDIT) {
-		decision = TN_DEC_ALLOW_AUDIT;
-		count(TN_CNT_AUDIT_ALLOW);
-	} else {
-		decision = TN_DEC_DENY;
-		count(ev_type == TN_EV_CONNECT ? TN_CNT_DENY_CONNECT :
-						 TN_CNT_DENY_SEND);
-	}
+	decision = refusal(ev_type == TN_EV_CONNECT ? TN_CNT_DENY_CONNECT :
+						    TN_CNT_DENY_SEND);
 	/*
 	 * A workload looping on refused sends: a burst of events, then one
 	 * per interval, the rest counted (exactly: each denial is either an

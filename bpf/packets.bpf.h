@@ -133,7 +133,6 @@ int tn_skb_egress(struct __sk_buff *skb)
 {
 	struct tn_flow_key f = {};
 	struct tn_workload *w;
-	struct tn_config *cfg;
 	struct tn_event *e;
 	struct dest d = {};
 	__u64 wl_cgid, now;
@@ -152,14 +151,7 @@ int tn_skb_egress(struct __sk_buff *skb)
 		return SK_PASS;
 	}
 
-	cfg = get_config();
-	if (cfg && cfg->mode == TN_MODE_AUDIT) {
-		decision = TN_DEC_ALLOW_AUDIT;
-		count(TN_CNT_AUDIT_ALLOW);
-	} else {
-		decision = TN_DEC_DENY;
-		count(TN_CNT_DROP_EGRESS);
-	}
+	decision = refusal(TN_CNT_DROP_EGRESS);
 
 	/* A flow drops many packets: one event per workload per interval. */
 	now = bpf_ktime_get_boot_ns();

@@ -98,7 +98,6 @@ static __always_inline bool family_refused(int family, int type)
 static __always_inline bool socket_allowed(int family, int type, int protocol)
 {
 	struct tn_workload *w;
-	struct tn_config *cfg;
 	struct tn_event *e;
 	__u32 decision;
 	__u64 wl_cgid;
@@ -108,14 +107,7 @@ static __always_inline bool socket_allowed(int family, int type, int protocol)
 	w = current_workload(&wl_cgid);
 	if (!w || !w->taint)
 		return true;
-	cfg = get_config();
-	if (cfg && cfg->mode == TN_MODE_AUDIT) {
-		decision = TN_DEC_ALLOW_AUDIT;
-		count(TN_CNT_AUDIT_ALLOW);
-	} else {
-		decision = TN_DEC_DENY;
-		count(TN_CNT_DENY_SOCKET);
-	}
+	decision = refusal(TN_CNT_DENY_SOCKET);
 	e = event_start(TN_EV_SOCKET, decision, wl_cgid, w->taint, true);
 	if (e) {
 		e->family = family;
@@ -147,20 +139,12 @@ int tn_sock_create(struct bpf_sock *sk)
 static __always_inline int on_userns_create(void)
 {
 	struct tn_workload *w;
-	struct tn_event *e;
 	__u64 wl_cgid;
-	bool audit;
 
 	w = current_workload(&wl_cgid);
 	if (!w)
 		return 0;
-	audit = audit_mode();
-	count(audit ? TN_CNT_AUDIT_ALLOW : TN_CNT_DENY_USERNS);
-	e = event_start(TN_EV_USERNS, audit ? TN_DEC_ALLOW_AUDIT : TN_DEC_DENY,
-			wl_cgid, w->taint, true);
-	if (e)
-		bpf_ringbuf_submit(e, 0);
-	return audit ? 0 : -EPERM;
+	return refused(TN_EV_USERNS, refusal(TN_CNT_DENY_USERNS), wl_cgid, w->taint);
 }
 
 SEC("lsm/userns_create")

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "audit_record.h"
+#include "signed_msg.h"
 #include "hex.h"
 #include "proto.h"
 
@@ -341,16 +342,13 @@ void tn_audit_checkpoint_msg(const uint8_t log_id[TN_AUDIT_LOGID_LEN],
 			     const uint8_t head[TN_AUDIT_HASH_LEN],
 			     uint8_t msg[TN_AUDIT_CP_MSG_LEN])
 {
-	uint8_t *p = msg;
+	uint8_t *p;
 
 	/* sizeof takes the label's NUL: the separator. */
-	memcpy(p, TN_AUDIT_CHECKPOINT_LABEL, sizeof(TN_AUDIT_CHECKPOINT_LABEL));
-	p += sizeof(TN_AUDIT_CHECKPOINT_LABEL);
-	memcpy(p, log_id, TN_AUDIT_LOGID_LEN);
-	p += TN_AUDIT_LOGID_LEN;
-	for (int i = 0; i < 8; i++)
-		*p++ = (uint8_t)(covers >> (56 - 8 * i));
-	memcpy(p, head, TN_AUDIT_HASH_LEN);
+	p = tn_msg_put(msg, TN_AUDIT_CHECKPOINT_LABEL, sizeof(TN_AUDIT_CHECKPOINT_LABEL));
+	p = tn_msg_put(p, log_id, TN_AUDIT_LOGID_LEN);
+	p = tn_msg_put_be64(p, covers);
+	tn_msg_put(p, head, TN_AUDIT_HASH_LEN);
 }
 
 void tn_audit_checkpoint_digest(const uint8_t log_id[TN_AUDIT_LOGID_LEN],

@@ -7,12 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "log_auth.h"
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = v & 0xff;
-}
+#include "signed_msg.h"
 
 void tn_log_read_msg(const uint8_t challenge[TN_LOG_CHALLENGE_LEN],
 		     const uint8_t server_key[TN_IDKEY_LEN],
@@ -20,19 +15,15 @@ void tn_log_read_msg(const uint8_t challenge[TN_LOG_CHALLENGE_LEN],
 		     uint64_t since, uint64_t limit,
 		     uint8_t msg[TN_LOG_READ_MSG_LEN])
 {
-	uint8_t *p = msg;
+	uint8_t *p;
 
 	/* The label with its NUL: no other signed message starts so. */
-	memcpy(p, TN_LOG_READ_LABEL, sizeof(TN_LOG_READ_LABEL));
-	p += sizeof(TN_LOG_READ_LABEL);
-	memcpy(p, challenge, TN_LOG_CHALLENGE_LEN);
-	p += TN_LOG_CHALLENGE_LEN;
-	memcpy(p, server_key, TN_IDKEY_LEN);
-	p += TN_IDKEY_LEN;
-	memcpy(p, reader_key, TN_IDKEY_LEN);
-	p += TN_IDKEY_LEN;
-	put_be64(p, since);
-	put_be64(p + 8, limit);
+	p = tn_msg_put(msg, TN_LOG_READ_LABEL, sizeof(TN_LOG_READ_LABEL));
+	p = tn_msg_put(p, challenge, TN_LOG_CHALLENGE_LEN);
+	p = tn_msg_put(p, server_key, TN_IDKEY_LEN);
+	p = tn_msg_put(p, reader_key, TN_IDKEY_LEN);
+	p = tn_msg_put_be64(p, since);
+	tn_msg_put_be64(p, limit);
 }
 
 void tn_log_read_sign(const uint8_t challenge[TN_LOG_CHALLENGE_LEN],

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -162,4 +163,12 @@ int tn_json_int(json_object *o, const char *key, long long *out)
 		return -1;
 	*out = json_object_get_int64(v);
 	return 0;
+}
+
+json_object *tn_json_vstringf(const char *fmt, va_list ap)
+{
+	char text[1024];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	return json_object_new_string(text);
 }

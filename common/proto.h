@@ -4,6 +4,7 @@
 #define TN_PROTO_H
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include "err.h"
 
@@ -22,5 +23,8 @@ int tn_write_message(int fd, json_object *obj, struct tn_err *err);
 /* Accessors that treat a missing or mistyped member as absent. */
 const char *tn_json_str(json_object *o, const char *key);
 int tn_json_int(json_object *o, const char *key, long long *out);
+/* A JSON string of fmt's text, cut at 1 KiB (a sentence, not a document). */
+json_object *tn_json_vstringf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 #endif

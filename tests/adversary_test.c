@@ -1556,26 +1556,11 @@ static int load_readers_policy(struct tn_node *n, const char *mode,
 			       const char *extra, char *out, size_t outlen)
 {
 	char path[400], text[4096];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/readers.conf", n->tmp);
-	snprintf(text, sizeof(text),
-		 "mode = \"%s\";\n"
-		 "local_prefixes = [ \"198.51.100.0/24\", \"2001:db8:2::/64\" ];\n"
-		 "tags = ( { path = \"%s/secret\"; labels = [ \"phi\" ]; } );\n"
-		 "workloads = (\n"
-		 "  { name = \"wl\"; cgroup = \"%s\"; },\n"
-		 "  { name = \"wl2\"; cgroup = \"%s\"; }\n"
-		 ");\n"
-		 "%s",
-		 mode, n->data, n->wl_cg, n->wl2_cg, extra);
-	f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0) {
-		if (f)
-			fclose(f);
+	node_policy_text(n, mode, extra, text, sizeof(text));
+	if (write_file(path, text))
 		return -1;
-	}
-	fclose(f);
 	return ctl(n, out, outlen, "policy load %s", path);
 }
 
@@ -1609,10 +1594,10 @@ TEST_F_TIMEOUT(node, code_outside_every_workload_reads_tagged_files_unless_tagge
 	EXPECT_TRUE(gap_listed(&self->n, "outsourcing: code run outside every workload"));
 
 	if (!refuses) {
-		/* Cgroup mode cannot refuse an open: "workloads" is refused. */
+		/* Cgroup mode cannot refuse an open: "workloads" is refused (line 10). */
 		EXPECT_EQ(5, load_readers_policy(&self->n, "enforce",
 						 "tagged_readers = \"workloads\";\n", out, sizeof(out)));
-		EXPECT_NE(NULL, strstr(out, "readers.conf:8: tagged_readers = \"workloads\" needs lsm or fentry mode")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "readers.conf:10: tagged_readers = \"workloads\" needs lsm or fentry mode")) TH_LOG("%s", out);
 		EXPECT_NE(NULL, strstr(out, "nothing changed")) TH_LOG("%s", out);
 		ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status"));
 		EXPECT_NE(NULL, strstr(out, "readers:    anyone may open tagged files (tagged_readers = \"anyone\")")) TH_LOG("%s", out);

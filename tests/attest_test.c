@@ -376,6 +376,39 @@ static int save_answer(const char *file, json_object *o)
 	return ret;
 }
 
+/* A's policy with 198.51.100.0/24 widened to 203.0.113.0/24, loaded as NAME.conf. */
+static int load_loosened_policy(struct att_node *a, const char *name)
+{
+	char policy[400];
+
+	snprintf(policy, sizeof(policy), "%s/%s.conf", a->n.tmp, name);
+	if (run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
+		    a->n.policy, policy))
+		return -1;
+	return ctl(&a->n, NULL, 0, "policy load %s", policy);
+}
+
+/* Loosened, then the original loaded back: both stay in A's log. */
+static int loosen_and_restore(struct att_node *a)
+{
+	if (load_loosened_policy(a, "loose"))
+		return -1;
+	return ctl(&a->n, NULL, 0, "policy load %s", a->n.policy);
+}
+
+/*
+ * B checks an answer of A's over NONCE1, saved and edited by edit on the
+ * way: trustctl attest's exit status, its report in self->out.
+ */
+static int verify_edited_answer(FIXTURE_DATA(pair) *self, void (*edit)(json_object *))
+{
+	if (save_quote(&self->b, &self->a, NONCE1, self->file) ||
+	    edit_response(self->file, edit))
+		return -1;
+	return verifier(&self->b, self->out, sizeof(self->out),
+			"attest node-a --response %s --nonce " NONCE1, self->file);
+}
+
 static void pair_down(FIXTURE_DATA(pair) *self)
 {
 	att_node_down(&self->a);
@@ -452,12 +485,7 @@ TEST_F_TIMEOUT(pair, enrolment_pins_the_peer_and_attestation_passes_both_ways, A
 #ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, a_changed_policy_fails_the_policy_check, ATTEST_TIMEOUT)
 {
-	char policy[400];
-
-	snprintf(policy, sizeof(policy), "%s/other.conf", self->a.n.tmp);
-	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
-			     self->a.n.policy, policy));
-	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
+	ASSERT_EQ(0, load_loosened_policy(&self->a, "other"));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "policy check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "is not an accepted policy of this peer"));
@@ -493,10 +521,7 @@ TEST_F_TIMEOUT(pair, a_quote_for_another_nonce_fails_the_nonce_check, ATTEST_TIM
 #ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, a_forged_signature_fails_the_signature_check, ATTEST_TIMEOUT)
 {
-	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
-	ASSERT_EQ(0, edit_response(self->file, flip_signature));
-	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
-			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	EXPECT_EQ(1, verify_edited_answer(self, flip_signature));
 	EXPECT_NE(NULL, strstr(self->out, "signature check failed"));
 }
 #endif
@@ -504,10 +529,7 @@ TEST_F_TIMEOUT(pair, a_forged_signature_fails_the_signature_check, ATTEST_TIMEOU
 #ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, a_tampered_event_log_fails_the_event_log_check, ATTEST_TIMEOUT)
 {
-	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
-	ASSERT_EQ(0, edit_response(self->file, flip_log_digest));
-	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
-			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	EXPECT_EQ(1, verify_edited_answer(self, flip_log_digest));
 	EXPECT_NE(NULL, strstr(self->out, "event-log check failed"));
 }
 #endif
@@ -515,10 +537,7 @@ TEST_F_TIMEOUT(pair, a_tampered_event_log_fails_the_event_log_check, ATTEST_TIME
 #ifndef ATTEST_GUEST_SUBSET
 TEST_F_TIMEOUT(pair, a_swapped_identity_key_fails_the_identity_check, ATTEST_TIMEOUT)
 {
-	ASSERT_EQ(0, save_quote(&self->b, &self->a, NONCE1, self->file));
-	ASSERT_EQ(0, edit_response(self->file, swap_identity));
-	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out),
-			      "attest node-a --response %s --nonce " NONCE1, self->file));
+	EXPECT_EQ(1, verify_edited_answer(self, swap_identity));
 	EXPECT_NE(NULL, strstr(self->out, "identity check failed"));
 }
 #endif
@@ -788,14 +807,8 @@ TEST_F_TIMEOUT(pair, a_log_without_the_agent_and_bpf_object_fails_the_software_c
 /* Loosen, let data out, restore: the next verification still sees it. */
 TEST_F_TIMEOUT(pair, a_policy_loosened_and_restored_between_two_verifications_fails_the_policy_check, ATTEST_TIMEOUT)
 {
-	char policy[400];
-
 	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
-	snprintf(policy, sizeof(policy), "%s/loose.conf", self->a.n.tmp);
-	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
-			     self->a.n.policy, policy));
-	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
-	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", self->a.n.policy));
+	ASSERT_EQ(0, loosen_and_restore(&self->a));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "policy check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "is not an accepted policy of this peer"));
@@ -812,17 +825,13 @@ TEST_F_TIMEOUT(pair, a_policy_loosened_and_restored_between_two_verifications_fa
 /* The loosened policy relabelled as an audit checkpoint: its digest says not. */
 TEST_F_TIMEOUT(pair, a_loosened_policy_relabelled_in_the_log_fails_the_event_log_check, ATTEST_TIMEOUT)
 {
-	char policy[400], state[300];
+	char state[300];
 
 	snprintf(state, sizeof(state), "%s", self->a.n.state ? self->a.n.state : "");
 	if (!state[0])
 		snprintf(state, sizeof(state), "%s/state", self->a.n.tmp);
 	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
-	snprintf(policy, sizeof(policy), "%s/loose.conf", self->a.n.tmp);
-	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
-			     self->a.n.policy, policy));
-	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
-	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", self->a.n.policy));
+	ASSERT_EQ(0, loosen_and_restore(&self->a));
 	node_kill_agent(&self->a.n);
 	/* The next-to-last policy entry is the loose one. */
 	ASSERT_EQ(0, run_cmd("f=%s/measurements.jsonl; "
@@ -1400,17 +1409,13 @@ TEST_F_TIMEOUT(pair, a_checkpoint_that_omits_a_loosened_policy_fails_the_checkpo
 	uint8_t sk[64], pk[32], sig[64], pcr[32] = { 0 }, chain[32] = { 0 }, loose[32];
 	struct tn_log_checkpoint cp = { .version = TN_LOG_CP_VERSION };
 	struct tn_measurement m;
-	char policy[400], path[400], sd[300], sighex[129], *text;
+	char path[400], sd[300], sighex[129], *text;
 	json_object *log, *add, *line;
 	size_t n;
 	FILE *f;
 
 	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
-	snprintf(policy, sizeof(policy), "%s/loose.conf", self->a.n.tmp);
-	ASSERT_EQ(0, run_cmd("sed 's/198.51.100.0\\/24/203.0.113.0\\/24/' %s > %s",
-			     self->a.n.policy, policy));
-	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", policy));
-	ASSERT_EQ(0, ctl(&self->a.n, NULL, 0, "policy load %s", self->a.n.policy));
+	ASSERT_EQ(0, loosen_and_restore(&self->a));
 	node_kill_agent(&self->a.n);
 	ASSERT_EQ(0, node_key(&self->a, sk, pk));
 

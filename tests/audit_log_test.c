@@ -339,19 +339,9 @@ static int lib_verify(struct tn_audit_verifier *v, const char *dir, const uint8_
 }
 
 /* Runs trustctl --state-dir STATE ARGS; its exit code, output in out. */
-static int trustctl(const char *state, char *out, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int trustctl(const char *state, char *out, size_t n, const char *fmt, ...)
-{
-	char args[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	return capture(out, n, "%s/trustctl --state-dir '%s' %s 2>&1",
-		       getenv("TN_BUILD") ?: "build", state, args);
-}
+#define trustctl(state, out, n, fmt, ...)					\
+	capture(out, n, "%s/trustctl --state-dir '%s' " fmt " 2>&1", tn_build(),	\
+		state, ##__VA_ARGS__)
 
 static const char *key_hex(const struct tlog *l)
 {

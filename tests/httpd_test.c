@@ -100,6 +100,12 @@ static void reap_stale_namespaces(void)
 	closedir(d);
 }
 
+/* A wait status as an exit code: 0..255, or -1 if killed by a signal. */
+static int exit_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Waits up to ms for pid; its wait status, or -1 if it is still running. */
 static int wait_exit(pid_t pid, int ms)
 {
@@ -335,6 +341,27 @@ static int curl_finish(FILE *p, char *body, size_t n)
 
 #define CURL(self, body, ...) \
 	curl_finish(curl_start(self, __VA_ARGS__), body, sizeof(body))
+
+#define FRESH_REPLY "{\"status\":200,\"body\":{\"fresh\":true}}"
+
+/*
+ * GET /v1/identity through the front, which the agent must see as op
+ * "identity" and answers with reply: the client's HTTP status (-1 if the
+ * agent saw something else), the body in body.
+ */
+static int identity_round_trip(FIXTURE_DATA(httpd) *self, const char *reply,
+			       char *body, size_t len)
+{
+	FILE *c = curl_start(self, URL "/v1/identity");
+	json_object *msg = agent_recv(self, 5000);
+	int seen = is_op(msg, "identity", 1), status;
+
+	json_object_put(msg);
+	if (agent_send(self, reply))
+		seen = 0;
+	status = curl_finish(c, body, len);
+	return seen ? status : -1;
+}
 
 /* The response body as a JSON object, or NULL. */
 static json_object *json_body(const char *body)
@@ -841,8 +868,6 @@ TEST_F(httpd, garbage_gets_a_4xx_or_a_closed_connection_and_the_server_goes_on)
 	static const char v7[] = "GET /v1/identity HTTP/7.0\r\n\r\n";
 	char resp[8192], body[8192];
 	int fds[ARRAY_SIZE(garbage)], fd, closed, status;
-	json_object *msg;
-	FILE *c;
 
 	/* All at once: some wait for the rest of a line until the timeout. */
 	for (size_t i = 0; i < ARRAY_SIZE(garbage); i++) {
@@ -866,12 +891,7 @@ TEST_F(httpd, garbage_gets_a_4xx_or_a_closed_connection_and_the_server_goes_on)
 	EXPECT_EQ(505, status_of(resp)) TH_LOG("%s", resp);
 	EXPECT_TRUE(agent_saw_nothing(self));
 
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, IDENTITY_REPLY));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, IDENTITY_REPLY, body, sizeof(body)));
 }
 
 TEST_F(httpd, a_slow_client_is_dropped_after_the_timeout_while_others_are_served)
@@ -879,20 +899,13 @@ TEST_F(httpd, a_slow_client_is_dropped_after_the_timeout_while_others_are_served
 	char resp[256], body[8192];
 	int slow = raw_connect(self), closed;
 	long long start;
-	json_object *msg;
-	FILE *c;
 
 	/* Half a request line, then nothing (--timeout 1). */
 	ASSERT_LE(0, slow);
 	start = now_ms();
 	ASSERT_EQ(0, raw_send(slow, "GET /v1/iden", 12));
 
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, IDENTITY_REPLY));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, IDENTITY_REPLY, body, sizeof(body)));
 	EXPECT_GT(900, now_ms() - start) TH_LOG("the good request took until the slow one's timeout");
 
 	raw_read(slow, resp, sizeof(resp), 5000, &closed);
@@ -957,12 +970,7 @@ TEST_F(httpd, a_late_agent_is_504_and_its_late_reply_reaches_nobody)
 
 	/* The reply to the quote arrives after all: it must not answer this. */
 	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"late\":true}}"));
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"fresh\":true}}"));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, FRESH_REPLY, body, sizeof(body)));
 	EXPECT_STREQ("{\"fresh\":true}", body);
 }
 
@@ -992,17 +1000,10 @@ TEST_F(httpd, an_agent_reply_over_1_mib_is_502_and_stops_the_front)
 TEST_F(httpd, a_line_the_agent_sends_unasked_answers_nobody)
 {
 	char body[8192];
-	json_object *msg;
-	FILE *c;
 
 	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"unasked\":true}}"));
 	usleep(100 * 1000);
-	c = curl_start(self, URL "/v1/identity");
-	msg = agent_recv(self, 5000);
-	EXPECT_TRUE(is_op(msg, "identity", 1));
-	json_object_put(msg);
-	ASSERT_EQ(0, agent_send(self, "{\"status\":200,\"body\":{\"fresh\":true}}"));
-	EXPECT_EQ(200, curl_finish(c, body, sizeof(body)));
+	EXPECT_EQ(200, identity_round_trip(self, FRESH_REPLY, body, sizeof(body)));
 	EXPECT_STREQ("{\"fresh\":true}", body);
 }
 
@@ -1038,8 +1039,7 @@ TEST_F(httpd, running_as_root_is_refused)
 	st = wait_exit(pid, 5000);
 	close(agent);
 	ASSERT_NE(-1, st);
-	EXPECT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(1, WEXITSTATUS(st));
+	EXPECT_EQ(1, exit_code(st));
 	EXPECT_TRUE(log_has(self, "trustnode-httpd must not run as root: request parsing runs unprivileged", 0));
 }
 
@@ -1063,8 +1063,7 @@ TEST_F(httpd, the_front_exits_when_the_agent_closes_its_end)
 	int st = stop_front(self);
 
 	ASSERT_NE(-1, st);
-	EXPECT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(0, exit_code(st));
 	EXPECT_TRUE(log_has(self, "stopping: the agent closed its end", 0));
 }
 
@@ -1082,8 +1081,7 @@ TEST_F(httpd, an_agent_gone_mid_request_is_503_and_stops_the_front)
 	st = wait_exit(self->pid, 5000);
 	ASSERT_NE(-1, st);
 	self->pid = -1;
-	EXPECT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(0, exit_code(st));
 }
 
 TEST_F(httpd, sigterm_stops_the_front)
@@ -1094,8 +1092,7 @@ TEST_F(httpd, sigterm_stops_the_front)
 	st = wait_exit(self->pid, 5000);
 	ASSERT_NE(-1, st);
 	self->pid = -1;
-	EXPECT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(0, exit_code(st));
 	EXPECT_TRUE(log_has(self, "stopping: SIGTERM", 0));
 }
 

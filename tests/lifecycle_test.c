@@ -336,39 +336,6 @@ TEST_F_TIMEOUT(node, a_workload_whose_cgroup_does_not_exist_yet_is_pending_then_
 	EXPECT_NE(NULL, strstr(out, "plain path")) TH_LOG("%s", out);
 }
 
-/* A unix datagram socket standing in for systemd's NOTIFY_SOCKET. */
-static int notify_socket(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -1;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	unlink(path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
-		return -1;
-	return fd;
-}
-
-/* Waits up to ms for a datagram containing READY=1. */
-static int wait_ready(int fd, int ms)
-{
-	char buf[512];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t r;
-
-	while (poll(&p, 1, ms) > 0) {
-		r = recv(fd, buf, sizeof(buf) - 1, 0);
-		if (r <= 0)
-			return -1;
-		buf[r] = '\0';
-		if (strstr(buf, "READY=1"))
-			return 0;
-	}
-	return -1;
-}
-
 /*
  * A reboot: pins gone, the workload's cgroup created anew (a new id), the
  * agent started with the same policy and state. It must start, re-taint the
@@ -466,23 +433,6 @@ TEST_F_TIMEOUT(node, processes_started_before_the_agent_are_covered, LIFE_TIMEOU
 			      "\"workload\":\"wl2\"", "\"processes\":2"));
 }
 
-/* A UDP socket bound on the outside host (port), for datagrams that get out. */
-static int make_udp_out(void *arg)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd;
-
-	if (sockaddr_of(OUT4, *(int *)arg, &ss, &len) < 0)
-		return -1;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * A process that tainted its workload while the agent ran, and lives
  * through the agent's death and the loss of its pins (nothing enforces in
@@ -491,45 +441,13 @@ static int make_udp_out(void *arg)
  */
 TEST_F_TIMEOUT(node, a_process_tainted_before_an_agent_restart_stays_refused, LIFE_TIMEOUT)
 {
-	int go[2], res[2], r[3] = { -1, -1, -1 }, uport = PORT + 1, ufd;
-	char c;
-	pid_t pid;
+	int r[3] = { -1, -1, -1 }, ufd;
+	struct held h;
 
-	ufd = fd_in_netns(self->n.ns_out, make_udp_out, &uport);
+	ufd = out_udp(&self->n, OUT4, PORT + 1);
 	ASSERT_LE(0, ufd);
-	ASSERT_EQ(0, pipe(go));
-	ASSERT_EQ(0, pipe(res));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct sockaddr_storage ts, us;
-		socklen_t tlen, ulen;
-		char procs[400];
-		int t, u;
-
-		close(go[1]);
-		close(res[0]);
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", self->n.wl_cg);
-		if (write_file(procs, "0") || join_netns(self->n.ns_wl))
-			_exit(1);
-		if (do_open(data(&self->n, "secret")))
-			_exit(2);
-		sockaddr_of(OUT4, PORT, &ts, &tlen);
-		sockaddr_of(OUT4, uport, &us, &ulen);
-		t = socket(AF_INET, SOCK_STREAM, 0);
-		u = socket(AF_INET, SOCK_DGRAM, 0);
-		if (t < 0 || u < 0 || write(res[1], "r", 1) != 1)
-			_exit(3);
-		if (read(go[0], &c, 1) != 1)
-			_exit(4);
-		r[0] = connect(t, (struct sockaddr *)&ts, tlen) ? errno : 0;
-		r[1] = sendto(u, "x", 1, 0, (struct sockaddr *)&us, ulen) == 1 ? 0 : errno;
-		r[2] = do_connect(OUT4, PORT);
-		_exit(write(res[1], r, sizeof(r)) == sizeof(r) ? 0 : 5);
-	}
-	close(go[0]);
-	close(res[1]);
-	ASSERT_EQ(1, read(res[0], &c, 1));
+	ASSERT_EQ(0, held_start(&self->n, self->n.wl_cg, data(&self->n, "secret"),
+				PORT, PORT + 1, &h));
 	ASSERT_STREQ("phi", taint_of(&self->n, "wl"));
 
 	/* The agent dies and its pins go: as after a crash and a reboot's loss. */
@@ -537,9 +455,7 @@ TEST_F_TIMEOUT(node, a_process_tainted_before_an_agent_restart_stays_refused, LI
 	ASSERT_EQ(0, run_cmd("%s/trustnoded --unload --pin-dir %s 2>/dev/null",
 			     tn_build(), self->n.pin));
 	ASSERT_EQ(0, node_start_agent(&self->n));
-	ASSERT_EQ(1, write(go[1], "x", 1));
-	ASSERT_EQ((ssize_t)sizeof(r), read(res[0], r, sizeof(r)));
-	waitpid(pid, NULL, 0);
+	ASSERT_EQ(0, held_try(&h, r));
 	EXPECT_EQ(EPERM, r[0]);
 	EXPECT_EQ(EPERM, r[1]);
 	EXPECT_EQ(EPERM, r[2]);
@@ -550,8 +466,6 @@ TEST_F_TIMEOUT(node, a_process_tainted_before_an_agent_restart_stays_refused, LI
 			      "\"workload\":\"wl\"", "\"from\":\"state\""));
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"workload-preexisting\"",
 			      "\"workload\":\"wl\"", "\"processes\":1"));
-	close(go[1]);
-	close(res[0]);
 	close(ufd);
 }
 

@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "httpd.h"
+#include "opts.h"
 #include "trustnode/attest_api.h"
 
 struct options {
@@ -107,22 +108,16 @@ static int parse_args(struct options *o, int argc, char **argv)
 			if (parse_num(optarg, 1, 600, &o->agent_timeout_s))
 				bad = "--agent-timeout must be 1..600 seconds";
 			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
 		default:
-			usage(stderr);
-			return -1;
+			return tn_opt_help_or_usage(c, usage);
 		}
 		if (bad) {
 			fprintf(stderr, TN_HTTPD_NAME ": %s\n", bad);
 			return -1;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, TN_HTTPD_NAME ": unexpected argument '%s'\n", argv[optind]);
+	if (tn_opt_no_operands(TN_HTTPD_NAME, argc, argv))
 		return -1;
-	}
 	if (o->listen_fd < 0 || o->agent_fd < 0) {
 		fprintf(stderr, TN_HTTPD_NAME ": --listen-fd and --agent-fd are required\n");
 		return -1;

@@ -12,48 +12,9 @@
 set -eu
 O=${1:-build}
 ROUNDS=${ROUNDS:-5} NQ=${NQ:-100} NB=${NB:-30} NV=${NV:-300}
-id=$$ ns=tnab$$
-work=$(mktemp -d "${TMPDIR:-/tmp}/tn-attest-bench.XXXXXX")
-cg=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)/tnab$id
-tcti="swtpm:path=$work/tpm/sock"
-agent=
+TAG=tnab NAME=attest-bench
+. "$(dirname "$0")/attest-node.sh"
 
-cleanup() {
-	[ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
-	[ -f "$work/tpm/pid" ] && kill "$(cat "$work/tpm/pid")" 2>/dev/null
-	"$O/trustnoded" --unload --pin-dir "/sys/fs/bpf/tnab$id" >/dev/null 2>&1 || true
-	rmdir "$cg" 2>/dev/null || true
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-run() { echo "+ $*" >&2; "$@"; }
-
-mkdir -p "$work/tpm" "$cg"
-run swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --lock-nvram >/dev/null
-run swtpm socket --tpm2 --tpmstate dir="$work/tpm" --server type=unixio,path="$work/tpm/sock" \
-	--ctrl type=unixio,path="$work/tpm/sock.ctrl" --flags startup-clear \
-	--pid file="$work/tpm/pid" --daemon
-run ip netns add "$ns"
-run ip -n "$ns" link set lo up
-
-start_agent() {
-	nsenter --net="/run/netns/$ns" "$O/trustnoded" --cgroup "$cg" --state-dir "$work/state" \
-		--run-dir "$work/run" --pin-dir "/sys/fs/bpf/tnab$id" --tcti "$tcti" \
-		--listen 127.0.0.1:8443 >>"$work/agent.log" 2>&1 &
-	agent=$!
-	for _ in $(seq 100); do
-		ip netns exec "$ns" curl -sf -o /dev/null http://127.0.0.1:8443/v1/identity && return 0
-		sleep 0.1
-	done
-	echo "attest-bench: the agent did not come up; see $work/agent.log" >&2
-	cat "$work/agent.log" >&2
-	exit 1
-}
-stop_agent() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=; }
-
-nonce() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 now() { date +%s.%N; }
 rate() { echo "$1 $2 $3" | awk '{ printf "%.1f", $1 / ($3 - $2) }'; }
 
@@ -66,32 +27,30 @@ served_round() {
 	rate "$NQ" "$t0" "$t1"
 }
 
-baseline_round() {
-	local t0 t1
+# Runs "$@" n times: calls per second.
+per_second() {
+	local n=$1 t0 t1
+	shift
 	t0=$(now)
-	for _ in $(seq "$NB"); do
-		TPM2TOOLS_TCTI=$tcti tpm2_quote -Q -c 0x81010002 -l sha256:13 -q "$(nonce)" \
-			-m "$work/msg" -s "$work/sig" -o "$work/pcrs"
-		TPM2TOOLS_TCTI=$tcti tpm2_flushcontext -t
-	done
+	for _ in $(seq "$n"); do "$@"; done
 	t1=$(now)
-	rate "$NB" "$t0" "$t1"
+	rate "$n" "$t0" "$t1"
 }
-
-checkquote_round() {
-	local t0 t1
-	t0=$(now)
-	for _ in $(seq "$NB"); do
-		tpm2_checkquote -Q -u "$work/ak.pub" -m "$work/msg" -s "$work/sig" \
-			-f "$work/pcrs" -g sha256 -q "$bnonce"
-	done
-	t1=$(now)
-	rate "$NB" "$t0" "$t1"
+tpm2_quote_once() {
+	TPM2TOOLS_TCTI=$tcti tpm2_quote -Q -c 0x81010002 -l sha256:13 -q "$(nonce)" \
+		-m "$work/msg" -s "$work/sig" -o "$work/pcrs"
+	TPM2TOOLS_TCTI=$tcti tpm2_flushcontext -t
 }
+tpm2_checkquote_once() {
+	tpm2_checkquote -Q -u "$work/ak.pub" -m "$work/msg" -s "$work/sig" \
+		-f "$work/pcrs" -g sha256 -q "$bnonce"
+}
+baseline_round() { per_second "$NB" tpm2_quote_once; }
+checkquote_round() { per_second "$NB" tpm2_checkquote_once; }
 
 # Enrol once (pins the AK and the policy) and keep one answer to verify.
 start_agent
-run ip netns exec "$ns" "$O/trustctl" --state-dir "$work/verifier" peer enroll \
+ip netns exec "$ns" "$O/trustctl" --state-dir "$work/verifier" peer enroll \
 	http://127.0.0.1:8443 --name bench >/dev/null
 vnonce=$(nonce)
 ip netns exec "$ns" curl -sf -o "$work/answer.json" "http://127.0.0.1:8443/v1/quote?nonce=$vnonce"
@@ -113,8 +72,6 @@ for r in $(seq "$ROUNDS"); do
 	echo "round $r: served ${served[-1]}/s, tpm2_quote ${base[-1]}/s, verify ${ver[-1]}/s, tpm2_checkquote ${chk[-1]}/s" >&2
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END { printf "%s (%s..%s)", a[int((NR+1)/2)], a[1], a[NR] }'; }
-m() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END { print a[int((NR+1)/2)] }'; }
 echo
 echo "attestation, $ROUNDS interleaved rounds on one swtpm (median, min..max):"
 echo "  quotes served by trustnoded over HTTP:   $(median "${served[@]}") per s"

@@ -18,52 +18,11 @@ set -eu
 O=${1:-build}
 ROUNDS=${ROUNDS:-5} NV=${NV:-300} NEWANCHORS=${NEWANCHORS:-5}
 SIZES=${SIZES:-"10 1000 100000"}
-id=$$ ns=tnlb$$
-work=$(mktemp -d "${TMPDIR:-/tmp}/tn-log-bench.XXXXXX")
-cg=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)/tnlb$id
-tcti="swtpm:path=$work/tpm/sock"
-agent=
+TAG=tnlb NAME=attest-log-bench
+. "$(dirname "$0")/attest-node.sh"
 
-cleanup() {
-	# Finish even if signalled again meanwhile, or if a step fails (wait
-	# returns the killed agent's status).
-	trap '' INT TERM
-	set +e
-	[ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
-	[ -f "$work/tpm/pid" ] && kill "$(cat "$work/tpm/pid")" 2>/dev/null
-	"$O/trustnoded" --unload --pin-dir "/sys/fs/bpf/tnlb$id" >/dev/null 2>&1 || true
-	rmdir "$cg" 2>/dev/null || true
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 143' INT TERM
-
-mkdir -p "$work/tpm" "$cg"
-swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --lock-nvram >/dev/null
-swtpm socket --tpm2 --tpmstate dir="$work/tpm" --server type=unixio,path="$work/tpm/sock" \
-	--ctrl type=unixio,path="$work/tpm/sock.ctrl" --flags startup-clear \
-	--pid file="$work/tpm/pid" --daemon
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-
-start_agent() {
-	nsenter --net="/run/netns/$ns" "$O/trustnoded" --cgroup "$cg" --state-dir "$work/state" \
-		--run-dir "$work/run" --pin-dir "/sys/fs/bpf/tnlb$id" --tcti "$tcti" \
-		--listen 127.0.0.1:8443 >>"$work/agent.log" 2>&1 &
-	agent=$!
-	for _ in $(seq 600); do
-		ip netns exec "$ns" curl -sf -o /dev/null http://127.0.0.1:8443/v1/identity && return 0
-		sleep 0.1
-	done
-	echo "attest-log-bench: the agent did not come up; see $work/agent.log" >&2
-	cat "$work/agent.log" >&2
-	exit 1
-}
-stop_agent() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=; }
 ctl() { "$O/trustctl" --socket "$work/run/control.sock" "$@"; }
 entries() { wc -l < "$work/state/measurements.jsonl"; }
-nonce() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 quote() { ip netns exec "$ns" curl -sf -o "$2" "http://127.0.0.1:8443/v1/quote?nonce=$1$3"; }
 bytes() { stat -c %s "$1"; }
 position() {
@@ -95,8 +54,6 @@ verify() {
 	[ "$n" -lt 3 ] && n=3
 	"$O/bench/tnverify" "$work/verifier" bench "$1" "$2" "$n" ${3:-} | awk '{print $2}'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END { printf "%s (%s..%s)", a[int((NR+1)/2)], a[1], a[NR] }'; }
-m() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END { print a[int((NR+1)/2)] }'; }
 
 start_agent
 have=$(entries) rss=()

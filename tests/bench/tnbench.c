@@ -123,6 +123,18 @@ static struct sockaddr_in loopback(void)
 	return a;
 }
 
+/* dir/name, created if missing, open for writing; its path in path. */
+static int bench_file(const char *dir, const char *name, char path[4096])
+{
+	int fd;
+
+	snprintf(path, 4096, "%s/%s", dir, name);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
 /* ---- open ----------------------------------------------------------- */
 
 static int bench_open(long n, const char *dir)
@@ -132,11 +144,7 @@ static int bench_open(long n, const char *dir)
 	long i;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/tnbench.file", dir);
-	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0)
-		die(path);
-	close(fd);
+	close(bench_file(dir, "tnbench.file", path));
 
 	for (i = 0; i < n / 10; i++) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -333,10 +341,7 @@ static int bench_write(long n, const char *dir)
 	long i;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/tnbench.wfile", dir);
-	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0)
-		die(path);
+	fd = bench_file(dir, "tnbench.wfile", path);
 	memset(msg, 'w', sizeof(msg));
 	for (i = 0; i < n / 10; i++)
 		if (pwrite(fd, msg, sizeof(msg), 0) != sizeof(msg))

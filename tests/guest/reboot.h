@@ -110,19 +110,7 @@ static inline int boot_node_up(struct boot_node *b)
 /* Takes down what the boot made; the disk is left as it is. */
 static inline void boot_node_down(struct boot_node *b)
 {
-	struct tn_node *n = &b->n;
-
-	if (n->agent > 0) {
-		kill(n->agent, SIGCONT);
-		kill(n->agent, SIGTERM);
-		waitpid(n->agent, NULL, 0);
-		n->agent = 0;
-	}
-	run_cmd("TRUSTNODE_QUIET_LIBBPF=1 %s/trustnoded --unload --pin-dir %s 2>/dev/null",
-		tn_build(), n->pin);
-	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; true",
-		n->ns_wl, n->ns_out);
-	run_cmd("find %s -depth -type d -exec rmdir {} + 2>/dev/null; true", n->cgroot);
+	node_take_down(&b->n);
 }
 
 static inline int boot_id(char *buf, size_t len)
@@ -169,23 +157,6 @@ static inline int connect_local(void *arg)
 {
 	(void)arg;
 	return do_connect(LOCAL4, PORT);
-}
-
-static inline int make_udp(void *arg)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd;
-
-	(void)arg;
-	if (sockaddr_of(OUT4, UPORT, &ss, &len) < 0)
-		return -1;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* Whether a connection or a datagram is waiting on fd (something got out). */

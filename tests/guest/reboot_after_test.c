@@ -9,108 +9,14 @@
  */
 #include "reboot.h"
 
-/* A workload process from before the agent, with sockets from then. */
-struct early {
-	pid_t pid;
-	int go, res;
-};
-
-static int early_start(struct tn_node *n, struct early *e)
-{
-	int go[2], res[2];
-	char c;
-
-	if (pipe(go) || pipe(res))
-		return -1;
-	e->pid = fork();
-	if (e->pid < 0)
-		return -1;
-	if (e->pid == 0) {
-		struct sockaddr_storage ss, us;
-		socklen_t len, ulen;
-		char procs[400];
-		int r[2] = { -1, -1 }, t, u;
-
-		close(go[1]);
-		close(res[0]);
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", n->wl_cg);
-		if (write_file(procs, "0") || join_netns(n->ns_wl))
-			_exit(1);
-		sockaddr_of(OUT4, PORT, &ss, &len);
-		sockaddr_of(OUT4, UPORT, &us, &ulen);
-		t = socket(AF_INET, SOCK_STREAM, 0);
-		u = socket(AF_INET, SOCK_DGRAM, 0);
-		if (t < 0 || u < 0 || write(res[1], "r", 1) != 1)
-			_exit(2);
-		if (read(go[0], &c, 1) != 1)
-			_exit(3);
-		r[0] = connect(t, (struct sockaddr *)&ss, len) ? errno : 0;
-		r[1] = sendto(u, "x", 1, 0, (struct sockaddr *)&us, ulen) == 1 ? 0 : errno;
-		if (write(res[1], r, sizeof(r)) != sizeof(r))
-			_exit(4);
-		_exit(0);
-	}
-	close(go[0]);
-	close(res[1]);
-	e->go = go[1];
-	e->res = res[0];
-	return read(e->res, &c, 1) == 1 ? 0 : -1;
-}
-
-/* Lets it try; r[0] the connect's errno, r[1] the sendto's. */
-static int early_try(struct early *e, int r[2])
-{
-	int ok = write(e->go, "x", 1) == 1 &&
-		 read(e->res, r, 2 * sizeof(int)) == 2 * sizeof(int);
-
-	close(e->go);
-	close(e->res);
-	waitpid(e->pid, NULL, 0);
-	return ok ? 0 : -1;
-}
-
-/* A unix datagram socket standing in for systemd's NOTIFY_SOCKET. */
-static int notify_socket(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || strlen(path) >= sizeof(sun.sun_path))
-		return -1;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int wait_ready(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char buf[512];
-	ssize_t r;
-
-	while (poll(&p, 1, ms) > 0) {
-		r = recv(fd, buf, sizeof(buf) - 1, 0);
-		if (r <= 0)
-			return -1;
-		buf[r] = '\0';
-		if (strstr(buf, "READY=1"))
-			return 0;
-	}
-	return -1;
-}
-
 TEST(after_a_reboot_the_workload_is_refused_before_it_can_send)
 {
 	char id[64], before[64], path[400], sock[200];
 	struct tn_workload kw;
 	struct boot_node b;
 	struct tn_node *n = &b.n;
-	struct early e;
-	int lfd, ufd, nfd, r[2] = { -1, -1 };
+	struct held e;
+	int lfd, ufd, nfd, r[3] = { -1, -1, -1 };
 
 	ASSERT_EQ(0, boot_node_paths(&b)) {
 		TH_LOG("no disk that outlives the reboot (TN_GUEST_DISK): run by tests/guest/run.sh");
@@ -129,9 +35,12 @@ TEST(after_a_reboot_the_workload_is_refused_before_it_can_send)
 		boot_node_down(&b);
 	}
 	lfd = out_listen(n, OUT4, PORT);
-	ufd = fd_in_netns(n->ns_out, make_udp, NULL);
-	/* Started before the agent, as a unit not ordered after it would be. */
-	ASSERT_EQ(0, early_start(n, &e)) {
+	ufd = out_udp(n, OUT4, UPORT);
+	/*
+	 * A workload process started before the agent, as a unit not ordered
+	 * after it would be, with sockets from then.
+	 */
+	ASSERT_EQ(0, held_start(n, n->wl_cg, NULL, PORT, UPORT, &e)) {
 		boot_node_down(&b);
 	}
 
@@ -160,9 +69,10 @@ TEST(after_a_reboot_the_workload_is_refused_before_it_can_send)
 	EXPECT_NE(0ULL, kw.taint);
 	EXPECT_EQ(EPERM, in_cgroup(n, n->wl_cg, connect_out, NULL));
 	EXPECT_EQ(EPERM, in_cgroup(n, n->wl_cg, sendto_out, NULL));
-	ASSERT_EQ(0, early_try(&e, r));
+	ASSERT_EQ(0, held_try(&e, r));
 	EXPECT_EQ(EPERM, r[0]);
 	EXPECT_EQ(EPERM, r[1]);
+	EXPECT_EQ(EPERM, r[2]);
 	EXPECT_LE(0, lfd);
 	EXPECT_LE(0, ufd);
 	EXPECT_FALSE(received_something(lfd));

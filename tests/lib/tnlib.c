@@ -116,11 +116,10 @@ int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-int node_write_policy(struct tn_node *n, const char *mode)
+void node_policy_text(struct tn_node *n, const char *mode, const char *extra,
+		      char *text, size_t len)
 {
-	char text[2048];
-
-	snprintf(text, sizeof(text),
+	snprintf(text, len,
 		 "# test policy: 198.51.100.0/24 and 2001:db8:2::/64 are local\n"
 		 "mode = \"%s\";\n"
 		 "local_prefixes = [ \"198.51.100.0/24\", \"2001:db8:2::/64\" ];\n"
@@ -129,8 +128,16 @@ int node_write_policy(struct tn_node *n, const char *mode)
 		 "  { name = \"wl\"; cgroup = \"%s\"; },\n"
 		 "  { name = \"wl2\"; cgroup = \"%s\"; }\n"
 		 ");\n"
-		 "trusted_receivers = ( { name = \"resolver\"; cgroup = \"%s\"; } );\n",
-		 mode, n->data, n->wl_cg, n->wl2_cg, n->trusted_cg);
+		 "trusted_receivers = ( { name = \"resolver\"; cgroup = \"%s\"; } );\n"
+		 "%s",
+		 mode, n->data, n->wl_cg, n->wl2_cg, n->trusted_cg, extra);
+}
+
+int node_write_policy(struct tn_node *n, const char *mode)
+{
+	char text[2048];
+
+	node_policy_text(n, mode, "", text, sizeof(text));
 	return write_file(n->policy, text);
 }
 
@@ -311,9 +318,11 @@ static void rm_cgroup(const char *path)
 	run_cmd("find %s -depth -type d -exec rmdir {} + 2>/dev/null", path);
 }
 
-void node_destroy(struct tn_node *n)
+void node_take_down(struct tn_node *n)
 {
 	if (n->agent > 0) {
+		/* A test may have stopped it (SIGSTOP) to look at a moment. */
+		kill(n->agent, SIGCONT);
 		kill(n->agent, SIGTERM);
 		waitpid(n->agent, NULL, 0);
 		n->agent = 0;
@@ -323,6 +332,11 @@ void node_destroy(struct tn_node *n)
 	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null",
 		n->ns_wl, n->ns_out);
 	rm_cgroup(n->cgroot);
+}
+
+void node_destroy(struct tn_node *n)
+{
+	node_take_down(n);
 	if (!getenv("TN_TEST_KEEP"))
 		run_cmd("rm -rf %s", n->tmp);
 }
@@ -443,32 +457,103 @@ int do_sendto(const char *addr, int port)
 struct listen_at {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int family;
+	int family, type;
 };
 
 static int make_listener(void *arg)
 {
 	struct listen_at *l = arg;
-	int fd = socket(l->family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(l->family, l->type | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&l->ss, l->len) || listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&l->ss, l->len) ||
+	    (l->type == SOCK_STREAM && listen(fd, 64))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-int out_listen(struct tn_node *n, const char *addr, int port)
+static int out_socket(struct tn_node *n, const char *addr, int port, int type)
 {
-	struct listen_at l;
+	struct listen_at l = { .type = type };
 
 	l.family = sockaddr_of(addr, port, &l.ss, &l.len);
 	if (l.family < 0)
 		return -1;
 	return fd_in_netns(n->ns_out, make_listener, &l);
+}
+
+int out_listen(struct tn_node *n, const char *addr, int port)
+{
+	return out_socket(n, addr, port, SOCK_STREAM);
+}
+
+int out_udp(struct tn_node *n, const char *addr, int port)
+{
+	return out_socket(n, addr, port, SOCK_DGRAM);
+}
+
+int held_start(struct tn_node *n, const char *cg, const char *open_path,
+	       int tcp_port, int udp_port, struct held *h)
+{
+	int go[2], res[2];
+	char c;
+
+	if (pipe(go))
+		return -1;
+	if (pipe(res)) {
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (h->pid == 0) {
+		struct sockaddr_storage ts, us;
+		socklen_t tlen, ulen;
+		char procs[400];
+		int r[3], t, u;
+
+		close(go[1]);
+		close(res[0]);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		if (write_file(procs, "0") || join_netns(n->ns_wl))
+			_exit(1);
+		if (open_path && do_open(open_path))
+			_exit(2);
+		sockaddr_of(OUT4, tcp_port, &ts, &tlen);
+		sockaddr_of(OUT4, udp_port, &us, &ulen);
+		t = socket(AF_INET, SOCK_STREAM, 0);
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		if (t < 0 || u < 0 || write(res[1], "r", 1) != 1)
+			_exit(3);
+		if (read(go[0], &c, 1) != 1)
+			_exit(4);
+		r[0] = connect(t, (struct sockaddr *)&ts, tlen) ? errno : 0;
+		r[1] = sendto(u, "x", 1, 0, (struct sockaddr *)&us, ulen) == 1 ? 0 : errno;
+		r[2] = do_connect(OUT4, tcp_port);
+		_exit(write(res[1], r, sizeof(r)) == sizeof(r) ? 0 : 5);
+	}
+	close(go[0]);
+	close(res[1]);
+	h->go = go[1];
+	h->res = res[0];
+	return read(h->res, &c, 1) == 1 ? 0 : -1;
+}
+
+int held_try(struct held *h, int r[3])
+{
+	int ok = write(h->go, "x", 1) == 1 &&
+		 read(h->res, r, 3 * sizeof(int)) == 3 * sizeof(int);
+
+	close(h->go);
+	close(h->res);
+	waitpid(h->pid, NULL, 0);
+	return ok ? 0 : -1;
 }
 
 int node_events(struct tn_node *n, char *buf, size_t len)
@@ -550,4 +635,84 @@ int node_bare_status(struct tn_node *n)
 	reply[off] = '\0';
 	close(fd);
 	return strstr(reply, "\"ok\":true") ? 0 : -1;
+}
+
+int notify_socket(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sun.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int wait_ready(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[512];
+	ssize_t r;
+
+	while (poll(&p, 1, ms) > 0) {
+		r = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (r <= 0)
+			return -1;
+		buf[r] = '\0';
+		if (strstr(buf, "READY=1"))
+			return 0;
+	}
+	return -1;
+}
+
+int flood_sendto(const char *addr, int port, int seconds, long counts[2])
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	double t0;
+	char b = 'x';
+	int fd, family = sockaddr_of(addr, port, &ss, &len);
+
+	counts[0] = counts[1] = 0;
+	if (family < 0)
+		return -1;
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	t0 = tn_now_s();
+	do {
+		for (int i = 0; i < 1000; i++) {
+			if (sendto(fd, &b, 1, 0, (struct sockaddr *)&ss, len) < 0 &&
+			    errno == EPERM)
+				counts[0]++;
+			else
+				counts[1]++;
+		}
+	} while (tn_now_s() - t0 < seconds);
+	close(fd);
+	return 0;
+}
+
+int denials_accounted(const char *dir, const char *wl, long refused, int seconds,
+		      long *reported, long *unreported, char *why, size_t len)
+{
+	char workload[200];
+	long records = 0;
+
+	snprintf(workload, sizeof(workload), "\"workload\":\"%s\"", wl);
+	audit_sum(dir, NULL, "\"type\":\"sendmsg\"", "\"decision\":\"deny\"", reported);
+	*unreported = audit_sum(dir, "\"count\":", "\"type\":\"denials-unreported\"",
+				workload, &records);
+	snprintf(why, len, "%ld refused; %ld denial events, %ld denials counted in %ld denials-unreported records",
+		 refused, *reported, *unreported, records);
+	return *reported >= 1 && *reported <= 10 + (seconds + 2) * 10L &&
+	       *reported + *unreported == refused ? 0 : -1;
 }

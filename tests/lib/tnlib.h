@@ -34,6 +34,14 @@ static inline long long tn_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+static inline double tn_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /*
  * Evaluates COND every 50 ms until it holds or MS milliseconds have passed;
  * 1 if it held. Tests wait for what they need, not for a guessed time.
@@ -79,6 +87,9 @@ int node_create(struct tn_node *n, const char *mode);
 /* As node_create, without starting the agent (set tcti, listen... first). */
 int node_create_stopped(struct tn_node *n, const char *mode);
 void node_destroy(struct tn_node *n);
+/* What node_destroy undoes in the kernel (agent, pins, namespaces,
+ * cgroups), leaving n->tmp: for a node whose files must outlive it. */
+void node_take_down(struct tn_node *n);
 int node_start_agent(struct tn_node *n);
 /* Joins the network namespace /run/netns/NAME. */
 int join_netns(const char *name);
@@ -88,6 +99,9 @@ int fd_in_netns(const char *name, int (*make)(void *), void *arg);
 /* SIGKILL, as a crash would. */
 void node_kill_agent(struct tn_node *n);
 int node_write_policy(struct tn_node *n, const char *mode);
+/* The text node_write_policy writes, with extra settings appended. */
+void node_policy_text(struct tn_node *n, const char *mode, const char *extra,
+		      char *text, size_t len);
 
 /*
  * Runs trustctl with args (a printf format) against this node's agent.
@@ -114,6 +128,28 @@ int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
 
 /* Listening TCP socket in the outside netns. */
 int out_listen(struct tn_node *n, const char *addr, int port);
+/* Bound UDP socket in the outside netns (datagrams that get out land here). */
+int out_udp(struct tn_node *n, const char *addr, int port);
+
+/*
+ * A process in cgroup cg and the workload netns holding a TCP socket for
+ * OUT4:tcp_port and a UDP one for OUT4:udp_port, made while nothing
+ * refused them (after opening open_path, if not NULL: it taints its
+ * workload). held_try lets it use them: r[0] the connect's errno, r[1] the
+ * sendto's, r[2] a new socket's connect to OUT4:tcp_port; and reaps it.
+ */
+struct held {
+	pid_t pid;
+	int go, res;
+};
+int held_start(struct tn_node *n, const char *cg, const char *open_path,
+	       int tcp_port, int udp_port, struct held *h);
+int held_try(struct held *h, int r[3]);
+
+/* A unix datagram socket bound at path, standing in for systemd's
+ * NOTIFY_SOCKET; wait_ready waits up to ms for a datagram with READY=1. */
+int notify_socket(const char *path);
+int wait_ready(int fd, int ms);
 
 /* Latest events as JSON lines, into buf. */
 int node_events(struct tn_node *n, char *buf, size_t len);
@@ -133,6 +169,21 @@ int node_bare_status(struct tn_node *n);
  */
 long audit_sum(const char *dir, const char *key, const char *n1,
 	       const char *n2, long *lines);
+/*
+ * A flood of denials, as the calling process (already in its workload):
+ * sendto() of one byte to addr:port in a loop for seconds; counts[0] the
+ * calls refused with EPERM, counts[1] the others. -1 without a socket.
+ */
+int flood_sendto(const char *addr, int port, int seconds, long counts[2]);
+/*
+ * After a flood of `refused` denials lasting `seconds` by workload wl, the
+ * audit log in dir accounts for each exactly once: reported as a sendmsg
+ * deny event (a burst of 10, then 10 a second at most) or counted in a
+ * denials-unreported record. 0 if so; the counts found in *reported and
+ * *unreported, and in why what was found, either way.
+ */
+int denials_accounted(const char *dir, const char *wl, long refused, int seconds,
+		      long *reported, long *unreported, char *why, size_t len);
 int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Runs a shell command and captures its standard output (add 2>&1 for
