@@ -16,6 +16,15 @@ MODE=${2:-lsm}
 [ "$MODE" = after-reboot ] && MODE=lsm AFTER_REBOOT=1
 export TN_BUILD=$BUILD TN_EXPECT_ATTACH=$MODE
 rc=0
+# Each program's wall time, for keeping the CI run short (a TAP comment).
+timed() {
+	local t0=$SECONDS r
+
+	"$@"
+	r=$?
+	echo "# ---- $(basename "$1") took $((SECONDS - t0)) s"
+	return $r
+}
 if [ "$MODE" = fentry ]; then
 	if grep -qw bpf /sys/kernel/security/lsm; then
 		echo "not ok 1 fentry suite: BPF LSM is active ($(cat /sys/kernel/security/lsm)); boot without bpf in lsm="
@@ -62,7 +71,7 @@ if [ "$MODE" = fentry ]; then
 	done
 	for t in enforce_test lsm_test propagate_test adversary_test maps_test; do
 		echo "# ==== guest (fentry mode): $t"
-		"$BUILD/tests/$t" || rc=1
+		timed "$BUILD/tests/$t" || rc=1
 	done
 	exit $rc
 fi
@@ -74,21 +83,21 @@ fi
 # First: it leaves a tainted workload's state on the guest's disk for the
 # second boot (and nothing else behind).
 echo "# ==== guest: reboot_before_test (first boot)"
-"$BUILD/tests/guest/reboot_before_test" || rc=1
+timed "$BUILD/tests/guest/reboot_before_test" || rc=1
 for t in enforce_test lsm_test propagate_test agent_test adversary_test lifecycle_test maps_test; do
 	echo "# ==== guest: $t"
-	"$BUILD/tests/$t" || rc=1
+	timed "$BUILD/tests/$t" || rc=1
 done
 # The packaged unit's capability set, here where BPF LSM is on: the agent
 # must reach lsm mode with it, as with every capability.
 echo "# ==== guest: tests/pkg/unit_test.sh"
-tests/pkg/unit_test.sh "$BUILD" || rc=1
+timed tests/pkg/unit_test.sh "$BUILD" || rc=1
 # Attestation against the guest's TPM (/dev/tpmrm0, EK certificate from
 # swtpm's local CA) for node A; node B keeps a swtpm of its own.
 echo "# ==== guest: attest_tpm_test"
 TN_ATTEST_TCTI_A=device:/dev/tpmrm0 TN_ATTEST_STATE_A=${TMPDIR:-/tmp}/attest-a \
-	"$BUILD/tests/guest/attest_tpm_test" || rc=1
+	timed "$BUILD/tests/guest/attest_tpm_test" || rc=1
 # The DKMS package: in the package test's boot (pkg_test.sh), not here.
 echo "# ==== guest: kmod_test"
-"$BUILD/tests/guest/kmod_test" || rc=1
+timed "$BUILD/tests/guest/kmod_test" || rc=1
 exit $rc
