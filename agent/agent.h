@@ -194,7 +194,9 @@ int maps_derived_remove(struct agent *a, uint64_t dev, uint64_t ino,
 /* agent_commit and every other change to the registry: state.h. */
 
 /* cgwatch.c: workloads are their cgroup paths; ids are looked up again. */
-int cgroups_resolve_at_start(struct agent *a, json_object **changes);
+/* The ids at start, in the registry (through state.c); <0: err set. */
+int cgroups_resolve_at_start(struct agent *a, json_object **changes,
+			     struct tn_err *err);
 void cgroups_record(struct agent *a, json_object *changes, const char *why);
 /* An event per workload with processes older than the agent. */
 void cgroups_record_preexisting(struct agent *a);

@@ -181,11 +181,22 @@ static void record(struct agent *a, json_object *changes, const char *why)
 	}
 }
 
-int cgroups_resolve_at_start(struct agent *a, json_object **changes)
+int cgroups_resolve_at_start(struct agent *a, json_object **changes,
+			     struct tn_err *err)
 {
+	struct registry seen;
+	int n;
+
 	*changes = json_object_new_array();
-	taint_from_kernel(a, &a->reg);
-	return resolve(&a->reg, *changes);
+	if (registry_copy(&seen, &a->reg)) {
+		registry_free(&seen);
+		return tn_fail(err, "out of memory");
+	}
+	taint_from_kernel(a, &seen);
+	n = resolve(&seen, *changes);
+	state_adopt_cgroups(a, &seen, n);
+	registry_free(&seen);
+	return n;
 }
 
 json_object *cgroups_taint_to_restore(struct agent *a)
@@ -308,10 +319,8 @@ static int resolve_once(struct agent *a, const char *why, struct tn_err *err)
 		if (ret)
 			registry_free(&next);
 	} else {
-		for (i = 0; i < a->reg.nwls; i++)
-			a->reg.wls[i].missing = next.wls[i].missing;
-		for (i = 0; i < a->reg.nreaders; i++)
-			a->reg.readers[i].missing = next.readers[i].missing;
+		/* No id changed; which cgroups are missing may have. */
+		state_adopt_cgroups(a, &next, 0);
 		registry_free(&next);
 	}
 	if (!ret)

@@ -399,7 +399,11 @@ static int setup(struct agent *a, struct tn_err *err)
 	if (events_open(a, err))
 		return -1;
 	/* Workloads are paths: a reboot or a restarted service gives new ids. */
-	recreated = cgroups_resolve_at_start(a, &changes);
+	recreated = cgroups_resolve_at_start(a, &changes, err);
+	if (recreated < 0) {
+		json_object_put(changes);
+		return -1;
+	}
 	restored = cgroups_taint_to_restore(a);
 	/*
 	 * Push the saved state (after a reboot the maps start empty) before

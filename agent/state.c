@@ -156,6 +156,27 @@ void state_drop_tag(struct agent *a, int i)
 	a->state_dirty = 1;
 }
 
+void state_adopt_cgroups(struct agent *a, const struct registry *seen,
+			 int changed)
+{
+	int i;
+
+	for (i = 0; i < a->reg.nwls && i < seen->nwls; i++) {
+		a->reg.wls[i].cgid = seen->wls[i].cgid;
+		a->reg.wls[i].missing = seen->wls[i].missing;
+		a->reg.wls[i].taint = seen->wls[i].taint;
+		a->reg.wls[i].kmod_taint = seen->wls[i].kmod_taint;
+	}
+	for (i = 0; i < a->reg.ntrusted && i < seen->ntrusted; i++)
+		a->reg.trusted[i].cgid = seen->trusted[i].cgid;
+	for (i = 0; i < a->reg.nreaders && i < seen->nreaders; i++) {
+		a->reg.readers[i].cgid = seen->readers[i].cgid;
+		a->reg.readers[i].missing = seen->readers[i].missing;
+	}
+	if (changed)
+		a->state_dirty = 1;
+}
+
 int state_renew_peers(struct agent *a, const uint64_t *valid_until, int n,
 		      struct tn_err *err)
 {

@@ -50,6 +50,15 @@ void state_note_last_write(struct agent *a, int i, int64_t last_write);
 void state_drop_tag(struct agent *a, int i);
 
 /*
+ * cgwatch.c looked the registry's cgroup paths up again on a copy (seen):
+ * the ids it found, which are missing, and the taint read back from the
+ * kernel go into the registry; nothing else. changed: an id changed, so the
+ * registry is saved at the next flush.
+ */
+void state_adopt_cgroups(struct agent *a, const struct registry *seen,
+			 int changed);
+
+/*
  * Peers attested again, nothing else changed: their new expiries (one per
  * allowed peer address, in the registry's order) go into the registry and
  * the BPF maps in place; the module follows at its next sync.
