@@ -17,6 +17,9 @@
 # BUILD/guest/console.log (TN_GUEST_OUT names another directory than guest).
 # TN_GUEST_INIT=systemd boots systemd as PID 1 instead of running the
 # command from the initramfs' init (see init.sh; one boot per command too).
+# TN_GUEST_LOCK=FILE waits for a lock on FILE first: two emulated guests on
+# one machine's cores slow each other past their timeouts, so checkouts
+# sharing a machine take turns.
 set -u
 BUILD=$1
 shift
@@ -35,6 +38,11 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+if [ -n "${TN_GUEST_LOCK:-}" ]; then
+	exec 9>>"$TN_GUEST_LOCK" || exit 1
+	echo "guest: waiting for $TN_GUEST_LOCK" >&2
+	flock 9
+fi
 
 # The initramfs: busybox, init.sh, and the modules that mount the 9p root.
 stage=$work/initramfs
