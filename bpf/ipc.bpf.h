@@ -13,6 +13,7 @@
 #define SOCK_SEQPACKET_		5
 #define S_IFSOCK_		0140000
 #define S_IFIFO_		0010000
+#define S_IFREG_		0100000
 #define MAY_WRITE_		0x2
 #define MAY_READ_		0x4
 #define FMODE_READ_		0x1
@@ -283,8 +284,20 @@ static __always_inline bool file_chan(struct file *file, bool write,
  */
 static __always_inline int on_file_permission(struct file *file, int mask)
 {
+	struct inode *inode = file->f_inode;
 	struct chan ch = {};
 
+	/*
+	 * Every read and write on the node comes here, most of them of
+	 * regular files: those leave after direct (BTF) loads, no helper
+	 * call. Of regular files only a cgroup's procs file matters.
+	 */
+	if (inode && (inode->i_mode & S_IFMT_) == S_IFREG_) {
+		if ((mask & MAY_READ_) || !(mask & MAY_WRITE_) ||
+		    inode->i_sb->s_magic != CGROUP2_SUPER_MAGIC_)
+			return 0;
+		return cgroup_move_refused(file) ? -EPERM : 0;
+	}
 	if (mask & MAY_READ_) {
 		if (file_chan(file, false, &ch))
 			chan_read(&ch);

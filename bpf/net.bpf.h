@@ -159,6 +159,22 @@ static __always_inline bool on_send(struct dest *d, __u32 ev_type)
 }
 
 /*
+ * Every connect and send on the node reaches the lsm and fentry hooks. A
+ * sender in no workload, or in an untainted one while no tagged endpoint
+ * exists, can be neither refused nor tainted there: it leaves before any
+ * address is read.
+ */
+static __always_inline bool send_needs_no_check(void)
+{
+	struct tn_config *cfg = get_config();
+	struct tn_workload *w;
+	__u64 wl_cgid;
+
+	w = current_workload(&wl_cgid);
+	return !w || (!w->taint && !(cfg && cfg->endpoints));
+}
+
+/*
  * lsm mode: the sender decides, not the socket's birthplace. A socket made
  * outside the workload (inherited, received over SCM_RIGHTS, handed over by
  * socket activation) is judged by the cgroup that made it everywhere else;
@@ -168,10 +184,13 @@ static __always_inline bool on_send(struct dest *d, __u32 ev_type)
  */
 static __always_inline int lsm_check_peer(struct socket *sock, __u32 ev_type)
 {
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock *sk;
 	struct dest d = {};
 	__u16 family;
 
+	if (send_needs_no_check())
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
 	if (!sk)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
