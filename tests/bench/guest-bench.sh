@@ -21,7 +21,8 @@
 #
 # Environment: GUEST_BENCH_ROUNDS (4), TN_GUEST_ICOUNT (3: 8 ns a guest
 # instruction); the counts are smaller than bench.sh's defaults, since
-# every instruction is emulated.
+# every instruction is emulated (TNBENCH_OPEN, _WRITE, _CONNECT, _UDP,
+# _MSGS change them).
 set -u
 O=${1:-build}
 ROUNDS=${GUEST_BENCH_ROUNDS:-4}
@@ -33,8 +34,10 @@ cd "$top" || exit 1
 	{ echo "guest-bench: build first: make all $O/bench/tnbench" >&2; exit 1; }
 
 bench() {
-	echo "env TNBENCH_SUMMARY=1 TNBENCH_ROUNDS=$ROUNDS TNBENCH_OPEN=4000 TNBENCH_WRITE=4000" \
-		"TNBENCH_CONNECT=300 TNBENCH_UDP=2000 TNBENCH_MSGS=2000" \
+	echo "env TNBENCH_SUMMARY=1 TNBENCH_ROUNDS=$ROUNDS" \
+		"TNBENCH_OPEN=${TNBENCH_OPEN:-4000} TNBENCH_WRITE=${TNBENCH_WRITE:-4000}" \
+		"TNBENCH_CONNECT=${TNBENCH_CONNECT:-300} TNBENCH_UDP=${TNBENCH_UDP:-2000}" \
+		"TNBENCH_MSGS=${TNBENCH_MSGS:-2000}" \
 		"TNBENCH_OPS='open write connect udp pipe' TNBENCH_ATTACH=$1 tests/bench/bench.sh $O"
 }
 
