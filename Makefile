@@ -281,7 +281,7 @@ bench: deps
 	tests/bench/audit-bench.sh $(O)
 
 # bench.sh in the QEMU guest under the instruction-count clock: lsm, fentry
-# and cgroup modes side by side (about 20 minutes).
+# and cgroup modes side by side (about 12 minutes).
 bench-guest: deps
 	$(MAKE) all $(O)/bench/tnbench
 	tests/bench/guest-bench.sh $(O)

@@ -16,8 +16,11 @@
 # the A/A column, which must stay near 1.00 for the rest to mean anything.
 # What it cannot: time on real hardware. An instruction count weighs a cache
 # miss, a TLB flush or a slow-path branch like any other instruction, and
-# the emulated CPU has no caches to miss: the ratios are a lower bound on
-# what the hooks cost in time, not a prediction of it.
+# the emulated CPU has no caches to miss: the ratios are not a prediction
+# of what the hooks cost in time, nor a proven bound (where both were
+# measured, cgroup mode's timed ratios on the host were as low or lower).
+# With one CPU an operation's count includes its peer's work (the reader
+# of a pipe, the accept thread of connect).
 #
 # Environment: GUEST_BENCH_ROUNDS (4), TN_GUEST_ICOUNT (3: 8 ns a guest
 # instruction); the counts are smaller than bench.sh's defaults, since
