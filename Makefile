@@ -4,8 +4,9 @@
 #   make check      install build/test dependencies if missing, build, run tests
 #   make demo       install dependencies if missing, build, run the demo
 #   make bench      benchmarks (ratios against no trustnode and against nftables;
-#                   attestation against tpm2-tools; make bench-attest alone)
-#   make bench-guest the same in the QEMU guest, lsm, fentry and cgroup modes
+#                   attestation against tpm2-tools; make bench-attest alone),
+#                   then bench-guest (TN_BENCH_GUEST=0 skips it; ~12 more min)
+#   make bench-guest bench.sh in the QEMU guest, lsm, fentry and cgroup modes
 #                   (instruction-count clock)
 #   make bench-mesh attested-peers mode with N nodes in a full mesh (MESH_N=10)
 #   make fuzz       fuzz the policy parser and the control protocol (bounded)
@@ -279,6 +280,8 @@ bench: deps
 	tests/bench/attest-bench.sh $(O)
 	tests/bench/attest-log-bench.sh $(O)
 	tests/bench/audit-bench.sh $(O)
+	@if [ "$${TN_BENCH_GUEST:-1}" = 1 ]; then tests/bench/guest-bench.sh $(O); \
+	else echo "bench: the guest's instruction-count table skipped (TN_BENCH_GUEST=0)"; fi
 
 # bench.sh in the QEMU guest under the instruction-count clock: lsm, fentry
 # and cgroup modes side by side (about 12 minutes).
