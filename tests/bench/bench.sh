@@ -253,18 +253,27 @@ start_trustnode() {
 	[ -S "$TRUSTNODE_SOCKET" ] || { cat "$TMP/agent.log" >&2; fail "trustnoded did not start"; }
 	"$TRUSTCTL" tag "$TMP/secret" --label phi > /dev/null || fail "trustctl tag failed"
 	in_cgroup "$R/tainted" cat "$TMP/secret" > /dev/null || fail "cannot read $TMP/secret"
-	taint=$("$TRUSTCTL" workload list |
-		awk '$1 == "tainted" { t = $2 } $1 == "clean" { c = $2 } $1 == "clean2" { d = $2 }
-		     END { print t "/" c "/" d }')
-	[ "$taint" = "phi/-/-" ] ||
-		fail "expected workload 'tainted' tainted with phi and 'clean', 'clean2' untainted, got $taint"
+	check_taint
 	# The checks must be live: a tainted workload may not reach $PROBE.
 	expect_reach "$R/tainted" denied trustnode
 	expect_reach "$R/clean" allowed trustnode
 	MODE=$("$TRUSTCTL" status | awk '$1 == "attach:" { print $2 }')
 }
 
+# The columns say what they measure: 'tainted' tainted, 'clean' and
+# 'clean2' not (checked when trustnode starts and before it stops).
+check_taint() {
+	local taint
+
+	taint=$("$TRUSTCTL" workload list |
+		awk '$1 == "tainted" { t = $2 } $1 == "clean" { c = $2 } $1 == "clean2" { d = $2 }
+		     END { print t "/" c "/" d }')
+	[ "$taint" = "phi/-/-" ] ||
+		fail "expected workload 'tainted' tainted with phi and 'clean', 'clean2' untainted, got $taint"
+}
+
 stop_trustnode() {
+	check_taint
 	stop_agent
 	unload
 	[ "$(attached_below_r)" = 0 ] ||
@@ -319,13 +328,17 @@ peer_of() {
 
 # One run of operation $1 in configuration $2: prints its rate.
 run_op() {
-	local op=$1 cfg=$2 cg peer v
+	local op=$1 cfg=$2 cg peer files v
 
 	cg=$(cgroup_of "$cfg")
 	peer=$(peer_of "$cfg")
+	# A file of its own per configuration: the tainted workload's writes
+	# give its file a derived tag, and the untainted one must not read it.
+	files=$FILES/$cfg
+	mkdir -p "$files" || fail "cannot create $files"
 	case $op in
-	open)		v=$(in_cgroup "$cg" "$TNBENCH" open "$N_OPEN" "$FILES") ;;
-	write)		v=$(in_cgroup "$cg" "$TNBENCH" write "$N_WRITE" "$FILES") ;;
+	open)		v=$(in_cgroup "$cg" "$TNBENCH" open "$N_OPEN" "$files") ;;
+	write)		v=$(in_cgroup "$cg" "$TNBENCH" write "$N_WRITE" "$files") ;;
 	connect)	v=$(in_cgroup "$cg" "$TNBENCH" connect "$N_CONNECT") ;;
 	tput)		v=$(in_cgroup "$cg" "$TNBENCH" tput "$TPUT_SECONDS") ;;
 	tput2)		v=$(in_cgroup "$cg" "$TNBENCH" tput2 "$TPUT_SECONDS" "$peer") ;;
