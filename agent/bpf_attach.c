@@ -20,6 +20,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include "agent.h"
+#include "clock.h"
 #include "trustnode.skel.h"
 
 static const char *const gaps_cgroup[] = {
@@ -454,10 +455,27 @@ int attach_load(struct agent *a, struct tn_err *err)
 	return 0;
 }
 
+/*
+ * Ingress looks flows up for TN_FLOW_QUIET_NS from now, whatever the
+ * previous agent's programs (which may not keep the clock) did meanwhile.
+ */
+static int flow_clock_restart(struct agent *a, struct tn_err *err)
+{
+	__u64 now = clock_ns(CLOCK_BOOTTIME);
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.tn_flow_clock),
+				&zero, &now, BPF_ANY))
+		return tn_fail_errno(err, errno, "cannot write tn_flow_clock");
+	return 0;
+}
+
 int attach_links(struct agent *a, struct tn_err *err)
 {
 	size_t i;
 
+	if (flow_clock_restart(a, err))
+		return -1;
 	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
 		if (!slot_used(&slots[i], a->mode))
 			continue;

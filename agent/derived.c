@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 #include "agent.h"
+#include "clock.h"
 #include "hex.h"
 #include "proto.h"
 #include "trustnode.skel.h"
@@ -246,14 +247,6 @@ int derived_prune(struct agent *a, json_object *reply, struct tn_err *err)
 
 /* Derived tags looked at per tick: a slice, not the whole table at once. */
 #define SCAN_SLICE	256
-
-static int64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 uint64_t derived_boot_ns(int64_t unix_s)
 {

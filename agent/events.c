@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include "agent.h"
+#include "clock.h"
 #include "proto.h"
 #include "trustnode.skel.h"
 #include "trustnode/bpf_shared.h"
@@ -90,14 +91,6 @@ static void add_channel_object(json_object *o, const struct tn_event *e)
 	json_object_object_add(o, "object", json_object_new_string(buf));
 }
 
-static int64_t ts_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /*
  * One event, one audit record: o's "type" is the record's type, the rest its
  * data; seq and time are the record's (the time the kernel saw it).
@@ -122,7 +115,7 @@ void events_record(struct agent *a, const char *type, json_object *obj)
 			json_object_object_add(o, k, json_object_get(v));
 		json_object_put(obj);
 	}
-	write_record(a, o, ts_ns(CLOCK_REALTIME));
+	write_record(a, o, clock_ns(CLOCK_REALTIME));
 }
 
 static void add_dest(json_object *o, const struct tn_event *e)
@@ -163,8 +156,8 @@ static void note_derived(struct agent *a, const struct reg_workload *w,
 		.source = TN_SRC_DERIVED, .dev = e->dev, .ino = e->ino,
 		.labels = e->labels, .workload = w ? w->name : NULL,
 		.event = audit_next_seq(a),	/* the seq of this event's record */
-		.last_write = (e->ts_boot_ns + ts_ns(CLOCK_REALTIME) -
-			       ts_ns(CLOCK_BOOTTIME)) / 1000000000LL,
+		.last_write = (e->ts_boot_ns + clock_ns(CLOCK_REALTIME) -
+			       clock_ns(CLOCK_BOOTTIME)) / 1000000000LL,
 		/* While the writer still has it open: for trustctl tag prune. */
 		.handle = derived_handle(e->pid, e->dev, e->ino),
 	};
@@ -362,7 +355,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	    e->type == TN_EV_TAINT_FLOW)
 		state_note_taint(a, w, e->labels);
 
-	write_record(a, o, e->ts_boot_ns + ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_BOOTTIME));
+	write_record(a, o, e->ts_boot_ns + clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
 	/* Past the slice: stop here (this record is consumed), rest next turn. */
 	if (++a->slice_events >= TN_EVENTS_PER_SLICE)
 		return -EAGAIN;

@@ -17,16 +17,9 @@
 #include <stdlib.h>
 #include <time.h>
 #include "agent.h"
+#include "clock.h"
 #include "trustnode.skel.h"
 #include "trustnode/bpf_shared.h"
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 #define BATCH	4096
 
@@ -98,7 +91,7 @@ void flows_expire_tick(struct agent *a)
 	int fd = bpf_map__fd(a->skel->maps.tn_flows);
 	int old = bpf_map__fd(a->skel->maps.tn_flows_old);
 	int flag_fd = bpf_map__fd(a->skel->maps.tn_flows_old_empty);
-	uint64_t now = boot_ns();
+	uint64_t now = clock_ns(CLOCK_BOOTTIME);
 	__u32 n = BATCH;
 	__u64 out;
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agent.h"
+#include "clock.h"
 #include "attest_verify.h"
 #include "audit_writer.h"
 #include "hex.h"
@@ -140,14 +141,6 @@ static void run_job(struct peer_job *j)
 	json_object_put(resp);
 }
 
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void *worker(void *arg)
 {
 	struct peers *ps = arg;
@@ -157,7 +150,7 @@ static void *worker(void *arg)
 		if (!j)
 			break;
 		/* The evidence is no older than this: the kernel counts from it. */
-		j->start_boot_ns = boot_ns();
+		j->start_boot_ns = clock_ns(CLOCK_BOOTTIME);
 		run_job(j);
 		j->done_us = tn_audit_now_us();
 		if (write(ps->result_fd[1], &j, sizeof(j)) != sizeof(j))

@@ -81,6 +81,29 @@ static __always_inline void flow_peer(const struct tn_flow_key *f, bool egress,
 }
 
 /*
+ * A tainted workload sends: ingress must look its flows up from now until
+ * TN_FLOW_QUIET_NS after. Stored before the packet leaves; at most one
+ * store a TN_FLOW_TOUCH_NS, so CPUs do not fight over the line.
+ */
+static __always_inline void flow_clock_touch(__u64 now)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&tn_flow_clock, &zero);
+
+	if (last && now - *last > TN_FLOW_TOUCH_NS)
+		*last = now;
+}
+
+/* Whether a packet arriving now may belong to a recorded flow. */
+static __always_inline bool flows_recent(void)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&tn_flow_clock, &zero);
+
+	return !last || bpf_ktime_get_boot_ns() - *last < TN_FLOW_QUIET_NS;
+}
+
+/*
  * Remembers that a tainted workload sends on this flow. False when it
  * cannot (tn_flows full): the packet must not go, its receiver would not
  * be tainted.
@@ -92,6 +115,7 @@ static __always_inline bool record_flow(const struct tn_flow_key *f,
 	struct tn_flow v = { .labels = w->taint, .workload_cgid = wl_cgid };
 	__u64 now = bpf_ktime_get_boot_ns();
 
+	flow_clock_touch(now);
 	if (known && (known->labels | v.labels) == known->labels) {
 		/* For the agent's idle expiry; one store a second at most. */
 		if (now - known->last_ns > TN_FLOW_TOUCH_NS)
@@ -222,20 +246,29 @@ static __always_inline bool flows_old_empty(void)
 SEC("cgroup_skb/ingress")
 int tn_skb_ingress(struct __sk_buff *skb)
 {
-	struct tn_workload *w;
+	struct tn_config *cfg = get_config();
+	bool endpoints = cfg && cfg->endpoints, recent = flows_recent();
+	struct tn_workload *w = NULL;
 	struct tn_flow_key f = {};
 	struct tn_flow *flow;
 	struct tn_event *e;
 	struct dest d = {};
 	__u64 wl_cgid = 0, gained;
 
+	/* Most packets: no tagged endpoint, no tainted sender lately. */
+	if (!endpoints && !recent)
+		return SK_PASS;
 	if (!skb_flow(skb, &f))
 		return SK_PASS;
 	flow_peer(&f, false, &d);
 	/* A tagged endpoint taints a receiving workload; no one else. */
-	w = skb_workload(skb, &wl_cgid);
-	if (w)
-		taint_from_endpoint(w, wl_cgid, &d, false);
+	if (endpoints) {
+		w = skb_workload(skb, &wl_cgid);
+		if (w)
+			taint_from_endpoint(w, wl_cgid, &d, false);
+	}
+	if (!recent)
+		return SK_PASS;
 
 	flow = bpf_map_lookup_elem(&tn_flows, &f);
 	if (!flow && !flows_old_empty())
@@ -245,6 +278,8 @@ int tn_skb_ingress(struct __sk_buff *skb)
 		return SK_PASS;
 	if (trusted_receiver(skb, flow, &d))
 		return SK_PASS;
+	if (!endpoints)
+		w = skb_workload(skb, &wl_cgid);
 	if (!w) {
 		/* A receiver in no workload cannot be held back: say so. */
 		count(TN_CNT_FLOW_UNREGISTERED);

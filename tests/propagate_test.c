@@ -6,6 +6,7 @@
  * go only by an explicit, recorded untag.
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "node_fixture.h"
+#include "trustnode/bpf_shared.h"
 
 #define RELAY_PORT 9100
 
@@ -207,6 +209,46 @@ TEST_F(node, a_udp_relay_on_a_local_address_is_tainted_and_refused)
 	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"taint-flow\"", "\"channel\":\"udp\""));
+}
+
+/* The boot clock the node's latest tainted packet wrote; 0 on error. */
+static __u64 flow_clock(struct tn_node *n, const __u64 *set)
+{
+	char path[300];
+	__u32 zero = 0;
+	__u64 v = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tn_flow_clock", n->pin);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (set)
+		bpf_map_update_elem(fd, &zero, set, BPF_ANY);
+	bpf_map_lookup_elem(fd, &zero, &v);
+	close(fd);
+	return v;
+}
+
+/*
+ * Ingress skips the flow maps while no tainted packet was sent for
+ * TN_FLOW_QUIET_NS. The first one after such a spell (here: the clock set
+ * back to boot, as after a long quiet) must still taint its receiver.
+ */
+TEST_F(node, the_first_relay_after_a_quiet_spell_is_tainted_and_refused)
+{
+	struct relay r = { .listen = "198.51.100.1", .type = SOCK_DGRAM };
+	struct sender s = { .secret = data(&self->n, "secret"), .to = "198.51.100.1",
+			    .type = SOCK_DGRAM };
+	const __u64 long_ago = 0;
+
+	ASSERT_NE(0ULL, flow_clock(&self->n, NULL)) TH_LOG("no tn_flow_clock pinned");
+	EXPECT_EQ(0ULL, flow_clock(&self->n, &long_ago));
+
+	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+	EXPECT_NE(0ULL, flow_clock(&self->n, NULL))
+		TH_LOG("the tainted packet did not move the clock");
 }
 
 TEST_F(node, traffic_between_untainted_workloads_taints_nobody)

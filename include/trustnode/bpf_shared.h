@@ -162,6 +162,18 @@ struct tn_derived {
  * means it may hold flows: the agent writes 0 before it copies any flow
  * there, and 1 only after it emptied the map.
  */
+/*
+ * map "tn_flow_clock" (array, one __u64): the boot clock of the node's
+ * latest packet from a tainted workload, to within TN_FLOW_TOUCH_NS,
+ * written by egress before the packet leaves. While it is more than
+ * TN_FLOW_QUIET_NS old, no packet in flight can belong to a recorded flow
+ * (the bound flow retirement already assumes), so ingress skips both flow
+ * maps: a node whose workloads are untainted pays no lookup per packet.
+ * The agent writes the time it starts, before it attaches any program, so
+ * programs of a previous version never leave it stale.
+ */
+#define TN_FLOW_QUIET_NS	(TN_FLOW_IDLE_NS + TN_FLOW_SCAN_S * 1000000000ULL)
+
 struct tn_flow_key {
 	__u8 family;
 	__u8 protocol;
