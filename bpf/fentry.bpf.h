@@ -34,7 +34,7 @@ int BPF_PROG(tn_fentry_file_open, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	return taint_from_file(file, 0, true);
+	return taint_from_file(file, 0);
 }
 
 SEC("fmod_ret/security_file_receive")
@@ -42,7 +42,7 @@ int BPF_PROG(tn_fentry_file_receive, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	return taint_from_file(file, 1, true);
+	return taint_from_file(file, 1);
 }
 
 SEC("fmod_ret/security_file_permission")

@@ -61,29 +61,58 @@ static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev,
 	return 0;
 }
 
+/* What the tag lookups need of an open file. */
+struct file_id {
+	struct tn_inode_key key;
+	struct dentry *dentry;
+	__u32 f_mode;
+};
+
 /*
- * Labels of the tag covering file: its own, or one of its directories'.
+ * Of a file an LSM hook or fentry program was given (a BTF pointer):
+ * direct loads, no helper call, on every open of the node.
+ */
+static __always_inline void file_id_of_arg(struct file *file,
+					   struct file_id *id)
+{
+	struct inode *inode = file->f_inode;
+
+	id->key.dev = inode->i_sb->s_dev;
+	id->key.ino = inode->i_ino;
+	id->dentry = file->f_path.dentry;
+	id->f_mode = file->f_mode;
+}
+
+/* Of a file the syscall programs found in a descriptor table: probe reads. */
+static __always_inline void file_id_read(struct file *file,
+					 struct file_id *id)
+{
+	id->key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	id->key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	id->dentry = BPF_CORE_READ(file, f_path.dentry);
+	id->f_mode = BPF_CORE_READ(file, f_mode);
+}
+
+/*
+ * Labels of the tag covering the file: its own, or one of its directories'.
  * *tag_ino (when asked) is the inode of the tag that matched; *derived is
  * set when that is a derived tag.
  */
-static __always_inline __u64 file_labels(struct file *file,
-					 struct tn_inode_key *key,
+static __always_inline __u64 file_labels(const struct file_id *id,
 					 __u64 *tag_ino, bool *derived)
 {
 	struct tn_derived *d;
 
-	key->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	key->ino = BPF_CORE_READ(file, f_inode, i_ino);
 	/* Derived tags are on files only: one lookup, no walk. */
-	d = bpf_map_lookup_elem(&tn_derived, key);
+	d = bpf_map_lookup_elem(&tn_derived, &id->key);
 	if (d) {
 		if (tag_ino)
-			*tag_ino = key->ino;
+			*tag_ino = id->key.ino;
 		if (derived)
 			*derived = true;
 		return d->labels;
 	}
-	return tree_labels(BPF_CORE_READ(file, f_path.dentry), key->dev, tag_ino);
+	return tree_labels(id->dentry, id->key.dev, tag_ino);
 }
 
 /*
@@ -125,16 +154,15 @@ static __always_inline int derive_failed(struct tn_inode_key *key,
  * follows the file through rename and link. Returns -EPERM when the open
  * must be refused (lsm mode, the entry could not be made).
  */
-static __always_inline int derive(struct file *file, struct tn_workload *w,
-				  __u64 wl_cgid, bool can_refuse)
+static __always_inline int derive(const struct file_id *id,
+				  struct tn_workload *w, __u64 wl_cgid,
+				  bool can_refuse)
 {
-	struct tn_inode_key key = {};
+	struct tn_inode_key key = id->key;
 	struct tn_derived fresh = {}, *d;
 	__u64 taint = w->taint, gained = 0, now = bpf_ktime_get_boot_ns();
 	struct tn_event *e;
 
-	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 	d = bpf_map_lookup_elem(&tn_derived, &key);
 	if (!d) {
 		fresh.labels = taint;
@@ -194,7 +222,7 @@ static __always_inline bool trusted_reader(void)
 static __always_inline int outside_reader(struct file *file, __u32 how)
 {
 	struct tn_config *cfg = get_config();
-	struct tn_inode_key key = {};
+	struct file_id id = {};
 	struct tn_open_limit *lim;
 	__u64 labels, tag_ino = 0, now, tat;
 	__u32 decision = TN_DEC_DENY, zero = 0;
@@ -203,7 +231,8 @@ static __always_inline int outside_reader(struct file *file, __u32 how)
 
 	if (!cfg || !cfg->loaded || cfg->readers != TN_READERS_WORKLOADS)
 		return 0;
-	labels = file_labels(file, &key, &tag_ino, &derived);
+	file_id_of_arg(file, &id);
+	labels = file_labels(&id, &tag_ino, &derived);
 	if (!labels || trusted_reader())
 		return 0;
 	if (cfg->mode == TN_MODE_AUDIT) {
@@ -231,8 +260,8 @@ static __always_inline int outside_reader(struct file *file, __u32 how)
 	}
 	e = event_start(TN_EV_TAGGED_OPEN, decision, 0, labels, true);
 	if (e) {
-		e->dev = key.dev;
-		e->ino = key.ino;
+		e->dev = id.key.dev;
+		e->ino = id.key.ino;
 		e->from_cgid = tag_ino;
 		e->to_cgid = bpf_get_current_cgroup_id();
 		e->channel = derived;
@@ -244,20 +273,19 @@ out:
 }
 
 /*
- * how: 0 an open, 1 a descriptor received over SCM_RIGHTS. can_refuse: an
- * LSM hook or fmod_ret program, whose error refuses the open (cgroup mode
- * sees it done).
+ * A workload opened a file (or received it over SCM_RIGHTS). can_refuse:
+ * an LSM hook or fmod_ret program, whose error refuses the open (cgroup
+ * mode sees it done).
  */
 static __always_inline int taint_workload_from_file(struct tn_workload *w,
 						    __u64 wl_cgid,
-						    struct file *file,
+						    const struct file_id *id,
 						    bool can_refuse)
 {
-	struct tn_inode_key key = {};
 	__u64 labels, gained;
 	struct tn_event *e;
 
-	labels = file_labels(file, &key, NULL, NULL);
+	labels = file_labels(id, NULL, NULL);
 	if (labels) {
 		gained = taint(w, labels);
 		if (gained) {
@@ -265,40 +293,42 @@ static __always_inline int taint_workload_from_file(struct tn_workload *w,
 			e = event_start(TN_EV_TAINT_FILE, TN_DEC_TAINT, wl_cgid,
 					gained, true);
 			if (e) {
-				e->dev = key.dev;
-				e->ino = key.ino;
+				e->dev = id->key.dev;
+				e->ino = id->key.ino;
 				bpf_ringbuf_submit(e, 0);
 			}
 		}
 	}
-	if (w->taint && (BPF_CORE_READ(file, f_mode) & FMODE_WRITE_))
-		return derive(file, w, wl_cgid, can_refuse);
+	if (w->taint && (id->f_mode & FMODE_WRITE_))
+		return derive(id, w, wl_cgid, can_refuse);
 	return 0;
 }
 
-static __always_inline int taint_from_file(struct file *file, __u32 how,
-					   bool can_refuse)
+/* An LSM hook's or fentry program's file (how: as for outside_reader). */
+static __always_inline int taint_from_file(struct file *file, __u32 how)
 {
+	struct file_id id = {};
 	struct tn_workload *w;
 	__u64 wl_cgid;
 
 	w = current_workload(&wl_cgid);
 	if (!w)
-		return can_refuse ? outside_reader(file, how) : 0;
-	return taint_workload_from_file(w, wl_cgid, file, can_refuse);
+		return outside_reader(file, how);
+	file_id_of_arg(file, &id);
+	return taint_workload_from_file(w, wl_cgid, &id, true);
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(tn_lsm_file_open, struct file *file)
 {
-	return taint_from_file(file, 0, true);
+	return taint_from_file(file, 0);
 }
 
 /* A descriptor passed over a unix socket (SCM_RIGHTS) carries its file. */
 SEC("lsm/file_receive")
 int BPF_PROG(tn_lsm_file_receive, struct file *file)
 {
-	return taint_from_file(file, 1, true);
+	return taint_from_file(file, 1);
 }
 
 

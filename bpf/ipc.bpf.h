@@ -233,17 +233,15 @@ static __always_inline __u32 unix_kind(short type)
 }
 
 /*
- * What a read from, or a write to, sock reaches: for a read, the socket
+ * What a read from, or a write to, a socket reaches: for a read, the socket
  * itself; for a write on a connected stream or seqpacket socket, its peer.
  * Datagrams are seen by unix_may_send, which knows the receiving socket.
  */
-static __always_inline bool unix_chan(struct socket *sock, bool write,
-				      struct chan *ch)
+static __always_inline bool unix_chan_of(struct sock *sk, __u16 family,
+					 short type, bool write,
+					 struct chan *ch)
 {
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-	short type = BPF_CORE_READ(sock, type);
-
-	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX_)
+	if (family != AF_UNIX_)
 		return false;
 	ch->kind = unix_kind(type);
 	if (!write) {
@@ -254,6 +252,26 @@ static __always_inline bool unix_chan(struct socket *sock, bool write,
 		return false;
 	ch->key = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
 	return ch->key != 0;
+}
+
+/* Of a socket a hook was given (a BTF pointer): direct loads. */
+static __always_inline bool unix_chan_of_arg(struct socket *sock, bool write,
+					     struct chan *ch)
+{
+	struct sock *sk = sock->sk;
+
+	return sk && unix_chan_of(sk, sk->__sk_common.skc_family, sock->type,
+				  write, ch);
+}
+
+/* Of a socket found through a file's private_data: probe reads. */
+static __always_inline bool unix_chan(struct socket *sock, bool write,
+				      struct chan *ch)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+
+	return sk && unix_chan_of(sk, BPF_CORE_READ(sk, __sk_common.skc_family),
+				  BPF_CORE_READ(sock, type), write, ch);
 }
 
 /* The channel behind a file: a pipe, a FIFO or a unix socket. */
@@ -285,33 +303,40 @@ static __always_inline bool file_chan(struct file *file, bool write,
 static __always_inline int on_file_permission(struct file *file, int mask)
 {
 	struct inode *inode = file->f_inode;
+	bool write = !(mask & MAY_READ_) && (mask & MAY_WRITE_);
 	struct chan ch = {};
+	__u32 fmt;
 
+	if (!inode || !(mask & (MAY_READ_ | MAY_WRITE_)))
+		return 0;
 	/*
 	 * Every read and write on the node comes here, most of them of
-	 * regular files: those leave after direct (BTF) loads, no helper
-	 * call. Of regular files only a cgroup's procs file matters.
+	 * regular files and pipes: those are told apart by direct (BTF)
+	 * loads, no helper call. Of regular files only a cgroup's procs
+	 * file matters (the only file whose write moves a task).
 	 */
-	if (inode && (inode->i_mode & S_IFMT_) == S_IFREG_) {
-		if ((mask & MAY_READ_) || !(mask & MAY_WRITE_) ||
-		    inode->i_sb->s_magic != CGROUP2_SUPER_MAGIC_)
+	fmt = inode->i_mode & S_IFMT_;
+	if (fmt == S_IFREG_) {
+		if (!write || inode->i_sb->s_magic != CGROUP2_SUPER_MAGIC_)
 			return 0;
 		return cgroup_move_refused(file) ? -EPERM : 0;
 	}
-	if (mask & MAY_READ_) {
-		if (file_chan(file, false, &ch))
-			chan_read(&ch);
-	} else if (mask & MAY_WRITE_) {
-		if (cgroup_move_refused(file))
-			return -EPERM;
-		if (file_chan(file, true, &ch))
-			return chan_write(&ch) ? 0 : -EPERM;
+	if (fmt == S_IFIFO_) {
+		ch.key = (__u64)inode;
+		ch.kind = inode->i_sb->s_magic == PIPEFS_MAGIC_ ?
+			  TN_CHAN_PIPE : TN_CHAN_FIFO;
+	} else if (fmt != S_IFSOCK_) {
+		return 0;
+	} else if (!unix_chan((struct socket *)file->private_data, write, &ch)) {
 		/* write(), sendfile() and splice() into an inet socket. */
-		if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT_) == S_IFSOCK_)
-			return lsm_check_peer((struct socket *)BPF_CORE_READ(file, private_data),
-					      TN_EV_SENDMSG);
+		return write ? lsm_check_peer((struct socket *)file->private_data,
+					      TN_EV_SENDMSG) : 0;
 	}
-	return 0;
+	if (!write) {
+		chan_read(&ch);
+		return 0;
+	}
+	return chan_write(&ch) ? 0 : -EPERM;
 }
 
 SEC("lsm/file_permission")
@@ -327,7 +352,7 @@ static __always_inline void on_socket_recvmsg(struct socket *sock)
 {
 	struct chan ch = {};
 
-	if (unix_chan(sock, false, &ch))
+	if (unix_chan_of_arg(sock, false, &ch))
 		chan_read(&ch);
 }
 

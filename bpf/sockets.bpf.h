@@ -57,7 +57,7 @@ static __always_inline int on_socket_sendmsg(struct socket *sock,
 	if (send_needs_no_check())
 		return 0;
 	/* A unix stream's data goes to its peer: taint follows it. */
-	if (unix_chan(sock, true, &ch))
+	if (unix_chan_of_arg(sock, true, &ch))
 		return chan_write(&ch) ? 0 : -EPERM;
 	/* A stream socket ignores msg_name: only its peer counts. */
 	if (BPF_CORE_READ(sock, type) == SOCK_STREAM_ ||

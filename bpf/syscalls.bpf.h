@@ -44,6 +44,7 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task;
 	struct file **fds, *file = NULL;
+	struct file_id id = {};
 	struct tn_workload *w;
 	__u64 wl_cgid;
 	bool compat;
@@ -90,7 +91,8 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 	if (bpf_probe_read_kernel(&file, sizeof(file), fds + ret) || !file)
 		return 0;
 	/* The open is done: nothing to refuse. */
-	taint_workload_from_file(w, wl_cgid, file, false);
+	file_id_read(file, &id);
+	taint_workload_from_file(w, wl_cgid, &id, false);
 	cgroup_file_opened(file, wl_cgid);
 	return 0;
 }
