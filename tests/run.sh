@@ -14,18 +14,22 @@ fi
 
 pass=0 fail=0 skip=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+glogs=$(mktemp -d)
+lsm_lane=
+# A run cut short takes its guest along (the lane is a session of its own).
+trap '[ -n "$lsm_lane" ] && kill -- -"$lsm_lane" 2>/dev/null; rm -rf "$log" "$glogs"' EXIT
+trap 'exit 130' INT TERM HUP
 
 # Adds the TAP results in $log to the totals. A program that failed
 # without reporting a failed test (crashed, hung, no plan) counts as one.
 count() {
-	name=$1 rc=$2
-	cat "$log"
-	p=$(grep -cE '^ok [0-9]+ ' "$log")
-	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log")
-	f=$(grep -cE '^not ok [0-9]+ ' "$log")
+	name=$1 rc=$2 out=${3:-$log}
+	cat "$out"
+	p=$(grep -cE '^ok [0-9]+ ' "$out")
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out")
+	f=$(grep -cE '^not ok [0-9]+ ' "$out")
 	# Left out of a run on purpose (TN_TESTS): neither passed nor skipped.
-	u=$(grep -cE '^ok [0-9]+ .*# SKIP not selected for this run' "$log")
+	u=$(grep -cE '^ok [0-9]+ .*# SKIP not selected for this run' "$out")
 	p=$((p - u)) s=$((s - u))
 	pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
@@ -38,6 +42,25 @@ count() {
 # not (as nobody, when nobody can reach the build; otherwise as root, said).
 UNPRIVILEGED="policy_test audit_log_test tpm_verify_test"
 as_nobody="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all"
+
+# The guest suite (lsm mode, Debian's kernel, the module, a TPM), then the
+# mode-dependent tests in fentry mode, then the packages under systemd. Their TAP
+# lines count like the host's; a crashed, oopsed or hung guest is a failure.
+# The lsm boots take longest, so they run alongside the host's tests (a
+# guest is one emulator process, and the host's tests run one at a time);
+# the fentry and package boots follow the host's tests, alongside the lsm
+# boots still. Each lane's output is shown when all are done.
+GUEST=1
+if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then
+	GUEST=0
+fi
+if [ "$GUEST" = 1 ]; then
+	setsid -w sh -c 'tests/guest/run.sh "$1" "tests/guest/suite.sh $1" \
+		"tests/guest/suite.sh $1 after-reboot" > "$2/lsm" 2>&1; echo $? > "$2/lsm.rc"' \
+		sh "$BUILD" "$glogs" &
+	lsm_lane=$!
+	echo "# the guest's lsm boots run alongside, from now (their output follows the host's)"
+fi
 
 for t in "$BUILD"/tests/*_test; do
 	[ -x "$t" ] || continue
@@ -66,29 +89,29 @@ for t in tests/pkg/*_test.sh; do
 	count "$(basename "$t")" $?
 done
 
-# The guest suite (lsm mode, Debian's kernel, the module, a TPM), then the
-# mode-dependent tests in fentry mode, then the packages under systemd. Their TAP
-# lines count like the host's; a crashed, oopsed or hung guest is a failure.
-if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then
+if [ "$GUEST" = 0 ]; then
 	echo "# guest suite skipped (TN_SKIP_GUEST=1)"
 	skip=$((skip + 1))
 else
-	echo "# ==== guest suite (QEMU, lsm mode; booted twice, the second time for reboot_after_test)"
-	tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD" \
-		"tests/guest/suite.sh $BUILD after-reboot" >"$log" 2>&1
-	count "the guest suite" $?
 	# The same kernel booted without bpf in lsm= (as kernels whose
 	# CONFIG_LSM lacks it ship): trustnoded must choose fentry mode.
-	echo "# ==== guest suite (QEMU, fentry mode)"
 	TN_GUEST_LSM=lockdown,capability,landlock,yama,apparmor TN_GUEST_OUT=guest-fentry \
-		tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD fentry" >"$log" 2>&1
-	count "the guest suite in fentry mode" $?
+		tests/guest/run.sh "$BUILD" "tests/guest/suite.sh $BUILD fentry" >"$glogs/fentry" 2>&1
+	fentry_rc=$?
 	# The packages on a node that boots with systemd as PID 1 (the kernel
 	# as Debian ships it): install, upgrade, restart, purge.
-	echo "# ==== guest package test (QEMU, systemd as PID 1)"
 	TN_GUEST_INIT=systemd TN_GUEST_LSM=default TN_GUEST_OUT=guest-pkg TN_GUEST_TIMEOUT=1500 \
-		tests/guest/run.sh "$BUILD" "tests/guest/pkg_test.sh $BUILD" >"$log" 2>&1
-	count "the guest package test" $?
+		tests/guest/run.sh "$BUILD" "tests/guest/pkg_test.sh $BUILD" >"$glogs/pkg" 2>&1
+	pkg_rc=$?
+	echo "# waiting for the guest's lsm boots"
+	wait "$lsm_lane"
+	lsm_lane=
+	echo "# ==== guest suite (QEMU, lsm mode; booted twice, the second time for reboot_after_test)"
+	count "the guest suite" "$(cat "$glogs/lsm.rc" 2>/dev/null || echo 1)" "$glogs/lsm"
+	echo "# ==== guest suite (QEMU, fentry mode)"
+	count "the guest suite in fentry mode" "$fentry_rc" "$glogs/fentry"
+	echo "# ==== guest package test (QEMU, systemd as PID 1)"
+	count "the guest package test" "$pkg_rc" "$glogs/pkg"
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
