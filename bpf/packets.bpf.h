@@ -90,17 +90,23 @@ static __always_inline void flow_clock_touch(__u64 now)
 	__u32 zero = 0;
 	__u64 *last = bpf_map_lookup_elem(&tn_flow_clock, &zero);
 
-	if (last && now - *last > TN_FLOW_TOUCH_NS)
+	/* Signed: another CPU may have stored a later time meanwhile. */
+	if (last && (__s64)(now - *last) > (__s64)TN_FLOW_TOUCH_NS)
 		*last = now;
 }
 
 /* Whether a packet arriving now may belong to a recorded flow. */
 static __always_inline bool flows_recent(void)
 {
+	__u64 *last, now = bpf_ktime_get_boot_ns();
 	__u32 zero = 0;
-	__u64 *last = bpf_map_lookup_elem(&tn_flow_clock, &zero);
 
-	return !last || bpf_ktime_get_boot_ns() - *last < TN_FLOW_QUIET_NS;
+	last = bpf_map_lookup_elem(&tn_flow_clock, &zero);
+	/*
+	 * Signed: a sender on another CPU may have stored a time after ours,
+	 * which is recent, not 584 years old.
+	 */
+	return !last || (__s64)(now - *last) < (__s64)TN_FLOW_QUIET_NS;
 }
 
 /*
