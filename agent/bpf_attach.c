@@ -458,14 +458,19 @@ int attach_load(struct agent *a, struct tn_err *err)
 /*
  * Ingress looks flows up for TN_FLOW_QUIET_NS from now, whatever the
  * previous agent's programs (which may not keep the clock) did meanwhile.
+ * A later time already there stays (an agent in a time namespace sees an
+ * earlier boot clock than the kernel's programs).
  */
 static int flow_clock_restart(struct agent *a, struct tn_err *err)
 {
-	__u64 now = clock_ns(CLOCK_BOOTTIME);
+	int fd = bpf_map__fd(a->skel->maps.tn_flow_clock);
+	__u64 now = clock_ns(CLOCK_BOOTTIME), stored = 0;
 	__u32 zero = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.tn_flow_clock),
-				&zero, &now, BPF_ANY))
+	if (!bpf_map_lookup_elem(fd, &zero, &stored) &&
+	    (__s64)(stored - now) > 0)
+		return 0;
+	if (bpf_map_update_elem(fd, &zero, &now, BPF_ANY))
 		return tn_fail_errno(err, errno, "cannot write tn_flow_clock");
 	return 0;
 }

@@ -254,7 +254,11 @@ static __always_inline bool unix_chan_of(struct sock *sk, __u16 family,
 	return ch->key != 0;
 }
 
-/* Of a socket a hook was given (a BTF pointer): direct loads. */
+/*
+ * Of a socket a hook was given (a BTF pointer): direct loads (a write's
+ * peer is still a probe read: unix_sock is not the type the verifier
+ * knows sk by).
+ */
 static __always_inline bool unix_chan_of_arg(struct socket *sock, bool write,
 					     struct chan *ch)
 {

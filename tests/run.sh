@@ -14,10 +14,11 @@ fi
 
 pass=0 fail=0 skip=0
 log=$(mktemp)
-glogs=$(mktemp -d)
+glogs=$(mktemp -d) || exit 1
 lsm_lane=
-# A run cut short takes its guest along (the lane is a session of its own).
-trap '[ -n "$lsm_lane" ] && kill -- -"$lsm_lane" 2>/dev/null; rm -rf "$log" "$glogs"' EXIT
+# A run cut short takes its guest along: the lane is a session of its own,
+# and timeout(1) puts the emulator in a process group of its own within it.
+trap '[ -n "$lsm_lane" ] && [ ! -e "$glogs/lsm.rc" ] && pkill -TERM -s "$lsm_lane"; rm -rf "$log" "$glogs"' EXIT
 trap 'exit 130' INT TERM HUP
 
 # Adds the TAP results in $log to the totals. A program that failed

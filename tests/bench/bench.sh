@@ -232,7 +232,7 @@ attached_below_r() {
 }
 
 start_trustnode() {
-	local i taint
+	local i
 
 	rm -rf "$TMP/state" "$TMP/run"
 	# Without a TPM (--tcti none): attestation is not on the measured
@@ -531,7 +531,7 @@ label() {
 declare -A MED LO HI
 echo
 echo "trustnode bench: $ROUNDS rounds in ${elapsed}s; kernel $(uname -r), $(nproc) CPUs; trustnode in $MODE mode"
-echo "untagged files on $(stat -f -c %T "$FILES"); loopback traffic in network namespace $NS"
+echo "files on $(stat -f -c %T "$FILES"), one per configuration (untagged; the tainted workload's is a derived tag, its own write made it one); loopback traffic in network namespace $NS"
 foreign_tp=$(sort -u "$TMP/foreign" 2> /dev/null | wc -l)
 if [ "$foreign_tp" != 0 ] || [ "$foreign_cg" != 0 ]; then
 	echo "WARNING: BPF programs not loaded by this benchmark ran during baseline runs:"
