@@ -18,7 +18,7 @@ glogs=$(mktemp -d) || exit 1
 guest_lane=
 # A run cut short takes its guests along: the lane is a session of its own,
 # and timeout(1) puts each emulator in a process group of its own within it.
-trap '[ -n "$guest_lane" ] && [ ! -e "$glogs/lsm.rc" ] && pkill -TERM -s "$guest_lane"; rm -rf "$log" "$glogs"' EXIT
+trap '[ -n "$guest_lane" ] && [ ! -e "$glogs/pkg.rc" ] && pkill -TERM -s "$guest_lane"; rm -rf "$log" "$glogs"' EXIT
 trap 'exit 130' INT TERM HUP
 
 # Adds the TAP results in $log to the totals. A program that failed
@@ -44,22 +44,19 @@ count() {
 UNPRIVILEGED="policy_test audit_log_test tpm_verify_test"
 as_nobody="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all"
 
-# The guest runs (tests/guest/all.sh): lsm mode with the module and a TPM
-# starts first and runs alongside the host's tests (a guest is one emulator,
-# the host's tests run one at a time); the fentry and package boots follow
-# the host's tests, alongside the lsm boots still. Two emulators slow each
-# other (about twofold here) but finish sooner than one after the other
-# (25 min for make check against 31-36). Their TAP lines count like the
-# host's, shown after the host's; a crashed, oopsed or hung guest is a
-# failure.
+# The guest runs (tests/guest/all.sh: lsm mode with the module and a TPM,
+# fentry mode, the packages under systemd), one after the other, alongside
+# the host's tests: a guest is one emulator, and the host's tests run one at
+# a time. Their TAP lines count like the host's, shown after the host's; a
+# crashed, oopsed or hung guest is a failure.
 GUEST=1
 if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then
 	GUEST=0
 fi
 if [ "$GUEST" = 1 ]; then
-	setsid -w tests/guest/all.sh "$BUILD" "$glogs" lsm &
+	setsid -w tests/guest/all.sh "$BUILD" "$glogs" &
 	guest_lane=$!
-	echo "# the guest's lsm boots go on alongside, from now (their output follows the host's)"
+	echo "# the guest runs go on alongside, from now (their output follows the host's)"
 fi
 
 for t in "$BUILD"/tests/*_test; do
@@ -93,8 +90,7 @@ if [ "$GUEST" = 0 ]; then
 	echo "# guest suite skipped (TN_SKIP_GUEST=1)"
 	skip=$((skip + 1))
 else
-	tests/guest/all.sh "$BUILD" "$glogs" fentry pkg
-	echo "# waiting for the guest's lsm boots"
+	echo "# waiting for the guest runs"
 	wait "$guest_lane"
 	guest_lane=
 	echo "# ==== guest suite (QEMU, lsm mode; booted twice, the second time for reboot_after_test)"
