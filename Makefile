@@ -274,7 +274,7 @@ demo: deps
 	scripts/demo.sh $(O)
 
 bench: deps
-	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnverify $(O)/bench/auditbench \
+	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnfloor $(O)/bench/tnverify $(O)/bench/auditbench \
 		$(O)/bench/logpagebench $(O)/bench/loggrow
 	tests/bench/bench.sh $(O)
 	tests/bench/attest-bench.sh $(O)
@@ -286,7 +286,7 @@ bench: deps
 # bench.sh in the QEMU guest under the instruction-count clock: lsm, fentry
 # and cgroup modes side by side (about 12 minutes).
 bench-guest: deps
-	$(MAKE) all $(O)/bench/tnbench
+	$(MAKE) all $(O)/bench/tnbench $(O)/bench/tnfloor
 	tests/bench/guest-bench.sh $(O)
 
 bench-mesh: deps
@@ -321,6 +321,10 @@ $(O)/bench/loggrow: tests/bench/loggrow.c $(COMMON_LIB)
 $(O)/bench/tnbench: tests/bench/tnbench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lpthread
+
+$(O)/bench/tnfloor: tests/bench/tnfloor.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf
 
 # libFuzzer targets: the policy parser, the control-request parser, the HTTP
 # front's request validation and the verifier's reading of a peer's answer.

@@ -25,9 +25,13 @@
 #   nftables     no trustnode; an nftables output chain that rejects the
 #                workload cgroups' traffic (socket cgroupv2) to anything but
 #                the same prefixes and loopback
+#   floor        no trustnode; on every hook trustnoded attached to in this
+#                mode, a program that does nothing (tests/bench/tnfloor.c),
+#                measured from the untainted workload's cgroup: what any
+#                program on those hooks costs, before its first instruction
 #
 # The reader of the two-cgroup operations is in the untainted workload
-# "clean2" for baseline, A/A, untainted and nftables; in the sender's own
+# "clean2" for baseline, A/A, untainted, nftables and floor; in the sender's own
 # cgroup for tainted (so nothing new gets tainted), outside wl and outside
 # cg.
 #
@@ -85,6 +89,8 @@ done
 TRUSTNODED=$(realpath -e "$O/trustnoded") || fail "build first: make all $O/bench/tnbench"
 TRUSTCTL=$(realpath -e "$O/trustctl") || fail "build first: make all $O/bench/tnbench"
 TNBENCH=$(realpath -e "$O/bench/tnbench") || fail "build first: make all $O/bench/tnbench"
+TNFLOOR=$(realpath -e "$O/bench/tnfloor") || fail "build first: make $O/bench/tnfloor"
+BPF_OBJ=$(realpath -e "$O/trustnode.bpf.o") || fail "build first: make all"
 
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 [ -n "$CG2" ] || fail "no cgroup2 file system is mounted"
@@ -98,6 +104,7 @@ PIN=/sys/fs/bpf/tnbench-$ID	# bpffs names cannot contain dots
 TMP=
 FILES=
 AGENT_PID=
+FLOOR_PID=
 STATS_WAS=
 
 # ---- cleanup, on every exit ----------------------------------------------
@@ -143,6 +150,7 @@ cleanup() {
 	trap - EXIT INT TERM HUP
 	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	stop_agent
+	stop_floor
 	unload
 	ip netns del "$NS" 2> /dev/null
 	for cg in "$R/tainted" "$R/clean" "$R/clean2" "$R/outside" "$R" "$EXT/w" "$EXT"; do
@@ -307,12 +315,51 @@ stop_nft() {
 		fail "cannot delete the nftables table"
 }
 
+# The floor: the programs trustnoded attaches in this mode (names in
+# $TN_PROGS, found by probe_floor), each replaced by one that does nothing.
+probe_floor() {
+	start_trustnode
+	TN_PROGS=$(prog_counters | awk '{ print $2 }')
+	TN_LINKS=$(find "$PIN/links" -mindepth 1 -maxdepth 1 | wc -l)
+	stop_trustnode
+	[ -n "$TN_PROGS" ] || fail "no program of trustnoded's found behind its links in $PIN/links"
+	start_floor
+	stop_floor || fail "the floor's programs still attached to $R"
+}
+
+start_floor() {
+	local i got
+
+	rm -f "$TMP/floor.in" "$TMP/floor.out"
+	mkfifo "$TMP/floor.in" || fail "mkfifo failed"
+	# shellcheck disable=SC2086
+	"$TNFLOOR" "$BPF_OBJ" "$R" $TN_PROGS < "$TMP/floor.in" > "$TMP/floor.out" 2> "$TMP/floor.err" &
+	FLOOR_PID=$!
+	exec 7> "$TMP/floor.in"		# tnfloor holds its programs until EOF
+	for i in $(seq 1200); do
+		got=$(awk '$1 == "attached" { print $2 }' "$TMP/floor.out")
+		[ -n "$got" ] && break
+		kill -0 "$FLOOR_PID" 2> /dev/null || break
+		sleep 0.05
+	done
+	[ "$got" = "$TN_LINKS" ] ||
+		fail "the floor: tnfloor attached '${got}' programs, trustnoded $TN_LINKS links ($(cat "$TMP/floor.err"))"
+}
+
+stop_floor() {
+	[ -n "$FLOOR_PID" ] || return 0
+	exec 7>&-
+	wait "$FLOOR_PID" 2> /dev/null
+	FLOOR_PID=
+	[ "$(attached_below_r)" = 0 ]
+}
+
 # ---- measuring -------------------------------------------------------------
 
 cgroup_of() {
 	case $1 in
 	base|aa|nft|tainted)	echo "$R/tainted" ;;
-	clean)			echo "$R/clean" ;;
+	clean|floor)		echo "$R/clean" ;;
 	outside)		echo "$R/outside" ;;
 	ext)			echo "$EXT/w" ;;
 	esac
@@ -321,7 +368,7 @@ cgroup_of() {
 # Where the reader of the two-cgroup operations runs.
 peer_of() {
 	case $1 in
-	base|aa|nft|clean)	echo "$R/clean2" ;;
+	base|aa|nft|clean|floor) echo "$R/clean2" ;;
 	*)			cgroup_of "$1" ;;
 	esac
 }
@@ -435,6 +482,10 @@ run_block() {
 		start_nft
 		measure "$round" nft
 		stop_nft ;;
+	floor)
+		start_floor
+		measure "$round" floor
+		stop_floor || fail "the floor's programs still attached to $R" ;;
 	tn)
 		start_trustnode
 		set -- tainted clean outside ext
@@ -451,13 +502,13 @@ foreign_cg=$(bpftool cgroup show "$CG2" 2> /dev/null | awk 'NR > 1 && NF' | wc -
 [ "$(attached_below_r)" = 0 ] || fail "$R already has programs attached"
 
 check_nft
+probe_floor
 
-MODE='?'
 printf 'bench: %d rounds of every configuration, about 12 s each: ' "$ROUNDS" >&2
 start=$(date +%s)
 for round in $(seq "$ROUNDS"); do
-	set -- base nft tn aa
-	for ((i = 0; i < round % 4; i++)); do set -- "$@" "$1"; shift; done
+	set -- base nft tn aa floor
+	for ((i = 0; i < round % 5; i++)); do set -- "$@" "$1"; shift; done
 	for block in "$@"; do run_block "$round" "$block"; done
 	printf '.' >&2
 done
@@ -543,7 +594,7 @@ if [ "$foreign_tp" != 0 ] || [ "$foreign_cg" != 0 ]; then
 fi
 echo
 printf '%-15s %-19s' "" "baseline"
-for h in "A/A" "tainted" "untainted" "outside wl" "outside cg" "nftables"; do
+for h in "A/A" "tainted" "untainted" "outside wl" "outside cg" "nftables" "floor"; do
 	printf ' %-18s' "$h"
 done
 echo
@@ -552,7 +603,7 @@ for op in $OPS; do
 	read -r m _ _ < <(stats < "$TMP/all.$op.base")
 	printf '%-15s %-19s' "$(label "$op")" \
 		"$(rate "$m" "$(case $op in tput*) echo 1 ;; *) echo 0 ;; esac)") ±$(spread < "$TMP/all.$op.base")%"
-	for cfg in aa tainted clean outside ext nft; do
+	for cfg in aa tainted clean outside ext nft floor; do
 		read -r m lo hi < <(ratios "$op" "$cfg" | stats)
 		MED[$op.$cfg]=$m LO[$op.$cfg]=$lo HI[$op.$cfg]=$hi
 		printf ' %-18s' "$(printf '%.3f %.2f-%.2f' "$m" "$lo" "$hi")"
@@ -561,10 +612,10 @@ for op in $OPS; do
 done
 # TNBENCH_SUMMARY=1: one line per operation for tests/bench/guest-bench.sh,
 # which puts the modes side by side: mode, operation, then the medians of
-# A/A, tainted, untainted, outside wl, outside cg, nftables.
+# A/A, tainted, untainted, outside wl, outside cg, nftables, floor.
 if [ "${TNBENCH_SUMMARY:-0}" = 1 ]; then
 	for op in $OPS; do
-		echo "bench-summary: $MODE $op ${MED[$op.aa]} ${MED[$op.tainted]} ${MED[$op.clean]} ${MED[$op.outside]} ${MED[$op.ext]} ${MED[$op.nft]}"
+		echo "bench-summary: $MODE $op ${MED[$op.aa]} ${MED[$op.tainted]} ${MED[$op.clean]} ${MED[$op.outside]} ${MED[$op.ext]} ${MED[$op.nft]} ${MED[$op.floor]}"
 	done
 fi
 
@@ -583,10 +634,15 @@ can resolve (it is wider than the others, whose reference is a mean).
   outside cg          in a cgroup that is not below trustnode's
   nftables            no trustnode; an output chain rejecting the workload
                       cgroups (socket cgroupv2) to all but $PREFIX and loopback
+  floor               no trustnode; a program that does nothing on each hook
+                      trustnoded uses in $MODE mode, run from the untainted
+                      workload's cgroup: the hooks' own cost, which any
+                      program there pays; what untainted costs beyond it is
+                      trustnode's programs' work
 The propagation hot paths: "write() 64 B" is pwrite() to an untagged file;
 "TCP tput wl>wl", "unix write()" and "pipe write()" send to a reader in
 another cgroup: the untainted workload clean2 (baseline, A/A, untainted,
-nftables), or the sender's own cgroup (tainted, outside wl, outside cg).
+nftables, floor), or the sender's own cgroup (tainted, outside wl, outside cg).
 In cgroup mode unix sockets and pipes are not watched at all; in lsm mode
 every read and write of a pipe or socket passes lsm/file_permission.
 

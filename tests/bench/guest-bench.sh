@@ -12,7 +12,8 @@
 #   tests/bench/guest-bench.sh [BUILD_DIR]     (root; make all first)
 #
 # What it can show: the instructions each mode adds to an operation, against
-# the same operation with nothing loaded (baseline) and with nftables, and
+# the same operation with nothing loaded (baseline), with nftables, and with
+# a program that does nothing on each of the mode's hooks (floor), and
 # the A/A column, which must stay near 1.00 for the rest to mean anything.
 # What it cannot: time on real hardware. An instruction count weighs a cache
 # miss, a TLB flush or a slow-path branch like any other instruction, and
@@ -33,8 +34,8 @@ export TN_GUEST_ICOUNT=${TN_GUEST_ICOUNT:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cd "$top" || exit 1
-[ -x "$O/bench/tnbench" ] && [ -x "$O/trustnoded" ] ||
-	{ echo "guest-bench: build first: make all $O/bench/tnbench" >&2; exit 1; }
+[ -x "$O/bench/tnbench" ] && [ -x "$O/bench/tnfloor" ] && [ -x "$O/trustnoded" ] ||
+	{ echo "guest-bench: build first: make all $O/bench/tnbench $O/bench/tnfloor" >&2; exit 1; }
 
 bench() {
 	echo "env TNBENCH_SUMMARY=1 TNBENCH_ROUNDS=$ROUNDS" \
@@ -55,8 +56,8 @@ echo
 echo "Guest, instruction-count clock (shift $TN_GUEST_ICOUNT), $ROUNDS rounds: medians of the"
 echo "ratio to the baseline (1.00 = no cost), every mode on the same operations"
 echo
-printf '%-9s %-8s %-7s %-8s %-9s %-10s %-10s %s\n' op mode A/A tainted untainted "outside wl" "outside cg" nftables
+printf '%-9s %-8s %-7s %-8s %-9s %-10s %-10s %-8s %s\n' op mode A/A tainted untainted "outside wl" "outside cg" nftables floor
 cat "$O/guest-bench/console.log" "$O/guest-bench-fentry/console.log" 2> /dev/null |
 	sed -n 's/^bench-summary: //p' | sort -k2,2 -s |
-	awk '{ printf "%-9s %-8s %-7.3f %-8.3f %-9.3f %-10.3f %-10.3f %.3f\n", $2, $1, $3, $4, $5, $6, $7, $8 }'
+	awk '{ printf "%-9s %-8s %-7.3f %-8.3f %-9.3f %-10.3f %-10.3f %-8.3f %.3f\n", $2, $1, $3, $4, $5, $6, $7, $8, $9 }'
 exit $rc
