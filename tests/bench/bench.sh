@@ -50,6 +50,9 @@
 # "open write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
 # keeps the per-round numbers there; TNBENCH_ATTACH=lsm|fentry|cgroup forces
 # trustnoded's mode; TNBENCH_COSTS=0 skips the per-program costs;
+# TNBENCH_PAUSE_AGENT=1 stops trustnoded (SIGSTOP) while its configurations
+# are measured: the programs' cost without the agent's periodic work (a
+# diagnostic: no events are read meanwhile);
 # TNBENCH_SUMMARY=1 adds machine-readable lines (bench-summary:).
 #
 # Per-program costs: after the rounds, one more pass over the trustnode
@@ -72,6 +75,7 @@ N_UDP=${TNBENCH_UDP:-20000}
 N_WRITE=${TNBENCH_WRITE:-40000}
 N_MSGS=${TNBENCH_MSGS:-20000}
 COSTS=${TNBENCH_COSTS:-1}
+PAUSE_AGENT=${TNBENCH_PAUSE_AGENT:-0}
 
 PREFIX=198.51.100.0/24		# the policy's local prefix
 PROBE=192.0.2.1			# exists only on lo in our network namespace
@@ -113,6 +117,7 @@ stop_agent() {
 	local i
 
 	[ -n "$AGENT_PID" ] || return 0
+	kill -CONT "$AGENT_PID" 2> /dev/null	# TNBENCH_PAUSE_AGENT
 	kill -TERM "$AGENT_PID" 2> /dev/null
 	for i in $(seq 50); do
 		kill -0 "$AGENT_PID" 2> /dev/null || break
@@ -354,6 +359,11 @@ stop_floor() {
 	[ "$(attached_below_r)" = 0 ]
 }
 
+# trustnoded's own CPU time so far, in ns (all its threads; schedstat).
+agent_cpu_ns() {
+	cat /proc/"$AGENT_PID"/task/*/schedstat 2> /dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
 # ---- measuring -------------------------------------------------------------
 
 cgroup_of() {
@@ -467,7 +477,7 @@ measure_costs() {
 }
 
 run_block() {
-	local round=$1 block=$2 cfg i
+	local round=$1 block=$2 cfg i cpu0 t0
 
 	case $block in
 	base|aa)
@@ -490,7 +500,13 @@ run_block() {
 		start_trustnode
 		set -- tainted clean outside ext
 		for ((i = 0; i < round % 4; i++)); do set -- "$@" "$1"; shift; done
+		# The agent's periodic work while its configurations run: on a
+		# one-CPU machine it is part of every trustnode cell.
+		cpu0=$(agent_cpu_ns) t0=$(date +%s%N)
+		[ "$PAUSE_AGENT" = 1 ] && kill -STOP "$AGENT_PID"
 		for cfg in "$@"; do measure "$round" "$cfg"; done
+		[ "$PAUSE_AGENT" = 1 ] && kill -CONT "$AGENT_PID"
+		echo "$(( $(agent_cpu_ns) - cpu0 )) $(( $(date +%s%N) - t0 ))" >> "$TMP/agentcpu"
 		stop_trustnode ;;
 	esac
 }
@@ -514,6 +530,9 @@ for round in $(seq "$ROUNDS"); do
 done
 echo >&2
 elapsed=$(( $(date +%s) - start ))
+for op in $OPS; do
+	[ -s "$TMP/res.$op.base" ] || fail "the rounds did not finish: no baseline result for $op"
+done
 if [ "$COSTS" = 1 ]; then
 	echo "bench: the per-program pass (kernel.bpf_stats_enabled=1)" >&2
 	measure_costs
@@ -592,6 +611,8 @@ if [ "$foreign_tp" != 0 ] || [ "$foreign_cg" != 0 ]; then
 		echo "  $foreign_cg on the cgroup2 root $CG2 (bpftool cgroup show $CG2), in every configuration"
 	echo "  so the ratios understate trustnode's cost on a clean machine."
 fi
+awk -v cpus="$(nproc)" '{ c += $1; t += $2 } END {
+	if (t > 0) printf "trustnoded itself: %.2f%% of one CPU while its configurations ran (its own threads; %d CPUs here)\n", 100 * c / t, cpus }' "$TMP/agentcpu"
 echo
 printf '%-15s %-19s' "" "baseline"
 for h in "A/A" "tainted" "untainted" "outside wl" "outside cg" "nftables" "floor"; do
