@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -321,6 +322,58 @@ TEST_F(egress, a_tainted_udp_sendto_outside_fails_with_eperm)
 	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg, .sendto = variant->outside));
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
 	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .sendto = variant->outside));
+}
+
+/*
+ * TCP Fast Open: sendto(MSG_FASTOPEN) on a stream socket that is not
+ * connected connects inside the send, with no connect(2) (so no
+ * socket_connect hook, and socket_sendmsg sees a socket with no peer yet),
+ * and may carry the data in the SYN. The kernel's pre-connect hook runs
+ * there: the connect programs refuse it, and no connection reaches the
+ * outside listener.
+ */
+static int fastopen_send(void *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int family = sockaddr_of(arg, PORT, &ss, &len), fd, ret = 0;
+
+	if (family < 0)
+		return EINVAL;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (sendto(fd, "fast;", 5, MSG_FASTOPEN, (struct sockaddr *)&ss, len) != 5)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+/* Whether a connection is waiting on listener lfd within ms. */
+static int connection_pending(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+TEST_F(egress, a_tainted_tcp_fast_open_outside_fails_and_reaches_no_one)
+{
+	int lfd = self->listeners[strchr(variant->outside, '.') ? 0 : 2], c;
+
+	/* Untainted, the same send connects: the test can see one arrive. */
+	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, fastopen_send,
+			       (void *)variant->outside));
+	ASSERT_TRUE(connection_pending(lfd, 2000));
+	c = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, c);
+	close(c);
+
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(EPERM, in_cgroup(&self->n, self->n.wl_cg, fastopen_send,
+				   (void *)variant->outside));
+	EXPECT_FALSE(connection_pending(lfd, 1000));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"connect\"", "\"decision\":\"deny\""));
 }
 
 TEST_F(egress, a_tainted_workload_still_reaches_the_local_address)
