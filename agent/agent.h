@@ -107,6 +107,7 @@ struct agent {
 
 	uint64_t pins_bad;		/* pin_watch.c: pins found wrong */
 	uint32_t link_prog[32];		/* bpf_attach.c: by slot, for pins_check */
+	int flows_fresh;		/* bpf_attach.c: tn_flows made by this agent */
 };
 
 /* peers.c: attested-peers mode. */

@@ -386,6 +386,15 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 	return 0;
 }
 
+/* Whether pin_dir/name exists (an error other than ENOENT counts as yes). */
+static int pin_exists(struct agent *a, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", a->opt.pin_dir, name);
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
 int attach_load(struct agent *a, struct tn_err *err)
 {
 	char dir[4096], why[512], lsm_why[256];
@@ -406,6 +415,8 @@ int attach_load(struct agent *a, struct tn_err *err)
 	if (open_cgroup_root(a, err))
 		return -1;
 
+	/* Before any load pins them; any doubt counts as not fresh. */
+	a->flows_fresh = !pin_exists(a, "tn_flows") && !pin_exists(a, "tn_flows_old");
 	lsm = bpf_lsm_active(lsm_why, sizeof(lsm_why));
 	if (want == TN_ATTACH_LSM && !lsm)
 		return tn_fail(err, "--attach lsm requested but %s", lsm_why);
@@ -459,7 +470,9 @@ int attach_load(struct agent *a, struct tn_err *err)
  * Ingress looks flows up for TN_FLOW_QUIET_NS from now, whatever the
  * previous agent's programs (which may not keep the clock) did meanwhile.
  * A later time already there stays (an agent in a time namespace sees an
- * earlier boot clock than the kernel's programs).
+ * earlier boot clock than the kernel's programs). Flow maps this agent
+ * created are empty and only its programs, which keep the clock, fill
+ * them: the clock stays quiet (0), and packets skip the lookups at once.
  */
 static int flow_clock_restart(struct agent *a, struct tn_err *err)
 {
@@ -467,6 +480,8 @@ static int flow_clock_restart(struct agent *a, struct tn_err *err)
 	__u64 now = clock_ns(CLOCK_BOOTTIME), stored = 0;
 	__u32 zero = 0;
 
+	if (a->flows_fresh)
+		return 0;
 	if (!bpf_map_lookup_elem(fd, &zero, &stored) &&
 	    (__s64)(stored - now) > 0)
 		return 0;

@@ -211,23 +211,26 @@ TEST_F(node, a_udp_relay_on_a_local_address_is_tainted_and_refused)
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"taint-flow\"", "\"channel\":\"udp\""));
 }
 
-/* The boot clock the node's latest tainted packet wrote; 0 on error. */
-static __u64 flow_clock(struct tn_node *n, const __u64 *set)
+/*
+ * The boot clock the node's latest tainted packet (or an adopting agent's
+ * start) wrote into *v, after writing *set if given; -1 if no
+ * tn_flow_clock is pinned.
+ */
+static int flow_clock(struct tn_node *n, const __u64 *set, __u64 *v)
 {
 	char path[300];
 	__u32 zero = 0;
-	__u64 v = 0;
-	int fd;
+	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/tn_flow_clock", n->pin);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return 0;
+		return -1;
 	if (set)
 		bpf_map_update_elem(fd, &zero, set, BPF_ANY);
-	bpf_map_lookup_elem(fd, &zero, &v);
+	ret = bpf_map_lookup_elem(fd, &zero, v);
 	close(fd);
-	return v;
+	return ret ? -1 : 0;
 }
 
 /*
@@ -241,14 +244,40 @@ TEST_F(node, the_first_relay_after_a_quiet_spell_is_tainted_and_refused)
 	struct sender s = { .secret = data(&self->n, "secret"), .to = "198.51.100.1",
 			    .type = SOCK_DGRAM };
 	const __u64 long_ago = 0;
+	__u64 v = 1;
 
-	ASSERT_NE(0ULL, flow_clock(&self->n, NULL)) TH_LOG("no tn_flow_clock pinned");
-	EXPECT_EQ(0ULL, flow_clock(&self->n, &long_ago));
+	ASSERT_EQ(0, flow_clock(&self->n, &long_ago, &v)) TH_LOG("no tn_flow_clock pinned");
+	EXPECT_EQ(0ULL, v);
 
 	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
-	EXPECT_NE(0ULL, flow_clock(&self->n, NULL))
-		TH_LOG("the tainted packet did not move the clock");
+	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v));
+	EXPECT_NE(0ULL, v) TH_LOG("the tainted packet did not move the clock");
+}
+
+/*
+ * An agent that made the flow maps starts quiet: no flow exists, and its
+ * own programs keep the clock for every flow they record. One that adopts
+ * pinned maps cannot know what the previous programs recorded without
+ * touching the clock, so ingress looks flows up for TN_FLOW_QUIET_NS.
+ */
+TEST_F(node, a_restarted_agent_has_ingress_look_flows_up_and_a_fresh_one_need_not)
+{
+	struct relay r = { .listen = "198.51.100.1", .type = SOCK_DGRAM };
+	struct sender s = { .secret = data(&self->n, "secret"), .to = "198.51.100.1",
+			    .type = SOCK_DGRAM };
+	__u64 v = 1;
+
+	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v)) TH_LOG("no tn_flow_clock pinned");
+	EXPECT_EQ(0ULL, v) TH_LOG("a fresh agent set the clock: every packet pays the lookups");
+
+	node_kill_agent(&self->n);
+	ASSERT_EQ(0, node_start_agent(&self->n));
+	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v));
+	EXPECT_NE(0ULL, v) TH_LOG("the adopting agent left the clock quiet");
+	/* And propagation works across it. */
+	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 }
 
 TEST_F(node, traffic_between_untainted_workloads_taints_nobody)
