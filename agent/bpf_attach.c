@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "trustnode.skel.h"
+#include "trustnode/bpf_shared.h"
 
 static const char *const gaps_cgroup[] = {
 	"files opened through io_uring (IORING_OP_OPENAT) do not taint: no syscall exit to observe",
@@ -466,6 +467,32 @@ int attach_load(struct agent *a, struct tn_err *err)
 	return 0;
 }
 
+/* Every slot's clock to now, or left where it is later (see below). */
+static int flow_slots_restart(struct agent *a, __u64 now)
+{
+	int fd = bpf_map__fd(a->skel->maps.tn_flow_slots), ret = -1;
+	__u32 *keys = calloc(TN_FLOW_SLOTS, sizeof(*keys)), n = TN_FLOW_SLOTS, i;
+	__u64 *vals = calloc(TN_FLOW_SLOTS, sizeof(*vals)), out;
+
+	if (!keys || !vals)
+		goto out;
+	if (bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &n, NULL) &&
+	    errno != ENOENT)
+		goto out;
+	if (n != TN_FLOW_SLOTS) {
+		errno = EIO;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((__s64)(vals[i] - now) <= 0)
+			vals[i] = now;
+	ret = bpf_map_update_batch(fd, keys, vals, &n, NULL);
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
 /*
  * Ingress looks flows up for TN_FLOW_QUIET_NS from now, whatever the
  * previous agent's programs (which may not keep the clock) did meanwhile.
@@ -482,6 +509,8 @@ static int flow_clock_restart(struct agent *a, struct tn_err *err)
 
 	if (a->flows_fresh)
 		return 0;
+	if (flow_slots_restart(a, now))
+		return tn_fail_errno(err, errno, "cannot write tn_flow_slots");
 	if (!bpf_map_lookup_elem(fd, &zero, &stored) &&
 	    (__s64)(stored - now) > 0)
 		return 0;

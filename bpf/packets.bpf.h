@@ -80,33 +80,53 @@ static __always_inline void flow_peer(const struct tn_flow_key *f, bool egress,
 	__builtin_memcpy(d->addr, egress ? f->daddr : f->saddr, 16);
 }
 
-/*
- * A tainted workload sends: ingress must look its flows up from now until
- * TN_FLOW_QUIET_NS after. Stored before the packet leaves; at most one
- * store a TN_FLOW_TOUCH_NS, so CPUs do not fight over the line.
- */
-static __always_inline void flow_clock_touch(__u64 now)
+/* At most one store a TN_FLOW_TOUCH_NS, so CPUs do not fight over the line. */
+static __always_inline void clock_touch(__u64 *last, __u64 now)
 {
-	__u32 zero = 0;
-	__u64 *last = bpf_map_lookup_elem(&tn_flow_clock, &zero);
-
 	/* Signed: another CPU may have stored a later time meanwhile. */
 	if (last && (__s64)(now - *last) > (__s64)TN_FLOW_TOUCH_NS)
 		*last = now;
 }
 
-/* Whether a packet arriving now may belong to a recorded flow. */
-static __always_inline bool flows_recent(void)
+/*
+ * A tainted workload sends on flow f: ingress must look it up from now
+ * until TN_FLOW_QUIET_NS after. Both clocks are stored before the packet
+ * leaves.
+ */
+static __always_inline void flow_clock_touch(const struct tn_flow_key *f,
+					     __u64 now)
 {
-	__u64 *last, now = bpf_ktime_get_boot_ns();
+	__u32 zero = 0, slot = tn_flow_slot(f);
+
+	clock_touch(bpf_map_lookup_elem(&tn_flow_clock, &zero), now);
+	clock_touch(bpf_map_lookup_elem(&tn_flow_slots, &slot), now);
+}
+
+/*
+ * Signed: a sender on another CPU may have stored a time after ours, which
+ * is recent, not 584 years old. A missing clock counts as recent.
+ */
+static __always_inline bool clock_recent(const __u64 *last, __u64 now)
+{
+	return !last || (__s64)(now - *last) < (__s64)TN_FLOW_QUIET_NS;
+}
+
+/* Whether a packet arriving now may belong to any recorded flow. */
+static __always_inline bool flows_recent(__u64 *now)
+{
 	__u32 zero = 0;
 
-	last = bpf_map_lookup_elem(&tn_flow_clock, &zero);
-	/*
-	 * Signed: a sender on another CPU may have stored a time after ours,
-	 * which is recent, not 584 years old.
-	 */
-	return !last || (__s64)(now - *last) < (__s64)TN_FLOW_QUIET_NS;
+	*now = bpf_ktime_get_boot_ns();
+	return clock_recent(bpf_map_lookup_elem(&tn_flow_clock, &zero), *now);
+}
+
+/* Whether it may belong to a recorded flow with f's slot. */
+static __always_inline bool flow_slot_recent(const struct tn_flow_key *f,
+					     __u64 now)
+{
+	__u32 slot = tn_flow_slot(f);
+
+	return clock_recent(bpf_map_lookup_elem(&tn_flow_slots, &slot), now);
 }
 
 /*
@@ -121,7 +141,7 @@ static __always_inline bool record_flow(const struct tn_flow_key *f,
 	struct tn_flow v = { .labels = w->taint, .workload_cgid = wl_cgid };
 	__u64 now = bpf_ktime_get_boot_ns();
 
-	flow_clock_touch(now);
+	flow_clock_touch(f, now);
 	if (known && (known->labels | v.labels) == known->labels) {
 		/* For the agent's idle expiry; one store a second at most. */
 		if (now - known->last_ns > TN_FLOW_TOUCH_NS)
@@ -253,13 +273,13 @@ SEC("cgroup_skb/ingress")
 int tn_skb_ingress(struct __sk_buff *skb)
 {
 	struct tn_config *cfg = get_config();
-	bool endpoints = cfg && cfg->endpoints, recent = flows_recent();
+	__u64 wl_cgid = 0, gained, now;
+	bool endpoints = cfg && cfg->endpoints, recent = flows_recent(&now);
 	struct tn_workload *w = NULL;
 	struct tn_flow_key f = {};
 	struct tn_flow *flow;
 	struct tn_event *e;
 	struct dest d = {};
-	__u64 wl_cgid = 0, gained;
 
 	/* Most packets: no tagged endpoint, no tainted sender lately. */
 	if (!endpoints && !recent)
@@ -273,7 +293,8 @@ int tn_skb_ingress(struct __sk_buff *skb)
 		if (w)
 			taint_from_endpoint(w, wl_cgid, &d, false);
 	}
-	if (!recent)
+	/* Or none lately on a flow with this packet's slot. */
+	if (!recent || !flow_slot_recent(&f, now))
 		return SK_PASS;
 
 	flow = bpf_map_lookup_elem(&tn_flows, &f);

@@ -233,6 +233,29 @@ static int flow_clock(struct tn_node *n, const __u64 *set, __u64 *v)
 	return ret ? -1 : 0;
 }
 
+/* How many of tn_flow_slots' slots are set (not 0); -1 if it is not pinned. */
+static int flow_slots_set(struct tn_node *n)
+{
+	char path[300];
+	int fd, set = 0;
+
+	snprintf(path, sizeof(path), "%s/tn_flow_slots", n->pin);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	for (__u32 i = 0; i < TN_FLOW_SLOTS; i++) {
+		__u64 v = 0;
+
+		if (bpf_map_lookup_elem(fd, &i, &v)) {
+			set = -1;
+			break;
+		}
+		set += v != 0;
+	}
+	close(fd);
+	return set;
+}
+
 /*
  * Ingress skips the flow maps while no tainted packet was sent for
  * TN_FLOW_QUIET_NS. The first one after such a spell (here: the clock set
@@ -253,6 +276,9 @@ TEST_F(node, the_first_relay_after_a_quiet_spell_is_tainted_and_refused)
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v));
 	EXPECT_NE(0ULL, v) TH_LOG("the tainted packet did not move the clock");
+	/* Its flow's slot, and only the slots of the flows it sent on. */
+	EXPECT_LE(1, flow_slots_set(&self->n));
+	EXPECT_GT(16, flow_slots_set(&self->n));
 }
 
 /*
@@ -270,11 +296,14 @@ TEST_F(node, a_restarted_agent_has_ingress_look_flows_up_and_a_fresh_one_need_no
 
 	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v)) TH_LOG("no tn_flow_clock pinned");
 	EXPECT_EQ(0ULL, v) TH_LOG("a fresh agent set the clock: every packet pays the lookups");
+	EXPECT_EQ(0, flow_slots_set(&self->n));
 
 	node_kill_agent(&self->n);
 	ASSERT_EQ(0, node_start_agent(&self->n));
 	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v));
 	EXPECT_NE(0ULL, v) TH_LOG("the adopting agent left the clock quiet");
+	EXPECT_EQ((int)TN_FLOW_SLOTS, flow_slots_set(&self->n))
+		TH_LOG("the adopting agent left slots quiet: flows of earlier programs would be skipped");
 	/* And propagation works across it. */
 	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));

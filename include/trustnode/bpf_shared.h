@@ -169,10 +169,25 @@ struct tn_derived {
  * TN_FLOW_QUIET_NS old, no packet in flight can belong to a recorded flow
  * (the bound flow retirement already assumes), so ingress skips both flow
  * maps: a node whose workloads are untainted pays no lookup per packet.
- * The agent writes the time it starts, before it attaches any program, so
- * programs of a previous version never leave it stale.
+ * An agent that adopts pinned flow maps writes the time it starts (here
+ * and in every slot below) before it attaches any program, so programs of
+ * a previous version never leave it stale; one that created them leaves
+ * both at 0 (its maps are empty, its programs keep the clocks).
  */
 #define TN_FLOW_QUIET_NS	(TN_FLOW_IDLE_NS + TN_FLOW_SCAN_S * 1000000000ULL)
+
+/*
+ * map "tn_flow_slots" (array, TN_FLOW_SLOTS __u64): the same clock for each
+ * slot of flow keys (the packet's addresses, ports and protocol, hashed:
+ * tn_flow_slot()), written by egress with tn_flow_clock for the flow it
+ * records. While tn_flow_clock is recent, ingress reads the packet's
+ * addresses and looks the flow maps up only if that flow's slot is recent
+ * too: a tainted workload's flows no longer make every other packet on the
+ * node pay both lookups. Flows sharing a slot only cost a lookup. A map of
+ * its own, so that the pins of earlier versions stay compatible.
+ */
+#define TN_FLOW_SLOT_BITS	12
+#define TN_FLOW_SLOTS		(1U << TN_FLOW_SLOT_BITS)
 
 struct tn_flow_key {
 	__u8 family;
@@ -191,6 +206,16 @@ struct tn_flow {
 	__u64 last_ns;		/* boot clock of the last packet, to within
 				 * TN_FLOW_TOUCH_NS */
 };
+
+/* The slot of a flow key; egress and ingress hash the same header fields. */
+static inline __u32 tn_flow_slot(const struct tn_flow_key *f)
+{
+	const __u32 *s = (const __u32 *)f->saddr, *d = (const __u32 *)f->daddr;
+	__u32 h = s[0] ^ s[1] ^ s[2] ^ s[3] ^ d[0] ^ d[1] ^ d[2] ^ d[3] ^
+		  ((__u32)f->sport << 16 | f->dport) ^ f->protocol;
+
+	return (h * 2654435761U) >> (32 - TN_FLOW_SLOT_BITS);
+}
 
 #define TN_FLOW_TOUCH_NS	(1000ULL * 1000 * 1000)
 #define TN_FLOW_IDLE_NS		(30ULL * 1000 * 1000 * 1000)
