@@ -421,7 +421,7 @@ static int pair_up(FIXTURE_DATA(pair) *self)
 {
 	char id[16];
 
-	snprintf(id, sizeof(id), "%d", getpid() % 100000);
+	tn_unused_id(id, sizeof(id));
 	snprintf(self->a.ns, sizeof(self->a.ns), "tnatA%s", id);
 	snprintf(self->b.ns, sizeof(self->b.ns), "tnatB%s", id);
 	if (run_cmd("ip netns add tnatA%s && ip netns add tnatB%s && "

@@ -238,11 +238,13 @@ static void cleanup(FIXTURE_DATA(httpd) *self)
 
 FIXTURE_SETUP(httpd)
 {
+	char id[16];
 	int ok;
 
 	self->listen_fd = self->agent = self->pid = -1;
 	reap_stale_namespaces();
-	snprintf(self->ns, sizeof(self->ns), "tnhttpd%d", getpid());
+	/* tnhttpd<pid>_<n>: reap_stale_namespaces() reads the pid. */
+	snprintf(self->ns, sizeof(self->ns), "tnhttpd%s", tn_unused_id(id, sizeof(id)));
 	snprintf(self->log, sizeof(self->log), "/tmp/%s.log", self->ns);
 	snprintf(self->scratch, sizeof(self->scratch), "/tmp/%s.body", self->ns);
 	unlink(self->log);

@@ -157,7 +157,7 @@ static int mesh_up(FIXTURE_DATA(mesh) *self)
 {
 	const char *id = self->id;
 
-	snprintf(self->id, sizeof(self->id), "%d", getpid() % 100000);
+	tn_unused_id(self->id, sizeof(self->id));
 	if (run_cmd("ip netns add tnpL%s && ip -n tnpL%s link add br0 type bridge && "
 		    "ip -n tnpL%s link set br0 up", id, id, id))
 		return -1;

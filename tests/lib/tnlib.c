@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -164,13 +165,42 @@ static int setup_netns(struct tn_node *n)
 		w, n->id, o, n->id);
 }
 
-static int create(struct tn_node *n, const char *mode, int start)
+/* Whether name, or a /run/netns entry ending in id, exists. */
+static int id_taken(const char *id)
+{
+	size_t l = strlen(id), n;
+	struct dirent *de;
+	char path[512];
+	DIR *d;
+	int taken = 0;
+
+	d = opendir("/run/netns");
+	while (d && (de = readdir(d)))
+		if ((n = strlen(de->d_name)) >= l && !strcmp(de->d_name + n - l, id))
+			taken = 1;
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "%s/tntest.%s", cgroup2_mount(), id);
+	taken |= !access(path, F_OK);
+	snprintf(path, sizeof(path), "/sys/fs/bpf/tntest_%s", id);
+	return taken | !access(path, F_OK);
+}
+
+const char *tn_unused_id(char *id, size_t len)
 {
 	static int seq;
 
+	do
+		snprintf(id, len, "%d_%d", getpid() % 100000, seq++);
+	while (id_taken(id));
+	return id;
+}
+
+static int create(struct tn_node *n, const char *mode, int start)
+{
 	memset(n, 0, sizeof(*n));
-	snprintf(n->id, sizeof(n->id), "%d%d", getpid() % 100000, seq++);
-	snprintf(n->cgroot, sizeof(n->cgroot), "%s/tntest.%s", cgroup2_mount(), n->id);
+	tn_unused_id(n->id, sizeof(n->id));
+	snprintf(n->cgroot, sizeof(n->cgroot), "%.200s/tntest.%s", cgroup2_mount(), n->id);
 	snprintf(n->wl_cg, sizeof(n->wl_cg), "%s/wl", n->cgroot);
 	snprintf(n->wl2_cg, sizeof(n->wl2_cg), "%s/wl2", n->cgroot);
 	snprintf(n->other_cg, sizeof(n->other_cg), "%s/other", n->cgroot);

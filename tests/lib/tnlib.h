@@ -116,6 +116,13 @@ int ctl(struct tn_node *n, char *out, size_t outlen, const char *fmt, ...)
  */
 int in_cgroup(struct tn_node *n, const char *cg, int (*fn)(void *), void *arg);
 
+/*
+ * A name part for a test's namespaces, veths, cgroups and pins: the pid and
+ * a counter ("1234_0", at most 11 characters), skipping any that a killed
+ * earlier run left behind under a pid now reused (not ours to remove).
+ */
+const char *tn_unused_id(char *id, size_t len);
+
 /* Child-side actions; each returns 0 on success or the errno. */
 int do_open(const char *path);
 int do_connect(const char *addr, int port);
