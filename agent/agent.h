@@ -106,7 +106,9 @@ struct agent {
 	int kmod_was_loaded;		/* seen since the agent started */
 
 	uint64_t pins_bad;		/* pin_watch.c: pins found wrong */
-	uint32_t link_prog[32];		/* bpf_attach.c: by slot, for pins_check */
+	/* bpf_attach.c: the program each slot's link runs, for pins_check */
+#define TN_LINK_SLOTS 64
+	uint32_t link_prog[TN_LINK_SLOTS];
 	int flows_fresh;		/* bpf_attach.c: tn_flows made by this agent */
 };
 

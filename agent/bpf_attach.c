@@ -144,6 +144,10 @@ static const struct prog_slot slots[] = {
 	{ "tn_fentry_sendmsg_family",  0, 0, 1, 0 },
 };
 
+/* Every slot's link is watched (pins_check): none may fall off the end. */
+_Static_assert(sizeof(slots) / sizeof(slots[0]) <= TN_LINK_SLOTS,
+	       "agent.h's TN_LINK_SLOTS is smaller than the slot table");
+
 static int slot_used(const struct prog_slot *s, enum tn_attach_mode m)
 {
 	return m == TN_ATTACH_LSM ? s->lsm_mode :
@@ -284,8 +288,7 @@ static void note_link(struct agent *a, const struct prog_slot *s, const char *pi
 	int fd = bpf_obj_get(pin);
 
 	memset(&info, 0, sizeof(info));
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    i < sizeof(a->link_prog) / sizeof(a->link_prog[0]))
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
 		a->link_prog[i] = info.prog_id;
 	if (fd >= 0)
 		close(fd);

@@ -62,15 +62,15 @@ static void right(struct agent *a, int slot)
 
 void pins_check(struct agent *a)
 {
-	const char *names[32];
-	uint32_t ids[32];
+	const char *names[TN_LINK_SLOTS];
+	uint32_t ids[TN_LINK_SLOTS];
 	struct bpf_map *map;
 	char pin[4200], what[480];
 	int n, slot = 0;
 
 	if (!a->skel)
 		return;
-	n = bpf_link_slots(a, names, ids, 32);
+	n = bpf_link_slots(a, names, ids, TN_LINK_SLOTS);
 	for (int i = 0; i < n; i++, slot++) {
 		__u32 want = ids[i], got = 0;
 		int fd;

@@ -243,6 +243,47 @@ TEST_F(node, enforcement_survives_kill_9_and_a_restart_adopts_the_pins)
 	EXPECT_EQ(0, ACT(&self->n, self->n.other_cg, .connect = OUT4));
 }
 
+/*
+ * Root unpins every link behind the running agent, each detaching its
+ * program. Each one is recorded by name as a weakening (measured, audited):
+ * every slot is watched, not only the first 32 of the table (the agent
+ * once kept 32, and in cgroup mode the open and socket programs were past
+ * them).
+ */
+TEST_F(node, every_link_unpinned_behind_the_agent_is_recorded_by_name)
+{
+	char links[400], audit[400], names[4096], copy[4096], *name, *save;
+	int i, total, missing;
+	FILE *f;
+	size_t n;
+
+	snprintf(links, sizeof(links), "%s/links", self->n.pin);
+	snprintf(audit, sizeof(audit), "%s/state/audit", self->n.tmp);
+	ASSERT_EQ(0, setenv("TN_LINKS", links, 1));
+	f = popen("ls \"$TN_LINKS\"", "r");
+	ASSERT_NE(NULL, f);
+	n = fread(names, 1, sizeof(names) - 1, f);
+	pclose(f);
+	names[n] = '\0';
+	snprintf(copy, sizeof(copy), "%s", names);
+	for (total = 0, name = strtok_r(copy, "\n", &save); name;
+	     name = strtok_r(NULL, "\n", &save))
+		total++;
+	/* Cgroup mode has 8 links, lsm and fentry mode 24. */
+	ASSERT_LE(8, total) TH_LOG("%s", names);
+	ASSERT_EQ(0, run_cmd("rm -f \"%s\"/*", links));
+	for (i = 0, missing = 1; i < 50 && missing; i++) {
+		usleep(100 * 1000);
+		snprintf(copy, sizeof(copy), "%s", names);
+		missing = 0;
+		for (name = strtok_r(copy, "\n", &save); name;
+		     name = strtok_r(NULL, "\n", &save))
+			if (run_cmd("grep -rqF 'BPF link %s unpinned' %s", name, audit))
+				missing++;
+	}
+	EXPECT_EQ(0, missing) TH_LOG("%d of %d links not recorded: %s", missing, total, names);
+}
+
 TEST_F(node, tags_and_workloads_survive_an_agent_restart)
 {
 	char out[4096];

@@ -91,13 +91,14 @@ fi
 echo "# ==== guest: reboot_before_test (first boot)"
 timed "$BUILD/tests/guest/reboot_before_test" || rc=1
 # agent_test: only the tests whose outcome depends on the mode (the status
-# it reports, the lsm links a restart adopts, denials flooding from the lsm
-# hooks). The rest (policy and control-socket input, workload bookkeeping,
+# it reports, the lsm links a restart adopts, the links pin_watch watches,
+# denials flooding from the lsm hooks). The rest (policy and control-socket input, workload bookkeeping,
 # help) runs the same code in every mode and runs on the host; here each
 # test's node costs seconds of emulation.
 AGENT_TESTS="status_shows_mode_attachment_counters_and_gaps
 	the_lsm_programs_are_built_into_the_object
 	enforcement_survives_kill_9_and_a_restart_adopts_the_pins
+	every_link_unpinned_behind_the_agent_is_recorded_by_name
 	a_flood_of_denials_starves_neither_the_agent_nor_the_count"
 names_exist "guest suite" $AGENT_TESTS || exit 1
 for t in enforce_test lsm_test propagate_test agent_test adversary_test lifecycle_test maps_test; do
