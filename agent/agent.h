@@ -58,7 +58,7 @@ struct agent {
 	int cgroup_fd;
 	uint64_t cgroup_root_id;
 	uint32_t cgroup_root_level;
-	int links_adopted, links_created;
+	int links_adopted, links_created, links_removed;
 
 	struct registry reg;
 

@@ -2,8 +2,10 @@
 /*
  * Loading the BPF object, choosing lsm, fentry or cgroup mode, pinning maps and links
  * under the pin directory, and adopting what an earlier agent pinned: maps
- * are reused by name (taint survives), links are updated in place to the
- * newly loaded programs (no duplicate attachment).
+ * are reused by name (taint survives); cgroup links are updated in place to
+ * the newly loaded programs and tracing links replaced (attached anew, then
+ * renamed over the old pin), so an upgrade's programs run at once and
+ * nothing runs twice; links of programs the mode does not use are removed.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -233,7 +235,11 @@ static int open_cgroup_root(struct agent *a, struct tn_err *err)
 	return 0;
 }
 
-/* An existing pinned link: take it over if it is ours, else say why not. */
+/*
+ * An existing pinned link: take it over if it is ours, else say why not.
+ * Returns 0 when it now runs prog, 1 when it was dead and removed, 2 for a
+ * tracing link (attach_slot replaces it), -1 on error.
+ */
 static int adopt_link(struct agent *a, const struct prog_slot *s,
 		      struct bpf_program *prog, const char *pin,
 		      struct tn_err *err)
@@ -262,15 +268,19 @@ static int adopt_link(struct agent *a, const struct prog_slot *s,
 	}
 	/*
 	 * Run the new code through the old attachment. Tracing links cannot
-	 * be updated; their old program keeps running on the shared maps.
+	 * be updated: attach_slot replaces them.
 	 */
-	if (bpf_link__update_program(link, prog) && s->cgroup) {
+	if (!s->cgroup) {
+		ret = 2;
+		goto out;
+	}
+	if (bpf_link__update_program(link, prog)) {
 		ret = tn_fail_errno(err, errno, "cannot update pinned link %s", pin);
 		goto out;
 	}
 	a->links_adopted++;
 out:
-	bpf_link__disconnect(link);
+	/* Closes our descriptor only: the pin holds the link. */
 	bpf_link__destroy(link);
 	return ret;
 }
@@ -294,6 +304,37 @@ static void note_link(struct agent *a, const struct prog_slot *s, const char *pi
 		close(fd);
 }
 
+/*
+ * A pinned tracing link of an earlier agent, replaced by one to the program
+ * just loaded: the new link is attached before the rename drops the old
+ * pin (and with it the old link), so one of the two runs at every moment,
+ * and an upgrade's program runs at once, not after the next boot. On
+ * failure the old link stays, running the earlier agent's program.
+ */
+static int replace_link(struct agent *a, const struct prog_slot *s,
+			struct bpf_program *prog, const char *pin,
+			struct tn_err *err)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	char tmp[4200];
+	int ret = 0;
+
+	if (!link)
+		return tn_fail_errno(err, errno, "cannot attach %s to replace the pinned link", s->name);
+	snprintf(tmp, sizeof(tmp), "%s_new", pin);
+	unlink(tmp);
+	if (bpf_link__pin(link, tmp)) {
+		ret = tn_fail_errno(err, errno, "cannot pin %s", tmp);
+	} else if (rename(tmp, pin)) {
+		ret = tn_fail_errno(err, errno, "cannot rename %s to %s", tmp, pin);
+		unlink(tmp);
+	} else {
+		a->links_adopted++;
+	}
+	bpf_link__destroy(link);
+	return ret;
+}
+
 static int attach_slot(struct agent *a, const struct prog_slot *s,
 		       struct tn_err *err)
 {
@@ -308,6 +349,14 @@ static int attach_slot(struct agent *a, const struct prog_slot *s,
 	snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, s->name);
 	if (!access(pin, F_OK)) {
 		ret = adopt_link(a, s, prog, pin, err);
+		if (ret == 2 && replace_link(a, s, prog, pin, err)) {
+			/* Not fatal: the earlier program still enforces. */
+			fprintf(stderr, "trustnoded: %s; the earlier agent's %s keeps running\n",
+				err->msg, s->name);
+			a->links_adopted++;
+		}
+		if (ret == 2)
+			ret = 0;
 		if (ret < 0)
 			return ret;
 		if (!ret) {
@@ -325,9 +374,38 @@ static int attach_slot(struct agent *a, const struct prog_slot *s,
 		return ret;
 	}
 	a->links_created++;
-	bpf_link__disconnect(link);
+	/*
+	 * Not bpf_link__disconnect(), which would keep our descriptor open:
+	 * an unpinned link would stay attached for as long as the agent runs,
+	 * and a replaced one would run beside its replacement.
+	 */
 	bpf_link__destroy(link);
 	note_link(a, s, pin);
+	return 0;
+}
+
+/*
+ * Links of slots this mode does not use (an agent before in another mode,
+ * or a program an upgrade dropped), once this mode's are attached: left
+ * pinned, they would keep running unlisted and unwatched.
+ */
+static int remove_unused_links(struct agent *a, struct tn_err *err)
+{
+	char pin[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		if (slot_used(&slots[i], a->mode))
+			continue;
+		snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, slots[i].name);
+		if (!unlink(pin)) {
+			fprintf(stderr, "trustnoded: removed the link of %s, which %s mode does not use\n",
+				slots[i].name, attach_mode_name(a->mode));
+			a->links_removed++;
+		} else if (errno != ENOENT) {
+			return tn_fail_errno(err, errno, "cannot remove %s", pin);
+		}
+	}
 	return 0;
 }
 
@@ -534,7 +612,7 @@ int attach_links(struct agent *a, struct tn_err *err)
 		if (attach_slot(a, &slots[i], err))
 			return -1;
 	}
-	return 0;
+	return remove_unused_links(a, err);
 }
 
 int attach_programs(struct agent *a, struct tn_err *err)

@@ -446,6 +446,7 @@ static int setup(struct agent *a, struct tn_err *err)
 		json_object_object_add(o, "attach", json_object_new_string(attach_mode_name(a->mode)));
 		json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
 		json_object_object_add(o, "links_created", json_object_new_int(a->links_created));
+		json_object_object_add(o, "links_removed", json_object_new_int(a->links_removed));
 		json_object_object_add(o, "agent_pid", json_object_new_int(getpid()));
 		events_record(a, "agent-start", o);
 	}

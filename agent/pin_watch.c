@@ -10,10 +10,10 @@
  * an audit record, once for as long as it lasts (again if it recurs).
  *
  * Not seen: a map's contents edited through its pin or its id (the agent
- * cannot tell such a write from its own), a program detached and put back
- * between two checks, and a tracing link that was already replaced when
- * the agent started and adopted it (tracing links cannot be updated, so
- * the adopted one keeps running the previous agent's program).
+ * cannot tell such a write from its own), and a program detached and put
+ * back between two checks. A link replaced before the agent started runs
+ * the agent's own program again once it starts (bpf_attach.c replaces or
+ * updates every pinned link).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

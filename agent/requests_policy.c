@@ -107,6 +107,7 @@ int h_status(struct agent *a, json_object *req, struct reply *r)
 	json_object_object_add(o, "programs", attach_programs_json(a));
 	json_object_object_add(o, "links_adopted", json_object_new_int(a->links_adopted));
 	json_object_object_add(o, "links_created", json_object_new_int(a->links_created));
+	json_object_object_add(o, "links_removed", json_object_new_int(a->links_removed));
 	json_object_object_add(o, "counters", counters);
 	json_object_object_add(o, "maps", maps_fill_json(a));
 	json_object_object_add(o, "gaps", gaps);

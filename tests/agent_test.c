@@ -5,6 +5,7 @@
  * and restart, lost events, and the command line's help and exit codes.
  */
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -245,7 +246,8 @@ TEST_F(node, enforcement_survives_kill_9_and_a_restart_adopts_the_pins)
 
 /*
  * Root unpins every link behind the running agent, each detaching its
- * program. Each one is recorded by name as a weakening (measured, audited):
+ * program (the agent keeps no descriptor of its links that would keep them
+ * attached). Each one is recorded by name as a weakening (measured, audited):
  * every slot is watched, not only the first 32 of the table (the agent
  * once kept 32, and in cgroup mode the open and socket programs were past
  * them).
@@ -282,6 +284,111 @@ TEST_F(node, every_link_unpinned_behind_the_agent_is_recorded_by_name)
 				missing++;
 	}
 	EXPECT_EQ(0, missing) TH_LOG("%d of %d links not recorded: %s", missing, total, names);
+	/* And unpinned means detached: the agent holds no link of its own. */
+	EXPECT_EQ(0, attached(&self->n, BPF_CGROUP_INET4_CONNECT));
+	EXPECT_EQ(0, attached(&self->n, BPF_CGROUP_INET_EGRESS));
+}
+
+/* The program a pinned link runs, 0 if the pin is gone. */
+static __u32 link_prog_id(const char *pin)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(pin);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.prog_id = 0;
+	close(fd);
+	return info.prog_id;
+}
+
+/* Whether a program id still names a loaded program. */
+static int prog_loaded(__u32 id)
+{
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/*
+ * An upgrade restarts the agent over the pins of the one before: every
+ * link, cgroup and tracing alike, must then run the new agent's programs
+ * (a fix in a program must not wait for the next boot), the earlier
+ * programs must be gone, and a link of a slot this mode does not use (an
+ * agent before in another mode) must not keep running unlisted.
+ */
+TEST_F(node, a_restart_runs_the_new_programs_and_removes_links_the_mode_does_not_use)
+{
+	const char *mode = expected_mode();
+	const char *unused = strcmp(mode, "cgroup") ? "tn_sys_exit_open" : "tn_lsm_file_open";
+	char links[400], pin[800], stale[800];
+	static char out[65536];
+	char names[64][256];
+	__u32 before[64];
+	int n = 0, i, fd, gone;
+	struct dirent *de;
+	DIR *d;
+
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	snprintf(links, sizeof(links), "%s/links", self->n.pin);
+	d = opendir(links);
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d)) && n < 64) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(names[n], sizeof(names[n]), "%s", de->d_name);
+		snprintf(pin, sizeof(pin), "%s/%s", links, de->d_name);
+		before[n] = link_prog_id(pin);
+		ASSERT_NE(0u, before[n]) TH_LOG("%s", pin);
+		n++;
+	}
+	closedir(d);
+	ASSERT_LE(8, n);
+	node_kill_agent(&self->n);
+
+	/* A second pin of a live link, under a name this mode does not use. */
+	snprintf(pin, sizeof(pin), "%s/tn_skb_egress", links);
+	snprintf(stale, sizeof(stale), "%s/%s", links, unused);
+	fd = bpf_obj_get(pin);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bpf_obj_pin(fd, stale));
+	close(fd);
+
+	ASSERT_EQ(0, node_start_agent(&self->n));
+	EXPECT_NE(0, access(stale, F_OK)) TH_LOG("%s still pinned", stale);
+	ASSERT_EQ(0, ctl(&self->n, out, sizeof(out), "status --json"));
+	EXPECT_NE(NULL, strstr(out, "\"links_removed\":1")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"links_created\":0")) TH_LOG("%s", out);
+	for (i = 0; i < n; i++) {
+		__u32 now;
+
+		snprintf(pin, sizeof(pin), "%s/%.255s", links, names[i]);
+		now = link_prog_id(pin);
+		EXPECT_NE(0u, now) TH_LOG("%s is gone", names[i]);
+		EXPECT_NE(before[i], now) TH_LOG("%s still runs the earlier agent's program %u", names[i], now);
+	}
+	/* Freed once nothing holds them (the kernel frees after a grace period). */
+	for (int tries = 0; tries < 40; tries++) {
+		for (i = 0, gone = 0; i < n; i++)
+			gone += !prog_loaded(before[i]);
+		if (gone == n)
+			break;
+		usleep(50 * 1000);
+	}
+	for (i = 0; i < n; i++) {
+		int loaded = prog_loaded(before[i]);
+
+		EXPECT_EQ(0, loaded) TH_LOG("%s's earlier program %u is still loaded", names[i], before[i]);
+	}
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl_cg, .connect = OUT4));
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl2_cg, .connect = OUT4));
 }
 
 TEST_F(node, tags_and_workloads_survive_an_agent_restart)

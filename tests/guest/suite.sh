@@ -99,6 +99,7 @@ AGENT_TESTS="status_shows_mode_attachment_counters_and_gaps
 	the_lsm_programs_are_built_into_the_object
 	enforcement_survives_kill_9_and_a_restart_adopts_the_pins
 	every_link_unpinned_behind_the_agent_is_recorded_by_name
+	a_restart_runs_the_new_programs_and_removes_links_the_mode_does_not_use
 	a_flood_of_denials_starves_neither_the_agent_nor_the_count"
 names_exist "guest suite" $AGENT_TESTS || exit 1
 for t in enforce_test lsm_test propagate_test agent_test adversary_test lifecycle_test maps_test; do
