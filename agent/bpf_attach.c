@@ -94,7 +94,14 @@ int attach_mode_refuses(enum tn_attach_mode mode)
  * Which programs each mode attaches; cgroup programs go on cgroup_root.
  * fentry mode runs the lsm programs' decisions from trampolines on the
  * security_*() functions (bpf/fentry.bpf.h), plus the same splice, tee and
- * vmsplice programs as lsm mode.
+ * vmsplice programs as lsm mode. lsm mode attaches no cgroup connect or
+ * sendmsg program: socket_connect and socket_sendmsg judge every connect
+ * and send first (TCP Fast Open's connect inside a send included, and
+ * sockets made outside trustnode's cgroup, which the cgroup programs never
+ * see), so the cgroup programs only repeated their work, under the socket
+ * lock for UDP. fentry mode keeps them: its fmod_ret programs are skipped
+ * while the same program runs on that CPU, and the cgroup programs judge
+ * those connects and sends.
  */
 struct prog_slot {
 	const char *name;
@@ -103,10 +110,10 @@ struct prog_slot {
 };
 
 static const struct prog_slot slots[] = {
-	{ "tn_connect4",               1, 1, 1, 1 },
-	{ "tn_connect6",               1, 1, 1, 1 },
-	{ "tn_sendmsg4",               1, 1, 1, 1 },
-	{ "tn_sendmsg6",               1, 1, 1, 1 },
+	{ "tn_connect4",               1, 0, 1, 1 },
+	{ "tn_connect6",               1, 0, 1, 1 },
+	{ "tn_sendmsg4",               1, 0, 1, 1 },
+	{ "tn_sendmsg6",               1, 0, 1, 1 },
 	{ "tn_skb_egress",             1, 1, 1, 1 },
 	{ "tn_skb_ingress",            1, 1, 1, 1 },
 	{ "tn_lsm_file_open",          0, 1, 0, 0 },
@@ -141,9 +148,10 @@ static const struct prog_slot slots[] = {
 	{ "tn_sys_exit_open",          0, 0, 0, 1 },
 	{ "tn_sock_create",            1, 0, 0, 1 },
 	{ "tn_lsm_socket_create",      0, 1, 0, 0 },
-	{ "tn_lsm_sendmsg_family",     0, 1, 0, 0 },
 	{ "tn_fentry_socket_create",   0, 0, 1, 0 },
-	{ "tn_fentry_sendmsg_family",  0, 0, 1, 0 },
+	/* Retired: earlier versions' links, removed where found. */
+	{ "tn_lsm_sendmsg_family",     0, 0, 0, 0 },
+	{ "tn_fentry_sendmsg_family",  0, 0, 0, 0 },
 };
 
 /* Every slot's link is watched (pins_check): none may fall off the end. */

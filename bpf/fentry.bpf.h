@@ -124,7 +124,7 @@ int BPF_PROG(tn_fentry_socket_connect, struct socket *sock,
 {
 	if (ret)
 		return ret;
-	return lsm_check(sock, address, addrlen, TN_EV_CONNECT);
+	return lsm_check(sock, address, addrlen, TN_EV_CONNECT, false);
 }
 
 SEC("fmod_ret/security_socket_sendmsg")
@@ -134,15 +134,6 @@ int BPF_PROG(tn_fentry_socket_sendmsg, struct socket *sock,
 	if (ret)
 		return ret;
 	return on_socket_sendmsg(sock, msg);
-}
-
-SEC("fmod_ret/security_socket_sendmsg")
-int BPF_PROG(tn_fentry_sendmsg_family, struct socket *sock,
-	     struct msghdr *msg, int size, int ret)
-{
-	if (ret)
-		return ret;
-	return on_sendmsg_family(sock);
 }
 
 SEC("fmod_ret/security_socket_create")

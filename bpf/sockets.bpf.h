@@ -7,10 +7,17 @@
  * the files before it in that list, whose helpers it uses.
  */
 
-/* lsm mode: the same checks, seen before the protocol's connect. */
+/*
+ * lsm and fentry mode: the address a connect or send names, judged before
+ * the protocol sees it. sending: a sendmsg, where an IPv4 socket takes an
+ * AF_UNSPEC name as AF_INET (udp_sendmsg and raw_sendmsg read sin_addr
+ * whatever the family says), and any name the protocol ignores (an IPv6
+ * socket's AF_UNSPEC, a family it refuses) leaves the socket's peer to be
+ * judged. For a connect, AF_UNSPEC disconnects: nothing to judge.
+ */
 static __always_inline int lsm_check(struct socket *sock,
 				     struct sockaddr *address, int addrlen,
-				     __u32 ev_type)
+				     __u32 ev_type, bool sending)
 {
 	struct dest d = {};
 	__u16 family;
@@ -19,6 +26,9 @@ static __always_inline int lsm_check(struct socket *sock,
 		return 0;
 	d.protocol = BPF_CORE_READ(sock, sk, sk_protocol);
 	family = BPF_CORE_READ(address, sa_family);
+	if (sending && family == 0 &&
+	    BPF_CORE_READ(sock, sk, __sk_common.skc_family) == AF_INET)
+		family = AF_INET;
 	if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)address;
 
@@ -34,7 +44,7 @@ static __always_inline int lsm_check(struct socket *sock,
 		bpf_probe_read_kernel(d.addr, sizeof(d.addr),
 				      &sin6->sin6_addr);
 	} else {
-		return 0;
+		return sending ? lsm_check_peer(sock, ev_type) : 0;
 	}
 	return on_send(&d, ev_type) ? 0 : -EPERM;
 }
@@ -45,26 +55,46 @@ int BPF_PROG(tn_lsm_socket_connect, struct socket *sock,
 {
 	if (ret)
 		return ret;
-	return lsm_check(sock, address, addrlen, TN_EV_CONNECT);
+	return lsm_check(sock, address, addrlen, TN_EV_CONNECT, false);
 }
 
-/* Shared with fentry mode (fentry.bpf.h), like the bodies below. */
+static __always_inline int on_sendmsg_family(struct socket *sock);
+
+/*
+ * Every send on the node, shared with fentry mode (fentry.bpf.h), like the
+ * bodies below. In lsm mode this is the only program that judges a send's
+ * address (the cgroup connect and sendmsg programs are not attached there).
+ */
 static __always_inline int on_socket_sendmsg(struct socket *sock,
 					     struct msghdr *msg)
 {
+	struct sockaddr *name;
 	struct chan ch = {};
+	int namelen, ret;
 
 	if (send_needs_no_check())
 		return 0;
+	if (on_sendmsg_family(sock))
+		return -EPERM;
 	/* A unix stream's data goes to its peer: taint follows it. */
 	if (unix_chan_of_arg(sock, true, &ch))
 		return chan_write(&ch) ? 0 : -EPERM;
-	/* A stream socket ignores msg_name: only its peer counts. */
-	if (BPF_CORE_READ(sock, type) == SOCK_STREAM_ ||
-	    !BPF_CORE_READ(msg, msg_name))
+	name = BPF_CORE_READ(msg, msg_name);
+	if (!name)
 		return lsm_check_peer(sock, TN_EV_SENDMSG);
-	return lsm_check(sock, BPF_CORE_READ(msg, msg_name),
-			 BPF_CORE_READ(msg, msg_namelen), TN_EV_SENDMSG);
+	namelen = BPF_CORE_READ(msg, msg_namelen);
+	if (BPF_CORE_READ(sock, type) != SOCK_STREAM_)
+		return lsm_check(sock, name, namelen, TN_EV_SENDMSG, true);
+	/*
+	 * A connected stream ignores msg_name, but TCP Fast Open
+	 * (MSG_FASTOPEN) connects an unconnected one to it inside the send,
+	 * where no LSM hook runs. Whether it is connected may change before
+	 * the protocol takes the socket lock (a disconnect in another
+	 * thread), so the name is judged as a connect, whatever the state,
+	 * and the peer as a send.
+	 */
+	ret = lsm_check_peer(sock, TN_EV_SENDMSG);
+	return ret ? ret : lsm_check(sock, name, namelen, TN_EV_CONNECT, true);
 }
 
 SEC("lsm/socket_sendmsg")
@@ -171,29 +201,21 @@ int BPF_PROG(tn_lsm_socket_create, int family, int type, int protocol,
 }
 
 /*
- * lsm mode: such a socket in a tainted workload's hands was made before
- * the taint, as socket_create refuses new ones. What it sends is not
+ * lsm and fentry mode: such a socket in a tainted workload's hands was made
+ * before the taint, as socket_create refuses new ones. What it sends is not
  * judged by where it goes (a raw socket connected earlier routes by its
  * connection while the egress program reads the header the workload
- * wrote), so it sends nothing. A program of its own on the hook, apart
- * from tn_lsm_socket_sendmsg.
+ * wrote), so it sends nothing. Part of tn_lsm_socket_sendmsg, after its
+ * workload check: a program of its own on the hook cost every send on the
+ * node a second run.
  */
 static __always_inline int on_sendmsg_family(struct socket *sock)
 {
-	/* Every send on the node: direct (BTF) loads, no helper call. */
+	/* Direct (BTF) loads, no helper call. */
 	struct sock *sk = sock->sk;
 
 	if (!sk)
 		return 0;
 	return socket_allowed(sk->__sk_common.skc_family, sock->type,
 			      sk->sk_protocol) ? 0 : -EPERM;
-}
-
-SEC("lsm/socket_sendmsg")
-int BPF_PROG(tn_lsm_sendmsg_family, struct socket *sock, struct msghdr *msg,
-	     int size, int ret)
-{
-	if (ret)
-		return ret;
-	return on_sendmsg_family(sock);
 }

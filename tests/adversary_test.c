@@ -543,6 +543,82 @@ TEST_F_TIMEOUT(node, a_socket_made_outside_the_workload_carries_nothing_out_once
 	}
 }
 
+/*
+ * The same with an IPv6 UDP socket connected to the outside host, and two
+ * ways to send on it from the workload: send() with no name, and sendto()
+ * with a name of family AF_UNSPEC, which an IPv6 socket ignores (the
+ * datagram goes to its peer), so a check that judged only the name's
+ * address would judge nothing.
+ */
+struct borrowed_udp {
+	struct tn_node *n;
+	const char *secret;
+	int unspec_name;
+};
+
+static int send_on_a_borrowed_udp_socket(void *arg)
+{
+	struct borrowed_udp *b = arg;
+	struct sockaddr_in6 unspec = { .sin6_family = AF_UNSPEC };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0), st;
+	pid_t pid;
+
+	if (fd < 0 || sockaddr_of(OUT6, PORT, &ss, &len) < 0 ||
+	    connect(fd, (struct sockaddr *)&ss, len))
+		return 90;
+	pid = fork();
+	if (pid == 0) {
+		char procs[400];
+		ssize_t r;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", b->n->wl_cg);
+		if (write_file(procs, "0"))
+			_exit(91);
+		if (open(b->secret, O_RDONLY) < 0)
+			_exit(92);
+		if (b->unspec_name)
+			r = sendto(fd, BORROWED_DATA, sizeof(BORROWED_DATA) - 1, 0,
+				   (struct sockaddr *)&unspec, sizeof(unspec));
+		else
+			r = send(fd, BORROWED_DATA, sizeof(BORROWED_DATA) - 1, 0);
+		_exit(r < 0 ? errno & 0xff : 0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 93;
+	close(fd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 94;
+}
+
+TEST_F_TIMEOUT(node, a_udp_socket_made_outside_the_workload_sends_nothing_out_once_tainted, 180)
+{
+	struct borrowed_udp b = { &self->n, data(&self->n, "secret"), 0 };
+	int lsm = node_sees_lsm_hooks(&self->n) || lsm_expected();
+	int ufd = out_udp(&self->n, OUT6, PORT);
+	struct pollfd p = { .fd = ufd, .events = POLLIN };
+
+	ASSERT_LE(0, ufd);
+	for (b.unspec_name = 0; b.unspec_name < 2; b.unspec_name++) {
+		int rc = in_cgroup(&self->n, NULL, send_on_a_borrowed_udp_socket, &b);
+		int arrived = poll(&p, 1, 1000) == 1;
+		char buf[64];
+
+		if (arrived)
+			recv(ufd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (lsm) {
+			EXPECT_EQ(EPERM, rc) TH_LOG("AF_UNSPEC name: %d", b.unspec_name);
+			EXPECT_FALSE(arrived) TH_LOG("AF_UNSPEC name: %d", b.unspec_name);
+		} else {
+			/* The gap cgroup mode lists: judged by the socket's cgroup. */
+			EXPECT_EQ(0, rc) TH_LOG("AF_UNSPEC name: %d", b.unspec_name);
+			EXPECT_TRUE(arrived) TH_LOG("AF_UNSPEC name: %d", b.unspec_name);
+		}
+	}
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	close(ufd);
+}
+
 /* ---- overlay mounts in a user namespace ------------------------------- */
 
 struct overlay_attack {

@@ -393,6 +393,55 @@ TEST_F(node, tainted_unconnected_udp_sendto_outside_fails)
 			      "\"protocol\":\"udp\""));
 }
 
+/*
+ * An IPv4 UDP socket sends to the address in a sockaddr_in whose family is
+ * AF_UNSPEC as if it were AF_INET (udp_sendmsg reads sin_addr and checks
+ * only that the family is AF_INET or AF_UNSPEC). A check that takes the
+ * family field at its word sees no address at all.
+ */
+static int unspec_sendto(void *arg)
+{
+	struct sockaddr_in sin = { .sin_family = AF_UNSPEC, .sin_port = htons(PORT) };
+	int fd, ret = 0;
+
+	if (inet_pton(AF_INET, arg, &sin.sin_addr) != 1)
+		return EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (sendto(fd, "unspec", 6, 0, (struct sockaddr *)&sin, sizeof(sin)) != 6)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+/* Whether a datagram waits on fd within ms (and reads it). */
+static int datagram_arrives(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[64];
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0;
+}
+
+TEST_F(node, a_tainted_udp_sendto_with_family_af_unspec_reaches_no_one)
+{
+	int ufd = out_udp(&self->n, OUT4, PORT);
+
+	ASSERT_LE(0, ufd);
+	/* Untainted, the datagram arrives: the listener can see one. */
+	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, unspec_sendto, (void *)OUT4));
+	ASSERT_TRUE(datagram_arrives(ufd, 2000));
+
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
+	EXPECT_EQ(EPERM, in_cgroup(&self->n, self->n.wl_cg, unspec_sendto, (void *)OUT4));
+	EXPECT_FALSE(datagram_arrives(ufd, 1000));
+	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"sendmsg\"", "\"decision\":\"deny\""));
+	close(ufd);
+}
+
 TEST_F(node, tainted_workload_still_reaches_the_local_network)
 {
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "secret")));
