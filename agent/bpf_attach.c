@@ -448,6 +448,8 @@ static int load_object(struct agent *a, enum tn_attach_mode mode,
 				want = slot_used(&slots[i], mode);
 		bpf_program__set_autoload(prog, want);
 	}
+	a->skel->rodata->tn_root_cgid = a->cgroup_root_id;
+	a->skel->rodata->tn_root_level = a->cgroup_root_level;
 	if (a->opt.ringbuf_size)
 		bpf_map__set_max_entries(a->skel->maps.tn_events,
 					 a->opt.ringbuf_size);

@@ -23,6 +23,15 @@ static __always_inline struct tn_config *get_config(void)
 }
 
 /*
+ * trustnode's cgroup (--cgroup) and its level, set by the agent before it
+ * loads the object (read-only to the programs and to everyone after the
+ * load, unlike a map). Every workload is below it. 0: not set, so every
+ * task's cgroups are walked.
+ */
+const volatile __u64 tn_root_cgid = 0;
+const volatile __u32 tn_root_level = 0;
+
+/*
  * The registered cgroup a task or packet belongs to: its cgroup or the
  * nearest ancestor that is a workload (or, where trusted is given, a
  * trusted receiver: NULL with *trusted set). Workloads never nest (the
@@ -41,6 +50,15 @@ static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 	if (trusted)
 		*trusted = false;
 	if (!cfg || !cfg->loaded)
+		return NULL;
+	/*
+	 * Most tasks on a node run outside trustnode's cgroup: one helper
+	 * call says so, instead of a walk of lookups that cannot match.
+	 * (Packets are only seen below it: their programs are attached
+	 * there.)
+	 */
+	if (!of_skb && tn_root_cgid &&
+	    bpf_get_current_ancestor_cgroup_id(tn_root_level) != tn_root_cgid)
 		return NULL;
 	/* A constant trip count keeps the verifier's work small. */
 	for (i = 0; i < TN_CGROUP_DEPTH; i++) {

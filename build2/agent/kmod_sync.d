@@ -1,0 +1,52 @@
+build2/agent/kmod_sync.o: agent/kmod_sync.c \
+ /usr/include/libnl3/netlink/genl/ctrl.h \
+ /usr/include/libnl3/netlink/netlink.h \
+ /usr/include/libnl3/netlink/netlink-compat.h \
+ /usr/include/libnl3/netlink/version.h \
+ /usr/include/libnl3/netlink/errno.h /usr/include/libnl3/netlink/types.h \
+ /usr/include/libnl3/netlink/handlers.h \
+ /usr/include/libnl3/netlink/netlink-kernel.h \
+ /usr/include/libnl3/netlink/socket.h \
+ /usr/include/libnl3/netlink/object.h /usr/include/libnl3/netlink/utils.h \
+ /usr/include/libnl3/netlink/list.h /usr/include/libnl3/netlink/cache.h \
+ /usr/include/libnl3/netlink/msg.h /usr/include/libnl3/netlink/attr.h \
+ /usr/include/libnl3/netlink/addr.h /usr/include/libnl3/netlink/data.h \
+ /usr/include/libnl3/netlink/genl/genl.h agent/agent.h common/err.h \
+ agent/attest.h common/attest_wire.h common/err.h common/measure_log.h \
+ common/attest_wire.h agent/loop.h agent/registry.h common/addr.h \
+ common/policy.h common/addr.h agent/state.h agent/allowed.h \
+ common/kmod_nl.h include/uapi/linux/trustnode.h
+/usr/include/libnl3/netlink/genl/ctrl.h:
+/usr/include/libnl3/netlink/netlink.h:
+/usr/include/libnl3/netlink/netlink-compat.h:
+/usr/include/libnl3/netlink/version.h:
+/usr/include/libnl3/netlink/errno.h:
+/usr/include/libnl3/netlink/types.h:
+/usr/include/libnl3/netlink/handlers.h:
+/usr/include/libnl3/netlink/netlink-kernel.h:
+/usr/include/libnl3/netlink/socket.h:
+/usr/include/libnl3/netlink/object.h:
+/usr/include/libnl3/netlink/utils.h:
+/usr/include/libnl3/netlink/list.h:
+/usr/include/libnl3/netlink/cache.h:
+/usr/include/libnl3/netlink/msg.h:
+/usr/include/libnl3/netlink/attr.h:
+/usr/include/libnl3/netlink/addr.h:
+/usr/include/libnl3/netlink/data.h:
+/usr/include/libnl3/netlink/genl/genl.h:
+agent/agent.h:
+common/err.h:
+agent/attest.h:
+common/attest_wire.h:
+common/err.h:
+common/measure_log.h:
+common/attest_wire.h:
+agent/loop.h:
+agent/registry.h:
+common/addr.h:
+common/policy.h:
+common/addr.h:
+agent/state.h:
+agent/allowed.h:
+common/kmod_nl.h:
+include/uapi/linux/trustnode.h:

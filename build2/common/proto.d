@@ -1,0 +1,3 @@
+build2/common/proto.o: common/proto.c common/proto.h common/err.h
+common/proto.h:
+common/err.h:

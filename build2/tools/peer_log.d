@@ -1,0 +1,21 @@
+build2/tools/peer_log.o: tools/peer_log.c common/attest_verify.h \
+ common/attest_wire.h common/err.h common/measure_log.h \
+ common/peer_store.h common/audit_verify.h common/audit_record.h \
+ include/trustnode/audit_api.h common/hex.h common/http.h \
+ common/log_auth.h tools/trustctl.h common/proto.h \
+ include/trustnode/control_proto.h include/trustnode/attest_api.h
+common/attest_verify.h:
+common/attest_wire.h:
+common/err.h:
+common/measure_log.h:
+common/peer_store.h:
+common/audit_verify.h:
+common/audit_record.h:
+include/trustnode/audit_api.h:
+common/hex.h:
+common/http.h:
+common/log_auth.h:
+tools/trustctl.h:
+common/proto.h:
+include/trustnode/control_proto.h:
+include/trustnode/attest_api.h:
