@@ -42,7 +42,8 @@ const volatile __u32 tn_root_level = 0;
 static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 							     struct __sk_buff *skb,
 							     __u64 *cgid,
-							     bool *trusted)
+							     bool *trusted,
+							     bool root_check)
 {
 	struct tn_config *cfg = get_config();
 	int i;
@@ -54,10 +55,11 @@ static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 	/*
 	 * Most tasks on a node run outside trustnode's cgroup: one helper
 	 * call says so, instead of a walk of lookups that cannot match.
-	 * (Packets are only seen below it: their programs are attached
-	 * there.)
+	 * root_check is a constant at every call: the programs attached to
+	 * trustnode's cgroup (packets, connect and sendmsg) see tasks and
+	 * sockets below it and skip it.
 	 */
-	if (!of_skb && tn_root_cgid &&
+	if (root_check && !of_skb && tn_root_cgid &&
 	    bpf_get_current_ancestor_cgroup_id(tn_root_level) != tn_root_cgid)
 		return NULL;
 	/* A constant trip count keeps the verifier's work small. */
@@ -86,14 +88,24 @@ static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 /* The workload of the current task. */
 static __always_inline struct tn_workload *current_workload(__u64 *wl_cgid)
 {
-	return ancestor_workload(false, NULL, wl_cgid, NULL);
+	return ancestor_workload(false, NULL, wl_cgid, NULL, true);
+}
+
+/*
+ * Same, from a program attached to trustnode's cgroup, whose task is
+ * nearly always below it: straight to the walk (one that is not finds
+ * nothing there either).
+ */
+static __always_inline struct tn_workload *current_workload_below_root(__u64 *wl_cgid)
+{
+	return ancestor_workload(false, NULL, wl_cgid, NULL, false);
 }
 
 /* Same, for the cgroup of the socket that owns skb. */
 static __always_inline struct tn_workload *skb_workload(struct __sk_buff *skb,
 							__u64 *wl_cgid)
 {
-	return ancestor_workload(true, skb, wl_cgid, NULL);
+	return ancestor_workload(true, skb, wl_cgid, NULL, false);
 }
 
 static __always_inline struct tn_event *event_start(__u32 type, __u32 decision,

@@ -35,12 +35,13 @@ static __always_inline void channel_stat(__u32 which)
 
 /*
  * The workload of the current task, or (returning NULL with *trusted set)
- * the trusted receiver it belongs to. *cgid is the root of either.
+ * the trusted receiver it belongs to. *cgid is the root of either. The
+ * whole walk, as trusted receivers are not bound to trustnode's cgroup.
  */
 static __always_inline struct tn_workload *current_receiver(__u64 *cgid,
 							    bool *trusted)
 {
-	return ancestor_workload(false, NULL, cgid, trusted);
+	return ancestor_workload(false, NULL, cgid, trusted, false);
 }
 
 /* The channel's inode for the event: the pipe's or FIFO's, or the socket's. */

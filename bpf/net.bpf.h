@@ -144,14 +144,19 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 	return decision != TN_DEC_DENY;
 }
 
-/* Taint from the destination, then decide. Returns true to allow. */
-static __always_inline bool on_send(struct dest *d, __u32 ev_type)
+/*
+ * Taint from the destination, then decide. Returns true to allow.
+ * on_cgroup: from a program attached to trustnode's cgroup.
+ */
+static __always_inline bool on_send(struct dest *d, __u32 ev_type,
+				    bool on_cgroup)
 {
 	struct tn_workload *w;
 	__u64 wl_cgid;
 
 	unmap_v4(d);
-	w = current_workload(&wl_cgid);
+	w = on_cgroup ? current_workload_below_root(&wl_cgid) :
+			current_workload(&wl_cgid);
 	if (!w)
 		return true;
 	taint_from_endpoint(w, wl_cgid, d, true);
@@ -203,7 +208,7 @@ static __always_inline int lsm_check_peer(struct socket *sock, __u32 ev_type)
 		*(__u32 *)d.addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 	else
 		BPF_CORE_READ_INTO(&d.addr, sk, __sk_common.skc_v6_daddr);
-	return on_send(&d, ev_type) ? 0 : -EPERM;
+	return on_send(&d, ev_type, false) ? 0 : -EPERM;
 }
 
 /* Each program reads only the address fields its attach type may access. */
@@ -234,7 +239,7 @@ int tn_connect4(struct bpf_sock_addr *ctx)
 	struct dest d = {};
 
 	dest_from_sa4(&d, ctx);
-	return on_send(&d, TN_EV_CONNECT);
+	return on_send(&d, TN_EV_CONNECT, true);
 }
 
 SEC("cgroup/connect6")
@@ -243,7 +248,7 @@ int tn_connect6(struct bpf_sock_addr *ctx)
 	struct dest d = {};
 
 	dest_from_sa6(&d, ctx);
-	return on_send(&d, TN_EV_CONNECT);
+	return on_send(&d, TN_EV_CONNECT, true);
 }
 
 SEC("cgroup/sendmsg4")
@@ -252,7 +257,7 @@ int tn_sendmsg4(struct bpf_sock_addr *ctx)
 	struct dest d = {};
 
 	dest_from_sa4(&d, ctx);
-	return on_send(&d, TN_EV_SENDMSG);
+	return on_send(&d, TN_EV_SENDMSG, true);
 }
 
 SEC("cgroup/sendmsg6")
@@ -261,5 +266,5 @@ int tn_sendmsg6(struct bpf_sock_addr *ctx)
 	struct dest d = {};
 
 	dest_from_sa6(&d, ctx);
-	return on_send(&d, TN_EV_SENDMSG);
+	return on_send(&d, TN_EV_SENDMSG, true);
 }

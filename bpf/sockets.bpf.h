@@ -46,7 +46,7 @@ static __always_inline int lsm_check(struct socket *sock,
 	} else {
 		return sending ? lsm_check_peer(sock, ev_type) : 0;
 	}
-	return on_send(&d, ev_type) ? 0 : -EPERM;
+	return on_send(&d, ev_type, false) ? 0 : -EPERM;
 }
 
 SEC("lsm/socket_connect")
