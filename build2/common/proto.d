@@ -1,3 +1,0 @@
-build2/common/proto.o: common/proto.c common/proto.h common/err.h
-common/proto.h:
-common/err.h:

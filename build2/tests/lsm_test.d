@@ -1,7 +1,0 @@
-build2/tests/lsm_test: tests/lsm_test.c tests/lib/node_fixture.h \
- build2/ksft/kselftest_harness.h build2/ksft/kselftest.h \
- tests/lib/tnlib.h
-tests/lib/node_fixture.h:
-build2/ksft/kselftest_harness.h:
-build2/ksft/kselftest.h:
-tests/lib/tnlib.h:
