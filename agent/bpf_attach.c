@@ -149,6 +149,7 @@ static const struct prog_slot slots[] = {
 	{ "tn_sock_create",            1, 0, 0, 1 },
 	{ "tn_lsm_socket_create",      0, 1, 0, 0 },
 	{ "tn_fentry_socket_create",   0, 0, 1, 0 },
+	{ "tn_cgroup_attach",          0, 1, 1, 1 },
 	/* Retired: earlier versions' links, removed where found. */
 	{ "tn_lsm_sendmsg_family",     0, 0, 0, 0 },
 	{ "tn_fentry_sendmsg_family",  0, 0, 0, 0 },
@@ -591,15 +592,20 @@ out:
  * earlier boot clock than the kernel's programs). Flow maps this agent
  * created are empty and only its programs, which keep the clock, fill
  * them: the clock stays quiet (0), and packets skip the lookups at once.
+ * Jiffies, which userspace cannot read, are marked unknown: ingress reads
+ * the boot clock until egress writes them.
  */
 static int flow_clock_restart(struct agent *a, struct tn_err *err)
 {
 	int fd = bpf_map__fd(a->skel->maps.tn_flow_clock);
 	__u64 now = clock_ns(CLOCK_BOOTTIME), stored = 0;
+	__u64 unknown = TN_FLOW_JIFFIES_UNKNOWN;
 	__u32 zero = 0;
 
 	if (a->flows_fresh)
 		return 0;
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.tn_flow_jiffies), &zero, &unknown, BPF_ANY))
+		return tn_fail_errno(err, errno, "cannot write tn_flow_jiffies");
 	if (flow_slots_restart(a, now))
 		return tn_fail_errno(err, errno, "cannot write tn_flow_slots");
 	if (!bpf_map_lookup_elem(fd, &zero, &stored) &&

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -301,12 +302,22 @@ static int add_everything(struct agent *a, const struct registry *r,
 		if (!w->cgid)
 			continue;	/* its cgroup has never existed yet */
 		if (!bpf_map_lookup_elem(fd, &w->cgid, &cur)) {
+			__u64 was = cur.taint;
+			__u32 was_id = cur.id;
+
 			/* Taint in the kernel is never lowered by a sync. */
-			if ((cur.taint | w->taint) == cur.taint && cur.id == w->id)
-				continue;
 			cur.taint |= w->taint;
 			cur.id = w->id;
 			v = cur;
+			/* The filter also for maps an agent without it kept. */
+			if (v.taint && maps_taint_filter_set(a, w->cgid))
+				return tn_fail_errno(err, errno, "cannot mark workload %s tainted in tn_taint_filter",
+						     w->name);
+			if (v.taint == was && was_id == w->id)
+				continue;
+		} else if (v.taint && maps_taint_filter_set(a, w->cgid)) {
+			return tn_fail_errno(err, errno, "cannot mark workload %s tainted in tn_taint_filter",
+					     w->name);
 		}
 		if (bpf_map_update_elem(fd, &w->cgid, &v, BPF_ANY))
 			return tn_fail_errno(err, errno, "cannot load workload %s (at most %d)", w->name, TN_MAX_WORKLOADS);
@@ -358,6 +369,29 @@ static int put_tag_devs(struct agent *a, const struct registry *r,
 	return 0;
 }
 
+/*
+ * Moves the agent's tn_clean_gen counter, so that no program trusts an
+ * answer it cached before: after a tn_config write, and between a taint
+ * filter slot and the taint. Under a lock: two threads adding to what
+ * they read could move it back, and revive answers.
+ */
+static int clean_gen_bump(struct agent *a)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	__u32 which = TN_CLEAN_GEN_AGENT;
+	int fd = map_fd(a->skel->maps.tn_clean_gen), ret;
+	__u64 gen = 0;
+
+	pthread_mutex_lock(&lock);
+	ret = bpf_map_lookup_elem(fd, &which, &gen);
+	if (!ret) {
+		gen++;
+		ret = bpf_map_update_elem(fd, &which, &gen, BPF_ANY);
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
 int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 {
 	struct trustnode_bpf *s = a->skel;
@@ -385,7 +419,8 @@ int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err)
 	cfg.readers = attach_mode_refuses(a->mode) &&
 		      r->tagged_readers != TN_TAGGED_READERS_ANYONE ?
 		      TN_READERS_WORKLOADS : TN_READERS_ANYONE;
-	if (bpf_map_update_elem(map_fd(s->maps.tn_config), &zero, &cfg, BPF_ANY))
+	if (bpf_map_update_elem(map_fd(s->maps.tn_config), &zero, &cfg, BPF_ANY) ||
+	    clean_gen_bump(a))
 		return tn_fail_errno(err, errno, "cannot switch to the new policy");
 
 	if (file_tag_keys(r, &tags))
@@ -417,6 +452,20 @@ int maps_read_counters(struct agent *a, uint64_t *out, int n)
 		out[i] = v;
 	}
 	return 0;
+}
+
+/*
+ * Before a workload's taint goes into tn_workloads: its tn_taint_filter
+ * slot, without which the programs take it for untainted, then the clean
+ * cache's counter (bpf_shared.h).
+ */
+int maps_taint_filter_set(struct agent *a, uint64_t cgid)
+{
+	__u32 slot = tn_taint_filter_slot(cgid), one = 1;
+
+	if (bpf_map_update_elem(map_fd(a->skel->maps.tn_taint_filter), &slot, &one, BPF_ANY))
+		return -1;
+	return clean_gen_bump(a);
 }
 
 int maps_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint)

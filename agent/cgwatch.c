@@ -49,6 +49,11 @@ static void put_workload(struct agent *a, const struct reg_workload *w)
 		v.taint |= w->taint;
 		v.id = w->id;
 	}
+	if (v.taint && maps_taint_filter_set(a, w->cgid)) {
+		fprintf(stderr, "trustnoded: workload %s: cannot mark its new cgroup id tainted in tn_taint_filter: %s\n",
+			w->name, strerror(errno));
+		return;
+	}
 	if (bpf_map_update_elem(fd, &w->cgid, &v, BPF_ANY))
 		fprintf(stderr, "trustnoded: workload %s: cannot write its new cgroup id: %s\n",
 			w->name, strerror(errno));

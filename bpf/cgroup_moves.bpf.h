@@ -121,7 +121,7 @@ static __always_inline __u32 cgroup_move(struct tn_workload *w, __u64 wl_cgid,
 	if (dw_cgid == wl_cgid)
 		return 0;
 	if (dw) {
-		taint(dw, w->taint);
+		taint(dw, dw_cgid, w->taint);
 		dec = TN_DEC_TAINT;
 	} else if (cfg && cfg->mode == TN_MODE_AUDIT) {
 		dec = TN_DEC_ALLOW_AUDIT;
@@ -339,4 +339,19 @@ static __always_inline void cgroup_file_opened(struct file *file, __u64 wl_cgid)
 	armed = bpf_map_lookup_elem(&tn_cgarmed, &zero);
 	if (armed)
 		*armed = 1;
+}
+
+/*
+ * Every migration on the node (a write into a cgroup.procs or
+ * cgroup.threads file) moves the clean cache's counter: an answer worked
+ * out while its task moved may be about the cgroup it left or the one it
+ * joined (bpf_shared.h). In every mode: the tracepoint fires once the
+ * task is in its new cgroup, which is late enough (common.bpf.h).
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(tn_cgroup_attach, struct cgroup *dst, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	clean_gen_bump();
+	return 0;
 }

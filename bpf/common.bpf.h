@@ -31,6 +31,15 @@ static __always_inline struct tn_config *get_config(void)
 const volatile __u64 tn_root_cgid = 0;
 const volatile __u32 tn_root_level = 0;
 
+/* No workload with cgroup id cgid has been tainted (bpf_shared.h). */
+static __always_inline bool taint_filter_clear(__u64 cgid)
+{
+	__u32 slot = tn_taint_filter_slot(cgid);
+	__u32 *filter = bpf_map_lookup_elem(&tn_taint_filter, &slot);
+
+	return filter && !*filter;
+}
+
 /*
  * The registered cgroup a task or packet belongs to: its cgroup or the
  * nearest ancestor that is a workload (or, where trusted is given, a
@@ -38,12 +47,17 @@ const volatile __u32 tn_root_level = 0;
  * agent refuses it), so the first hit is the only one. of_skb is a
  * constant at every call, so each program keeps only its own helper
  * (bpf_skb_ancestor_cgroup_id for packets, the current task's otherwise).
+ * tainted_only: the caller wants a tainted workload or nothing, so a
+ * cgroup whose tn_taint_filter slot is clear is not looked up (an
+ * untainted workload may then come back as NULL): the hash lookup is the
+ * dearest part of the walk.
  */
 static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 							     struct __sk_buff *skb,
 							     __u64 *cgid,
 							     bool *trusted,
-							     bool root_check)
+							     bool root_check,
+							     bool tainted_only)
 {
 	struct tn_config *cfg = get_config();
 	int i;
@@ -71,6 +85,8 @@ static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 
 		if (!id)
 			return NULL;
+		if (tainted_only && taint_filter_clear(id))
+			continue;
 		w = bpf_map_lookup_elem(&tn_workloads, &id);
 		if (w) {
 			*cgid = id;
@@ -88,24 +104,129 @@ static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 /* The workload of the current task. */
 static __always_inline struct tn_workload *current_workload(__u64 *wl_cgid)
 {
-	return ancestor_workload(false, NULL, wl_cgid, NULL, true);
+	return ancestor_workload(false, NULL, wl_cgid, NULL, true, false);
+}
+
+/* ---- the clean cache (tn_clean, bpf_shared.h) ------------------------- */
+
+#define compiler_barrier() asm volatile("" ::: "memory")
+
+/* Every cached "clean" answer goes. */
+static __always_inline void clean_gen_bump(void)
+{
+	__u32 which = TN_CLEAN_GEN_BPF;
+	__u64 *gen = bpf_map_lookup_elem(&tn_clean_gen, &which);
+
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+}
+
+/* Both counters, read before an answer is worked out. */
+static __always_inline bool clean_gens(__u64 gen[2])
+{
+	__u32 bpf = TN_CLEAN_GEN_BPF, agent = TN_CLEAN_GEN_AGENT;
+	__u64 *g0 = bpf_map_lookup_elem(&tn_clean_gen, &bpf);
+	__u64 *g1 = bpf_map_lookup_elem(&tn_clean_gen, &agent);
+
+	if (!g0 || !g1)
+		return false;
+	gen[0] = *(volatile __u64 *)g0;
+	gen[1] = *(volatile __u64 *)g1;
+	compiler_barrier();
+	return true;
+}
+
+static __always_inline struct tn_clean *clean_entry(__u64 cgid)
+{
+	__u32 slot = (__u32)cgid & (TN_CLEAN_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&tn_clean, &slot);
+}
+
+/* This CPU answered "clean" for cgid under the counters gen. */
+static __always_inline bool clean_cached(__u64 cgid, const __u64 gen[2])
+{
+	struct tn_clean *c = clean_entry(cgid);
+	__u64 seq;
+
+	if (!c)
+		return false;
+	seq = *(volatile __u64 *)&c->seq;
+	compiler_barrier();
+	if ((seq & 1) || c->cgid != cgid || c->gen[0] != gen[0] ||
+	    c->gen[1] != gen[1])
+		return false;
+	compiler_barrier();
+	return *(volatile __u64 *)&c->seq == seq;
+}
+
+static __always_inline void clean_store(__u64 cgid, const __u64 gen[2])
+{
+	struct tn_clean *c = clean_entry(cgid);
+	__u64 seq;
+
+	if (!c)
+		return;
+	seq = *(volatile __u64 *)&c->seq;
+	if ((seq & 1) || __sync_val_compare_and_swap(&c->seq, seq, seq + 1) != seq)
+		return;
+	c->cgid = cgid;
+	c->gen[0] = gen[0];
+	c->gen[1] = gen[1];
+	compiler_barrier();
+	*(volatile __u64 *)&c->seq = seq + 2;
 }
 
 /*
- * Same, from a program attached to trustnode's cgroup, whose task is
- * nearly always below it: straight to the walk (one that is not finds
- * nothing there either).
+ * The current task's workload if it may be tainted, else NULL (it is in
+ * no workload or an untainted one): the cache, else the walk, whose
+ * "clean" is cached. on_cgroup: from a program attached to trustnode's
+ * cgroup, whose task is nearly always below it, so the walk skips the
+ * root check (one that is not finds nothing either).
  */
-static __always_inline struct tn_workload *current_workload_below_root(__u64 *wl_cgid)
+static __always_inline struct tn_workload *current_tainted_workload(__u64 *wl_cgid,
+								    bool on_cgroup)
 {
-	return ancestor_workload(false, NULL, wl_cgid, NULL, false);
+	/*
+	 * Counters first: a migration of this task after they are read
+	 * moves them (tn_cgroup_attach), so an answer about the cgroup it
+	 * left or joined meanwhile is never used.
+	 */
+	__u64 gen[2], cgid;
+	bool have_gens = clean_gens(gen);
+	struct tn_workload *w;
+
+	cgid = bpf_get_current_cgroup_id();
+	if (have_gens && clean_cached(cgid, gen))
+		return NULL;
+	w = ancestor_workload(false, NULL, wl_cgid, NULL, !on_cgroup, true);
+	if (have_gens && (!w || !w->taint))
+		clean_store(cgid, gen);
+	return w;
 }
 
-/* Same, for the cgroup of the socket that owns skb. */
+/* The workload of the cgroup of the socket that owns skb. */
 static __always_inline struct tn_workload *skb_workload(struct __sk_buff *skb,
 							__u64 *wl_cgid)
 {
-	return ancestor_workload(true, skb, wl_cgid, NULL, false);
+	return ancestor_workload(true, skb, wl_cgid, NULL, false, false);
+}
+
+/* Same, if it may be tainted (see current_tainted_workload). */
+static __always_inline struct tn_workload *skb_tainted_workload(struct __sk_buff *skb,
+								__u64 *wl_cgid)
+{
+	/* A socket's cgroup is set when it is made and never changes. */
+	__u64 cgid = bpf_skb_cgroup_id(skb), gen[2];
+	bool have_gens = clean_gens(gen);
+	struct tn_workload *w;
+
+	if (have_gens && cgid && clean_cached(cgid, gen))
+		return NULL;
+	w = ancestor_workload(true, skb, wl_cgid, NULL, false, true);
+	if (have_gens && cgid && (!w || !w->taint))
+		clean_store(cgid, gen);
+	return w;
 }
 
 static __always_inline struct tn_event *event_start(__u32 type, __u32 decision,
@@ -132,13 +253,23 @@ static __always_inline struct tn_event *event_start(__u32 type, __u32 decision,
 }
 
 /*
- * Adds labels to a workload's taint. Returns the labels that were new; an
- * event is emitted only then, so re-reading a tagged file stays quiet.
+ * Adds labels to the taint of workload w (cgroup wl_cgid). Returns the
+ * labels that were new; an event is emitted only then, so re-reading a
+ * tagged file stays quiet. Its tn_taint_filter slot is set first: a check
+ * that finds the slot clear then finds the taint clear too.
  */
-static __always_inline __u64 taint(struct tn_workload *w, __u64 labels)
+static __always_inline __u64 taint(struct tn_workload *w, __u64 wl_cgid,
+				   __u64 labels)
 {
-	__u64 old = __sync_fetch_and_or(&w->taint, labels);
+	__u32 slot = tn_taint_filter_slot(wl_cgid);
+	__u32 *filter = bpf_map_lookup_elem(&tn_taint_filter, &slot);
+	__u64 old;
 
+	if (filter && !*filter)
+		*filter = 1;
+	old = __sync_fetch_and_or(&w->taint, labels);
+	if (labels & ~old)
+		clean_gen_bump();
 	return labels & ~old;
 }
 

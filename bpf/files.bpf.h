@@ -287,7 +287,7 @@ static __always_inline int taint_workload_from_file(struct tn_workload *w,
 
 	labels = file_labels(id, NULL, NULL);
 	if (labels) {
-		gained = taint(w, labels);
+		gained = taint(w, wl_cgid, labels);
 		if (gained) {
 			count(TN_CNT_TAINT);
 			e = event_start(TN_EV_TAINT_FILE, TN_DEC_TAINT, wl_cgid,

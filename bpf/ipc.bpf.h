@@ -41,7 +41,7 @@ static __always_inline void channel_stat(__u32 which)
 static __always_inline struct tn_workload *current_receiver(__u64 *cgid,
 							    bool *trusted)
 {
-	return ancestor_workload(false, NULL, cgid, trusted, false);
+	return ancestor_workload(false, NULL, cgid, trusted, false, false);
 }
 
 /* The channel's inode for the event: the pipe's or FIFO's, or the socket's. */
@@ -102,7 +102,7 @@ static __always_inline void chan_deliver(struct tn_channel *c,
 	}
 	if (!w)
 		return;		/* no longer a workload */
-	gained = taint(w, labels);
+	gained = taint(w, rcv, labels);
 	if (!gained)
 		return;
 	count(TN_CNT_TAINT);

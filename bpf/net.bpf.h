@@ -93,7 +93,7 @@ static __always_inline void taint_from_endpoint(struct tn_workload *w,
 	}
 	if (!labels)
 		return;
-	gained = taint(w, *labels);
+	gained = taint(w, wl_cgid, *labels);
 	if (!gained)
 		return;
 	count(TN_CNT_TAINT);
@@ -151,12 +151,18 @@ static __always_inline bool check_send(struct tn_workload *w, __u64 wl_cgid,
 static __always_inline bool on_send(struct dest *d, __u32 ev_type,
 				    bool on_cgroup)
 {
+	struct tn_config *cfg = get_config();
 	struct tn_workload *w;
 	__u64 wl_cgid;
 
 	unmap_v4(d);
-	w = on_cgroup ? current_workload_below_root(&wl_cgid) :
-			current_workload(&wl_cgid);
+	/* A tagged endpoint taints an untainted workload too: find it. */
+	if (cfg && cfg->endpoints)
+		w = on_cgroup ? ancestor_workload(false, NULL, &wl_cgid, NULL,
+						  false, false) :
+				current_workload(&wl_cgid);
+	else
+		w = current_tainted_workload(&wl_cgid, on_cgroup);
 	if (!w)
 		return true;
 	taint_from_endpoint(w, wl_cgid, d, true);
@@ -175,8 +181,10 @@ static __always_inline bool send_needs_no_check(void)
 	struct tn_workload *w;
 	__u64 wl_cgid;
 
-	w = current_workload(&wl_cgid);
-	return !w || (!w->taint && !(cfg && cfg->endpoints));
+	if (cfg && cfg->endpoints)
+		return !current_workload(&wl_cgid);
+	w = current_tainted_workload(&wl_cgid, false);
+	return !w || !w->taint;
 }
 
 /*

@@ -89,17 +89,49 @@ static __always_inline void clock_touch(__u64 *last, __u64 now)
 }
 
 /*
+ * The kernel's tick rate, from its configuration where libbpf finds it,
+ * else 0. Unknown, the quiet spell is counted at the highest rate (1000,
+ * so it lasts at least as long as in the boot clock) and the touch
+ * interval at the lowest (100, so it is at most as long), and a tick more
+ * for the tick in progress.
+ */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __s64 quiet_jiffies(void)
+{
+	__u64 hz = CONFIG_HZ ? CONFIG_HZ : 1000;
+
+	return TN_FLOW_QUIET_NS / 1000000000ULL * hz + 1;
+}
+
+static __always_inline __s64 touch_jiffies(void)
+{
+	__u64 hz = CONFIG_HZ ? CONFIG_HZ : 100;
+
+	return TN_FLOW_TOUCH_NS / 1000000000ULL * hz;
+}
+
+/*
  * A tainted workload sends on flow f: ingress must look it up from now
- * until TN_FLOW_QUIET_NS after. Both clocks are stored before the packet
+ * until TN_FLOW_QUIET_NS after. The clocks are stored before the packet
  * leaves.
  */
 static __always_inline void flow_clock_touch(const struct tn_flow_key *f,
 					     __u64 now)
 {
 	__u32 zero = 0, slot = tn_flow_slot(f);
+	__u64 *jiffies = bpf_map_lookup_elem(&tn_flow_jiffies, &zero);
 
 	clock_touch(bpf_map_lookup_elem(&tn_flow_clock, &zero), now);
 	clock_touch(bpf_map_lookup_elem(&tn_flow_slots, &slot), now);
+	if (jiffies) {
+		__u64 j = bpf_jiffies64();
+
+		/* Signed, as in clock_touch; the unknown mark always goes. */
+		if (*jiffies == TN_FLOW_JIFFIES_UNKNOWN ||
+		    (__s64)(j - *jiffies) > touch_jiffies())
+			*jiffies = j;
+	}
 }
 
 /*
@@ -111,11 +143,21 @@ static __always_inline bool clock_recent(const __u64 *last, __u64 now)
 	return !last || (__s64)(now - *last) < (__s64)TN_FLOW_QUIET_NS;
 }
 
-/* Whether a packet arriving now may belong to any recorded flow. */
+/*
+ * Whether a packet arriving now may belong to any recorded flow. Jiffies
+ * first: quiet there (signed: a later time stored meanwhile is recent) is
+ * quiet, as the boot clock, which has run at least as long, would say.
+ */
 static __always_inline bool flows_recent(__u64 *now)
 {
 	__u32 zero = 0;
+	__u64 *jiffies = bpf_map_lookup_elem(&tn_flow_jiffies, &zero);
 
+	*now = 0;
+	if (jiffies && *jiffies != TN_FLOW_JIFFIES_UNKNOWN &&
+	    (!*jiffies ||
+	     (__s64)(bpf_jiffies64() - *jiffies) > quiet_jiffies()))
+		return false;
 	*now = bpf_ktime_get_boot_ns();
 	return clock_recent(bpf_map_lookup_elem(&tn_flow_clock, &zero), *now);
 }
@@ -188,7 +230,7 @@ int tn_skb_egress(struct __sk_buff *skb)
 	__u64 wl_cgid, now;
 	__u32 decision;
 
-	w = skb_workload(skb, &wl_cgid);
+	w = skb_tainted_workload(skb, &wl_cgid);
 	if (!w || !w->taint)
 		return SK_PASS;
 	if (!skb_flow(skb, &f))
@@ -314,7 +356,7 @@ int tn_skb_ingress(struct __sk_buff *skb)
 	}
 	if (wl_cgid == flow->workload_cgid)
 		return SK_PASS;	/* a workload talking to itself */
-	gained = taint(w, flow->labels);
+	gained = taint(w, wl_cgid, flow->labels);
 	if (!gained)
 		return SK_PASS;
 	count(TN_CNT_TAINT);

@@ -11,6 +11,7 @@
  * the launcher (trustctl run) and socket families.
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -38,6 +39,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "node_fixture.h"
+#include "trustnode/bpf_shared.h"
 
 /* Whether the outside listener lfd got no connection within ms. */
 static int nothing_received(int lfd, int ms)
@@ -617,6 +619,100 @@ TEST_F_TIMEOUT(node, a_udp_socket_made_outside_the_workload_sends_nothing_out_on
 	}
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
 	close(ufd);
+}
+
+/* ---- answers cached on the hot path ----------------------------------- */
+
+/*
+ * The connect and send checks remember, per CPU, that a cgroup has no
+ * tainted workload (tn_clean, bpf_shared.h). The attack: warm that answer
+ * with allowed datagrams to the outside host, pinned to one CPU, then open
+ * the tagged file there and send and connect at once. Returns 0 if both
+ * were refused with EPERM.
+ */
+static int warm_then_taint(void *secret)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	cpu_set_t one;
+	int fd, c, i;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return 90;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || sockaddr_of(OUT4, PORT, &ss, &len) < 0)
+		return 91;
+	for (i = 0; i < 64; i++)
+		if (sendto(fd, "allowed", 7, 0, (struct sockaddr *)&ss, len) != 7)
+			return 92;
+	if (open(secret, O_RDONLY) < 0)
+		return 93;
+	if (sendto(fd, "SECRET", 6, 0, (struct sockaddr *)&ss, len) >= 0 || errno != EPERM)
+		return 94;
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0)
+		return 95;
+	if (!connect(c, (struct sockaddr *)&ss, len) || errno != EPERM)
+		return 96;
+	return 0;
+}
+
+TEST_F_TIMEOUT(node, a_workload_whose_sends_were_just_allowed_sends_nothing_once_tainted, 180)
+{
+	int ufd = out_udp(&self->n, OUT4, PORT), allowed = 0, secret = 0;
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+	char buf[64];
+	ssize_t r;
+
+	ASSERT_LE(0, ufd);
+	p.fd = ufd;
+	EXPECT_EQ(0, in_cgroup(&self->n, self->n.wl_cg, warm_then_taint,
+			       (void *)data(&self->n, "secret")));
+	while (poll(&p, 1, 1000) == 1 && (r = recv(ufd, buf, sizeof(buf), 0)) > 0) {
+		allowed += r == 7 && !memcmp(buf, "allowed", 7);
+		secret += r == 6 && !memcmp(buf, "SECRET", 6);
+	}
+	EXPECT_LT(0, allowed) TH_LOG("no allowed datagram arrived: nothing was warmed");
+	EXPECT_EQ(0, secret) TH_LOG("the datagram sent after the taint arrived");
+	EXPECT_TRUE(nothing_received(self->listeners[0], 500))
+		TH_LOG("the connect after the taint reached the outside host");
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl"));
+	close(ufd);
+}
+
+/* The programs' tn_clean_gen counter, or -1 if it is not pinned. */
+static long long clean_gen(struct tn_node *n)
+{
+	__u32 which = TN_CLEAN_GEN_BPF;
+	char path[300];
+	__u64 v = 0;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/tn_clean_gen", n->pin);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	ret = bpf_map_lookup_elem(fd, &which, &v);
+	close(fd);
+	return ret ? -1 : (long long)v;
+}
+
+/*
+ * An answer worked out while its task moved to another cgroup may be
+ * about either cgroup: every migration must make the cached answers
+ * void (the race itself is too narrow to hit on purpose).
+ */
+TEST_F_TIMEOUT(node, every_cgroup_migration_voids_the_cached_answers, 120)
+{
+	long long before = clean_gen(&self->n), after;
+
+	ASSERT_LE(0, before) TH_LOG("no tn_clean_gen pinned");
+	/* in_cgroup writes the child into the workload's cgroup.procs. */
+	EXPECT_EQ(0, ACT(&self->n, self->n.wl_cg));
+	after = clean_gen(&self->n);
+	EXPECT_LT(before, after) TH_LOG("a migration left the counter at %lld", after);
 }
 
 /* ---- overlay mounts in a user namespace ------------------------------- */

@@ -212,17 +212,18 @@ TEST_F(node, a_udp_relay_on_a_local_address_is_tainted_and_refused)
 }
 
 /*
- * The boot clock the node's latest tainted packet (or an adopting agent's
- * start) wrote into *v, after writing *set if given; -1 if no
- * tn_flow_clock is pinned.
+ * The value of the one-entry map called name (tn_flow_clock: the boot
+ * clock of the node's latest tainted packet or an adopting agent's start;
+ * tn_flow_jiffies: the same in jiffies) into *v, after writing *set if
+ * given; -1 if it is not pinned.
  */
-static int flow_clock(struct tn_node *n, const __u64 *set, __u64 *v)
+static int flow_time(struct tn_node *n, const char *name, const __u64 *set, __u64 *v)
 {
 	char path[300];
 	__u32 zero = 0;
 	int fd, ret;
 
-	snprintf(path, sizeof(path), "%s/tn_flow_clock", n->pin);
+	snprintf(path, sizeof(path), "%s/%s", n->pin, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -1;
@@ -231,6 +232,16 @@ static int flow_clock(struct tn_node *n, const __u64 *set, __u64 *v)
 	ret = bpf_map_lookup_elem(fd, &zero, v);
 	close(fd);
 	return ret ? -1 : 0;
+}
+
+static int flow_clock(struct tn_node *n, const __u64 *set, __u64 *v)
+{
+	return flow_time(n, "tn_flow_clock", set, v);
+}
+
+static int flow_jiffies(struct tn_node *n, const __u64 *set, __u64 *v)
+{
+	return flow_time(n, "tn_flow_jiffies", set, v);
 }
 
 /* How many of tn_flow_slots' slots are set (not 0); -1 if it is not pinned. */
@@ -258,8 +269,8 @@ static int flow_slots_set(struct tn_node *n)
 
 /*
  * Ingress skips the flow maps while no tainted packet was sent for
- * TN_FLOW_QUIET_NS. The first one after such a spell (here: the clock set
- * back to boot, as after a long quiet) must still taint its receiver.
+ * TN_FLOW_QUIET_NS. The first one after such a spell (here: both clocks
+ * set back to boot, as after a long quiet) must still taint its receiver.
  */
 TEST_F(node, the_first_relay_after_a_quiet_spell_is_tainted_and_refused)
 {
@@ -272,11 +283,14 @@ TEST_F(node, the_first_relay_after_a_quiet_spell_is_tainted_and_refused)
 
 	ASSERT_EQ(0, flow_clock(&self->n, &long_ago, &v)) TH_LOG("no tn_flow_clock pinned");
 	EXPECT_EQ(0ULL, v);
+	ASSERT_EQ(0, flow_jiffies(&self->n, &long_ago, &v)) TH_LOG("no tn_flow_jiffies pinned");
 
 	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v));
 	EXPECT_NE(0ULL, v) TH_LOG("the tainted packet did not move the clock");
+	ASSERT_EQ(0, flow_jiffies(&self->n, NULL, &v));
+	EXPECT_NE(0ULL, v) TH_LOG("the tainted packet did not move the jiffies");
 	/* Its flow's slot, and only the slots of the flows it sent on. */
 	slots = flow_slots_set(&self->n);
 	EXPECT_LE(1, slots);
@@ -298,12 +312,17 @@ TEST_F(node, a_restarted_agent_has_ingress_look_flows_up_and_a_fresh_one_need_no
 
 	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v)) TH_LOG("no tn_flow_clock pinned");
 	EXPECT_EQ(0ULL, v) TH_LOG("a fresh agent set the clock: every packet pays the lookups");
+	ASSERT_EQ(0, flow_jiffies(&self->n, NULL, &v)) TH_LOG("no tn_flow_jiffies pinned");
+	EXPECT_EQ(0ULL, v) TH_LOG("a fresh agent set the jiffies");
 	EXPECT_EQ(0, flow_slots_set(&self->n));
 
 	node_kill_agent(&self->n);
 	ASSERT_EQ(0, node_start_agent(&self->n));
 	ASSERT_EQ(0, flow_clock(&self->n, NULL, &v));
 	EXPECT_NE(0ULL, v) TH_LOG("the adopting agent left the clock quiet");
+	ASSERT_EQ(0, flow_jiffies(&self->n, NULL, &v));
+	EXPECT_EQ((__u64)TN_FLOW_JIFFIES_UNKNOWN, v)
+		TH_LOG("the adopting agent left the jiffies as they were: ingress would skip what earlier programs recorded");
 	EXPECT_EQ((int)TN_FLOW_SLOTS, flow_slots_set(&self->n))
 		TH_LOG("the adopting agent left slots quiet: flows of earlier programs would be skipped");
 	/* And propagation works across it. */

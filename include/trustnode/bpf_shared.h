@@ -177,6 +177,18 @@ struct tn_derived {
 #define TN_FLOW_QUIET_NS	(TN_FLOW_IDLE_NS + TN_FLOW_SCAN_S * 1000000000ULL)
 
 /*
+ * map "tn_flow_jiffies" (array, one __u64): the same time in jiffies,
+ * written by egress with tn_flow_clock, which ingress reads first: a
+ * jiffies read costs a sixth of a boot clock read, and most packets need
+ * nothing more. 0 (as created): no tainted packet since the flow maps
+ * were; TN_FLOW_JIFFIES_UNKNOWN: an agent adopted pinned flow maps (whose
+ * programs may not have kept it), so the boot clock decides until egress
+ * writes it again. Jiffies stand still in suspend, which only makes a
+ * flow look recent longer.
+ */
+#define TN_FLOW_JIFFIES_UNKNOWN	(~0ULL)
+
+/*
  * map "tn_flow_slots" (array, TN_FLOW_SLOTS __u64): the same clock for each
  * slot of flow keys (the packet's addresses, ports and protocol, hashed:
  * tn_flow_slot()), written by egress with tn_flow_clock for the flow it
@@ -319,6 +331,55 @@ struct tn_workload {
 	__u64 last_drop_report_ns;
 	__u64 deny_tat_ns;	/* rate limit of denial events (see above) */
 	__u64 denials_unreported;	/* only grows; the agent reports increases */
+};
+
+/*
+ * map "tn_taint_filter" (array, TN_TAINT_FILTER_SLOTS __u32): slot
+ * tn_taint_filter_slot(cgid) is nonzero once a workload whose cgroup id
+ * falls there has been tainted, so a connect, send or packet whose cgroup
+ * path has only zero slots comes from no tainted workload and skips the
+ * tn_workloads lookups (a hash lookup is the dearest part of those hooks).
+ * Set before the taint is (BPF's taint(), the agent's workload writes), and
+ * never cleared: a slot set by a workload since reset, or shared with one,
+ * only sends its cgroups down the full lookup.
+ */
+#define TN_TAINT_FILTER_SLOTS	4096
+
+static inline __u32 tn_taint_filter_slot(__u64 cgid)
+{
+	/* Cgroup ids are kernfs inode numbers, handed out in sequence. */
+	return (__u32)cgid & (TN_TAINT_FILTER_SLOTS - 1);
+}
+
+/*
+ * map "tn_clean" (per-CPU array, TN_CLEAN_SLOTS, not pinned): each CPU's
+ * recent answers "no tainted workload on this cgroup's path", so that a
+ * connect, send or packet of a cgroup asked about a moment ago costs one
+ * helper call and a few loads instead of the walk. An answer holds while
+ * both "tn_clean_gen" counters are what they were before it was worked
+ * out. seq is odd while an entry is written (a program preempted on that
+ * CPU may be half way): readers then miss, other writers leave it.
+ */
+#define TN_CLEAN_SLOTS		256
+
+struct tn_clean {
+	__u64 seq;
+	__u64 cgid;
+	__u64 gen[2];
+};
+
+/*
+ * map "tn_clean_gen" (array, two __u64): counters that invalidate every
+ * tn_clean answer when they move. TN_CLEAN_GEN_BPF: the programs', added
+ * to when a workload gains labels, before the hook that tainted it
+ * returns (until then the data is not in the workload's hands).
+ * TN_CLEAN_GEN_AGENT: the agent's, written after it sets a taint filter
+ * slot and before it writes that taint, and after each tn_config write.
+ */
+enum {
+	TN_CLEAN_GEN_BPF,
+	TN_CLEAN_GEN_AGENT,
+	TN_CLEAN_GENS,
 };
 
 enum tn_counter {
