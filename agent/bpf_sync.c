@@ -234,6 +234,34 @@ static int put_allowed_set(struct agent *a, const struct registry *r,
 	return ret;
 }
 
+/* Before a tn_derived entry is written: its filter slot (bpf_shared.h). */
+static int derived_filter_set(struct agent *a, const struct tn_inode_key *k)
+{
+	__u32 slot = tn_derived_filter_slot(k), one = 1;
+
+	return bpf_map_update_elem(map_fd(a->skel->maps.tn_derived_filter), &slot, &one, BPF_ANY);
+}
+
+/*
+ * Every entry of a tn_derived the agent adopts gets its filter slot
+ * before any program of this version runs: an earlier version's
+ * programs wrote entries without one.
+ */
+int maps_derived_filter_fill(struct agent *a, struct tn_err *err)
+{
+	int fd = map_fd(a->skel->maps.tn_derived);
+	struct tn_inode_key k, next;
+	const void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (derived_filter_set(a, &next))
+			return tn_fail_errno(err, errno, "cannot write tn_derived_filter");
+		k = next;
+		prev = &k;
+	}
+	return 0;
+}
+
 static int add_everything(struct agent *a, const struct registry *r,
 			  __u8 gen, struct tn_err *err)
 {
@@ -258,7 +286,7 @@ static int add_everything(struct agent *a, const struct registry *r,
 			if (!d.last_ns)
 				d.last_ns = derived_boot_ns(t->last_write);
 			d.labels |= labels;
-			if (bpf_map_update_elem(fd, &k, &d, BPF_ANY))
+			if (derived_filter_set(a, &k) || bpf_map_update_elem(fd, &k, &d, BPF_ANY))
 				return tn_fail_errno(err, errno, "cannot restore a derived tag");
 		} else if (t->is_net) {
 			struct tn_endpoint_key k;

@@ -409,7 +409,12 @@ static int setup(struct agent *a, struct tn_err *err)
 	 * Push the saved state (after a reboot the maps start empty) before
 	 * the programs attach: the first decision they make sees the taint.
 	 */
-	if (maps_sync(a, &a->reg, err) || attach_links(a, err)) {
+	/*
+	 * The derived-tag filter twice: before this version's programs run,
+	 * and once an earlier version's (which write no slot) are gone.
+	 */
+	if (maps_derived_filter_fill(a, err) || maps_sync(a, &a->reg, err) ||
+	    attach_links(a, err) || maps_derived_filter_fill(a, err)) {
 		json_object_put(changes);
 		json_object_put(restored);
 		return -1;

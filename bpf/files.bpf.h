@@ -93,6 +93,23 @@ static __always_inline void file_id_read(struct file *file,
 	id->f_mode = BPF_CORE_READ(file, f_mode);
 }
 
+/* The tn_derived_filter slot of key, or NULL (bpf_shared.h). */
+static __always_inline __u32 *derived_filter(const struct tn_inode_key *key)
+{
+	__u32 slot = tn_derived_filter_slot(key);
+
+	return bpf_map_lookup_elem(&tn_derived_filter, &slot);
+}
+
+/* Before a tn_derived entry is written: its filter slot. */
+static __always_inline void derived_filter_set(const struct tn_inode_key *key)
+{
+	__u32 *f = derived_filter(key);
+
+	if (f && !*f)
+		*f = 1;
+}
+
 /*
  * Labels of the tag covering the file: its own, or one of its directories'.
  * *tag_ino (when asked) is the inode of the tag that matched; *derived is
@@ -101,10 +118,12 @@ static __always_inline void file_id_read(struct file *file,
 static __always_inline __u64 file_labels(const struct file_id *id,
 					 __u64 *tag_ino, bool *derived)
 {
-	struct tn_derived *d;
+	struct tn_derived *d = NULL;
+	__u32 *filter = derived_filter(&id->key);
 
-	/* Derived tags are on files only: one lookup, no walk. */
-	d = bpf_map_lookup_elem(&tn_derived, &id->key);
+	/* Derived tags are on files only: one lookup, no walk, if any. */
+	if (!filter || *filter)
+		d = bpf_map_lookup_elem(&tn_derived, &id->key);
 	if (d) {
 		if (tag_ino)
 			*tag_ino = id->key.ino;
@@ -168,6 +187,7 @@ static __always_inline int derive(const struct file_id *id,
 		fresh.labels = taint;
 		fresh.workload_cgid = wl_cgid;
 		fresh.last_ns = now;
+		derived_filter_set(&key);
 		if (!bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST))
 			gained = taint;
 		else if (!(d = bpf_map_lookup_elem(&tn_derived, &key)))
@@ -304,17 +324,33 @@ static __always_inline int taint_workload_from_file(struct tn_workload *w,
 	return 0;
 }
 
-/* An LSM hook's or fentry program's file (how: as for outside_reader). */
+/*
+ * An LSM hook's or fentry program's file (how: as for outside_reader).
+ * The file first, the opener after: most opens are of files no tag
+ * covers, which taint no one, and then only a tainted workload's open for
+ * writing matters (the file becomes a derived tag), which the clean cache
+ * answers without the workload lookup.
+ */
 static __always_inline int taint_from_file(struct file *file, __u32 how)
 {
 	struct file_id id = {};
 	struct tn_workload *w;
 	__u64 wl_cgid;
 
+	/* Outside trustnode's cgroup: in no workload, one helper call. */
+	if (tn_root_cgid &&
+	    bpf_get_current_ancestor_cgroup_id(tn_root_level) != tn_root_cgid)
+		return outside_reader(file, how);
+	file_id_of_arg(file, &id);
+	if (!file_labels(&id, NULL, NULL)) {
+		if (!(id.f_mode & FMODE_WRITE_))
+			return 0;
+		w = current_tainted_workload(&wl_cgid, false);
+		return w && w->taint ? derive(&id, w, wl_cgid, true) : 0;
+	}
 	w = current_workload(&wl_cgid);
 	if (!w)
 		return outside_reader(file, how);
-	file_id_of_arg(file, &id);
 	return taint_workload_from_file(w, wl_cgid, &id, true);
 }
 
@@ -375,6 +411,7 @@ static __always_inline int keep_labels_on_move(struct dentry *old_dentry,
 		fresh.labels = lost;
 		fresh.workload_cgid = w ? wl_cgid : 0;
 		fresh.last_ns = bpf_ktime_get_boot_ns();
+		derived_filter_set(&key);
 		if (bpf_map_update_elem(&tn_derived, &key, &fresh, BPF_NOEXIST)) {
 			count(TN_CNT_DERIVE_FAILED);
 			decision = TN_DEC_DENY;

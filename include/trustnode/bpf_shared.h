@@ -114,6 +114,23 @@ struct tn_inode_key {
 };
 
 /*
+ * map "tn_derived_filter" (array, TN_DERIVED_FILTER_SLOTS __u32): slot
+ * tn_derived_filter_slot(key) is nonzero once a derived tag with that
+ * (device, inode) key may exist, so that an open of any other file skips
+ * the lookup of "tn_derived". Set before the entry is written (by the
+ * programs, by the agent, and by an agent starting on a pinned tn_derived
+ * for every entry it holds) and never cleared.
+ */
+#define TN_DERIVED_FILTER_BITS	14
+#define TN_DERIVED_FILTER_SLOTS	(1U << TN_DERIVED_FILTER_BITS)
+
+static inline __u32 tn_derived_filter_slot(const struct tn_inode_key *k)
+{
+	return ((__u32)k->ino ^ (__u32)(k->ino >> 32) ^ (__u32)k->dev) *
+	       2654435761U >> (32 - TN_DERIVED_FILTER_BITS);
+}
+
+/*
  * map "tn_tag_devs" (array, one entry): the devices that hold a tag of
  * tn_tags, so an open on any other file system (proc, tmpfs, a container's
  * overlay) skips the walk up its directories. Until the agent has written
