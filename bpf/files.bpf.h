@@ -293,19 +293,19 @@ out:
 }
 
 /*
- * A workload opened a file (or received it over SCM_RIGHTS). can_refuse:
- * an LSM hook or fmod_ret program, whose error refuses the open (cgroup
- * mode sees it done).
+ * A workload opened a file (or received it over SCM_RIGHTS) whose tags
+ * carry labels (file_labels()). can_refuse: an LSM hook or fmod_ret
+ * program, whose error refuses the open (cgroup mode sees it done).
  */
 static __always_inline int taint_workload_from_file(struct tn_workload *w,
 						    __u64 wl_cgid,
 						    const struct file_id *id,
+						    __u64 labels,
 						    bool can_refuse)
 {
-	__u64 labels, gained;
 	struct tn_event *e;
+	__u64 gained;
 
-	labels = file_labels(id, NULL, NULL);
 	if (labels) {
 		gained = taint(w, wl_cgid, labels);
 		if (gained) {
@@ -335,14 +335,15 @@ static __always_inline int taint_from_file(struct file *file, __u32 how)
 {
 	struct file_id id = {};
 	struct tn_workload *w;
-	__u64 wl_cgid;
+	__u64 wl_cgid, labels;
 
 	/* Outside trustnode's cgroup: in no workload, one helper call. */
 	if (tn_root_cgid &&
 	    bpf_get_current_ancestor_cgroup_id(tn_root_level) != tn_root_cgid)
 		return outside_reader(file, how);
 	file_id_of_arg(file, &id);
-	if (!file_labels(&id, NULL, NULL)) {
+	labels = file_labels(&id, NULL, NULL);
+	if (!labels) {
 		if (!(id.f_mode & FMODE_WRITE_))
 			return 0;
 		w = current_tainted_workload(&wl_cgid, false);
@@ -351,7 +352,7 @@ static __always_inline int taint_from_file(struct file *file, __u32 how)
 	w = current_workload(&wl_cgid);
 	if (!w)
 		return outside_reader(file, how);
-	return taint_workload_from_file(w, wl_cgid, &id, true);
+	return taint_workload_from_file(w, wl_cgid, &id, labels, true);
 }
 
 SEC("lsm/file_open")
