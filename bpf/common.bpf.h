@@ -31,6 +31,16 @@ static __always_inline struct tn_config *get_config(void)
 const volatile __u64 tn_root_cgid = 0;
 const volatile __u32 tn_root_level = 0;
 
+/*
+ * The current task is outside trustnode's cgroup, so in no workload: one
+ * helper call says so, instead of a walk of lookups that cannot match.
+ */
+static __always_inline bool task_outside_root(void)
+{
+	return tn_root_cgid &&
+	       bpf_get_current_ancestor_cgroup_id(tn_root_level) != tn_root_cgid;
+}
+
 /* No workload with cgroup id cgid has been tainted (bpf_shared.h). */
 static __always_inline bool taint_filter_clear(__u64 cgid)
 {
@@ -67,14 +77,12 @@ static __always_inline struct tn_workload *ancestor_workload(bool of_skb,
 	if (!cfg || !cfg->loaded)
 		return NULL;
 	/*
-	 * Most tasks on a node run outside trustnode's cgroup: one helper
-	 * call says so, instead of a walk of lookups that cannot match.
-	 * root_check is a constant at every call: the programs attached to
-	 * trustnode's cgroup (packets, connect and sendmsg) see tasks and
-	 * sockets below it and skip it.
+	 * Most tasks on a node run outside trustnode's cgroup. root_check is
+	 * a constant at every call: the programs attached to trustnode's
+	 * cgroup (packets, connect and sendmsg) see tasks and sockets below
+	 * it and skip it.
 	 */
-	if (root_check && !of_skb && tn_root_cgid &&
-	    bpf_get_current_ancestor_cgroup_id(tn_root_level) != tn_root_cgid)
+	if (root_check && !of_skb && task_outside_root())
 		return NULL;
 	/* A constant trip count keeps the verifier's work small. */
 	for (i = 0; i < TN_CGROUP_DEPTH; i++) {

@@ -337,9 +337,7 @@ static __always_inline int taint_from_file(struct file *file, __u32 how)
 	struct tn_workload *w;
 	__u64 wl_cgid, labels;
 
-	/* Outside trustnode's cgroup: in no workload, one helper call. */
-	if (tn_root_cgid &&
-	    bpf_get_current_ancestor_cgroup_id(tn_root_level) != tn_root_cgid)
+	if (task_outside_root())
 		return outside_reader(file, how);
 	file_id_of_arg(file, &id);
 	labels = file_labels(&id, NULL, NULL);
