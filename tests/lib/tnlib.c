@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -364,11 +365,68 @@ void node_take_down(struct tn_node *n)
 	rm_cgroup(n->cgroot);
 }
 
-void node_destroy(struct tn_node *n)
+/*
+ * The rest of node_take_down and the node's files, in a grandchild that
+ * outlives the test: under emulation each lsm or fentry link's removal
+ * waits about 0.15 s for the kernel's ftrace update, seconds a node, which
+ * the next test's setup can spend instead. One at a time (the lock, held
+ * until the grandchild exits), so that the nodes' maps cannot pile up;
+ * TN_TEST_SYNC_TEARDOWN=1 waits for each.
+ */
+#define TEARDOWN_LOCK "/run/tntest-teardown.lock"
+
+static void take_down_later(struct tn_node *n)
 {
+	int lock = open(TEARDOWN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	pid_t pid;
+
+	/* The one before ours first: no lock, no waiting behind it. */
+	if (lock < 0 || flock(lock, LOCK_EX) || getenv("TN_TEST_SYNC_TEARDOWN"))
+		goto here;
+	pid = fork();
+	if (pid < 0)
+		goto here;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		setsid();
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		/* Only the lock stays open: the test's sockets end with it. */
+		dup2(lock, 3);
+		close_range(4, ~0U, 0);
+		if (fork() == 0) {
+			node_take_down(n);
+			if (!getenv("TN_TEST_KEEP"))
+				run_cmd("rm -rf %s", n->tmp);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	close(lock);
+	return;
+here:
 	node_take_down(n);
 	if (!getenv("TN_TEST_KEEP"))
 		run_cmd("rm -rf %s", n->tmp);
+	if (lock >= 0)
+		close(lock);
+}
+
+void node_destroy(struct tn_node *n)
+{
+	/* The agent is this process's child: stopped and reaped here. */
+	if (n->agent > 0) {
+		kill(n->agent, SIGCONT);
+		kill(n->agent, SIGTERM);
+		waitpid(n->agent, NULL, 0);
+		n->agent = 0;
+	}
+	take_down_later(n);
 }
 
 int ctl(struct tn_node *n, char *out, size_t outlen, const char *fmt, ...)
