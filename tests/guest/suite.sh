@@ -35,54 +35,6 @@ timed() {
 	echo "# ---- $(basename "$1") took $((SECONDS - t0)) s"
 	return $r
 }
-# One test program by name, headed and timed.
-run_prog() {
-	local t=$1
-
-	echo "# ==== guest${LABEL:-}: $t"
-	case $t in
-	agent_test)
-		TN_TESTS=$(echo $AGENT_TESTS) timed "$BUILD/tests/$t" ;;
-	unit_test.sh)
-		timed tests/pkg/unit_test.sh "$BUILD" ;;
-	attest_tpm_test)
-		TN_ATTEST_TCTI_A=device:/dev/tpmrm0 TN_ATTEST_STATE_A=${TMPDIR:-/tmp}/attest-a \
-			timed "$BUILD/tests/guest/$t" ;;
-	*)
-		timed "$BUILD/tests/$t" ;;
-	esac
-}
-run_lane() {
-	local t r=0
-
-	for t in "$@"; do
-		run_prog "$t" || r=1
-	done
-	return $r
-}
-# Two lanes of programs at once, each lane's in turn: a guest test spends
-# most of its time waiting (an idle flow's 30 s, a listener that must get
-# nothing, the kernel's ftrace updates as links come and go), not
-# computing, and each program's nodes are its own (names, namespaces,
-# cgroups and pins by process id). Output: the first lane's, then the
-# second's.
-#   two_lanes "PROG..." "PROG..."
-two_lanes() {
-	local d r1 r2
-
-	d=$(mktemp -d) || return 1
-	# shellcheck disable=SC2086 # lists of names
-	run_lane $1 > "$d/1" 2>&1 &
-	local p1=$!
-	# shellcheck disable=SC2086
-	run_lane $2 > "$d/2" 2>&1 &
-	local p2=$!
-	wait $p1; r1=$?
-	wait $p2; r2=$?
-	cat "$d/1" "$d/2"
-	rm -rf "$d"
-	[ "$r1" = 0 ] && [ "$r2" = 0 ]
-}
 if [ "$MODE" = fentry ]; then
 	if grep -qw bpf /sys/kernel/security/lsm; then
 		echo "not ok 1 fentry suite: BPF LSM is active ($(cat /sys/kernel/security/lsm)); boot without bpf in lsm="
@@ -124,8 +76,10 @@ if [ "$MODE" = fentry ]; then
 	"
 	TN_TESTS=$(echo $TN_TESTS)
 	names_exist "fentry suite" $TN_TESTS || exit 1
-	LABEL=" (fentry mode)"
-	two_lanes "adversary_test maps_test" "enforce_test lsm_test propagate_test" || rc=1
+	for t in enforce_test lsm_test propagate_test adversary_test maps_test; do
+		echo "# ==== guest (fentry mode): $t"
+		timed "$BUILD/tests/$t" || rc=1
+	done
 	exit $rc
 fi
 if [ "${AFTER_REBOOT:-0}" = 1 ]; then
@@ -149,14 +103,24 @@ AGENT_TESTS="status_shows_mode_attachment_counters_and_gaps
 	a_restart_runs_the_new_programs_and_removes_links_the_mode_does_not_use
 	a_flood_of_denials_starves_neither_the_agent_nor_the_count"
 names_exist "guest suite" $AGENT_TESTS || exit 1
-# unit_test.sh: the packaged unit's capability set, here where BPF LSM is
-# on: the agent must reach lsm mode with it, as with every capability.
-# attest_tpm_test: attestation against the guest's TPM (/dev/tpmrm0, EK
-# certificate from swtpm's local CA) for node A; node B keeps a swtpm of
-# its own. Lanes of about equal length (about 7 minutes each here).
-two_lanes "enforce_test agent_test lifecycle_test unit_test.sh attest_tpm_test" \
-	"adversary_test propagate_test lsm_test maps_test" || rc=1
-# Alone and last: the module is the node's one, and this test seals it.
+for t in enforce_test lsm_test propagate_test agent_test adversary_test lifecycle_test maps_test; do
+	echo "# ==== guest: $t"
+	if [ "$t" = agent_test ]; then
+		TN_TESTS=$(echo $AGENT_TESTS) timed "$BUILD/tests/$t" || rc=1
+	else
+		timed "$BUILD/tests/$t" || rc=1
+	fi
+done
+# The packaged unit's capability set, here where BPF LSM is on: the agent
+# must reach lsm mode with it, as with every capability.
+echo "# ==== guest: tests/pkg/unit_test.sh"
+timed tests/pkg/unit_test.sh "$BUILD" || rc=1
+# Attestation against the guest's TPM (/dev/tpmrm0, EK certificate from
+# swtpm's local CA) for node A; node B keeps a swtpm of its own.
+echo "# ==== guest: attest_tpm_test"
+TN_ATTEST_TCTI_A=device:/dev/tpmrm0 TN_ATTEST_STATE_A=${TMPDIR:-/tmp}/attest-a \
+	timed "$BUILD/tests/guest/attest_tpm_test" || rc=1
 # The DKMS package: in the package test's boot (pkg_test.sh), not here.
-run_prog kmod_test || rc=1
+echo "# ==== guest: kmod_test"
+timed "$BUILD/tests/guest/kmod_test" || rc=1
 exit $rc
