@@ -349,7 +349,8 @@ static void rm_cgroup(const char *path)
 	run_cmd("find %s -depth -type d -exec rmdir {} + 2>/dev/null", path);
 }
 
-void node_take_down(struct tn_node *n)
+/* Stops and reaps the agent, this process's child. */
+static void stop_agent(struct tn_node *n)
 {
 	if (n->agent > 0) {
 		/* A test may have stopped it (SIGSTOP) to look at a moment. */
@@ -358,6 +359,11 @@ void node_take_down(struct tn_node *n)
 		waitpid(n->agent, NULL, 0);
 		n->agent = 0;
 	}
+}
+
+void node_take_down(struct tn_node *n)
+{
+	stop_agent(n);
 	run_cmd("TRUSTNODE_QUIET_LIBBPF=1 %s/trustnoded --unload --pin-dir %s 2>/dev/null",
 		tn_build(), n->pin);
 	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null",
@@ -375,18 +381,25 @@ void node_take_down(struct tn_node *n)
  */
 #define TEARDOWN_LOCK "/run/tntest-teardown.lock"
 
+/* node_take_down, then the node's files unless TN_TEST_KEEP. */
+static void take_down_now(struct tn_node *n)
+{
+	node_take_down(n);
+	if (!getenv("TN_TEST_KEEP"))
+		run_cmd("rm -rf %s", n->tmp);
+}
+
 static void take_down_later(struct tn_node *n)
 {
 	int lock = open(TEARDOWN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	pid_t pid;
+	pid_t pid = -1;
 
-	/* The one before ours first: no lock, no waiting behind it. */
-	if (lock < 0 || flock(lock, LOCK_EX) || getenv("TN_TEST_SYNC_TEARDOWN"))
-		goto here;
-	pid = fork();
-	if (pid < 0)
-		goto here;
-	if (pid == 0) {
+	/* The one before ours first; without the lock or a fork, here. */
+	if (lock >= 0 && !flock(lock, LOCK_EX) && !getenv("TN_TEST_SYNC_TEARDOWN"))
+		pid = fork();
+	if (pid < 0) {
+		take_down_now(n);
+	} else if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
 		setsid();
@@ -398,34 +411,20 @@ static void take_down_later(struct tn_node *n)
 		/* Only the lock stays open: the test's sockets end with it. */
 		dup2(lock, 3);
 		close_range(4, ~0U, 0);
-		if (fork() == 0) {
-			node_take_down(n);
-			if (!getenv("TN_TEST_KEEP"))
-				run_cmd("rm -rf %s", n->tmp);
-			_exit(0);
-		}
+		if (fork() == 0)
+			take_down_now(n);
 		_exit(0);
+	} else {
+		waitpid(pid, NULL, 0);
 	}
-	waitpid(pid, NULL, 0);
-	close(lock);
-	return;
-here:
-	node_take_down(n);
-	if (!getenv("TN_TEST_KEEP"))
-		run_cmd("rm -rf %s", n->tmp);
 	if (lock >= 0)
 		close(lock);
 }
 
 void node_destroy(struct tn_node *n)
 {
-	/* The agent is this process's child: stopped and reaped here. */
-	if (n->agent > 0) {
-		kill(n->agent, SIGCONT);
-		kill(n->agent, SIGTERM);
-		waitpid(n->agent, NULL, 0);
-		n->agent = 0;
-	}
+	/* Here: the grandchild cannot reap it. */
+	stop_agent(n);
 	take_down_later(n);
 }
 
