@@ -332,10 +332,19 @@ static __always_inline int on_file_permission(struct file *file, int mask)
 			  TN_CHAN_PIPE : TN_CHAN_FIFO;
 	} else if (fmt != S_IFSOCK_) {
 		return 0;
-	} else if (!unix_chan((struct socket *)file->private_data, write, &ch)) {
-		/* write(), sendfile() and splice() into an inet socket. */
-		return write ? lsm_check_peer((struct socket *)file->private_data,
-					      TN_EV_SENDMSG) : 0;
+	} else {
+		/*
+		 * Every read() of a TCP stream comes here: one helper call
+		 * gives the socket as a BTF pointer (private_data is a void *),
+		 * so that its fields are direct loads, not three probe reads.
+		 */
+		struct socket *sock = bpf_sock_from_file(file);
+
+		if (!sock)
+			return 0;
+		if (!unix_chan_of_arg(sock, write, &ch))
+			/* write(), sendfile() and splice() into an inet socket. */
+			return write ? lsm_check_peer(sock, TN_EV_SENDMSG) : 0;
 	}
 	if (!write) {
 		chan_read(&ch);
