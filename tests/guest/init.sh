@@ -16,12 +16,10 @@ for m in $(cat /modules/order); do
 	insmod /modules/$m.ko || fail "insmod $m"
 done
 mkdir -p /lower /upper /newroot
-# cache=loose: the guest keeps what it read of the host's files (page
-# cache, attributes), which do not change while a guest runs (make check
-# builds first). Without it every page fault of a mapped library went to
-# the host: each exec of the agent or a test program paid it, and a test's
-# node took about twice as long to set up.
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /lower ||
+# Without cache=loose: with it (the guest keeping what it read of the
+# host's files) a node set up twice as fast, but a CI run with it ended in
+# a soft lockup that was not explained; it is left out until it is.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /lower ||
 	fail "mount 9p"
 mount -t tmpfs -o size=1024m tmpfs /upper || fail "mount tmpfs"
 mkdir -p /upper/u /upper/w

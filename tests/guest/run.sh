@@ -17,7 +17,8 @@
 # BUILD/guest/console.log (TN_GUEST_OUT names another directory than guest).
 # TN_GUEST_INIT=systemd boots systemd as PID 1 instead of running the
 # command from the initramfs' init (see init.sh; one boot per command too).
-# TN_GUEST_LOCK=FILE waits for a lock on FILE first: two emulated guests on
+# TN_GUEST_APPEND adds to the guest kernel's command line (loglevel=7 to
+# see every stack). TN_GUEST_LOCK=FILE waits for a lock on FILE first: two emulated guests on
 # one machine's cores slow each other past their timeouts, so checkouts
 # sharing a machine take turns.
 set -u
@@ -104,11 +105,15 @@ swtpm_stop() {
 # status) and returns 1 if the guest crashed, hung or reported nothing.
 boot() {
 	local append qrc log=$work/console
-	append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
+	# A kernel stuck in a loop (soft lockup) panics with its stack, and
+	# ends the boot at once, instead of at the timeout with no trace.
+	append="console=ttyS0 panic=-1 oops=panic softlockup_panic=1 quiet loglevel=4 rdinit=/init"
 	[ "$lsm" = default ] || append+=" lsm=$lsm"
 	append+=" audit=1 audit_backlog_limit=8192"
 	append+=" tn.stage2=$here/stage2.sh tn.disk=1"
 	[ "$init" = systemd ] && append+=" tn.init=systemd"
+	# TN_GUEST_APPEND: more of the guest kernel's command line (debugging).
+	append+=" ${TN_GUEST_APPEND:-}"
 	append+=" tn.cmd=$(printf '%s' "cd $PWD && $1" | base64 -w0)"
 	boot_rc=
 	swtpm_start || { echo "# guest: swtpm failed"; return 1; }

@@ -26,14 +26,51 @@ names_exist() {
 			{ echo "not ok 1 $what: no test named $name"; return 1; }
 	done
 }
-# Each program's wall time, for keeping the CI run short (a TAP comment).
+# Each program's wall time, for keeping the CI run short (a TAP comment),
+# and a bound on it: a program still running after PROGRAM_TIMEOUT seconds
+# (a task stuck in the kernel, an agent that ignores SIGTERM) is reported
+# with what each of its processes waits on, then killed, and the suite goes
+# on, so that one hang costs minutes and names itself instead of taking the
+# whole boot to its timeout. The slowest program takes about 200 s here.
+PROGRAM_TIMEOUT=${TN_GUEST_PROGRAM_TIMEOUT:-600}
 timed() {
-	local t0=$SECONDS r
+	local t0=$SECONDS sid r
 
-	"$@"
-	r=$?
+	# Not a group leader (no job control here): setsid makes the
+	# program's own session, with the same pid, without forking.
+	setsid "$@" &
+	sid=$!
+	while kill -0 "$sid" 2>/dev/null; do
+		if [ $((SECONDS - t0)) -ge "$PROGRAM_TIMEOUT" ]; then
+			echo "not ok 1 $(basename "$1") still running after $PROGRAM_TIMEOUT s: stopped"
+			hang_report "$sid"
+			pkill -KILL -s "$sid"
+			break
+		fi
+		sleep 1
+	done
+	# A task stuck in the kernel does not die of SIGKILL: not waited for.
+	for _ in $(seq 30); do kill -0 "$sid" 2>/dev/null || break; sleep 1; done
+	if kill -0 "$sid" 2>/dev/null; then
+		echo "# $(basename "$1") survives SIGKILL (stuck in the kernel); the suite goes on"
+		r=1
+	else
+		wait "$sid"
+		r=$?
+	fi
 	echo "# ---- $(basename "$1") took $((SECONDS - t0)) s"
 	return $r
+}
+# What a hung program's processes are doing: state, kernel wait channel
+# and, for a task stuck in the kernel, its stack.
+hang_report() {
+	local pid
+
+	ps -o pid,ppid,stat,wchan:32,etimes,args -s "$1" | sed 's/^/# /'
+	for pid in $(ps -o pid= -s "$1"); do
+		echo "# /proc/$pid/stack ($(tr '\0' ' ' < /proc/"$pid"/cmdline 2>/dev/null | cut -c1-80)):"
+		sed 's/^/#   /' /proc/"$pid"/stack 2>/dev/null
+	done
 }
 if [ "$MODE" = fentry ]; then
 	if grep -qw bpf /sys/kernel/security/lsm; then

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -372,60 +371,15 @@ void node_take_down(struct tn_node *n)
 }
 
 /*
- * The rest of node_take_down and the node's files, in a grandchild that
- * outlives the test: under emulation each lsm or fentry link's removal
- * waits about 0.15 s for the kernel's ftrace update, seconds a node, which
- * the next test's setup can spend instead. One at a time (the lock, held
- * until the grandchild exits), so that the nodes' maps cannot pile up;
- * TN_TEST_SYNC_TEARDOWN=1 waits for each.
+ * Synchronous: the next test sets up after it. With the teardown in the
+ * background (its ip netns del beside the next node's setup and agent
+ * attach), a guest run ended in a soft lockup of two ip processes.
  */
-#define TEARDOWN_LOCK "/run/tntest-teardown.lock"
-
-/* node_take_down, then the node's files unless TN_TEST_KEEP. */
-static void take_down_now(struct tn_node *n)
+void node_destroy(struct tn_node *n)
 {
 	node_take_down(n);
 	if (!getenv("TN_TEST_KEEP"))
 		run_cmd("rm -rf %s", n->tmp);
-}
-
-static void take_down_later(struct tn_node *n)
-{
-	int lock = open(TEARDOWN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	pid_t pid = -1;
-
-	/* The one before ours first; without the lock or a fork, here. */
-	if (lock >= 0 && !flock(lock, LOCK_EX) && !getenv("TN_TEST_SYNC_TEARDOWN"))
-		pid = fork();
-	if (pid < 0) {
-		take_down_now(n);
-	} else if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		setsid();
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		/* Only the lock stays open: the test's sockets end with it. */
-		dup2(lock, 3);
-		close_range(4, ~0U, 0);
-		if (fork() == 0)
-			take_down_now(n);
-		_exit(0);
-	} else {
-		waitpid(pid, NULL, 0);
-	}
-	if (lock >= 0)
-		close(lock);
-}
-
-void node_destroy(struct tn_node *n)
-{
-	/* Here: the grandchild cannot reap it. */
-	stop_agent(n);
-	take_down_later(n);
 }
 
 int ctl(struct tn_node *n, char *out, size_t outlen, const char *fmt, ...)
