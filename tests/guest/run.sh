@@ -18,9 +18,9 @@
 # TN_GUEST_INIT=systemd boots systemd as PID 1 instead of running the
 # command from the initramfs' init (see init.sh; one boot per command too).
 # TN_GUEST_APPEND adds to the guest kernel's command line (loglevel=7 to
-# see every stack). TN_GUEST_LOCK=FILE waits for a lock on FILE first: two emulated guests on
-# one machine's cores slow each other past their timeouts, so checkouts
-# sharing a machine take turns.
+# see every stack). TN_GUEST_LOCK=FILE waits for a lock on FILE first: two
+# emulated guests on one machine's cores slow each other past their
+# timeouts, so checkouts sharing a machine take turns.
 set -u
 BUILD=$1
 shift
