@@ -17,8 +17,8 @@ for m in $(cat /modules/order); do
 done
 mkdir -p /lower /upper /newroot
 # Without cache=loose: with it (the guest keeping what it read of the
-# host's files) a node set up twice as fast, but a CI run with it ended in
-# a soft lockup that was not explained; it is left out until it is.
+# host's files) a node set up twice as fast; it is left out until it is
+# measured again apart from the soft lockups of those runs (README).
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /lower ||
 	fail "mount 9p"
 mount -t tmpfs -o size=1024m tmpfs /upper || fail "mount tmpfs"
