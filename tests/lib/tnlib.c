@@ -371,9 +371,9 @@ void node_take_down(struct tn_node *n)
 }
 
 /*
- * Synchronous: the next test sets up after it. With the teardown in the
- * background (its ip netns del beside the next node's setup and agent
- * attach), a guest run ended in a soft lockup of two ip processes.
+ * Synchronous: the next test sets up after it. A teardown in the
+ * background ran more processes beside the next node's agent attach, which
+ * made the emulated guest's lockups in patched code likelier (README).
  */
 void node_destroy(struct tn_node *n)
 {
