@@ -32,10 +32,14 @@ static __always_inline bool dev_may_have_tags(__u64 dev)
 
 /*
  * Labels of the tag on dentry or on the nearest tagged directory above it;
- * the inode of the tag that matched goes to *tag_ino when asked.
+ * the inode of the tag that matched goes to *tag_ino when asked. btf (a
+ * constant at every call): dentry is a BTF pointer, an LSM hook's or
+ * fentry program's, whose fields are direct loads; otherwise it came from
+ * a probe read and so do its fields (a helper call per pointer step, three
+ * per directory, on every open a workload makes on a filesystem with tags).
  */
 static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev,
-					 __u64 *tag_ino)
+					 __u64 *tag_ino, bool btf)
 {
 	struct tn_inode_key key = { .dev = dev };
 	__u64 *labels;
@@ -46,14 +50,15 @@ static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev,
 	for (depth = 0; depth < TN_TAG_DEPTH && dentry; depth++) {
 		struct dentry *parent;
 
-		key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		key.ino = btf ? dentry->d_inode->i_ino :
+			  BPF_CORE_READ(dentry, d_inode, i_ino);
 		labels = bpf_map_lookup_elem(&tn_tags, &key);
 		if (labels) {
 			if (tag_ino)
 				*tag_ino = key.ino;
 			return *labels;
 		}
-		parent = BPF_CORE_READ(dentry, d_parent);
+		parent = btf ? dentry->d_parent : BPF_CORE_READ(dentry, d_parent);
 		if (parent == dentry)
 			break;
 		dentry = parent;
@@ -113,10 +118,11 @@ static __always_inline void derived_filter_set(const struct tn_inode_key *key)
 /*
  * Labels of the tag covering the file: its own, or one of its directories'.
  * *tag_ino (when asked) is the inode of the tag that matched; *derived is
- * set when that is a derived tag.
+ * set when that is a derived tag. btf: id came from file_id_of_arg().
  */
 static __always_inline __u64 file_labels(const struct file_id *id,
-					 __u64 *tag_ino, bool *derived)
+					 __u64 *tag_ino, bool *derived,
+					 bool btf)
 {
 	struct tn_derived *d = NULL;
 	__u32 *filter = derived_filter(&id->key);
@@ -131,7 +137,7 @@ static __always_inline __u64 file_labels(const struct file_id *id,
 			*derived = true;
 		return d->labels;
 	}
-	return tree_labels(id->dentry, id->key.dev, tag_ino);
+	return tree_labels(id->dentry, id->key.dev, tag_ino, btf);
 }
 
 /*
@@ -252,7 +258,7 @@ static __always_inline int outside_reader(struct file *file, __u32 how)
 	if (!cfg || !cfg->loaded || cfg->readers != TN_READERS_WORKLOADS)
 		return 0;
 	file_id_of_arg(file, &id);
-	labels = file_labels(&id, &tag_ino, &derived);
+	labels = file_labels(&id, &tag_ino, &derived, true);
 	if (!labels || trusted_reader())
 		return 0;
 	if (cfg->mode == TN_MODE_AUDIT) {
@@ -340,7 +346,7 @@ static __always_inline int taint_from_file(struct file *file, __u32 how)
 	if (task_outside_root())
 		return outside_reader(file, how);
 	file_id_of_arg(file, &id);
-	labels = file_labels(&id, NULL, NULL);
+	labels = file_labels(&id, NULL, NULL, true);
 	if (!labels) {
 		if (!(id.f_mode & FMODE_WRITE_))
 			return 0;
@@ -391,10 +397,12 @@ static __always_inline int keep_labels_on_move(struct dentry *old_dentry,
 		return 0;
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(inode, i_ino);
-	from = tree_labels(BPF_CORE_READ(old_dentry, d_parent), key.dev, NULL);
+	from = tree_labels(BPF_CORE_READ(old_dentry, d_parent), key.dev, NULL,
+			   false);
 	if (!from)
 		return 0;
-	lost = from & ~tree_labels(BPF_CORE_READ(new_dentry, d_parent), key.dev, NULL);
+	lost = from & ~tree_labels(BPF_CORE_READ(new_dentry, d_parent), key.dev,
+				   NULL, false);
 	d = bpf_map_lookup_elem(&tn_derived, &key);
 	if (d)
 		lost &= ~d->labels;

@@ -92,7 +92,8 @@ int BPF_PROG(tn_sys_exit_open, struct pt_regs *regs, long ret)
 		return 0;
 	/* The open is done: nothing to refuse. */
 	file_id_read(file, &id);
-	taint_workload_from_file(w, wl_cgid, &id, file_labels(&id, NULL, NULL),
+	taint_workload_from_file(w, wl_cgid, &id,
+				 file_labels(&id, NULL, NULL, false),
 				 false);
 	cgroup_file_opened(file, wl_cgid);
 	return 0;

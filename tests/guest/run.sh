@@ -81,6 +81,18 @@ lsm=${TN_GUEST_LSM:-lockdown,capability,landlock,yama,apparmor,bpf}
 # minutes.
 icount=${TN_GUEST_ICOUNT:+-icount shift=$TN_GUEST_ICOUNT,align=off,sleep=off}
 smp=${TN_GUEST_ICOUNT:+1}
+# TN_GUEST_TCG_THREAD: how QEMU runs the guest's two CPUs. "single" (the
+# default): one host thread takes turns between them. With "multi", one
+# thread each, a CPU can run code that another is patching (a BPF
+# trampoline attached or detached) from a translation QEMU has not yet
+# dropped: the CI runs that hung in a soft lockup at bpf_lsm_file_open+0
+# (README, "Where a guest run's time goes").
+tcg_thread=${TN_GUEST_TCG_THREAD:-single}
+case $tcg_thread in single|multi) ;; *) echo "guest: TN_GUEST_TCG_THREAD is single or multi" >&2; exit 2 ;; esac
+[ -n "$icount" ] && tcg_thread=single	# -icount needs it
+# TN_GUEST_9P_CACHE: loose (the default) or none; init.sh says what it is.
+cache=${TN_GUEST_9P_CACHE:-loose}
+case $cache in loose|none) ;; *) echo "guest: TN_GUEST_9P_CACHE is loose or none" >&2; exit 2 ;; esac
 # TN_GUEST_INIT=systemd: systemd is PID 1 (init.sh switches root to the
 # overlay), and the command runs as a service once basic.target is up
 # (stage2-systemd.sh); the guest's disk is not mounted then.
@@ -110,7 +122,7 @@ boot() {
 	append="console=ttyS0 panic=-1 oops=panic softlockup_panic=1 quiet loglevel=4 rdinit=/init"
 	[ "$lsm" = default ] || append+=" lsm=$lsm"
 	append+=" audit=1 audit_backlog_limit=8192"
-	append+=" tn.stage2=$here/stage2.sh tn.disk=1"
+	append+=" tn.stage2=$here/stage2.sh tn.disk=1 tn.9pcache=$cache"
 	[ "$init" = systemd ] && append+=" tn.init=systemd"
 	# TN_GUEST_APPEND: more of the guest kernel's command line (debugging).
 	append+=" ${TN_GUEST_APPEND:-}"
@@ -118,7 +130,7 @@ boot() {
 	boot_rc=
 	swtpm_start || { echo "# guest: swtpm failed"; return 1; }
 	# shellcheck disable=SC2086 # $icount is empty or several words
-	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -machine q35 -m 2048 -smp "${smp:-2}" -nographic -no-reboot $icount \
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -machine q35 -m 2048 -smp "${smp:-2}" -accel tcg,thread="$tcg_thread" -nographic -no-reboot $icount \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.gz" -append "$append" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-drive file="$work/disk.img",format=raw,if=virtio \
