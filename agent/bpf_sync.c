@@ -234,32 +234,55 @@ static int put_allowed_set(struct agent *a, const struct registry *r,
 	return ret;
 }
 
-/* Before a tn_derived entry is written: its filter slot (bpf_shared.h). */
-static int derived_filter_set(struct agent *a, const struct tn_inode_key *k)
+/*
+ * Before a tn_derived or tn_tags entry is written: its slot in the filter
+ * that lets the programs skip that map's lookup (bpf_shared.h).
+ */
+static int filter_set(struct bpf_map *filter, __u32 slot)
 {
-	__u32 slot = tn_derived_filter_slot(k), one = 1;
+	__u32 one = 1;
 
-	return bpf_map_update_elem(map_fd(a->skel->maps.tn_derived_filter), &slot, &one, BPF_ANY);
+	return bpf_map_update_elem(map_fd(filter), &slot, &one, BPF_ANY);
 }
 
-/*
- * Every entry of a tn_derived the agent adopts gets its filter slot
- * before any program of this version runs: an earlier version's
- * programs wrote entries without one.
- */
-int maps_derived_filter_fill(struct agent *a, struct tn_err *err)
+static int derived_filter_set(struct agent *a, const struct tn_inode_key *k)
 {
-	int fd = map_fd(a->skel->maps.tn_derived);
+	return filter_set(a->skel->maps.tn_derived_filter, tn_derived_filter_slot(k));
+}
+
+static int tag_filter_set(struct agent *a, const struct tn_inode_key *k)
+{
+	return filter_set(a->skel->maps.tn_tag_filter, tn_tag_filter_slot(k));
+}
+
+/* Every key of an inode map, its filter slot set by set(). */
+static int filter_fill(struct agent *a, struct bpf_map *map,
+		       int (*set)(struct agent *, const struct tn_inode_key *),
+		       struct tn_err *err)
+{
+	int fd = map_fd(map);
 	struct tn_inode_key k, next;
 	const void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (derived_filter_set(a, &next))
-			return tn_fail_errno(err, errno, "cannot write tn_derived_filter");
+		if (set(a, &next))
+			return tn_fail_errno(err, errno, "cannot write the filter of %s",
+					     bpf_map__name(map));
 		k = next;
 		prev = &k;
 	}
 	return 0;
+}
+
+/*
+ * Every entry of a tn_derived or tn_tags the agent adopts gets its filter
+ * slot before any program of this version runs: an earlier version's
+ * programs and agent wrote entries without one.
+ */
+int maps_filters_fill(struct agent *a, struct tn_err *err)
+{
+	return filter_fill(a, a->skel->maps.tn_derived, derived_filter_set, err) ||
+	       filter_fill(a, a->skel->maps.tn_tags, tag_filter_set, err);
 }
 
 static int add_everything(struct agent *a, const struct registry *r,
@@ -298,7 +321,8 @@ static int add_everything(struct agent *a, const struct registry *r,
 		} else {
 			struct tn_inode_key k = { .dev = t->dev, .ino = t->ino };
 
-			if (bpf_map_update_elem(map_fd(s->maps.tn_tags), &k,
+			if (tag_filter_set(a, &k) ||
+			    bpf_map_update_elem(map_fd(s->maps.tn_tags), &k,
 						&labels, BPF_ANY))
 				return tn_fail_errno(err, errno, "cannot load the tag on %s (at most %d)", t->path, TN_MAX_TAGS);
 		}

@@ -410,11 +410,12 @@ static int setup(struct agent *a, struct tn_err *err)
 	 * the programs attach: the first decision they make sees the taint.
 	 */
 	/*
-	 * The derived-tag filter twice: before this version's programs run,
-	 * and once an earlier version's (which write no slot) are gone.
+	 * The derived-tag and tag filters twice: before this version's
+	 * programs run, and once an earlier version's (which write no
+	 * derived-tag slot) are gone.
 	 */
-	if (maps_derived_filter_fill(a, err) || maps_sync(a, &a->reg, err) ||
-	    attach_links(a, err) || maps_derived_filter_fill(a, err)) {
+	if (maps_filters_fill(a, err) || maps_sync(a, &a->reg, err) ||
+	    attach_links(a, err) || maps_filters_fill(a, err)) {
 		json_object_put(changes);
 		json_object_put(restored);
 		return -1;

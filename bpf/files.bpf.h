@@ -49,10 +49,15 @@ static __always_inline __u64 tree_labels(struct dentry *dentry, __u64 dev,
 		return 0;
 	for (depth = 0; depth < TN_TAG_DEPTH && dentry; depth++) {
 		struct dentry *parent;
+		__u32 slot, *filter;
 
 		key.ino = btf ? dentry->d_inode->i_ino :
 			  BPF_CORE_READ(dentry, d_inode, i_ino);
-		labels = bpf_map_lookup_elem(&tn_tags, &key);
+		/* Most directories hold no tag: an array slot says so. */
+		slot = tn_tag_filter_slot(&key);
+		filter = bpf_map_lookup_elem(&tn_tag_filter, &slot);
+		labels = !filter || *filter ?
+			 bpf_map_lookup_elem(&tn_tags, &key) : NULL;
 		if (labels) {
 			if (tag_ino)
 				*tag_ino = key.ino;

@@ -105,6 +105,14 @@ struct {
 } tn_derived_filter SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TN_TAG_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tn_tag_filter SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TN_MAX_DERIVED);
 	__type(key, struct tn_inode_key);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "node_fixture.h"
+#include "trustnode/bpf_shared.h"
 
 /* ---- taint ------------------------------------------------------------ */
 
@@ -39,6 +40,24 @@ TEST_F(node, a_file_created_below_a_tagged_directory_after_the_tag_taints)
 {
 	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "tagged-dir")));
 	ASSERT_EQ(0, write_file(data(&self->n, "tagged-dir/sub/new"), "created later\n"));
+	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "tagged-dir/sub/new")));
+	EXPECT_STREQ("fin", taint_of(&self->n, "wl"));
+}
+
+/*
+ * An upgrade: the pinned tn_tags of an earlier version, whose agent wrote
+ * no tn_tag_filter slot (here: the filter cleared while the agent is
+ * down). The new agent must mark every tag before its programs run, or
+ * the walk up the file's directories skips the tagged one.
+ */
+TEST_F(node, tags_written_before_their_filter_existed_still_taint)
+{
+	ASSERT_EQ(0, write_file(data(&self->n, "tagged-dir/sub/new"), "two levels down\n"));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "tag %s --label fin", data(&self->n, "tagged-dir")));
+	node_kill_agent(&self->n);
+	ASSERT_EQ(0, node_clear_pinned_array(&self->n, "tn_tag_filter", TN_TAG_FILTER_SLOTS))
+		TH_LOG("no tn_tag_filter pinned");
+	ASSERT_EQ(0, node_start_agent(&self->n));
 	ASSERT_EQ(0, ACT(&self->n, self->n.wl_cg, .open = data(&self->n, "tagged-dir/sub/new")));
 	EXPECT_STREQ("fin", taint_of(&self->n, "wl"));
 }

@@ -75,23 +75,6 @@ TEST_F(node, derived_tags_survive_an_agent_crash_and_restart)
 			     .connect = OUT4));
 }
 
-/* Zeroes every slot of tn_derived_filter; -1 if it is not pinned. */
-static int derived_filter_clear(struct tn_node *n)
-{
-	char path[300];
-	__u32 zero = 0;
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/tn_derived_filter", n->pin);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	for (__u32 i = 0; i < TN_DERIVED_FILTER_SLOTS && !ret; i++)
-		ret = bpf_map_update_elem(fd, &i, &zero, BPF_ANY);
-	close(fd);
-	return ret;
-}
-
 /*
  * An upgrade: the pinned tn_derived of an earlier version, whose programs
  * wrote no filter slot (here: the filter cleared while the agent is
@@ -104,7 +87,9 @@ TEST_F(node, derived_tags_written_before_their_filter_existed_still_taint)
 			 .write = data(&self->n, "older.txt")));
 	usleep(300 * 1000);	/* the agent records the derivation */
 	node_kill_agent(&self->n);
-	ASSERT_EQ(0, derived_filter_clear(&self->n)) TH_LOG("no tn_derived_filter pinned");
+	ASSERT_EQ(0, node_clear_pinned_array(&self->n, "tn_derived_filter",
+					     TN_DERIVED_FILTER_SLOTS))
+		TH_LOG("no tn_derived_filter pinned");
 	ASSERT_EQ(0, node_start_agent(&self->n));
 	EXPECT_EQ(EPERM, ACT(&self->n, self->n.wl2_cg, .open = data(&self->n, "older.txt"),
 			     .connect = OUT4));

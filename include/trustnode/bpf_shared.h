@@ -124,10 +124,32 @@ struct tn_inode_key {
 #define TN_DERIVED_FILTER_BITS	14
 #define TN_DERIVED_FILTER_SLOTS	(1U << TN_DERIVED_FILTER_BITS)
 
-static inline __u32 tn_derived_filter_slot(const struct tn_inode_key *k)
+static inline __u32 tn_inode_slot(const struct tn_inode_key *k, int bits)
 {
 	return ((__u32)k->ino ^ (__u32)(k->ino >> 32) ^ (__u32)k->dev) *
-	       2654435761U >> (32 - TN_DERIVED_FILTER_BITS);
+	       2654435761U >> (32 - bits);
+}
+
+static inline __u32 tn_derived_filter_slot(const struct tn_inode_key *k)
+{
+	return tn_inode_slot(k, TN_DERIVED_FILTER_BITS);
+}
+
+/*
+ * map "tn_tag_filter" (array, TN_TAG_FILTER_SLOTS __u32): the same for
+ * "tn_tags", which only the agent writes: slot tn_tag_filter_slot(key) is
+ * nonzero once a tag with that key may exist. The walk up an opened
+ * file's directories then looks up only the directories whose slot is set,
+ * not every one of them. Set by the agent before it writes the tag, and
+ * for every entry of a pinned tn_tags it adopts before its programs run;
+ * never cleared (an untagged inode's slot costs a lookup, no more).
+ */
+#define TN_TAG_FILTER_BITS	14
+#define TN_TAG_FILTER_SLOTS	(1U << TN_TAG_FILTER_BITS)
+
+static inline __u32 tn_tag_filter_slot(const struct tn_inode_key *k)
+{
+	return tn_inode_slot(k, TN_TAG_FILTER_BITS);
 }
 
 /*

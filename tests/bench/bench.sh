@@ -6,8 +6,10 @@
 #
 #   tests/bench/bench.sh [BUILD_DIR]        (root; BUILD_DIR defaults to build)
 #
-# Operations (tests/bench/tnbench.c): open()+close() of an untagged file,
-# TCP connect() on loopback, loopback TCP throughput, UDP sendto() on
+# Operations (tests/bench/tnbench.c): open()+close() of an untagged file
+# on a filesystem without tags (open) and of one six directories deep on
+# the filesystem that holds the tag (opentag: each open walks up to its
+# root in search of a tagged directory), TCP connect() on loopback, loopback TCP throughput, UDP sendto() on
 # loopback; and the hot paths of taint propagation: 64-byte pwrite()s to a
 # file, loopback TCP throughput to a reader in another cgroup (a second
 # workload), 64-byte write()s on a unix stream socket and on a pipe to a
@@ -47,7 +49,7 @@
 # Environment: TNBENCH_ROUNDS (24), TNBENCH_OPEN (40000), TNBENCH_WRITE
 # (40000), TNBENCH_CONNECT (3000), TNBENCH_TPUT_SECONDS (0.15), TNBENCH_UDP
 # (20000), TNBENCH_MSGS (20000, unix and pipe writes); TNBENCH_OPS (all of
-# "open write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
+# "open opentag write connect tput tput2 udp unix pipe") to run fewer; TNBENCH_RAW=DIR
 # keeps the per-round numbers there; TNBENCH_ATTACH=lsm|fentry|cgroup forces
 # trustnoded's mode; TNBENCH_COSTS=0 skips the per-program costs;
 # TNBENCH_PAUSE_AGENT=1 stops trustnoded (SIGSTOP) while its configurations
@@ -79,7 +81,7 @@ PAUSE_AGENT=${TNBENCH_PAUSE_AGENT:-0}
 
 PREFIX=198.51.100.0/24		# the policy's local prefix
 PROBE=192.0.2.1			# exists only on lo in our network namespace
-OPS=${TNBENCH_OPS:-open write connect tput tput2 udp unix pipe}
+OPS=${TNBENCH_OPS:-open opentag write connect tput tput2 udp unix pipe}
 
 fail() {
 	echo "bench: $*" >&2
@@ -392,9 +394,10 @@ run_op() {
 	# A file of its own per configuration: the tainted workload's writes
 	# give its file a derived tag, and the untainted one must not read it.
 	files=$FILES/$cfg
+	[ "$op" = opentag ] && files=$TMP/tagfs/$cfg/a/b/c/d/e
 	mkdir -p "$files" || fail "cannot create $files"
 	case $op in
-	open)		v=$(in_cgroup "$cg" "$TNBENCH" open "$N_OPEN" "$files") ;;
+	open|opentag)	v=$(in_cgroup "$cg" "$TNBENCH" open "$N_OPEN" "$files") ;;
 	write)		v=$(in_cgroup "$cg" "$TNBENCH" write "$N_WRITE" "$files") ;;
 	connect)	v=$(in_cgroup "$cg" "$TNBENCH" connect "$N_CONNECT") ;;
 	tput)		v=$(in_cgroup "$cg" "$TNBENCH" tput "$TPUT_SECONDS") ;;
@@ -422,7 +425,7 @@ ops_of() {
 	local n
 
 	case $1 in
-	open)		n=$N_OPEN ;;
+	open|opentag)	n=$N_OPEN ;;
 	write)		n=$N_WRITE ;;
 	connect)	n=$N_CONNECT ;;
 	udp)		n=$N_UDP ;;
@@ -601,6 +604,7 @@ rate() {
 label() {
 	case $1 in
 	open)		echo "open()+close()" ;;
+	opentag)	echo "open() tag fs" ;;
 	write)		echo "write() 64 B" ;;
 	connect)	echo "TCP connect()" ;;
 	tput)		echo "TCP throughput" ;;
@@ -614,7 +618,7 @@ label() {
 declare -A MED LO HI
 echo
 echo "trustnode bench: $ROUNDS rounds in ${elapsed}s; kernel $(uname -r), $(nproc) CPUs; trustnode in $MODE mode"
-echo "files on $(stat -f -c %T "$FILES"), one per configuration (untagged; the tainted workload's is a derived tag, its own write made it one); loopback traffic in network namespace $NS"
+echo "files on $(stat -f -c %T "$FILES"), one per configuration (untagged; the tainted workload's is a derived tag, its own write made it one); opentag's on $(stat -f -c %T "$TMP"), with the tagged file; loopback traffic in network namespace $NS"
 foreign_tp=$(sort -u "$TMP/foreign" 2> /dev/null | wc -l)
 if [ "$foreign_tp" != 0 ] || [ "$foreign_cg" != 0 ]; then
 	echo "WARNING: BPF programs not loaded by this benchmark ran during baseline runs:"

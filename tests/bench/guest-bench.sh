@@ -23,15 +23,15 @@
 # With one CPU an operation's count includes its peer's work (the reader
 # of a pipe, the accept thread of connect).
 #
-# Environment: GUEST_BENCH_ROUNDS (4), GUEST_BENCH_OPS (open write connect
-# udp pipe tput: bench.sh's TNBENCH_OPS), TN_GUEST_ICOUNT (3: 8 ns a guest
+# Environment: GUEST_BENCH_ROUNDS (4), GUEST_BENCH_OPS (open opentag write
+# connect udp pipe tput: bench.sh's TNBENCH_OPS), TN_GUEST_ICOUNT (3: 8 ns a guest
 # instruction); the counts are smaller than bench.sh's defaults, since
 # every instruction is emulated (TNBENCH_OPEN, _WRITE, _CONNECT, _UDP,
 # _MSGS change them; throughput runs TNBENCH_TPUT_SECONDS of guest time).
 set -u
 O=${1:-build}
 ROUNDS=${GUEST_BENCH_ROUNDS:-4}
-OPS=${GUEST_BENCH_OPS:-open write connect udp pipe tput}
+OPS=${GUEST_BENCH_OPS:-open opentag write connect udp pipe tput}
 export TN_GUEST_ICOUNT=${TN_GUEST_ICOUNT:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

@@ -30,10 +30,8 @@ names_exist() {
 # and a bound on it: a program still running after PROGRAM_TIMEOUT seconds
 # (an agent that ignores SIGTERM, a test waiting forever) is reported with
 # what each of its processes waits on, then killed, and the suite goes on.
-# The watchdog sleeps once rather than polling: every exec beside a test
-# that attaches or detaches lsm programs risks the emulator's text-patching
-# race (see the README, "Where a guest run's time goes"). The slowest
-# program takes about 200 to 360 s here.
+# The watchdog sleeps once rather than polling, so that it adds no work
+# beside the tests. The slowest program takes about 150 to 360 s here.
 PROGRAM_TIMEOUT=${TN_GUEST_PROGRAM_TIMEOUT:-600}
 timed() {
 	local t0=$SECONDS pid dog r

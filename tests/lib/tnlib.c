@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +133,22 @@ void node_policy_text(struct tn_node *n, const char *mode, const char *extra,
 		 "trusted_receivers = ( { name = \"resolver\"; cgroup = \"%s\"; } );\n"
 		 "%s",
 		 mode, n->data, n->wl_cg, n->wl2_cg, n->trusted_cg, extra);
+}
+
+int node_clear_pinned_array(struct tn_node *n, const char *name, uint32_t slots)
+{
+	char path[512];
+	__u32 zero = 0, i;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", n->pin, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < slots && !ret; i++)
+		ret = bpf_map_update_elem(fd, &i, &zero, BPF_ANY);
+	close(fd);
+	return ret;
 }
 
 int node_write_policy(struct tn_node *n, const char *mode)

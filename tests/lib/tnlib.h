@@ -98,6 +98,9 @@ int join_netns(const char *name);
 int fd_in_netns(const char *name, int (*make)(void *), void *arg);
 /* SIGKILL, as a crash would. */
 void node_kill_agent(struct tn_node *n);
+/* Zeroes the n first slots of the node's pinned array map NAME (__u32
+ * values), as an earlier version that had no such map leaves it. */
+int node_clear_pinned_array(struct tn_node *n, const char *name, uint32_t slots);
 int node_write_policy(struct tn_node *n, const char *mode);
 /* The text node_write_policy writes, with extra settings appended. */
 void node_policy_text(struct tn_node *n, const char *mode, const char *extra,
