@@ -15,10 +15,11 @@ fi
 pass=0 fail=0 skip=0
 log=$(mktemp)
 glogs=$(mktemp -d) || exit 1
-guest_lane=
-# A run cut short takes its guests along: the lane is a session of its own,
-# and timeout(1) puts each emulator in a process group of its own within it.
-trap '[ -n "$guest_lane" ] && [ ! -e "$glogs/pkg.rc" ] && pkill -TERM -s "$guest_lane"; rm -rf "$log" "$glogs"' EXIT
+guest_lanes=
+# A run cut short takes its guests along: each lane is a session of its
+# own, and timeout(1) puts each emulator in a process group of its own
+# within it.
+trap 'for l in $guest_lanes; do pkill -TERM -s "$l"; done; rm -rf "$log" "$glogs"' EXIT
 trap 'exit 130' INT TERM HUP
 
 # Adds the TAP results in $log to the totals. A program that failed
@@ -44,18 +45,19 @@ count() {
 UNPRIVILEGED="policy_test audit_log_test tpm_verify_test"
 as_nobody="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all"
 
-# The guest runs (tests/guest/all.sh: lsm mode with the module and a TPM,
-# fentry mode, the packages under systemd), one after the other, alongside
-# the host's tests: a guest is one emulator, and the host's tests run one at
-# a time. Their TAP lines count like the host's, shown after the host's; a
-# crashed, oopsed or hung guest is a failure.
+# The guest runs (tests/guest/all.sh): lsm mode with the module and a TPM
+# alongside the host's tests (an emulator is one host thread, and the
+# host's tests run one at a time), then fentry mode and the packages under
+# systemd, one after the other, alongside the lsm run once the host's tests
+# are done. Their TAP lines count like the host's, shown after the host's;
+# a crashed, oopsed or hung guest is a failure.
 GUEST=1
 if [ "${TN_SKIP_GUEST:-0}" = 1 ] && [ "${CI:-}" != true ]; then
 	GUEST=0
 fi
 if [ "$GUEST" = 1 ]; then
-	setsid -w tests/guest/all.sh "$BUILD" "$glogs" &
-	guest_lane=$!
+	setsid -w tests/guest/all.sh "$BUILD" "$glogs" lsm &
+	guest_lanes=$!
 	echo "# the guest runs go on alongside, from now (their output follows the host's)"
 fi
 
@@ -90,9 +92,11 @@ if [ "$GUEST" = 0 ]; then
 	echo "# guest suite skipped (TN_SKIP_GUEST=1)"
 	skip=$((skip + 1))
 else
+	setsid -w tests/guest/all.sh "$BUILD" "$glogs" rest &
+	guest_lanes="$guest_lanes $!"
 	echo "# waiting for the guest runs"
-	wait "$guest_lane"
-	guest_lane=
+	for l in $guest_lanes; do wait "$l"; done
+	guest_lanes=
 	echo "# ==== guest suite (QEMU, lsm mode; booted twice, the second time for reboot_after_test)"
 	count "the guest suite" "$(cat "$glogs/lsm.rc" 2>/dev/null || echo 1)" "$glogs/lsm"
 	echo "# ==== guest suite (QEMU, fentry mode)"
