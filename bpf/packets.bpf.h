@@ -23,7 +23,12 @@ static __always_inline int skb_read(struct __sk_buff *skb, __u32 off,
 
 	if (off > 64 || data + off + len > end)
 		return bpf_skb_load_bytes(skb, off, buf, len);
-	__builtin_memcpy(buf, data + off, len);
+	/*
+	 * As 32-bit words where buf allows: from a void * the copy is a
+	 * byte at a time (about 60 instructions for an IPv4 header, 120 for
+	 * IPv6). The kernel does not check a packet load's alignment here.
+	 */
+	__builtin_memcpy(buf, (__u32 *)(data + off), len);
 	return 0;
 }
 
