@@ -7,10 +7,10 @@
 #   tests/bench/bench.sh [BUILD_DIR]        (root; BUILD_DIR defaults to build)
 #
 # Operations (tests/bench/tnbench.c): open()+close() of an untagged file
-# on a filesystem without tags (open) and of one six directories deep on
-# the filesystem that holds the tag (opentag: each open walks up to its
-# root in search of a tagged directory), TCP connect() on loopback, loopback TCP throughput, UDP sendto() on
-# loopback; and the hot paths of taint propagation: 64-byte pwrite()s to a
+# on a filesystem without tags (open) and of one in $TMP/tagfs/CFG/a/b/c/d/e
+# on the filesystem that holds the tag (opentag: each open walks up to its
+# root in search of a tagged directory), TCP connect() on loopback,
+# loopback TCP throughput, UDP sendto() on loopback; and the hot paths of taint propagation: 64-byte pwrite()s to a
 # file, loopback TCP throughput to a reader in another cgroup (a second
 # workload), 64-byte write()s on a unix stream socket and on a pipe to a
 # reader in that other cgroup. Configurations:
