@@ -10,10 +10,11 @@
 # on a filesystem without tags (open) and of one in $TMP/tagfs/CFG/a/b/c/d/e
 # on the filesystem that holds the tag (opentag: each open walks up to its
 # root in search of a tagged directory), TCP connect() on loopback,
-# loopback TCP throughput, UDP sendto() on loopback; and the hot paths of taint propagation: 64-byte pwrite()s to a
-# file, loopback TCP throughput to a reader in another cgroup (a second
-# workload), 64-byte write()s on a unix stream socket and on a pipe to a
-# reader in that other cgroup. Configurations:
+# loopback TCP throughput, UDP sendto() on loopback; and the hot paths of
+# taint propagation: 64-byte pwrite()s to a file, loopback TCP throughput
+# to a reader in another cgroup (a second workload), 64-byte write()s on a
+# unix stream socket and on a pipe to a reader in that other cgroup.
+# Configurations:
 #
 #   baseline     nothing loaded (agent stopped, trustnoded --unload run)
 #   A/A          the baseline again, measured separately: the noise floor
