@@ -188,7 +188,8 @@ int maps_sync(struct agent *a, const struct registry *r, struct tn_err *err);
 int maps_renew_peers(struct agent *a, const struct registry *r, struct tn_err *err);
 int maps_read_counters(struct agent *a, uint64_t *out, int n);
 int maps_taint_filter_set(struct agent *a, uint64_t cgid);
-int maps_filters_fill(struct agent *a, struct tn_err *err);
+int maps_derived_filter_fill(struct agent *a, struct tn_err *err);
+int maps_tag_filter_fill(struct agent *a, struct tn_err *err);
 int maps_workload_taint(struct agent *a, uint64_t cgid, uint64_t *taint);
 /* Denials the rate limit folded, since the workload entered the map. */
 int maps_workload_denials(struct agent *a, uint64_t cgid, uint64_t *n);

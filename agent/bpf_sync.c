@@ -275,14 +275,23 @@ static int filter_fill(struct agent *a, struct bpf_map *map,
 }
 
 /*
- * Every entry of a tn_derived or tn_tags the agent adopts gets its filter
- * slot before any program of this version runs: an earlier version's
- * programs and agent wrote entries without one.
+ * Every entry of a tn_derived the agent adopts gets its filter slot:
+ * before any program of this version runs, and again once an earlier
+ * version's programs, which write entries without one, are gone.
  */
-int maps_filters_fill(struct agent *a, struct tn_err *err)
+int maps_derived_filter_fill(struct agent *a, struct tn_err *err)
 {
-	return filter_fill(a, a->skel->maps.tn_derived, derived_filter_set, err) ||
-	       filter_fill(a, a->skel->maps.tn_tags, tag_filter_set, err);
+	return filter_fill(a, a->skel->maps.tn_derived, derived_filter_set, err);
+}
+
+/*
+ * Every entry of a tn_tags the agent adopts, before any program of this
+ * version runs: an earlier version's agent wrote tags without a slot.
+ * Only the agent writes tags, so once is enough.
+ */
+int maps_tag_filter_fill(struct agent *a, struct tn_err *err)
+{
+	return filter_fill(a, a->skel->maps.tn_tags, tag_filter_set, err);
 }
 
 static int add_everything(struct agent *a, const struct registry *r,

@@ -410,12 +410,13 @@ static int setup(struct agent *a, struct tn_err *err)
 	 * the programs attach: the first decision they make sees the taint.
 	 */
 	/*
-	 * The derived-tag and tag filters twice: before this version's
-	 * programs run, and once an earlier version's (which write no
-	 * derived-tag slot) are gone.
+	 * The tag filter before this version's programs run; the
+	 * derived-tag filter then and once an earlier version's programs
+	 * (which write no slot) are gone.
 	 */
-	if (maps_filters_fill(a, err) || maps_sync(a, &a->reg, err) ||
-	    attach_links(a, err) || maps_filters_fill(a, err)) {
+	if (maps_tag_filter_fill(a, err) || maps_derived_filter_fill(a, err) ||
+	    maps_sync(a, &a->reg, err) || attach_links(a, err) ||
+	    maps_derived_filter_fill(a, err)) {
 		json_object_put(changes);
 		json_object_put(restored);
 		return -1;
