@@ -105,7 +105,12 @@ struct agent {
 	char kmod_last_error[1024];
 	int kmod_was_loaded;		/* seen since the agent started */
 
-	uint64_t pins_bad;		/* pin_watch.c: pins found wrong */
+	/* pin_watch.c: pins found wrong; inotify on the pin directories */
+#define TN_PIN_SLOTS 128
+	uint8_t pin_wrong[TN_PIN_SLOTS];	/* enum pin_wrong, per pin */
+	int pins_inotify;
+	struct agent_source pins_src;
+	unsigned int pins_idle_seconds;	/* since the last check */
 	/* bpf_attach.c: the program each slot's link runs, for pins_check */
 #define TN_LINK_SLOTS 64
 	uint32_t link_prog[TN_LINK_SLOTS];
@@ -156,9 +161,13 @@ int bpf_link_slots(struct agent *a, const char **names, uint32_t *prog_ids,
 		   int max);
 /*
  * pin_watch.c: the pinned links and maps are the ones this agent loaded;
- * each that is not is measured as a weakening and recorded (once a second).
+ * each that is not is measured as a weakening and recorded. Checked when
+ * the pin directories change and every PINS_BACKSTOP_S seconds (every
+ * second where inotify cannot watch them).
  */
-void pins_check(struct agent *a);
+int pins_watch_open(struct agent *a);
+void pins_tick(struct agent *a);
+void pins_watch_close(struct agent *a);
 
 /* derived.c: file handles of derived files; pruning those that are gone. */
 char *derived_handle(uint32_t pid, uint64_t dev, uint64_t ino);

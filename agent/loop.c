@@ -50,7 +50,7 @@ static void (*const every_second[])(struct agent *a) = {
 	flows_expire_tick,
 	derived_tick,
 	kmod_sync,
-	pins_check,
+	pins_tick,
 	serve_tick,
 	audit_tick,
 };

@@ -440,6 +440,7 @@ static int setup(struct agent *a, struct tn_err *err)
 	cgroups_record_preexisting(a);
 	if (cgwatch_open(a, err))
 		return -1;
+	pins_watch_open(a);	/* without inotify: every second, and said */
 	measure_policy(a);
 	if (peers_reload(a, err))
 		return -1;
@@ -543,6 +544,7 @@ int main(int argc, char **argv)
 		.listen_fd = -1,
 		.cgroup_fd = -1,
 		.cg_inotify = -1,
+		.pins_inotify = -1,
 		.ep = -1,
 		.cg_src.fd = -1,
 		.peers_src.fd = -1,
@@ -592,6 +594,7 @@ int main(int argc, char **argv)
 	}
 	control_close(&a);
 	cgwatch_close(&a);
+	pins_watch_close(&a);
 	peers_stop(&a);
 	audit_close(&a);
 	attest_stop(&a);

@@ -1530,6 +1530,24 @@ TEST_F_TIMEOUT(pair, pins_removed_or_replaced_behind_the_agent_fail_the_weakenin
 		usleep(100 * 1000);
 	EXPECT_TRUE(measured_weakening(&self->a, "is another map"));
 }
+
+/*
+ * The same root, without touching a pin: a cgroup link detached by its id
+ * (bpftool link detach), so the pin is still there and still names the
+ * agent's program, which no longer runs. inotify sees nothing; the check
+ * the agent makes every PINS_BACKSTOP_S (10) seconds does.
+ */
+TEST_F_TIMEOUT(pair, a_cgroup_link_detached_by_id_fails_the_weakening_check, ATTEST_TIMEOUT)
+{
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	ASSERT_EQ(0, run_cmd("bpftool link detach pinned %s/links/tn_skb_egress", self->a.n.pin));
+	for (int i = 0; i < 150 && !measured_weakening(&self->a, "detached from its cgroup"); i++)
+		usleep(100 * 1000);
+	ASSERT_TRUE(measured_weakening(&self->a, "detached from its cgroup"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));
+}
 #endif
 
 TEST_HARNESS_MAIN
