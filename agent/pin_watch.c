@@ -12,14 +12,14 @@
  * When: as soon as inotify reports a change in the pin directory or its
  * links/ (a pin removed, made or renamed over), and every PINS_BACKSTOP_S
  * seconds for what inotify does not report: a link detached by id, a
- * filesystem mounted over the pin directory. A check is about a hundred
+ * mount over the pin directory or a pin. A check is about a hundred
  * bpf() calls; once a second it was most of an idle agent's CPU. Where the
  * directories cannot be watched (inotify refused, a watched directory
  * removed or moved), every second, as before.
  *
  * Not seen: a map's contents edited through its pin or its id (the agent
- * cannot tell such a write from its own), and a link detached and a new
- * one pinned in its place for the same program between two checks. A
+ * cannot tell such a write from its own), and another link of the same
+ * program (attached elsewhere) renamed over a link's pin. A
  * link replaced before the agent started runs the agent's own program
  * again once it starts (bpf_attach.c replaces or updates every pinned
  * link).
