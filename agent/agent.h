@@ -111,9 +111,10 @@ struct agent {
 	int pins_inotify;
 	struct agent_source pins_src;
 	unsigned int pins_idle_seconds;	/* since the last check */
-	/* bpf_attach.c: the program each slot's link runs, for pins_check */
+	/* bpf_attach.c: each slot's link and its program, for pins_check */
 #define TN_LINK_SLOTS 64
 	uint32_t link_prog[TN_LINK_SLOTS];
+	uint32_t link_id[TN_LINK_SLOTS];
 	int flows_fresh;		/* bpf_attach.c: tn_flows made by this agent */
 };
 
@@ -154,11 +155,11 @@ const char *attach_mode_name(enum tn_attach_mode mode);
 int attach_mode_refuses(enum tn_attach_mode mode);
 json_object *attach_programs_json(struct agent *a);
 /*
- * The links this agent pinned or adopted: names and the program each ran
- * then (at most max).
+ * The links this agent pinned or adopted: names, link ids and the program
+ * each ran then (at most max).
  */
-int bpf_link_slots(struct agent *a, const char **names, uint32_t *prog_ids,
-		   int max);
+int bpf_link_slots(struct agent *a, const char **names, uint32_t *link_ids,
+		   uint32_t *prog_ids, int max);
 /*
  * pin_watch.c: the pinned links and maps are the ones this agent loaded;
  * each that is not is measured as a weakening and recorded. Checked when

@@ -295,9 +295,9 @@ out:
 }
 
 /*
- * The program the pinned link runs now, for pins_check: the one just
- * loaded, or for an adopted tracing link (which cannot be updated) the
- * previous agent's.
+ * The pinned link and the program it runs now, for pins_check: the one
+ * just loaded, or for an adopted tracing link (which cannot be updated)
+ * the previous agent's.
  */
 static void note_link(struct agent *a, const struct prog_slot *s, const char *pin)
 {
@@ -307,8 +307,10 @@ static void note_link(struct agent *a, const struct prog_slot *s, const char *pi
 	int fd = bpf_obj_get(pin);
 
 	memset(&info, 0, sizeof(info));
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		a->link_prog[i] = info.prog_id;
+		a->link_id[i] = info.id;
+	}
 	if (fd >= 0)
 		close(fd);
 }
@@ -738,13 +740,14 @@ json_object *attach_programs_json(struct agent *a)
 	return arr;
 }
 
-int bpf_link_slots(struct agent *a, const char **names, uint32_t *prog_ids,
-		   int max)
+int bpf_link_slots(struct agent *a, const char **names, uint32_t *link_ids,
+		   uint32_t *prog_ids, int max)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) && n < max; i++)
 		if (slot_used(&slots[i], a->mode) && a->link_prog[i]) {
+			link_ids[n] = a->link_id[i];
 			prog_ids[n] = a->link_prog[i];
 			names[n++] = slots[i].name;
 		}

@@ -119,9 +119,7 @@ void flows_expire_tick(struct agent *a)
 	int flag_fd = bpf_map__fd(a->skel->maps.tn_flows_old_empty);
 	uint64_t now = clock_ns(CLOCK_BOOTTIME);
 	__u32 n = BATCH;
-	__u64 out;
-
-	__u64 clock;
+	__u64 out, clock;
 
 	switch (st.phase) {
 	case WAIT:

@@ -2,12 +2,13 @@
 /*
  * What root can do to the BPF side behind the agent's back, short of
  * stopping it: unpin a link (detaching a program), detach a cgroup link by
- * its id, pin a link to another program in its place, or put another map
- * at a map's pin path (the next agent adopts whatever is pinned there).
- * The pins are compared with what this agent attached or adopted at start
- * (program and map ids); each difference is a weakening (measured, so the
- * next quote shows it) and an audit record, once for as long as it lasts
- * (again if it recurs).
+ * its id, pin another link in a link's place (to another program, or to
+ * the same one attached elsewhere), or put another map at a map's pin path
+ * (the next agent adopts whatever is pinned there). The pins are compared
+ * with what this agent attached or adopted at start (link, program and map
+ * ids); each difference is a weakening (measured, so the next quote shows
+ * it) and an audit record, once for as long as it lasts (again if it
+ * recurs).
  *
  * When: as soon as inotify reports a change in the pin directory or its
  * links/ (a pin removed, made or renamed over), and every PINS_BACKSTOP_S
@@ -18,11 +19,9 @@
  * removed or moved), every second, as before.
  *
  * Not seen: a map's contents edited through its pin or its id (the agent
- * cannot tell such a write from its own), and another link of the same
- * program (attached elsewhere) renamed over a link's pin. A
- * link replaced before the agent started runs the agent's own program
- * again once it starts (bpf_attach.c replaces or updates every pinned
- * link).
+ * cannot tell such a write from its own). A link replaced before the agent
+ * started runs the agent's own program again once it starts (bpf_attach.c
+ * replaces or updates every pinned link).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -85,16 +84,16 @@ static void right(struct agent *a, int slot)
 static void pins_check(struct agent *a)
 {
 	const char *names[TN_LINK_SLOTS];
-	uint32_t ids[TN_LINK_SLOTS];
+	uint32_t link_ids[TN_LINK_SLOTS], prog_ids[TN_LINK_SLOTS];
 	struct bpf_map *map;
 	char pin[4200], what[480];
 	int n, slot = 0;
 
 	if (!a->skel)
 		return;
-	n = bpf_link_slots(a, names, ids, TN_LINK_SLOTS);
+	n = bpf_link_slots(a, names, link_ids, prog_ids, TN_LINK_SLOTS);
 	for (int i = 0; i < n; i++, slot++) {
-		__u32 want = ids[i], got = 0;
+		__u32 want = prog_ids[i], got = 0, link;
 		int fd, detached = 0;
 
 		snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, names[i]);
@@ -105,8 +104,15 @@ static void pins_check(struct agent *a)
 			wrong(a, slot, PIN_GONE, what);
 			continue;
 		}
-		obj_id(fd, &got, &detached);
+		link = obj_id(fd, &got, &detached);
 		close(fd);
+		if (link_ids[i] && link != link_ids[i]) {
+			/* Even of the same program: attached elsewhere, maybe. */
+			snprintf(what, sizeof(what), "BPF link %.40s is another link (id %u, not %u): %.300s was replaced",
+				 names[i], link, link_ids[i], pin);
+			wrong(a, slot, PIN_OTHER, what);
+			continue;
+		}
 		if (detached) {
 			snprintf(what, sizeof(what), "BPF link %.40s detached from its cgroup (%.300s is still pinned): the program is detached",
 				 names[i], pin);

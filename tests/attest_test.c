@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include <sodium.h>
 #include "kselftest_harness.h"
@@ -1547,6 +1548,51 @@ TEST_F_TIMEOUT(pair, a_cgroup_link_detached_by_id_fails_the_weakening_check, ATT
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));
+}
+
+/*
+ * The same root pins another link of the agent's own program in its place:
+ * egress attached to an empty cgroup of the attacker's, renamed over the
+ * pin, which drops the agent's link. The pin still names the agent's
+ * program, but egress no longer runs below trustnode's cgroup.
+ */
+TEST_F_TIMEOUT(pair, another_link_of_the_same_program_over_a_pin_fails_the_weakening_check, ATTEST_TIMEOUT)
+{
+	char pin[300], staged[300], cg[300];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int link_fd, prog_fd, cg_fd, new_fd;
+
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	snprintf(pin, sizeof(pin), "%s/links/tn_skb_egress", self->a.n.pin);
+	snprintf(staged, sizeof(staged), "%s/links/attacker", self->a.n.pin);
+	snprintf(cg, sizeof(cg), "%s/attacker", self->a.n.cgroot);
+	memset(&info, 0, sizeof(info));
+	link_fd = bpf_obj_get(pin);
+	ASSERT_LE(0, link_fd);
+	ASSERT_EQ(0, bpf_obj_get_info_by_fd(link_fd, &info, &len));
+	close(link_fd);
+	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	ASSERT_LE(0, prog_fd);
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	cg_fd = open(cg, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, cg_fd);
+	new_fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_INET_EGRESS, NULL);
+	ASSERT_LE(0, new_fd);
+	ASSERT_EQ(0, bpf_obj_pin(new_fd, staged));
+	ASSERT_EQ(0, rename(staged, pin));
+	close(new_fd);
+	close(cg_fd);
+	close(prog_fd);
+
+	for (int i = 0; i < 50 && !measured_weakening(&self->a, "is another link"); i++)
+		usleep(100 * 1000);
+	EXPECT_TRUE(measured_weakening(&self->a, "is another link"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));
+	/* The pinned link holds the cgroup, which can go all the same. */
+	EXPECT_EQ(0, rmdir(cg));
 }
 #endif
 
