@@ -155,16 +155,17 @@ const char *attach_mode_name(enum tn_attach_mode mode);
 int attach_mode_refuses(enum tn_attach_mode mode);
 json_object *attach_programs_json(struct agent *a);
 /*
- * The links this agent pinned or adopted: names, link ids and the program
- * each ran then (at most max).
+ * The links this agent pinned or adopted: names, link ids, the program
+ * each ran then, whether it is a cgroup link (at most max).
  */
 int bpf_link_slots(struct agent *a, const char **names, uint32_t *link_ids,
-		   uint32_t *prog_ids, int max);
+		   uint32_t *prog_ids, int *cgroup, int max);
 /*
  * pin_watch.c: the pinned links and maps are the ones this agent loaded;
  * each that is not is measured as a weakening and recorded. Checked when
- * the pin directories change and every PINS_BACKSTOP_S seconds (every
- * second where inotify cannot watch them).
+ * the pin directories change, the cgroup links every second, the rest
+ * every PINS_BACKSTOP_S seconds (every second where inotify cannot watch
+ * the directories).
  */
 int pins_watch_open(struct agent *a);
 void pins_tick(struct agent *a);

@@ -15,9 +15,10 @@
  * was a third of the agent's CPU. So a scan that left tn_flows empty is
  * not repeated while tn_flow_clock stays where it was (egress moves it when
  * it records a flow, unless it moved less than TN_FLOW_TOUCH_NS before:
- * such a flow waits for the scan the clock's next move brings, holding
- * only its room in the map), nor is the drop of copies the agent knows it
- * has not made.
+ * such a flow waits for the scan the clock's next move brings, keeping its
+ * room in the map and its labels, which the next packets on its addresses
+ * and ports add to theirs: more taint, never less), nor is the drop of
+ * copies the agent knows it has not made.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

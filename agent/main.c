@@ -547,6 +547,7 @@ int main(int argc, char **argv)
 		.pins_inotify = -1,
 		.ep = -1,
 		.cg_src.fd = -1,
+		.pins_src.fd = -1,
 		.peers_src.fd = -1,
 		.kmod_drops_src.fd = -1,
 	};

@@ -11,17 +11,21 @@
  * recurs).
  *
  * When: as soon as inotify reports a change in the pin directory or its
- * links/ (a pin removed, made or renamed over), and every PINS_BACKSTOP_S
- * seconds for what inotify does not report: a link detached by id, a
- * mount over the pin directory or a pin. A check is about a hundred
- * bpf() calls; once a second it was most of an idle agent's CPU. Where the
- * directories cannot be watched (inotify refused, a watched directory
- * removed or moved), every second, as before.
+ * links/ (a pin removed, made or renamed over); every second for the
+ * cgroup links, which root can detach or switch to another program by
+ * their ids (BPF_LINK_DETACH, BPF_LINK_UPDATE) without a pin changing; and
+ * every PINS_BACKSTOP_S seconds for the rest of what inotify does not
+ * report (a mount over the pin directory or a pin). A whole check is about
+ * a hundred bpf() calls, the cgroup links' a fifth of that: once a second,
+ * the whole check was most of an idle agent's CPU. Where the directories
+ * cannot be watched (inotify refused, a watched directory removed or
+ * moved), all every second.
  *
  * Not seen: a map's contents edited through its pin or its id (the agent
- * cannot tell such a write from its own). A link replaced before the agent
- * started runs the agent's own program again once it starts (bpf_attach.c
- * replaces or updates every pinned link).
+ * cannot tell such a write from its own), and a cgroup link detached or
+ * switched to another program and back within a second. A link replaced
+ * before the agent started runs the agent's own program again once it
+ * starts (bpf_attach.c replaces or updates every pinned link).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -81,20 +85,25 @@ static void right(struct agent *a, int slot)
 		a->pin_wrong[slot] = PIN_RIGHT;
 }
 
-static void pins_check(struct agent *a)
+/* All pins, or only the cgroup links' (cgroup_only). */
+static void pins_check(struct agent *a, int cgroup_only)
 {
 	const char *names[TN_LINK_SLOTS];
 	uint32_t link_ids[TN_LINK_SLOTS], prog_ids[TN_LINK_SLOTS];
+	int cgroup[TN_LINK_SLOTS];
 	struct bpf_map *map;
 	char pin[4200], what[480];
 	int n, slot = 0;
 
 	if (!a->skel)
 		return;
-	n = bpf_link_slots(a, names, link_ids, prog_ids, TN_LINK_SLOTS);
+	n = bpf_link_slots(a, names, link_ids, prog_ids, cgroup, TN_LINK_SLOTS);
 	for (int i = 0; i < n; i++, slot++) {
 		__u32 want = prog_ids[i], got = 0, link;
 		int fd, detached = 0;
+
+		if (cgroup_only && !cgroup[i])
+			continue;
 
 		snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, names[i]);
 		fd = bpf_obj_get(pin);
@@ -127,6 +136,8 @@ static void pins_check(struct agent *a)
 		}
 		right(a, slot);
 	}
+	if (cgroup_only)
+		return;
 	bpf_object__for_each_map(map, a->skel->obj) {
 		const char *path = bpf_map__pin_path(map);
 		__u32 want, got;
@@ -186,7 +197,7 @@ static void pins_changed(struct agent *a)
 			a->opt.pin_dir);
 		pins_unwatch(a);
 	}
-	pins_check(a);
+	pins_check(a, 0);
 	a->pins_idle_seconds = 0;
 }
 
@@ -214,16 +225,21 @@ int pins_watch_open(struct agent *a)
 		a->pins_inotify = -1;
 		return -1;
 	}
-	pins_check(a);
+	pins_check(a, 0);
 	return 0;
 }
 
-/* Once a second: a check if nothing was watched, or at the backstop. */
+/*
+ * Once a second: the cgroup links; all pins if nothing is watched, or at
+ * the backstop.
+ */
 void pins_tick(struct agent *a)
 {
-	if (a->pins_inotify >= 0 && ++a->pins_idle_seconds < PINS_BACKSTOP_S)
+	if (a->pins_inotify >= 0 && ++a->pins_idle_seconds < PINS_BACKSTOP_S) {
+		pins_check(a, 1);
 		return;
-	pins_check(a);
+	}
+	pins_check(a, 0);
 	a->pins_idle_seconds = 0;
 }
 

@@ -189,14 +189,20 @@ static __always_inline bool record_flow(const struct tn_flow_key *f,
 	__u64 now = bpf_ktime_get_boot_ns();
 
 	flow_clock_touch(f, now);
-	if (known && (known->labels | v.labels) == known->labels) {
+	/*
+	 * The same sender, no new label. Another sender on the same addresses
+	 * and ports (a port reused) is written in: ingress would take its
+	 * packets to the old sender for that workload talking to itself.
+	 */
+	if (known && known->workload_cgid == wl_cgid &&
+	    (known->labels | v.labels) == known->labels) {
 		/* For the agent's idle expiry; one store a second at most. */
 		if (now - known->last_ns > TN_FLOW_TOUCH_NS)
 			known->last_ns = now;
 		return true;
 	}
 	v.last_ns = now;
-	if (known)
+	if (known)	/* more taint, never less */
 		v.labels |= known->labels;
 	return !bpf_map_update_elem(&tn_flows, f, &v, BPF_ANY);
 }

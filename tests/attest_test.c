@@ -1536,15 +1536,49 @@ TEST_F_TIMEOUT(pair, pins_removed_or_replaced_behind_the_agent_fail_the_weakenin
  * The same root, without touching a pin: a cgroup link detached by its id
  * (bpftool link detach), so the pin is still there and still names the
  * agent's program, which no longer runs. inotify sees nothing; the check
- * the agent makes every PINS_BACKSTOP_S (10) seconds does.
+ * of the cgroup links the agent makes every second does.
  */
 TEST_F_TIMEOUT(pair, a_cgroup_link_detached_by_id_fails_the_weakening_check, ATTEST_TIMEOUT)
 {
 	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	ASSERT_EQ(0, run_cmd("bpftool link detach pinned %s/links/tn_skb_egress", self->a.n.pin));
-	for (int i = 0; i < 150 && !measured_weakening(&self->a, "detached from its cgroup"); i++)
+	for (int i = 0; i < 50 && !measured_weakening(&self->a, "detached from its cgroup"); i++)
 		usleep(100 * 1000);
 	ASSERT_TRUE(measured_weakening(&self->a, "detached from its cgroup"));
+	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
+	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));
+}
+
+/*
+ * Or switches the link to a program of its own that passes every packet
+ * (BPF_LINK_UPDATE, as an upgrading agent does): the pin and the link stay
+ * the same, only the program changes. Seen by the same check.
+ */
+TEST_F_TIMEOUT(pair, a_cgroup_link_switched_to_another_program_fails_the_weakening_check, ATTEST_TIMEOUT)
+{
+	struct bpf_insn pass_all[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = BPF_CGROUP_INET_EGRESS);
+	char pin[300];
+	int link_fd, prog_fd;
+
+	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "pass_all", "GPL",
+				pass_all, 2, &opts);
+	ASSERT_LE(0, prog_fd);
+	snprintf(pin, sizeof(pin), "%s/links/tn_skb_egress", self->a.n.pin);
+	link_fd = bpf_obj_get(pin);
+	ASSERT_LE(0, link_fd);
+	ASSERT_EQ(0, bpf_link_update(link_fd, prog_fd, NULL));
+	close(link_fd);
+	close(prog_fd);
+	for (int i = 0; i < 50 && !measured_weakening(&self->a, "runs another program"); i++)
+		usleep(100 * 1000);
+	ASSERT_TRUE(measured_weakening(&self->a, "runs another program"));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));

@@ -149,6 +149,7 @@ struct sender {
 	const char *secret;	/* read first when set: a tainted sender */
 	const char *to;
 	int type;
+	int sport;		/* bound to this port of to's address when set */
 };
 
 static int send_to_relay(void *arg)
@@ -164,6 +165,16 @@ static int send_to_relay(void *arg)
 		return 210;
 	for (i = 0; i < 50; i++) {	/* until the relay listens */
 		fd = socket(ss.ss_family, s->type, 0);
+		if (s->sport) {
+			struct sockaddr_storage from;
+			socklen_t flen;
+			int one = 1;
+
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (sockaddr_of(s->to, s->sport, &from, &flen) < 0 ||
+			    bind(fd, (struct sockaddr *)&from, flen))
+				return 213;
+		}
 		if (s->type == SOCK_DGRAM) {
 			if (sendto(fd, "data", 4, 0, (struct sockaddr *)&ss, len) == 4)
 				return 0;
@@ -230,6 +241,30 @@ TEST_F(node, a_udp_relay_on_a_local_address_is_tainted_and_refused)
 	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 	EXPECT_TRUE(HAS_EVENT(&self->n, "\"type\":\"taint-flow\"", "\"channel\":\"udp\""));
+}
+
+/*
+ * A flow's record names its sender. wl2, tainted, sends from a port to the
+ * relay's address (nobody listens yet); the operator resets wl2; then the
+ * tainted wl sends from the same port to wl2's relay. The packets match
+ * wl2's old record, whose labels cover wl's: were the sender not written
+ * anew, ingress would take them for wl2 talking to itself and leave it
+ * untainted, and the relay would forward outside.
+ */
+TEST_F(node, a_flow_reused_by_another_sender_taints_the_receiver)
+{
+	struct relay r = { .listen = "198.51.100.1", .type = SOCK_DGRAM };
+	struct sender before = { .secret = data(&self->n, "secret"), .to = "198.51.100.1",
+				 .type = SOCK_DGRAM, .sport = 47001 };
+	struct sender s = before;
+
+	ASSERT_EQ(0, in_cgroup(&self->n, self->n.wl2_cg, send_to_relay, &before));
+	ASSERT_STREQ("phi", taint_of(&self->n, "wl2"));
+	ASSERT_EQ(0, ctl(&self->n, NULL, 0, "workload reset wl2"));
+	ASSERT_STREQ("-", taint_of(&self->n, "wl2"));
+
+	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
+	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
 }
 
 /*
