@@ -154,12 +154,14 @@ const char *const *attach_mode_gaps(enum tn_attach_mode mode);
 const char *attach_mode_name(enum tn_attach_mode mode);
 int attach_mode_refuses(enum tn_attach_mode mode);
 json_object *attach_programs_json(struct agent *a);
-/*
- * The links this agent pinned or adopted: names, link ids, the program
- * each ran then, whether it is a cgroup link (at most max).
- */
-int bpf_link_slots(struct agent *a, const char **names, uint32_t *link_ids,
-		   uint32_t *prog_ids, int *cgroup, int max);
+/* A link this agent pinned or adopted, as it was then. */
+struct pinned_link {
+	const char *name;
+	uint32_t link_id, prog_id;
+	int cgroup;		/* a cgroup link (detachable by its id) */
+};
+/* The links this agent pinned or adopted (at most max). */
+int bpf_link_slots(struct agent *a, struct pinned_link *out, int max);
 /*
  * pin_watch.c: the pinned links and maps are the ones this agent loaded;
  * each that is not is measured as a weakening and recorded. Checked when

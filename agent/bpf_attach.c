@@ -740,17 +740,17 @@ json_object *attach_programs_json(struct agent *a)
 	return arr;
 }
 
-int bpf_link_slots(struct agent *a, const char **names, uint32_t *link_ids,
-		   uint32_t *prog_ids, int *cgroup, int max)
+int bpf_link_slots(struct agent *a, struct pinned_link *out, int max)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) && n < max; i++)
-		if (slot_used(&slots[i], a->mode) && a->link_prog[i]) {
-			cgroup[n] = slots[i].cgroup;
-			link_ids[n] = a->link_id[i];
-			prog_ids[n] = a->link_prog[i];
-			names[n++] = slots[i].name;
-		}
+		if (slot_used(&slots[i], a->mode) && a->link_prog[i])
+			out[n++] = (struct pinned_link){
+				.name = slots[i].name,
+				.link_id = a->link_id[i],
+				.prog_id = a->link_prog[i],
+				.cgroup = slots[i].cgroup,
+			};
 	return n;
 }

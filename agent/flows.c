@@ -45,10 +45,9 @@ static struct {
 	uint64_t scan_end;
 	int old_empty;	/* what we last wrote to tn_flows_old_empty; -1 none
 			 * yet (a pinned one may say anything) */
-	__u64 scan_clock;	/* tn_flow_clock when this scan began */
-	__u64 left;		/* flows this scan left in tn_flows */
-	int flows_empty;	/* the last scan left none, at empty_clock */
-	__u64 empty_clock;
+	__u64 scan_clock;	/* tn_flow_clock when the last scan began */
+	__u64 left;		/* flows that scan left in tn_flows */
+	int flows_empty;	/* it left none, and the clock had not moved */
 } st = { .old_empty = -1 };
 
 /* tn_flow_clock; ~0 if unreadable, which no scan is skipped for. */
@@ -138,7 +137,7 @@ void flows_expire_tick(struct agent *a)
 				mark_old_empty(flag_fd, 1);
 		}
 		clock = flow_clock(a);
-		if (st.flows_empty && clock != ~0ULL && clock == st.empty_clock) {
+		if (st.flows_empty && clock == st.scan_clock) {
 			st.phase = WAIT;	/* no flow recorded since */
 			st.scan_end = now;
 			return;
@@ -153,7 +152,6 @@ void flows_expire_tick(struct agent *a)
 			return;
 		clock = flow_clock(a);
 		st.flows_empty = !st.left && clock != ~0ULL && clock == st.scan_clock;
-		st.empty_clock = clock;
 		st.phase = WAIT;
 		st.scan_end = now;
 	}

@@ -88,49 +88,47 @@ static void right(struct agent *a, int slot)
 /* All pins, or only the cgroup links' (cgroup_only). */
 static void pins_check(struct agent *a, int cgroup_only)
 {
-	const char *names[TN_LINK_SLOTS];
-	uint32_t link_ids[TN_LINK_SLOTS], prog_ids[TN_LINK_SLOTS];
-	int cgroup[TN_LINK_SLOTS];
+	struct pinned_link links[TN_LINK_SLOTS];
 	struct bpf_map *map;
 	char pin[4200], what[480];
 	int n, slot = 0;
 
 	if (!a->skel)
 		return;
-	n = bpf_link_slots(a, names, link_ids, prog_ids, cgroup, TN_LINK_SLOTS);
+	n = bpf_link_slots(a, links, TN_LINK_SLOTS);
 	for (int i = 0; i < n; i++, slot++) {
-		__u32 want = prog_ids[i], got = 0, link;
+		const struct pinned_link *l = &links[i];
+		__u32 got = 0, link;
 		int fd, detached = 0;
 
-		if (cgroup_only && !cgroup[i])
+		if (cgroup_only && !l->cgroup)
 			continue;
-
-		snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, names[i]);
+		snprintf(pin, sizeof(pin), "%s/links/%s", a->opt.pin_dir, l->name);
 		fd = bpf_obj_get(pin);
 		if (fd < 0) {
 			snprintf(what, sizeof(what), "BPF link %.40s unpinned (%.300s is gone): the program is detached",
-				 names[i], pin);
+				 l->name, pin);
 			wrong(a, slot, PIN_GONE, what);
 			continue;
 		}
 		link = obj_id(fd, &got, &detached);
 		close(fd);
-		if (link_ids[i] && link != link_ids[i]) {
+		if (l->link_id && link != l->link_id) {
 			/* Even of the same program: attached elsewhere, maybe. */
 			snprintf(what, sizeof(what), "BPF link %.40s is another link (id %u, not %u): %.300s was replaced",
-				 names[i], link, link_ids[i], pin);
+				 l->name, link, l->link_id, pin);
 			wrong(a, slot, PIN_OTHER, what);
 			continue;
 		}
 		if (detached) {
 			snprintf(what, sizeof(what), "BPF link %.40s detached from its cgroup (%.300s is still pinned): the program is detached",
-				 names[i], pin);
+				 l->name, pin);
 			wrong(a, slot, PIN_DETACHED, what);
 			continue;
 		}
-		if (got != want) {
+		if (got != l->prog_id) {
 			snprintf(what, sizeof(what), "BPF link %.40s runs another program (id %u, not %u): %.300s was replaced",
-				 names[i], got, want, pin);
+				 l->name, got, l->prog_id, pin);
 			wrong(a, slot, PIN_OTHER, what);
 			continue;
 		}
@@ -164,7 +162,7 @@ static void pins_check(struct agent *a, int cgroup_only)
 }
 
 /* Watching stops: every second from now on. */
-static void pins_unwatch(struct agent *a)
+void pins_watch_close(struct agent *a)
 {
 	if (a->pins_inotify < 0)
 		return;
@@ -195,7 +193,7 @@ static void pins_changed(struct agent *a)
 	if (dead) {
 		fprintf(stderr, "trustnoded: a pin directory under %s was removed or moved: checking the pins every second\n",
 			a->opt.pin_dir);
-		pins_unwatch(a);
+		pins_watch_close(a);
 	}
 	pins_check(a, 0);
 	a->pins_idle_seconds = 0;
@@ -241,9 +239,4 @@ void pins_tick(struct agent *a)
 	}
 	pins_check(a, 0);
 	a->pins_idle_seconds = 0;
-}
-
-void pins_watch_close(struct agent *a)
-{
-	pins_unwatch(a);
 }

@@ -1489,6 +1489,14 @@ static int measured_weakening(struct att_node *n, const char *text)
 	return found;
 }
 
+/* Whether node n measures a weakening whose detail has text within 5 s. */
+static int weakening_within_5s(struct att_node *n, const char *text)
+{
+	for (int i = 0; i < 50 && !measured_weakening(n, text); i++)
+		usleep(100 * 1000);
+	return measured_weakening(n, text);
+}
+
 /*
  * Root on the node, with the agent running, takes enforcement apart at the
  * pins: a link unpinned (its program detached), then a map's pin replaced
@@ -1513,9 +1521,7 @@ TEST_F_TIMEOUT(pair, pins_removed_or_replaced_behind_the_agent_fail_the_weakenin
 		link[strcspn(link, "\n")] = '\0';
 	}
 	ASSERT_EQ(0, run_cmd("rm %s/links/%s", self->a.n.pin, link));
-	for (int i = 0; i < 50 && !measured_weakening(&self->a, "unpinned"); i++)
-		usleep(100 * 1000);
-	ASSERT_TRUE(measured_weakening(&self->a, "unpinned"));
+	ASSERT_TRUE(weakening_within_5s(&self->a, "unpinned"));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "unpinned"));
@@ -1527,9 +1533,7 @@ TEST_F_TIMEOUT(pair, pins_removed_or_replaced_behind_the_agent_fail_the_weakenin
 	ASSERT_EQ(0, run_cmd("m=$(ls -p %s | grep -v / | head -1) && test -n \"$m\" && rm %s/$m && "
 			     "bpftool map create %s/$m type hash key 8 value 8 entries 4 name tnfake",
 			     self->a.n.pin, self->a.n.pin, self->a.n.pin));
-	for (int i = 0; i < 50 && !measured_weakening(&self->a, "is another map"); i++)
-		usleep(100 * 1000);
-	EXPECT_TRUE(measured_weakening(&self->a, "is another map"));
+	EXPECT_TRUE(weakening_within_5s(&self->a, "is another map"));
 }
 
 /*
@@ -1542,9 +1546,7 @@ TEST_F_TIMEOUT(pair, a_cgroup_link_detached_by_id_fails_the_weakening_check, ATT
 {
 	ASSERT_EQ(0, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	ASSERT_EQ(0, run_cmd("bpftool link detach pinned %s/links/tn_skb_egress", self->a.n.pin));
-	for (int i = 0; i < 50 && !measured_weakening(&self->a, "detached from its cgroup"); i++)
-		usleep(100 * 1000);
-	ASSERT_TRUE(measured_weakening(&self->a, "detached from its cgroup"));
+	ASSERT_TRUE(weakening_within_5s(&self->a, "detached from its cgroup"));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));
@@ -1576,9 +1578,7 @@ TEST_F_TIMEOUT(pair, a_cgroup_link_switched_to_another_program_fails_the_weakeni
 	ASSERT_EQ(0, bpf_link_update(link_fd, prog_fd, NULL));
 	close(link_fd);
 	close(prog_fd);
-	for (int i = 0; i < 50 && !measured_weakening(&self->a, "runs another program"); i++)
-		usleep(100 * 1000);
-	ASSERT_TRUE(measured_weakening(&self->a, "runs another program"));
+	ASSERT_TRUE(weakening_within_5s(&self->a, "runs another program"));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));
@@ -1619,9 +1619,7 @@ TEST_F_TIMEOUT(pair, another_link_of_the_same_program_over_a_pin_fails_the_weake
 	close(cg_fd);
 	close(prog_fd);
 
-	for (int i = 0; i < 50 && !measured_weakening(&self->a, "is another link"); i++)
-		usleep(100 * 1000);
-	EXPECT_TRUE(measured_weakening(&self->a, "is another link"));
+	EXPECT_TRUE(weakening_within_5s(&self->a, "is another link"));
 	EXPECT_EQ(1, verifier(&self->b, self->out, sizeof(self->out), "attest node-a"));
 	EXPECT_NE(NULL, strstr(self->out, "weakening check failed"));
 	EXPECT_NE(NULL, strstr(self->out, "tn_skb_egress"));
