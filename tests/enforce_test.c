@@ -21,14 +21,6 @@
 
 /* ---- taint ------------------------------------------------------------ */
 
-/* Whether a connection is waiting on listener lfd within ms. */
-static int connection_pending(int lfd, int ms)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
-}
-
 TEST_F(node, opening_a_tagged_file_taints_the_workload)
 {
 	EXPECT_STREQ("-", taint_of(&self->n, "wl"));

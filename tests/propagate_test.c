@@ -265,6 +265,8 @@ TEST_F(node, a_flow_reused_by_another_sender_taints_the_receiver)
 
 	EXPECT_EQ(EPERM, relay_through(&self->n, &r, &s));
 	EXPECT_STREQ("phi", taint_of(&self->n, "wl2"));
+	/* The outside host's listener got no connection. */
+	EXPECT_FALSE(connection_pending(self->listeners[0], 1000));
 }
 
 /*

@@ -8,6 +8,7 @@
 #define NODE_FIXTURE_H
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,14 @@ static inline void node_fixture_down(struct tn_node *n, int listeners[4])
 		if (listeners[i] >= 0)
 			close(listeners[i]);
 	node_destroy(n);
+}
+
+/* Whether a connection is waiting on listener lfd within ms. */
+static inline int connection_pending(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
 }
 
 FIXTURE(node) {
